@@ -1,0 +1,81 @@
+//! Intents: what the pipeline tells actuators.
+//!
+//! An [`Intent`] is `Copy` and fixed-size so the pipeline thread can send it
+//! through a bounded channel without allocating. Class labels live in the
+//! session metadata; an intent carries the class index.
+
+use serde::{Deserialize, Serialize};
+
+/// Most classes a decoder may have.
+pub const MAX_CLASSES: usize = 8;
+
+/// Whether the intent commands a class or explicitly holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntentKind {
+    /// Act on `class`.
+    Class,
+    /// Do nothing new: unsure, dwell not reached, signal lost, or paused.
+    Hold,
+}
+
+/// Why an intent holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldReason {
+    /// Not holding.
+    None,
+    /// Smoothed confidence below the threshold.
+    LowConfidence,
+    /// Confident, but the dwell time has not yet elapsed.
+    Dwell,
+    /// The signal has a gap or the stream vanished.
+    SignalLoss,
+    /// Bad samples (NaN/Inf) in the window.
+    Artifact,
+}
+
+/// Timestamps carried by every intent, all on the process clock (seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct IntentTimes {
+    /// Source timestamp of the newest sample in the decoded window.
+    pub sample_time: f64,
+    /// When that newest sample arrived in neuroloop.
+    pub arrival: f64,
+    /// When the decoder started on the window.
+    pub decode_start: f64,
+    /// When the decoder finished.
+    pub decode_end: f64,
+    /// When the intent was handed to the transport (set by the publisher).
+    pub publish: f64,
+}
+
+/// A decoded intent.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Intent {
+    /// Index of the window this intent was decoded from (pipeline-local).
+    pub window: u64,
+    /// Class or hold.
+    pub kind: IntentKind,
+    /// Why it holds, [`HoldReason::None`] for class intents.
+    pub hold_reason: HoldReason,
+    /// Class index (into the session's class labels); the most probable class
+    /// even when holding.
+    pub class: u8,
+    /// Smoothed probability of `class`.
+    pub confidence: f32,
+    /// Smoothed class probabilities; only the first `n_classes` are meaningful.
+    pub probabilities: [f32; MAX_CLASSES],
+    /// Number of classes.
+    pub n_classes: u8,
+    /// Timing of this intent.
+    pub times: IntentTimes,
+}
+
+impl Intent {
+    /// The meaningful probabilities.
+    #[must_use]
+    pub fn probabilities(&self) -> &[f32] {
+        &self.probabilities[..usize::from(self.n_classes)]
+    }
+}

@@ -1,0 +1,320 @@
+//! The preallocated lock-free SPSC ring from a source thread to the pipeline
+//! thread.
+//!
+//! Two `ringbuf` rings travel together: one of interleaved `f32` values and
+//! one of per-sample [`Stamp`]s (sample index, source time, arrival time). The
+//! writer pushes values first and stamps second, so every stamp the reader
+//! sees has its values in place.
+//!
+//! Overflow never stalls the source: samples that do not fit are dropped and
+//! counted. Because every stamp carries the source's running sample index,
+//! the reader finds the exact range of every gap from the index jump, with no
+//! side channel that could itself overflow.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use ringbuf::HeapRb;
+use ringbuf::traits::{Consumer, Observer, Producer, Split};
+
+use crate::SampleBlock;
+
+/// Per-sample metadata carried beside the values.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Stamp {
+    /// Running index of the sample at the source, counting dropped samples.
+    pub index: u64,
+    /// Source timestamp on the process clock.
+    pub time: f64,
+    /// Arrival time on the process clock.
+    pub arrival: f64,
+}
+
+/// A range of samples lost between source and pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gap {
+    /// Source index of the first missing sample.
+    pub first: u64,
+    /// Number of missing samples.
+    pub count: u64,
+}
+
+/// Counters shared by both ends; read from any thread.
+#[derive(Debug, Default)]
+pub struct RingStats {
+    pushed: AtomicU64,
+    dropped: AtomicU64,
+    overflows: AtomicU64,
+    closed: AtomicBool,
+}
+
+impl RingStats {
+    /// Samples accepted into the ring.
+    pub fn pushed(&self) -> u64 {
+        self.pushed.load(Ordering::Relaxed)
+    }
+    /// Samples dropped because the ring was full.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+    /// Number of pushes that dropped samples.
+    pub fn overflows(&self) -> u64 {
+        self.overflows.load(Ordering::Relaxed)
+    }
+    /// Whether the writer has been dropped (the source ended).
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+}
+
+/// Creates a ring for `channels` channels holding `capacity` samples.
+///
+/// # Panics
+/// If `channels` or `capacity` is zero.
+#[must_use]
+pub fn sample_ring(channels: usize, capacity: usize) -> (RingWriter, RingReader) {
+    assert!(channels > 0 && capacity > 0, "ring needs channels and capacity");
+    let (data_tx, data_rx) = HeapRb::<f32>::new(channels * capacity).split();
+    let (stamp_tx, stamp_rx) = HeapRb::<Stamp>::new(capacity).split();
+    let stats = Arc::new(RingStats::default());
+    (
+        RingWriter {
+            channels,
+            next_index: 0,
+            data: data_tx,
+            stamps: stamp_tx,
+            stats: Arc::clone(&stats),
+        },
+        RingReader {
+            channels,
+            expected_index: 0,
+            pending_gap: None,
+            data: data_rx,
+            stamps: stamp_rx,
+            stats,
+        },
+    )
+}
+
+/// The source end.
+pub struct RingWriter {
+    channels: usize,
+    next_index: u64,
+    data: ringbuf::HeapProd<f32>,
+    stamps: ringbuf::HeapProd<Stamp>,
+    stats: Arc<RingStats>,
+}
+
+impl RingWriter {
+    /// Pushes `timestamps.len()` samples whose interleaved values are `data`,
+    /// all arrived at `arrival`. Returns how many samples were dropped.
+    ///
+    /// Never blocks and never allocates. If `data.len()` is not
+    /// `timestamps.len() * channels`, only whole samples covered by both are
+    /// pushed.
+    pub fn push(&mut self, data: &[f32], timestamps: &[f64], arrival: f64) -> usize {
+        let n = timestamps.len().min(data.len() / self.channels);
+        let room = self.stamps.vacant_len().min(self.data.vacant_len() / self.channels);
+        let accepted = n.min(room);
+        let pushed_values = self.data.push_slice(&data[..accepted * self.channels]);
+        debug_assert_eq!(pushed_values, accepted * self.channels);
+        for (i, &time) in timestamps[..accepted].iter().enumerate() {
+            let stamp = Stamp {
+                index: self.next_index + i as u64,
+                time,
+                arrival,
+            };
+            // Room was checked above; a failure here is impossible for SPSC.
+            let _ = self.stamps.try_push(stamp);
+        }
+        let dropped = n - accepted;
+        self.next_index += n as u64;
+        self.stats.pushed.fetch_add(accepted as u64, Ordering::Relaxed);
+        if dropped > 0 {
+            self.stats.dropped.fetch_add(dropped as u64, Ordering::Relaxed);
+            self.stats.overflows.fetch_add(1, Ordering::Relaxed);
+        }
+        dropped
+    }
+
+    /// Records `count` samples as lost at the source itself (e.g. a stream
+    /// outage), so the reader reports them as a gap.
+    pub fn skip(&mut self, count: u64) {
+        self.next_index += count;
+    }
+
+    /// Shared counters.
+    pub fn stats(&self) -> Arc<RingStats> {
+        Arc::clone(&self.stats)
+    }
+
+    /// Channels per sample.
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
+}
+
+impl Drop for RingWriter {
+    fn drop(&mut self) {
+        self.stats.closed.store(true, Ordering::Release);
+    }
+}
+
+/// What one [`RingReader::pop_into`] produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Popped {
+    /// Samples written into the block.
+    pub samples: usize,
+    /// A gap that precedes the popped samples, if any.
+    pub gap: Option<Gap>,
+}
+
+/// The pipeline end.
+pub struct RingReader {
+    channels: usize,
+    expected_index: u64,
+    pending_gap: Option<Gap>,
+    data: ringbuf::HeapCons<f32>,
+    stamps: ringbuf::HeapCons<Stamp>,
+    stats: Arc<RingStats>,
+}
+
+impl RingReader {
+    /// Pops contiguous samples into `block` (replacing its contents), up to
+    /// its capacity. A block never spans a gap: samples after a gap come in
+    /// the next call, which reports the gap.
+    ///
+    /// Never blocks and never allocates.
+    pub fn pop_into(&mut self, block: &mut SampleBlock) -> Popped {
+        let gap = self.pending_gap.take();
+        let channels = self.channels;
+        let capacity = block.capacity();
+        let (data, times, arrivals) = block.buffers_mut();
+        let mut n = 0;
+        while n < capacity {
+            let Some(&stamp) = self.stamps.try_peek() else { break };
+            if stamp.index != self.expected_index {
+                let missing = Gap {
+                    first: self.expected_index,
+                    count: stamp.index - self.expected_index,
+                };
+                self.expected_index = stamp.index;
+                if n > 0 || gap.is_some() {
+                    self.pending_gap = Some(missing);
+                    break;
+                }
+                block.set_len(0);
+                return self.finish_pop(block, Some(missing));
+            }
+            let _ = self.stamps.try_pop();
+            let got = self.data.pop_slice(&mut data[n * channels..(n + 1) * channels]);
+            debug_assert_eq!(got, channels);
+            times[n] = stamp.time;
+            arrivals[n] = stamp.arrival;
+            self.expected_index += 1;
+            n += 1;
+        }
+        block.set_len(n);
+        Popped { samples: n, gap }
+    }
+
+    fn finish_pop(&mut self, block: &mut SampleBlock, gap: Option<Gap>) -> Popped {
+        // Called right after a gap was found at the very start: pop what follows.
+        let mut rest = self.pop_into(block);
+        debug_assert!(rest.gap.is_none());
+        rest.gap = gap;
+        rest
+    }
+
+    /// Samples waiting in the ring.
+    pub fn available(&self) -> usize {
+        self.stamps.occupied_len()
+    }
+
+    /// Source index of the next sample expected.
+    pub fn expected_index(&self) -> u64 {
+        self.expected_index
+    }
+
+    /// Whether the writer is gone and the ring is drained.
+    pub fn is_finished(&self) -> bool {
+        self.stats.is_closed() && self.stamps.is_empty()
+    }
+
+    /// Shared counters.
+    pub fn stats(&self) -> Arc<RingStats> {
+        Arc::clone(&self.stats)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn push_run(w: &mut RingWriter, start: usize, n: usize) -> usize {
+        let data: Vec<f32> = (start..start + n).flat_map(|i| [i as f32, -(i as f32)]).collect();
+        let ts: Vec<f64> = (start..start + n).map(|i| i as f64).collect();
+        w.push(&data, &ts, 99.0)
+    }
+
+    #[test]
+    fn values_and_stamps_arrive_in_order() {
+        let (mut w, mut r) = sample_ring(2, 16);
+        assert_eq!(push_run(&mut w, 0, 5), 0);
+        let mut block = SampleBlock::with_capacity(2, 8);
+        let p = r.pop_into(&mut block);
+        assert_eq!(p, Popped { samples: 5, gap: None });
+        assert_eq!(block.data()[..4], [0.0, -0.0, 1.0, -1.0]);
+        assert_eq!(block.timestamps(), &[0.0, 1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(block.arrivals()[4], 99.0);
+    }
+
+    #[test]
+    fn overflow_drops_and_reports_exact_gap() {
+        let (mut w, mut r) = sample_ring(2, 4);
+        assert_eq!(push_run(&mut w, 0, 3), 0);
+        assert_eq!(push_run(&mut w, 3, 3), 2, "only one sample fits");
+        let mut block = SampleBlock::with_capacity(2, 16);
+        assert_eq!(r.pop_into(&mut block).samples, 4);
+        assert_eq!(push_run(&mut w, 6, 2), 0);
+        let p = r.pop_into(&mut block);
+        assert_eq!(p.gap, Some(Gap { first: 4, count: 2 }));
+        assert_eq!(p.samples, 2);
+        assert_eq!(block.timestamps(), &[6.0, 7.0]);
+        assert_eq!(w.stats().dropped(), 2);
+        assert_eq!(w.stats().overflows(), 1);
+    }
+
+    #[test]
+    fn a_block_never_spans_a_gap() {
+        let (mut w, mut r) = sample_ring(2, 32);
+        push_run(&mut w, 0, 3);
+        w.skip(5);
+        push_run(&mut w, 8, 3);
+        let mut block = SampleBlock::with_capacity(2, 16);
+        let first = r.pop_into(&mut block);
+        assert_eq!(first, Popped { samples: 3, gap: None });
+        let second = r.pop_into(&mut block);
+        assert_eq!(second.gap, Some(Gap { first: 3, count: 5 }));
+        assert_eq!(second.samples, 3);
+        assert_eq!(block.timestamps()[0], 8.0);
+    }
+
+    #[test]
+    fn reader_sees_the_end_of_the_source() {
+        let (mut w, mut r) = sample_ring(1, 8);
+        w.push(&[1.0], &[0.0], 0.0);
+        drop(w);
+        assert!(!r.is_finished(), "one sample still queued");
+        let mut block = SampleBlock::with_capacity(1, 8);
+        r.pop_into(&mut block);
+        assert!(r.is_finished());
+    }
+
+    #[test]
+    fn mismatched_lengths_push_only_whole_samples() {
+        let (mut w, r) = sample_ring(2, 8);
+        assert_eq!(w.push(&[1.0, 2.0, 3.0], &[0.0, 1.0], 0.0), 0);
+        assert_eq!(r.available(), 1);
+    }
+}
