@@ -18,6 +18,7 @@ pub mod block;
 pub mod clock;
 pub mod error;
 pub mod intent;
+pub mod markers;
 pub mod ring;
 pub mod spec;
 pub mod stage;

@@ -114,8 +114,7 @@ impl RingWriter {
     /// pushed.
     pub fn push(&mut self, data: &[f32], timestamps: &[f64], arrival: f64) -> usize {
         let n = timestamps.len().min(data.len() / self.channels);
-        let room = self.stamps.vacant_len().min(self.data.vacant_len() / self.channels);
-        let accepted = n.min(room);
+        let accepted = n.min(self.room());
         let pushed_values = self.data.push_slice(&data[..accepted * self.channels]);
         debug_assert_eq!(pushed_values, accepted * self.channels);
         for (i, &time) in timestamps[..accepted].iter().enumerate() {
@@ -146,6 +145,14 @@ impl RingWriter {
     /// Shared counters.
     pub fn stats(&self) -> Arc<RingStats> {
         Arc::clone(&self.stats)
+    }
+
+    /// How many whole samples fit right now.
+    ///
+    /// Live sources never wait for room (overflow is a counted gap); sources
+    /// that read from storage may wait until there is room (backpressure).
+    pub fn room(&self) -> usize {
+        self.stamps.vacant_len().min(self.data.vacant_len() / self.channels)
     }
 
     /// Channels per sample.
