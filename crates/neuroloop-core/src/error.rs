@@ -99,7 +99,10 @@ mod tests {
 
     #[test]
     fn config_error_displays_path_first() {
-        let e = ConfigError::new("pipeline.filters[1].high_hz", "120 is above Nyquist (80 Hz)");
+        let e = ConfigError::new(
+            "pipeline.filters[1].high_hz",
+            "120 is above Nyquist (80 Hz)",
+        );
         assert_eq!(
             e.to_string(),
             "pipeline.filters[1].high_hz: 120 is above Nyquist (80 Hz)"

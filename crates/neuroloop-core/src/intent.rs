@@ -33,6 +33,8 @@ pub enum HoldReason {
     SignalLoss,
     /// Bad samples (NaN/Inf) in the window.
     Artifact,
+    /// The decoder is being calibrated or trained.
+    Calibrating,
 }
 
 /// Timestamps carried by every intent, all on the process clock (seconds).

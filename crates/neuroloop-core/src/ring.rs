@@ -73,7 +73,10 @@ impl RingStats {
 /// If `channels` or `capacity` is zero.
 #[must_use]
 pub fn sample_ring(channels: usize, capacity: usize) -> (RingWriter, RingReader) {
-    assert!(channels > 0 && capacity > 0, "ring needs channels and capacity");
+    assert!(
+        channels > 0 && capacity > 0,
+        "ring needs channels and capacity"
+    );
     let (data_tx, data_rx) = HeapRb::<f32>::new(channels * capacity).split();
     let (stamp_tx, stamp_rx) = HeapRb::<Stamp>::new(capacity).split();
     let stats = Arc::new(RingStats::default());
@@ -128,9 +131,13 @@ impl RingWriter {
         }
         let dropped = n - accepted;
         self.next_index += n as u64;
-        self.stats.pushed.fetch_add(accepted as u64, Ordering::Relaxed);
+        self.stats
+            .pushed
+            .fetch_add(accepted as u64, Ordering::Relaxed);
         if dropped > 0 {
-            self.stats.dropped.fetch_add(dropped as u64, Ordering::Relaxed);
+            self.stats
+                .dropped
+                .fetch_add(dropped as u64, Ordering::Relaxed);
             self.stats.overflows.fetch_add(1, Ordering::Relaxed);
         }
         dropped
@@ -152,7 +159,9 @@ impl RingWriter {
     /// Live sources never wait for room (overflow is a counted gap); sources
     /// that read from storage may wait until there is room (backpressure).
     pub fn room(&self) -> usize {
-        self.stamps.vacant_len().min(self.data.vacant_len() / self.channels)
+        self.stamps
+            .vacant_len()
+            .min(self.data.vacant_len() / self.channels)
     }
 
     /// Channels per sample.
@@ -199,7 +208,9 @@ impl RingReader {
         let (data, times, arrivals) = block.buffers_mut();
         let mut n = 0;
         while n < capacity {
-            let Some(&stamp) = self.stamps.try_peek() else { break };
+            let Some(&stamp) = self.stamps.try_peek() else {
+                break;
+            };
             if stamp.index != self.expected_index {
                 let missing = Gap {
                     first: self.expected_index,
@@ -214,7 +225,9 @@ impl RingReader {
                 return self.finish_pop(block, Some(missing));
             }
             let _ = self.stamps.try_pop();
-            let got = self.data.pop_slice(&mut data[n * channels..(n + 1) * channels]);
+            let got = self
+                .data
+                .pop_slice(&mut data[n * channels..(n + 1) * channels]);
             debug_assert_eq!(got, channels);
             times[n] = stamp.time;
             arrivals[n] = stamp.arrival;
@@ -259,7 +272,9 @@ mod tests {
     use super::*;
 
     fn push_run(w: &mut RingWriter, start: usize, n: usize) -> usize {
-        let data: Vec<f32> = (start..start + n).flat_map(|i| [i as f32, -(i as f32)]).collect();
+        let data: Vec<f32> = (start..start + n)
+            .flat_map(|i| [i as f32, -(i as f32)])
+            .collect();
         let ts: Vec<f64> = (start..start + n).map(|i| i as f64).collect();
         w.push(&data, &ts, 99.0)
     }
@@ -270,7 +285,13 @@ mod tests {
         assert_eq!(push_run(&mut w, 0, 5), 0);
         let mut block = SampleBlock::with_capacity(2, 8);
         let p = r.pop_into(&mut block);
-        assert_eq!(p, Popped { samples: 5, gap: None });
+        assert_eq!(
+            p,
+            Popped {
+                samples: 5,
+                gap: None
+            }
+        );
         assert_eq!(block.data()[..4], [0.0, -0.0, 1.0, -1.0]);
         assert_eq!(block.timestamps(), &[0.0, 1.0, 2.0, 3.0, 4.0]);
         assert_eq!(block.arrivals()[4], 99.0);
@@ -300,7 +321,13 @@ mod tests {
         push_run(&mut w, 8, 3);
         let mut block = SampleBlock::with_capacity(2, 16);
         let first = r.pop_into(&mut block);
-        assert_eq!(first, Popped { samples: 3, gap: None });
+        assert_eq!(
+            first,
+            Popped {
+                samples: 3,
+                gap: None
+            }
+        );
         let second = r.pop_into(&mut block);
         assert_eq!(second.gap, Some(Gap { first: 3, count: 5 }));
         assert_eq!(second.samples, 3);

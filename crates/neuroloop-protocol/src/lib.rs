@@ -1,1 +1,72 @@
-//! stub
+//! The neuroloop actuator protocol.
+//!
+//! Newline-delimited JSON over a byte stream (TCP on loopback by default).
+//! The server speaks first with a versioned [`Hello`]; then each line is one
+//! [`ServerMessage`]. Every intent carries a sequence number and the
+//! timestamps of the data path, all in seconds on the server's process clock
+//! (monotonic, liblsl `local_clock` domain).
+//!
+//! * [`message`]: the message types and their JSON form.
+//! * [`framing`]: line framing with a size limit; parse errors are typed.
+//! * [`client`]: a blocking Rust client.
+
+pub mod client;
+pub mod framing;
+pub mod message;
+
+pub use client::Client;
+pub use framing::{LineReader, MAX_LINE_BYTES};
+pub use message::{
+    Hello, IntentMessage, IntentTimestamps, PROTOCOL_NAME, PROTOCOL_VERSION, ServerMessage,
+};
+
+use neuroloop_core::ErrorKind;
+
+/// What went wrong while speaking the protocol.
+#[derive(Debug, thiserror::Error)]
+pub enum ProtocolError {
+    /// A line exceeded the size limit.
+    #[error("line of more than {limit} bytes")]
+    LineTooLong {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// A line is not valid JSON or not a known message.
+    #[error("invalid message: {0}")]
+    InvalidMessage(String),
+    /// The peer speaks a protocol or version this side does not support.
+    #[error("unsupported protocol {protocol:?} version {version}")]
+    UnsupportedVersion {
+        /// Protocol name the peer sent.
+        protocol: String,
+        /// Version the peer sent.
+        version: u32,
+    },
+    /// The connection closed.
+    #[error("connection closed")]
+    Closed,
+    /// Socket error.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl ProtocolError {
+    /// The general kind of this error.
+    #[must_use]
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ProtocolError::LineTooLong { .. } | ProtocolError::InvalidMessage(_) => {
+                ErrorKind::InvalidData
+            }
+            ProtocolError::UnsupportedVersion { .. } => ErrorKind::Config,
+            ProtocolError::Closed => ErrorKind::Unavailable,
+            ProtocolError::Io(_) => ErrorKind::Io,
+        }
+    }
+
+    /// Whether reconnecting may help.
+    #[must_use]
+    pub fn is_retryable(&self) -> bool {
+        self.kind().is_retryable()
+    }
+}

@@ -1,1 +1,19 @@
-//! stub
+//! Signal sources for neuroloop.
+//!
+//! A source owns one stream. It is configured (serde, [`SourceConfig`]
+//! implementors), checked (`preflight`, pure), opened into a [`Source`], and
+//! run on its own OS thread, where it pushes samples into the SPSC ring and
+//! cue/label events into the marker ring. A live source never waits for the
+//! pipeline: when the ring is full the samples are dropped and counted as a
+//! gap.
+//!
+//! Drivers:
+//! * [`sim`]: a simulated headset with EEG-like signal and scripted, labelled
+//!   paradigms (motor imagery, SSVEP); seeded and deterministic.
+
+pub mod error;
+pub mod sim;
+pub mod source;
+
+pub use error::SourceError;
+pub use source::{Source, SourceIo, SourceReport};
