@@ -1,1 +1,38 @@
-//! stub
+//! Decoders for the neuroloop runtime.
+//!
+//! A decoder turns one analysis [`Window`](neuroloop_core::Window) into class
+//! probabilities. The pipeline thread holds it as a `Box<dyn Decoder>` and
+//! calls [`Decoder::decode`] once per window.
+//!
+//! * [`Decoder`] is the object-safe interface, with the shared window checks
+//!   [`check_window`] and [`check_finite`].
+//! * [`BandpowerConfig`] configures the log-bandpower decoder and validates
+//!   itself against the sample rate and window length.
+//! * [`BandpowerFeatures`] computes log band power per channel and band with
+//!   a band-restricted DFT; every table and buffer is allocated up front.
+//! * [`BandpowerModel`] is the burn module: feature standardisation learned
+//!   from calibration data, then a linear layer to class logits.
+//! * [`train`] fits a [`BandpowerDecoder`] on calibration windows with
+//!   burn autodiff and Adam, seeded and deterministic, with early stopping.
+//! * [`synthetic`] generates labelled motor-imagery-like windows for tests,
+//!   benchmarks and demos.
+//!
+//! Every failure is a [`DecodeError`]; [`DecodeError::kind`] says whether a
+//! retry can help and [`DecodeError::is_artifact`] marks bad samples.
+
+mod bandpower;
+mod config;
+mod decoder;
+mod error;
+mod features;
+mod model;
+pub mod synthetic;
+mod train;
+
+pub use bandpower::BandpowerDecoder;
+pub use config::{BandpowerConfig, Taper};
+pub use decoder::{Decoder, check_finite, check_window};
+pub use error::DecodeError;
+pub use features::BandpowerFeatures;
+pub use model::{BandpowerModel, BandpowerModelConfig};
+pub use train::{TrainOptions, TrainReport, train};

@@ -1,0 +1,107 @@
+//! The number of heap allocations per `decode` call must not grow.
+//!
+//! A counting global allocator counts only on the thread that sets the
+//! thread-local flag, so other test threads do not disturb the count.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use neuroloop_core::Window;
+use neuroloop_decode::synthetic::MotorImagery;
+use neuroloop_decode::{BandpowerConfig, Decoder, TrainOptions, train};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+}
+
+fn count() {
+    if COUNTING.try_with(Cell::get).unwrap_or(false) {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+// SAFETY: forwards to the system allocator; counting has no effect on memory.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count();
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count();
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count();
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const CALLS: usize = 10_000;
+const WARMUP: usize = 5;
+
+#[test]
+fn allocations_per_decode_are_constant() {
+    let (channels, samples, rate) = (4, 64, 64.0);
+    let config = BandpowerConfig::new(
+        channels,
+        samples,
+        rate,
+        vec![[8.0, 13.0]],
+        vec!["rest".into(), "move".into()],
+    );
+    let (x, y) = MotorImagery::new(channels, samples, rate).generate(40, 1);
+    let options = TrainOptions {
+        max_epochs: 20,
+        ..TrainOptions::default()
+    };
+    let (mut decoder, _) = train(&config, &x, &y, &options).unwrap();
+
+    let len = channels * samples;
+    let mut p = [0.0_f32; 2];
+    let mut counts = Vec::with_capacity(CALLS);
+    for i in 0..CALLS {
+        let w = Window {
+            index: i as u64,
+            channels,
+            samples,
+            data: &x[(i % 40) * len..(i % 40 + 1) * len],
+            oldest_time: 0.0,
+            newest_time: 0.0,
+            newest_arrival: 0.0,
+        };
+        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        COUNTING.with(|c| c.set(true));
+        let result = decoder.decode(&w, &mut p);
+        COUNTING.with(|c| c.set(false));
+        counts.push(ALLOCATIONS.load(Ordering::Relaxed) - before);
+        result.unwrap();
+    }
+    let steady = counts[WARMUP];
+    eprintln!(
+        "allocations per decode: first {:?}, steady {steady}",
+        &counts[..WARMUP]
+    );
+    if let Some((i, c)) = counts
+        .iter()
+        .enumerate()
+        .skip(WARMUP)
+        .find(|(_, c)| **c != steady)
+    {
+        panic!("call {i} allocated {c} times, steady state is {steady}");
+    }
+    assert!(steady < 100, "{steady} allocations per decode");
+}
