@@ -1,1 +1,75 @@
-fn main() {}
+//! `neuroloop`: the real-time BCI runtime's command line.
+//!
+//! * `neuroloop run CONFIG [--duration S] [--report FILE]`: run a session.
+//! * `neuroloop check CONFIG`: validate a config and its hardware profile,
+//!   print every problem with its path.
+//! * `neuroloop listen [ADDR]`: a minimal actuator client printing intents.
+
+mod check;
+mod listen;
+mod run;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Real-time brain–computer-interface runtime.
+#[derive(Debug, Parser)]
+#[command(name = "neuroloop", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a closed-loop session.
+    Run {
+        /// Session config (TOML).
+        config: PathBuf,
+        /// Stop after this many seconds (default: until Ctrl-C / SIGTERM).
+        #[arg(long)]
+        duration: Option<f64>,
+        /// Write the JSON report here.
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
+    /// Validate a session config and its hardware profile.
+    Check {
+        /// Session config (TOML).
+        config: PathBuf,
+    },
+    /// Connect to a session and print its intents.
+    Listen {
+        /// Address of the session's intent server.
+        #[arg(default_value = "127.0.0.1:7878")]
+        addr: String,
+        /// Print raw JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Exit after this many intents.
+        #[arg(long)]
+        count: Option<u64>,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("NEUROLOOP_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run {
+            config,
+            duration,
+            report,
+        } => run::run(&config, duration, report.as_deref()),
+        Command::Check { config } => check::check(&config),
+        Command::Listen { addr, json, count } => listen::listen(&addr, json, count),
+    }
+}

@@ -1,1 +1,30 @@
-//! stub
+//! The neuroloop session runtime.
+//!
+//! Wires a session from a validated config: the source on its own thread,
+//! the lock-free ring, the [`pipeline`] thread (filters → windows → decoder →
+//! [`policy`]), the calibration [`trainer`], and the [`publisher`] (a
+//! forwarder thread plus a tokio TCP server). Real-time work never touches
+//! tokio; tokio never waits on the pipeline.
+//!
+//! * [`config`]: the session TOML, validated all at once with paths.
+//! * [`profile`]: hardware profiles.
+//! * [`session`]: start, stop, drain, report.
+
+pub mod config;
+pub mod decoding;
+pub mod error;
+pub mod labels;
+pub mod latency;
+pub mod pipeline;
+pub mod policy;
+pub mod profile;
+pub mod publisher;
+pub mod report;
+pub mod session;
+pub mod stats;
+pub mod trainer;
+
+pub use config::{ValidatedSession, load, parse};
+pub use error::RuntimeError;
+pub use report::SessionReport;
+pub use session::{RunningSession, StartOptions, start};

@@ -145,7 +145,10 @@ impl SimConfig {
             );
         }
         if let Some(d) = self.duration_s.filter(|d| !(*d > 0.0 && d.is_finite())) {
-            err("duration_s", format!("{d} must be a positive number of seconds"));
+            err(
+                "duration_s",
+                format!("{d} must be a positive number of seconds"),
+            );
         }
         let p = "paradigm";
         let (trial_s, rest_s) = match &self.paradigm {

@@ -192,7 +192,7 @@ impl SimGenerator {
             line_hz,
             channels,
             alpha: Resonator::new(10.0, 1.5, fs),
-            mu: [Resonator::new(11.0, 2.0, fs), Resonator::new(11.5, 2.0, fs)],
+            mu: [Resonator::new(11.0, 3.0, fs), Resonator::new(11.5, 3.0, fs)],
             beta: [Resonator::new(22.0, 4.0, fs), Resonator::new(21.0, 4.0, fs)],
             schedule: Schedule::new(n_classes, trial_s, rest_s, fs, seed),
             effect,

@@ -1,0 +1,32 @@
+//! `neuroloop check CONFIG`.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+/// Validates `config`; prints every problem (exit 1) or a short summary.
+pub fn check(config: &Path) -> ExitCode {
+    match neuroloop_runtime::load(config) {
+        Ok(s) => {
+            println!(
+                "{}: ok — profile {} ({} channels @ {} Hz), {} filter stage(s), window {} samples / hop {}, classes {:?}, intents on {}",
+                config.display(),
+                s.profile.name,
+                s.input.channel_count(),
+                s.input.sample_rate,
+                s.filters.stages().len(),
+                s.window_samples,
+                s.hop_samples,
+                s.classes,
+                s.publish_addr
+            );
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            eprintln!("{}: {} problem(s)", config.display(), errors.len());
+            for e in &errors {
+                eprintln!("  {e}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! The decoder's life inside the pipeline thread: calibrate → train → decode.
+//!
+//! While calibrating, labelled windows are copied into a [`CalibrationSet`]
+//! preallocated for the whole calibration period. When the period ends the
+//! set is *moved* to the trainer thread (no copy, no allocation on the
+//! pipeline thread); training runs there, and the trained decoder comes back
+//! through a channel the pipeline polls once per window. Until then every
+//! window yields a hold intent.
+
+use crossbeam_channel::{Receiver, Sender, TryRecvError};
+use neuroloop_core::Window;
+use neuroloop_decode::Decoder;
+
+/// Labelled calibration windows, channel-major, back to back.
+///
+/// # Shapes
+/// `windows` holds `len()` windows of `channels × samples` values each.
+#[derive(Debug)]
+pub struct CalibrationSet {
+    /// Window data.
+    pub windows: Vec<f32>,
+    /// Class of each window.
+    pub labels: Vec<usize>,
+    window_len: usize,
+    capacity: usize,
+}
+
+impl CalibrationSet {
+    /// Room for `capacity` windows of `window_len` values.
+    #[must_use]
+    pub fn with_capacity(capacity: usize, window_len: usize) -> Self {
+        Self {
+            windows: Vec::with_capacity(capacity * window_len),
+            labels: Vec::with_capacity(capacity),
+            window_len,
+            capacity,
+        }
+    }
+
+    /// Copies a window in; returns `false` when full (nothing is allocated).
+    pub fn push(&mut self, window: &Window<'_>, label: usize) -> bool {
+        if self.labels.len() >= self.capacity || window.data.len() != self.window_len {
+            return false;
+        }
+        self.windows.extend_from_slice(window.data);
+        self.labels.push(label);
+        true
+    }
+
+    /// Windows collected.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Whether nothing was collected.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+}
+
+/// What the trainer thread sends back.
+pub type TrainingResult = Result<Box<dyn Decoder>, String>;
+
+/// Where the pipeline's decoder is in its life.
+pub enum DecoderSlot {
+    /// Collecting labelled windows until sample time `until`.
+    Calibrating {
+        /// The windows so far.
+        set: CalibrationSet,
+        /// Calibration ends with the first window whose newest sample is at
+        /// or after this time (set from the first sample seen).
+        until: Option<f64>,
+        /// Seconds of calibration.
+        duration_s: f64,
+        /// Where the finished set goes.
+        to_trainer: Sender<CalibrationSet>,
+        /// Where the decoder will come from.
+        from_trainer: Receiver<TrainingResult>,
+        /// See [`DecoderSlot::Training`].
+        wait: bool,
+    },
+    /// Waiting for the trainer.
+    Training {
+        /// Where the decoder will come from.
+        from_trainer: Receiver<TrainingResult>,
+        /// Block the pipeline until the decoder arrives (sources that are not
+        /// live, where waiting loses nothing and keeps sessions reproducible).
+        wait: bool,
+    },
+    /// Decoding.
+    Ready(Box<dyn Decoder>),
+    /// Training failed or the trainer is gone; the session only holds.
+    Failed,
+}
+
+/// What the slot did with a window.
+pub enum SlotAction<'a> {
+    /// Still calibrating or training: hold.
+    Wait,
+    /// Decode with this decoder.
+    Decode(&'a mut dyn Decoder),
+    /// No decoder will come: hold.
+    Failed,
+}
+
+impl DecoderSlot {
+    /// A slot that calibrates for `duration_s` seconds into `set`; with
+    /// `wait`, the pipeline then blocks until training is done.
+    #[must_use]
+    pub fn calibrating(
+        set: CalibrationSet,
+        duration_s: f64,
+        to_trainer: Sender<CalibrationSet>,
+        from_trainer: Receiver<TrainingResult>,
+        wait: bool,
+    ) -> Self {
+        DecoderSlot::Calibrating {
+            set,
+            until: None,
+            duration_s,
+            to_trainer,
+            from_trainer,
+            wait,
+        }
+    }
+
+    /// Advances the slot for `window` (with its true `label`, if known) and
+    /// says what to do. Returns `true` in `.1` if the window was collected.
+    pub fn on_window(
+        &mut self,
+        window: &Window<'_>,
+        label: Option<usize>,
+    ) -> (SlotAction<'_>, bool) {
+        let mut collected = false;
+        if let DecoderSlot::Calibrating {
+            set,
+            until,
+            duration_s,
+            ..
+        } = self
+        {
+            let end = *until.get_or_insert(window.oldest_time + *duration_s);
+            if window.newest_time < end {
+                if let Some(l) = label {
+                    collected = set.push(window, l);
+                }
+                return (SlotAction::Wait, collected);
+            }
+            self.finish_calibration();
+        }
+        if let DecoderSlot::Training { from_trainer, wait } = self {
+            let received = if *wait {
+                from_trainer.recv().map_err(|_| TryRecvError::Disconnected)
+            } else {
+                from_trainer.try_recv()
+            };
+            match received {
+                Ok(Ok(decoder)) => *self = DecoderSlot::Ready(decoder),
+                Ok(Err(_)) | Err(TryRecvError::Disconnected) => *self = DecoderSlot::Failed,
+                Err(TryRecvError::Empty) => return (SlotAction::Wait, collected),
+            }
+        }
+        match self {
+            DecoderSlot::Ready(decoder) => (SlotAction::Decode(decoder.as_mut()), collected),
+            DecoderSlot::Failed => (SlotAction::Failed, collected),
+            _ => (SlotAction::Wait, collected),
+        }
+    }
+
+    fn finish_calibration(&mut self) {
+        let old = std::mem::replace(self, DecoderSlot::Failed);
+        if let DecoderSlot::Calibrating {
+            set,
+            to_trainer,
+            from_trainer,
+            wait,
+            ..
+        } = old
+        {
+            *self = if to_trainer.send(set).is_ok() {
+                DecoderSlot::Training { from_trainer, wait }
+            } else {
+                DecoderSlot::Failed
+            };
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! Hardware profiles: one TOML file per headset in `hardware-profiles/`.
+
+use std::path::{Path, PathBuf};
+
+use neuroloop_core::{ChannelSpec, ConfigError, StreamSpec};
+use serde::Deserialize;
+
+/// A headset: channels, montage, rate, scale, transport and expectations.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HardwareProfile {
+    /// Short name, equal to the file stem.
+    pub name: String,
+    /// Human-readable description.
+    pub description: String,
+    /// How samples arrive: `sim`, `lsl`, `serial`.
+    pub transport: String,
+    /// Nominal sample rate in Hz.
+    pub sample_rate: f64,
+    /// Samples per packet/block the device delivers.
+    pub block_size: usize,
+    /// Microvolts per raw count (1.0 when the device sends microvolts).
+    pub scale_uv_per_count: f64,
+    /// Montage system of the labels, e.g. `10-20`.
+    pub montage: String,
+    /// Channel labels, in stream order.
+    pub channels: Vec<String>,
+    /// Signal type of every channel (LSL vocabulary).
+    #[serde(default = "default_kind")]
+    pub channel_kind: String,
+    /// Unit after scaling.
+    #[serde(default = "default_unit")]
+    pub unit: String,
+    /// Expected device-to-host latency in milliseconds, for reports.
+    #[serde(default)]
+    pub expected_latency_ms: Option<f64>,
+    /// Serial settings for `transport = "serial"`.
+    #[serde(default)]
+    pub serial: Option<SerialSettings>,
+}
+
+/// Serial-port settings of a profile.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SerialSettings {
+    /// Baud rate.
+    pub baud: u32,
+    /// Wire format, e.g. `openbci-cyton`.
+    pub format: String,
+}
+
+fn default_kind() -> String {
+    "EEG".into()
+}
+fn default_unit() -> String {
+    "microvolts".into()
+}
+
+impl HardwareProfile {
+    /// Parses a profile; `path` names the file in errors.
+    ///
+    /// # Errors
+    /// The file's parse error, or every validation problem with its path.
+    pub fn parse(text: &str, origin: &str) -> Result<Self, Vec<ConfigError>> {
+        let profile: Self = toml::from_str(text)
+            .map_err(|e| vec![ConfigError::new(origin, e.message().to_string())])?;
+        profile.validate(origin)?;
+        Ok(profile)
+    }
+
+    /// Reads and parses a profile file.
+    ///
+    /// # Errors
+    /// As [`Self::parse`], or the read error.
+    pub fn load(path: &Path) -> Result<Self, Vec<ConfigError>> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| vec![ConfigError::new(&origin, format!("cannot read: {e}"))])?;
+        Self::parse(&text, &origin)
+    }
+
+    /// Checks the values.
+    ///
+    /// # Errors
+    /// Every problem, prefixed with `origin`.
+    pub fn validate(&self, origin: &str) -> Result<(), Vec<ConfigError>> {
+        let mut errors = Vec::new();
+        let mut err = |field: &str, msg: String| {
+            errors.push(ConfigError::new(format!("{origin}: {field}"), msg))
+        };
+        if !(self.sample_rate > 0.0 && self.sample_rate.is_finite()) {
+            err(
+                "sample_rate",
+                format!("{} must be a positive rate in Hz", self.sample_rate),
+            );
+        }
+        if self.block_size == 0 {
+            err("block_size", "must be at least 1".into());
+        }
+        if !(self.scale_uv_per_count > 0.0 && self.scale_uv_per_count.is_finite()) {
+            err(
+                "scale_uv_per_count",
+                format!("{} must be positive", self.scale_uv_per_count),
+            );
+        }
+        if self.channels.is_empty() {
+            err("channels", "a profile needs at least one channel".into());
+        }
+        for (i, label) in self.channels.iter().enumerate() {
+            if label.trim().is_empty() {
+                err(&format!("channels[{i}]"), "empty label".into());
+            } else if self.channels[..i]
+                .iter()
+                .any(|l| l.eq_ignore_ascii_case(label))
+            {
+                err(
+                    &format!("channels[{i}]"),
+                    format!("duplicate label {label:?}"),
+                );
+            }
+        }
+        match self.transport.as_str() {
+            "sim" | "lsl" => {}
+            "serial" if self.serial.is_none() => err(
+                "serial",
+                "transport \"serial\" needs a [serial] table".into(),
+            ),
+            "serial" => {}
+            other => err(
+                "transport",
+                format!("unknown transport {other:?} (known: sim, lsl, serial)"),
+            ),
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The stream this headset produces.
+    #[must_use]
+    pub fn stream_spec(&self) -> StreamSpec {
+        StreamSpec {
+            name: self.name.clone(),
+            channels: self
+                .channels
+                .iter()
+                .map(|label| ChannelSpec {
+                    label: label.clone(),
+                    kind: self.channel_kind.clone(),
+                    unit: self.unit.clone(),
+                })
+                .collect(),
+            sample_rate: self.sample_rate,
+            block_size: self.block_size,
+        }
+    }
+}
+
+/// Finds the file of profile `name` given the config file's location: a
+/// path ending in `.toml` is taken relative to the config's directory;
+/// otherwise `NAME.toml` is looked up in `hardware-profiles/` next to the
+/// config's directory, beside the config, then under the working directory.
+#[must_use]
+pub fn resolve_profile_path(name: &str, config_path: &Path) -> PathBuf {
+    let config_dir = config_path.parent().unwrap_or(Path::new("."));
+    if name.ends_with(".toml") {
+        return config_dir.join(name);
+    }
+    let file = format!("{name}.toml");
+    let candidates = [
+        config_dir.join("..").join("hardware-profiles").join(&file),
+        config_dir.join("hardware-profiles").join(&file),
+        Path::new("hardware-profiles").join(&file),
+    ];
+    candidates
+        .iter()
+        .find(|p| p.is_file())
+        .cloned()
+        .unwrap_or_else(|| candidates[0].clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OK: &str = r#"
+        name = "t"
+        description = "test"
+        transport = "sim"
+        sample_rate = 250.0
+        block_size = 10
+        scale_uv_per_count = 1.0
+        montage = "10-20"
+        channels = ["C3", "C4"]
+    "#;
+
+    #[test]
+    fn parses_into_a_stream_spec() {
+        let p = HardwareProfile::parse(OK, "t.toml").unwrap();
+        let spec = p.stream_spec();
+        assert_eq!(spec.channel_count(), 2);
+        assert_eq!(spec.channels[1].label, "C4");
+        assert_eq!(spec.channels[1].unit, "microvolts");
+    }
+
+    #[test]
+    fn reports_every_problem() {
+        let bad = OK
+            .replace("250.0", "-1.0")
+            .replace("block_size = 10", "block_size = 0")
+            .replace(r#"["C3", "C4"]"#, r#"["C3", "c3"]"#);
+        let errors = HardwareProfile::parse(&bad, "t.toml").unwrap_err();
+        let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(text.len(), 3, "{text:?}");
+        assert!(text[0].starts_with("t.toml: sample_rate: -1"));
+        assert!(text[2].contains("channels[1]") && text[2].contains("duplicate"));
+    }
+}

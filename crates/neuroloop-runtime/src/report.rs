@@ -1,0 +1,118 @@
+//! The end-of-session report: JSON for machines, one screen for people.
+
+use serde::Serialize;
+
+use crate::latency::LatencySummary;
+use crate::stats::StatsSnapshot;
+
+/// How calibration training went.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TrainingSummary {
+    /// Labelled windows trained on (incl. validation).
+    pub windows: usize,
+    /// Epochs run.
+    pub epochs: usize,
+    /// Accuracy on the training windows.
+    pub train_accuracy: f32,
+    /// Accuracy on the held-out validation windows, if any were held out.
+    pub validation_accuracy: Option<f32>,
+    /// Seconds spent training (on the trainer thread).
+    pub seconds: f64,
+    /// Why training failed, if it did.
+    pub error: Option<String>,
+}
+
+/// Latency figures of the session.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct LatencyReport {
+    /// publish − arrival of the newest sample in the window.
+    pub publish_minus_arrival: LatencySummary,
+    /// decode_end − decode_start.
+    pub decode: LatencySummary,
+    /// decode_end − arrival.
+    pub pipeline: LatencySummary,
+}
+
+/// Everything a finished session reports.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SessionReport {
+    /// Session name.
+    pub session: String,
+    /// Wall-clock seconds from start to the end of the drain.
+    pub duration_s: f64,
+    /// Samples the source produced.
+    pub samples_produced: u64,
+    /// Samples dropped because the ring was full.
+    pub ring_dropped: u64,
+    /// Pipeline counters.
+    pub pipeline: StatsSnapshot,
+    /// Online accuracy of the decoder on labelled windows after calibration.
+    pub online_accuracy: Option<f64>,
+    /// Calibration training.
+    pub training: Option<TrainingSummary>,
+    /// Client connections accepted.
+    pub connections: u64,
+    /// Lines dropped for clients that fell behind.
+    pub lagged_lines: u64,
+    /// Latency percentiles.
+    pub latency: LatencyReport,
+}
+
+impl SessionReport {
+    /// A one-screen human summary.
+    #[must_use]
+    pub fn summary(&self) -> String {
+        let p = &self.pipeline;
+        let l = &self.latency.publish_minus_arrival;
+        let d = &self.latency.decode;
+        let accuracy = self.online_accuracy.map_or_else(
+            || "n/a".to_string(),
+            |a| format!("{:.1} % of {} labelled windows", a * 100.0, p.labelled),
+        );
+        let training = match &self.training {
+            Some(t) if t.error.is_none() => format!(
+                "{} windows, {} epochs, train acc {:.1} %, {:.2} s",
+                t.windows,
+                t.epochs,
+                t.train_accuracy * 100.0,
+                t.seconds
+            ),
+            Some(t) => format!("failed: {}", t.error.as_deref().unwrap_or("?")),
+            None => "not run".into(),
+        };
+        format!(
+            "session {name} — {dur:.1} s\n\
+             samples in      {samples} (produced {produced}, ring dropped {dropped})\n\
+             gaps            {gaps} ({gap_samples} samples)\n\
+             windows         {windows} ({calib} for calibration, {decoded} decoded, {artifacts} artifacts)\n\
+             intents out     {intents} (queue drops {intent_drops}, lagged lines {lagged}, {conns} connections)\n\
+             training        {training}\n\
+             online accuracy {accuracy}\n\
+             latency         publish−arrival p50 {p50:.3} ms  p99 {p99:.3} ms  p99.9 {p999:.3} ms  max {max:.3} ms  (n={n})\n\
+             decode          p50 {dp50:.3} ms  p99 {dp99:.3} ms  max {dmax:.3} ms",
+            name = self.session,
+            dur = self.duration_s,
+            samples = p.samples,
+            produced = self.samples_produced,
+            dropped = self.ring_dropped,
+            gaps = p.gaps,
+            gap_samples = p.gap_samples,
+            windows = p.windows,
+            calib = p.calibration_windows,
+            decoded = p.decoded,
+            artifacts = p.artifacts,
+            intents = p.intents,
+            intent_drops = p.intents_dropped,
+            lagged = self.lagged_lines,
+            conns = self.connections,
+            p50 = l.p50_ms,
+            p99 = l.p99_ms,
+            p999 = l.p999_ms,
+            max = l.max_ms,
+            n = l.count,
+            dp50 = d.p50_ms,
+            dp99 = d.p99_ms,
+            dmax = d.max_ms,
+        )
+    }
+}

@@ -1,0 +1,315 @@
+//! Session wiring: builds every stage from a validated config, starts the
+//! threads, and shuts them down in order.
+//!
+//! ```text
+//! source thread ──ring──▶ pipeline thread ──crossbeam──▶ forwarder thread ──broadcast──▶ tokio server ──TCP──▶ clients
+//!                             │   ▲
+//!              calibration set ▼   │ trained decoder
+//!                          trainer thread
+//! ```
+//!
+//! Shutdown drains: [`RunningSession::stop`] tells the source to stop; its
+//! ring closes; the pipeline finishes what is in the ring and hangs up; the
+//! forwarder publishes the rest and a `bye`; the server closes connections.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use neuroloop_core::{SampleBlock, markers::marker_ring, ring::RingStats, ring::sample_ring};
+use neuroloop_decode::{BandpowerConfig, TrainOptions};
+use neuroloop_dsp::WindowAssembler;
+use neuroloop_protocol::{Hello, PROTOCOL_NAME, PROTOCOL_VERSION};
+use neuroloop_sources::sim::SimSource;
+use neuroloop_sources::{Source, SourceIo, SourceReport};
+use tokio::net::TcpListener;
+use tokio::sync::broadcast;
+
+use crate::config::{SourceSection, ValidatedSession};
+use crate::decoding::{CalibrationSet, DecoderSlot};
+use crate::error::RuntimeError;
+use crate::labels::LabelTimeline;
+use crate::latency::LatencyHistograms;
+use crate::pipeline::Pipeline;
+use crate::policy::IntentPolicy;
+use crate::publisher::{Line, ServerStats, forward, serve};
+use crate::report::{LatencyReport, SessionReport, TrainingSummary};
+use crate::stats::PipelineStats;
+use crate::trainer::train_thread;
+
+/// Largest block the pipeline pops from the ring at once.
+const PIPELINE_BLOCK: usize = 256;
+/// Intents queued between the pipeline and the forwarder.
+const INTENT_QUEUE: usize = 1024;
+/// Markers queued between source and pipeline.
+const MARKER_QUEUE: usize = 1024;
+
+/// Overrides for tests and benchmarks.
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    /// Listen here instead of `publish.tcp` (e.g. port 0 in tests).
+    pub listen: Option<SocketAddr>,
+    /// Stop the source after this many samples.
+    pub sample_limit: Option<u64>,
+    /// Start the source only once this many clients are connected.
+    pub wait_for_clients: usize,
+}
+
+/// A session whose threads are running.
+pub struct RunningSession {
+    name: String,
+    started: Instant,
+    stop: Arc<AtomicBool>,
+    local_addr: SocketAddr,
+    stats: Arc<PipelineStats>,
+    ring: Arc<RingStats>,
+    server: Arc<ServerStats>,
+    source: JoinHandle<Result<SourceReport, neuroloop_sources::SourceError>>,
+    pipeline: JoinHandle<()>,
+    forwarder: JoinHandle<LatencyHistograms>,
+    trainer: JoinHandle<Option<TrainingSummary>>,
+    runtime: tokio::runtime::Runtime,
+}
+
+/// Builds and starts a session.
+///
+/// # Errors
+/// [`RuntimeError::Bind`] if the intent port is taken, [`RuntimeError::Build`]
+/// if a stage cannot be built, [`RuntimeError::Source`] if the source cannot
+/// open. Nothing keeps running after an error.
+pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSession, RuntimeError> {
+    let spec = cfg.input.clone();
+    let channels = spec.channel_count();
+    let live = match &cfg.source {
+        SourceSection::Sim(sim) => sim.realtime,
+    };
+    let mut source: Box<dyn Source> = match &cfg.source {
+        SourceSection::Sim(sim) => {
+            let s = SimSource::open(sim, spec.clone())?;
+            Box::new(match options.sample_limit {
+                Some(n) => s.with_limit(n),
+                None => s,
+            })
+        }
+    };
+    let build_err = |what| {
+        move |e: neuroloop_core::Error| RuntimeError::Build {
+            what,
+            message: e.to_string(),
+        }
+    };
+    let chain = cfg
+        .filters
+        .initialize(&spec, PIPELINE_BLOCK)
+        .map_err(build_err("filters"))?;
+    let assembler = WindowAssembler::new(channels, cfg.window_samples, cfg.hop_samples)
+        .map_err(build_err("window assembler"))?;
+    let decoder_config = BandpowerConfig::new(
+        cfg.filtered.channel_count(),
+        cfg.window_samples,
+        spec.sample_rate,
+        cfg.decoder.bands_hz.clone(),
+        cfg.classes.clone(),
+    );
+    let calibration_windows =
+        (cfg.decoder.calibration_s * spec.sample_rate / cfg.hop_samples as f64).ceil() as usize + 2;
+    let set = CalibrationSet::with_capacity(calibration_windows, channels * cfg.window_samples);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("neuroloop-io")
+        .enable_all()
+        .build()?;
+    let addr = options.listen.unwrap_or(cfg.publish_addr);
+    let listener = runtime
+        .block_on(TcpListener::bind(addr))
+        .map_err(|source| RuntimeError::Bind { addr, source })?;
+    let local_addr = listener.local_addr()?;
+    let (lines, _) = broadcast::channel::<Line>(cfg.publish.queue);
+    let server = Arc::new(ServerStats::default());
+    let hello = Hello {
+        protocol: PROTOCOL_NAME.into(),
+        version: PROTOCOL_VERSION,
+        session: cfg.session.name.clone(),
+        classes: cfg.classes.clone(),
+        clock: "process-monotonic-seconds".into(),
+    };
+    runtime.spawn(serve(
+        listener,
+        hello,
+        lines.downgrade(),
+        Arc::clone(&server),
+    ));
+
+    let (writer, reader) = sample_ring(channels, cfg.ring_samples);
+    let ring = writer.stats();
+    let (marker_writer, marker_reader) = marker_ring(MARKER_QUEUE);
+    let (intent_tx, intent_rx) = crossbeam_channel::bounded(INTENT_QUEUE);
+    let (calib_tx, calib_rx) = crossbeam_channel::bounded(1);
+    let (decoder_tx, decoder_rx) = crossbeam_channel::bounded(1);
+    let stats = Arc::new(PipelineStats::default());
+    let stop = Arc::new(AtomicBool::new(false));
+
+    let mut pipeline = Pipeline {
+        reader,
+        markers: Some(marker_reader),
+        block: SampleBlock::with_capacity(channels, PIPELINE_BLOCK),
+        chain,
+        assembler,
+        labels: LabelTimeline::new(256, cfg.decoder.label_delay_s),
+        decoder: DecoderSlot::calibrating(
+            set,
+            cfg.decoder.calibration_s,
+            calib_tx,
+            decoder_rx,
+            !live,
+        ),
+        policy: IntentPolicy::new(
+            cfg.classes.len(),
+            cfg.policy.smoothing,
+            cfg.policy.threshold,
+            cfg.policy.dwell_s,
+        ),
+        intents: intent_tx,
+        stats: Arc::clone(&stats),
+        n_classes: cfg.classes.len(),
+    };
+    let train_options = TrainOptions {
+        seed: cfg.decoder.seed,
+        weight_decay: cfg.decoder.weight_decay,
+        ..TrainOptions::default()
+    };
+    let spawn = |name: &'static str| std::thread::Builder::new().name(format!("neuroloop-{name}"));
+    let trainer = spawn("trainer")
+        .spawn(move || train_thread(&calib_rx, &decoder_tx, &decoder_config, &train_options))
+        .map_err(|_| RuntimeError::Thread("trainer"))?;
+    let pipeline = spawn("pipeline")
+        .spawn(move || pipeline.run())
+        .map_err(|_| RuntimeError::Thread("pipeline"))?;
+    let notify = pipeline.thread().clone();
+    let classes = cfg.classes.clone();
+    let forward_lines = lines;
+    let forwarder = spawn("forwarder")
+        .spawn(move || forward(intent_rx, forward_lines, classes))
+        .map_err(|_| RuntimeError::Thread("forwarder"))?;
+    let source_stop = Arc::clone(&stop);
+    let source_server = Arc::clone(&server);
+    let wait_for_clients = options.wait_for_clients as u64;
+    let source = spawn("source")
+        .spawn(move || {
+            while source_server.active.load(Ordering::Relaxed) < wait_for_clients
+                && !source_stop.load(Ordering::Relaxed)
+            {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            let io = SourceIo {
+                samples: writer,
+                markers: Some(marker_writer),
+                notify: Some(notify),
+            };
+            let result = source.run(io, &source_stop);
+            if let Err(e) = &result {
+                tracing::error!(error = %e, "source failed");
+            }
+            result
+        })
+        .map_err(|_| RuntimeError::Thread("source"))?;
+    tracing::info!(session = %cfg.session.name, %local_addr, channels, rate = spec.sample_rate, "session started");
+    Ok(RunningSession {
+        name: cfg.session.name.clone(),
+        started: Instant::now(),
+        stop,
+        local_addr,
+        stats,
+        ring,
+        server,
+        source,
+        pipeline,
+        forwarder,
+        trainer,
+        runtime,
+    })
+}
+
+impl RunningSession {
+    /// Where clients connect.
+    #[must_use]
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Live pipeline counters.
+    #[must_use]
+    pub fn stats(&self) -> Arc<PipelineStats> {
+        Arc::clone(&self.stats)
+    }
+
+    /// Asks the source to stop; the rest drains after it.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the source has ended (its own limit, or after [`Self::stop`]).
+    #[must_use]
+    pub fn source_finished(&self) -> bool {
+        self.source.is_finished()
+    }
+
+    /// A handle for async code (signal handling) to run on.
+    #[must_use]
+    pub fn runtime(&self) -> &tokio::runtime::Runtime {
+        &self.runtime
+    }
+
+    /// Stops (if not yet stopped), drains every stage and reports.
+    ///
+    /// # Errors
+    /// [`RuntimeError::Source`] if the source failed, or
+    /// [`RuntimeError::Thread`] if a thread panicked.
+    pub fn finish(self) -> Result<SessionReport, RuntimeError> {
+        self.stop();
+        let source = self
+            .source
+            .join()
+            .map_err(|_| RuntimeError::Thread("source"))?;
+        self.pipeline
+            .join()
+            .map_err(|_| RuntimeError::Thread("pipeline"))?;
+        let histograms = self
+            .forwarder
+            .join()
+            .map_err(|_| RuntimeError::Thread("forwarder"))?;
+        let training = self
+            .trainer
+            .join()
+            .map_err(|_| RuntimeError::Thread("trainer"))?;
+        // Let the connections write the last lines and the bye.
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while self.server.active.load(Ordering::Relaxed) > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        self.runtime.shutdown_timeout(Duration::from_millis(200));
+        let source = source?;
+        let pipeline = self.stats.snapshot();
+        let summary = |h| LatencyHistograms::summary(h);
+        let report = SessionReport {
+            session: self.name,
+            duration_s: self.started.elapsed().as_secs_f64(),
+            samples_produced: source.samples,
+            ring_dropped: self.ring.dropped(),
+            online_accuracy: pipeline.online_accuracy(),
+            pipeline,
+            training,
+            connections: self.server.connections.load(Ordering::Relaxed),
+            lagged_lines: self.server.lagged_lines.load(Ordering::Relaxed),
+            latency: LatencyReport {
+                publish_minus_arrival: summary(&histograms.end_to_end),
+                decode: summary(&histograms.decode),
+                pipeline: summary(&histograms.pipeline),
+            },
+        };
+        Ok(report)
+    }
+}

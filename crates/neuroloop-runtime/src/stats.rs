@@ -1,0 +1,98 @@
+//! Lock-free counters of the pipeline thread, readable from any thread.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::Serialize;
+
+/// Counters the pipeline thread bumps (relaxed atomics, no locks).
+#[derive(Debug, Default)]
+pub struct PipelineStats {
+    /// Samples taken from the ring.
+    pub samples: AtomicU64,
+    /// Gaps seen (ring overflow or source outage).
+    pub gaps: AtomicU64,
+    /// Samples missing in those gaps.
+    pub gap_samples: AtomicU64,
+    /// Windows assembled.
+    pub windows: AtomicU64,
+    /// Windows the decoder classified.
+    pub decoded: AtomicU64,
+    /// Windows refused for NaN/Inf samples.
+    pub artifacts: AtomicU64,
+    /// Other decoder failures.
+    pub decode_errors: AtomicU64,
+    /// Labelled windows collected for calibration.
+    pub calibration_windows: AtomicU64,
+    /// Intents handed to the publisher.
+    pub intents: AtomicU64,
+    /// Intents dropped because the publisher's queue was full.
+    pub intents_dropped: AtomicU64,
+    /// Decoded windows that carried a true label (from markers).
+    pub labelled: AtomicU64,
+    /// Of those, how many the decoder got right (raw argmax).
+    pub correct: AtomicU64,
+}
+
+impl PipelineStats {
+    /// Adds `n` to `counter`.
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// A plain copy of every counter.
+    #[must_use]
+    pub fn snapshot(&self) -> StatsSnapshot {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        StatsSnapshot {
+            samples: get(&self.samples),
+            gaps: get(&self.gaps),
+            gap_samples: get(&self.gap_samples),
+            windows: get(&self.windows),
+            decoded: get(&self.decoded),
+            artifacts: get(&self.artifacts),
+            decode_errors: get(&self.decode_errors),
+            calibration_windows: get(&self.calibration_windows),
+            intents: get(&self.intents),
+            intents_dropped: get(&self.intents_dropped),
+            labelled: get(&self.labelled),
+            correct: get(&self.correct),
+        }
+    }
+}
+
+/// A copy of [`PipelineStats`] at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct StatsSnapshot {
+    /// See [`PipelineStats::samples`].
+    pub samples: u64,
+    /// See [`PipelineStats::gaps`].
+    pub gaps: u64,
+    /// See [`PipelineStats::gap_samples`].
+    pub gap_samples: u64,
+    /// See [`PipelineStats::windows`].
+    pub windows: u64,
+    /// See [`PipelineStats::decoded`].
+    pub decoded: u64,
+    /// See [`PipelineStats::artifacts`].
+    pub artifacts: u64,
+    /// See [`PipelineStats::decode_errors`].
+    pub decode_errors: u64,
+    /// See [`PipelineStats::calibration_windows`].
+    pub calibration_windows: u64,
+    /// See [`PipelineStats::intents`].
+    pub intents: u64,
+    /// See [`PipelineStats::intents_dropped`].
+    pub intents_dropped: u64,
+    /// See [`PipelineStats::labelled`].
+    pub labelled: u64,
+    /// See [`PipelineStats::correct`].
+    pub correct: u64,
+}
+
+impl StatsSnapshot {
+    /// Online accuracy over labelled decoded windows, if there were any.
+    #[must_use]
+    pub fn online_accuracy(&self) -> Option<f64> {
+        (self.labelled > 0).then(|| self.correct as f64 / self.labelled as f64)
+    }
+}
