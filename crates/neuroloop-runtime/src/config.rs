@@ -280,22 +280,10 @@ pub fn parse(text: &str, path: &Path) -> Result<ValidatedSession, Vec<ConfigErro
         }
     }
 
-    let mut filters = None;
-    let mut filtered = None;
-    if let Some(p) = &pipeline {
-        match ChainConfig::from_toml(&StageRegistry::builtin(), &p.filters, "pipeline.filters") {
-            Ok(chain) => {
-                if let Some(spec) = &input {
-                    match chain.preflight(spec) {
-                        Ok(out) => filtered = Some(out),
-                        Err(e) => errors.extend(e),
-                    }
-                }
-                filters = Some(chain);
-            }
-            Err(e) => errors.extend(e),
-        }
-    }
+    let (filters, filtered) = match (&pipeline, &input) {
+        (Some(p), Some(spec)) => check_filters(&p.filters, spec, &mut errors),
+        _ => (None, None),
+    };
 
     let classes = match &source {
         Some(SourceSection::Sim(sim)) => sim.paradigm.classes(),
@@ -421,6 +409,37 @@ fn parse_source(root: &toml::Table, errors: &mut Vec<ConfigError>) -> Option<Sou
             None
         }
     }
+}
+
+/// Parses every filter table and preflights each one that parses against
+/// the output of the stages before it, so one bad stage hides no other
+/// stage's problems.
+fn check_filters(
+    tables: &[toml::Value],
+    input: &StreamSpec,
+    errors: &mut Vec<ConfigError>,
+) -> (Option<ChainConfig>, Option<StreamSpec>) {
+    let registry = StageRegistry::builtin();
+    let mut stages = Vec::new();
+    let mut spec = input.clone();
+    let before = errors.len();
+    for (i, table) in tables.iter().enumerate() {
+        let path = format!("pipeline.filters[{i}]");
+        match registry.parse(table, &path) {
+            Ok(stage) => {
+                match stage.preflight(&spec, &path) {
+                    Ok(out) => spec = out,
+                    Err(e) => errors.extend(e),
+                }
+                stages.push((path, stage));
+            }
+            Err(e) => errors.extend(e),
+        }
+    }
+    if errors.len() > before {
+        return (None, None);
+    }
+    (Some(ChainConfig::new(stages)), Some(spec))
 }
 
 fn samples_of(seconds: f64, fs: f64, path: &str, errors: &mut Vec<ConfigError>) -> usize {

@@ -1,0 +1,189 @@
+//! The pipeline thread allocates nothing after initialize while filtering,
+//! windowing and calibrating, and a constant number of times per decoded
+//! window once the burn decoder runs.
+//!
+//! A counting global allocator counts only while the flag of the current
+//! thread is armed, so the test harness's own threads do not interfere.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use neuroloop_core::markers::marker_ring;
+use neuroloop_core::ring::sample_ring;
+use neuroloop_core::{Marker, SampleBlock, clock};
+use neuroloop_decode::{BandpowerConfig, TrainOptions, train};
+use neuroloop_dsp::WindowAssembler;
+use neuroloop_runtime::decoding::{CalibrationSet, DecoderSlot};
+use neuroloop_runtime::labels::LabelTimeline;
+use neuroloop_runtime::pipeline::{Pipeline, Step};
+use neuroloop_runtime::policy::IntentPolicy;
+use neuroloop_runtime::stats::PipelineStats;
+use neuroloop_sources::sim::SimGenerator;
+
+struct Counting;
+
+thread_local! {
+    static ARMED: Cell<bool> = const { Cell::new(false) };
+}
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if ARMED.try_with(Cell::get).unwrap_or(false) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if ARMED.try_with(Cell::get).unwrap_or(false) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Allocations made by `f` on this thread.
+fn count<R>(f: impl FnOnce() -> R) -> (R, u64) {
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    ARMED.with(|a| a.set(true));
+    let r = f();
+    ARMED.with(|a| a.set(false));
+    (r, ALLOCATIONS.load(Ordering::Relaxed) - before)
+}
+
+#[test]
+fn pipeline_step_allocates_nothing_then_a_constant_amount_per_decoded_window() {
+    let (text, path) = (
+        std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../configs/demo.toml"
+        ))
+        .unwrap(),
+        std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../configs/demo.toml"
+        )),
+    );
+    let cfg = neuroloop_runtime::parse(&text, &path).unwrap();
+    let neuroloop_runtime::config::SourceSection::Sim(sim) = &cfg.source;
+    let spec = cfg.input.clone();
+    let labels: Vec<&str> = spec.labels().collect();
+    let (channels, fs) = (spec.channel_count(), spec.sample_rate);
+    let hop = cfg.hop_samples;
+    let mut generator = SimGenerator::new(&labels, fs, sim.line_hz, &sim.paradigm, sim.seed);
+
+    let (mut writer, reader) = sample_ring(channels, cfg.ring_samples);
+    let (mut marker_writer, marker_reader) = marker_ring(256);
+    let (intent_tx, intent_rx) = crossbeam_channel::bounded(1024);
+    let (calib_tx, calib_rx) = crossbeam_channel::bounded(1);
+    let (decoder_tx, decoder_rx) = crossbeam_channel::bounded(1);
+    let calibration_s = 60.0;
+    let mut pipeline = Pipeline {
+        reader,
+        markers: Some(marker_reader),
+        block: SampleBlock::with_capacity(channels, 256),
+        chain: cfg.filters.initialize(&spec, 256).unwrap(),
+        assembler: WindowAssembler::new(channels, cfg.window_samples, hop).unwrap(),
+        labels: LabelTimeline::new(256, 0.5),
+        decoder: DecoderSlot::calibrating(
+            CalibrationSet::with_capacity(
+                (calibration_s * fs / hop as f64) as usize + 2,
+                channels * cfg.window_samples,
+            ),
+            calibration_s,
+            calib_tx,
+            decoder_rx,
+            true,
+        ),
+        policy: IntentPolicy::new(2, 5, 0.7, 0.3),
+        intents: intent_tx,
+        stats: PipelineStats::default().into(),
+        n_classes: 2,
+    };
+
+    // Feeds one hop of simulated samples; returns the allocations of the
+    // pipeline step that processes it (exactly one window each, once full).
+    let mut data = vec![0f32; hop * channels];
+    let mut times = vec![0f64; hop];
+    let mut produced = 0u64;
+    let mut feed_and_step = |pipeline: &mut Pipeline| {
+        generator.fill(&mut data, |index, code| {
+            marker_writer.push(Marker {
+                time: index as f64 / fs,
+                code,
+            });
+        });
+        for (i, t) in times.iter_mut().enumerate() {
+            *t = (produced + i as u64) as f64 / fs;
+        }
+        produced += hop as u64;
+        assert_eq!(writer.push(&data, &times, clock::now()), 0);
+        let (step, allocations) = count(|| pipeline.step());
+        assert_eq!(step, Step::Worked(hop));
+        while intent_rx.try_recv().is_ok() {}
+        allocations
+    };
+
+    // 55 s of calibration: filters, CAR, windows, labels, calibration copies.
+    let calibrating_steps = (55.0 * fs / hop as f64) as usize;
+    let total: u64 = (0..calibrating_steps)
+        .map(|_| feed_and_step(&mut pipeline))
+        .sum();
+    assert!(
+        pipeline.stats.snapshot().calibration_windows > 150,
+        "windows were collected"
+    );
+    assert_eq!(
+        total,
+        0,
+        "no allocation over {} s of filtering, windowing and calibration",
+        calibrating_steps * hop / fs as usize
+    );
+
+    // Finish calibration; the set goes to a stand-in trainer on this thread.
+    let trainer = std::thread::spawn(move || {
+        let set: CalibrationSet = calib_rx.recv().unwrap();
+        let config = BandpowerConfig::new(
+            16,
+            250,
+            250.0,
+            vec![[8.0, 13.0], [13.0, 30.0]],
+            vec!["left".into(), "right".into()],
+        );
+        let (decoder, _) = train(
+            &config,
+            &set.windows,
+            &set.labels,
+            &TrainOptions {
+                seed: 1,
+                ..TrainOptions::default()
+            },
+        )
+        .unwrap();
+        decoder_tx
+            .send(Ok(Box::new(decoder) as Box<dyn neuroloop_decode::Decoder>))
+            .unwrap();
+    });
+    while !matches!(pipeline.decoder, DecoderSlot::Ready(_)) {
+        feed_and_step(&mut pipeline);
+    }
+    trainer.join().unwrap();
+
+    // Decoding: the same allocation count for every window.
+    let per_window: Vec<u64> = (0..2000).map(|_| feed_and_step(&mut pipeline)).collect();
+    let steady = &per_window[10..];
+    eprintln!("allocations per decoded window: {}", steady[0]);
+    assert!(
+        steady.iter().all(|&a| a == steady[0]),
+        "allocation count varies: {:?}",
+        &per_window[..40]
+    );
+    assert!(pipeline.stats.snapshot().decoded >= 2000);
+}

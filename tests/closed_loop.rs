@@ -1,0 +1,142 @@
+//! The whole loop in one process: simulated headset → ring → DSP → burn
+//! decoder → TCP, with a real TCP client receiving the intents.
+
+use std::time::Duration;
+
+use neuroloop_core::{IntentKind, Marker};
+use neuroloop_protocol::{Client, ServerMessage};
+use neuroloop_runtime::StartOptions;
+use neuroloop_sources::sim::{SimConfig, SimGenerator};
+use neuroloop_tests::{edit, shipped_config};
+
+/// The demo session, run as fast as the pipeline goes, for 240 s of signal.
+fn fast_demo() -> (neuroloop_runtime::ValidatedSession, SimConfig) {
+    let (text, path) = shipped_config("demo.toml");
+    let text = edit(
+        &text,
+        "realtime = true",
+        "realtime = false\nduration_s = 240.0",
+    );
+    let session = neuroloop_runtime::parse(&text, &path).expect("demo config is valid");
+    let neuroloop_runtime::config::SourceSection::Sim(sim) = session.source.clone();
+    (session, sim)
+}
+
+/// True class of each window index, by the same rule the pipeline uses:
+/// the latest cue before the window's newest sample is a class onset at
+/// least `delay` samples before its oldest sample.
+fn true_labels(
+    sim: &SimConfig,
+    labels: &[&str],
+    total: u64,
+    window: u64,
+    hop: u64,
+    delay: u64,
+) -> Vec<Option<usize>> {
+    let mut g = SimGenerator::new(labels, 250.0, sim.line_hz, &sim.paradigm, sim.seed);
+    let mut events = Vec::new();
+    let mut buffer = vec![0f32; labels.len() * 1000];
+    while g.position() < total {
+        g.fill(&mut buffer, |index, code| events.push((index, code)));
+    }
+    (0..)
+        .map(|k| (k * hop, k * hop + window - 1))
+        .take_while(|&(_, newest)| newest < total)
+        .map(|(oldest, newest)| {
+            let &(at, code) = events.iter().rev().find(|(i, _)| *i <= newest)?;
+            (code != Marker::REST && at + delay <= oldest).then_some(code as usize)
+        })
+        .collect()
+}
+
+#[test]
+fn intents_reach_a_tcp_client_in_order_and_mostly_correct() {
+    let (session, sim) = fast_demo();
+    let labels: Vec<String> = session.input.labels().map(str::to_string).collect();
+    let (window, hop) = (session.window_samples as u64, session.hop_samples as u64);
+    let delay = (session.decoder.label_delay_s * 250.0).round() as u64;
+    let running = neuroloop_runtime::start(
+        session,
+        StartOptions {
+            listen: Some("127.0.0.1:0".parse().unwrap()),
+            wait_for_clients: 1,
+            ..StartOptions::default()
+        },
+    )
+    .expect("session starts");
+    let mut client =
+        Client::connect(running.local_addr(), Duration::from_secs(10)).expect("client connects");
+    assert_eq!(client.hello().classes, ["left", "right"]);
+    assert_eq!(client.hello().session, "demo");
+
+    let mut intents = Vec::new();
+    loop {
+        match client
+            .next_message()
+            .expect("server keeps talking until bye")
+        {
+            ServerMessage::Intent(i) => intents.push(i),
+            ServerMessage::Bye { .. } => break,
+            ServerMessage::Hello(_) => panic!("second hello"),
+        }
+    }
+    let report = running.finish().expect("session finishes cleanly");
+
+    assert!(
+        intents.windows(2).all(|w| w[1].seq > w[0].seq),
+        "sequence numbers increase"
+    );
+    assert_eq!(
+        intents[0].seq, 1,
+        "the client was there from the first intent"
+    );
+    assert_eq!(
+        intents.len() as u64 + report.lagged_lines,
+        report.pipeline.intents,
+        "every intent was either received or counted as dropped for this client"
+    );
+    assert_eq!(report.pipeline.gaps, 0);
+    assert_eq!(report.samples_produced, 60_000);
+    for i in &intents {
+        let t = &i.t;
+        // Sample times of a session faster than real time run ahead of the
+        // clock, so only the stages after arrival are ordered here.
+        assert!(
+            t.arrival <= t.decode_start
+                && t.decode_start <= t.decode_end
+                && t.decode_end <= t.publish,
+            "timestamps ordered: {t:?}"
+        );
+    }
+
+    let names: Vec<&str> = labels.iter().map(String::as_str).collect();
+    let truth = true_labels(&sim, &names, 60_000, window, hop, delay);
+    let scored: Vec<bool> = intents
+        .iter()
+        .filter(|i| i.kind == IntentKind::Class)
+        .filter_map(|i| {
+            truth
+                .get(i.window as usize)
+                .copied()
+                .flatten()
+                .map(|t| usize::from(i.class_index) == t)
+        })
+        .collect();
+    let correct = scored.iter().filter(|&&c| c).count() as f64 / scored.len() as f64;
+    eprintln!(
+        "{} class intents on labelled windows, {:.1} % correct; pipeline online accuracy {:?}",
+        scored.len(),
+        correct * 100.0,
+        report.online_accuracy
+    );
+    assert!(
+        scored.len() > 300,
+        "enough class intents to judge: {}",
+        scored.len()
+    );
+    assert!(
+        correct >= 0.85,
+        "class intents mostly correct: {correct:.3}"
+    );
+    assert!(report.online_accuracy.unwrap() >= 0.85, "{report:?}");
+}
