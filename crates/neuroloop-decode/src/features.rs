@@ -31,9 +31,9 @@ pub struct BandpowerFeatures {
     bin_band: Vec<usize>,
     /// Scale from `|X_k|²` to power in the band (one-sided PSD × bin width).
     scale: f32,
-    /// One mean-removed channel.
+    /// One block of mean-removed channels, `BLOCK × samples`.
     scratch: Vec<f32>,
-    /// Linear band powers of one channel.
+    /// Linear band powers of one block of channels, `BLOCK × bands`.
     band_power: Vec<f32>,
 }
 
@@ -70,8 +70,8 @@ impl BandpowerFeatures {
             table,
             bin_band,
             scale: scale as f32,
-            scratch: vec![0.0; n],
-            band_power: vec![0.0; config.bands.len()],
+            scratch: vec![0.0; BLOCK * n],
+            band_power: vec![0.0; BLOCK * config.bands.len()],
         }
     }
 
@@ -105,49 +105,70 @@ impl BandpowerFeatures {
         assert_eq!(window.len(), self.channels * self.samples, "window length");
         assert_eq!(out.len(), self.len(), "feature buffer length");
         let n = self.samples;
-        for (x, feats) in window
-            .chunks_exact(n)
-            .zip(out.chunks_exact_mut(self.n_bands))
-        {
-            let mean = x.iter().sum::<f32>() / n as f32;
-            for (s, v) in self.scratch.iter_mut().zip(x) {
-                *s = v - mean;
+        let nb = self.n_bands;
+        // Channels go through the DFT in blocks of `BLOCK`, so each table
+        // row loaded from memory serves several channels.
+        for (xs, feats) in window.chunks(BLOCK * n).zip(out.chunks_mut(BLOCK * nb)) {
+            let present = xs.len() / n;
+            for (row, x) in self.scratch.chunks_exact_mut(n).zip(xs.chunks_exact(n)) {
+                let mean = x.iter().sum::<f32>() / n as f32;
+                for (s, v) in row.iter_mut().zip(x) {
+                    *s = v - mean;
+                }
             }
+            // Rows past `present` keep stale data; their results are unused.
             self.band_power.fill(0.0);
             for (rows, &b) in self.table.chunks_exact(2 * n).zip(&self.bin_band) {
                 let (cos, sin) = rows.split_at(n);
-                let (re, im) = dot2(&self.scratch, cos, sin);
-                self.band_power[b] += re * re + im * im;
+                let parts = dot2_block(&self.scratch, cos, sin);
+                for (k, (re, im)) in parts.iter().enumerate() {
+                    self.band_power[k * nb + b] += re * re + im * im;
+                }
             }
-            for (f, p) in feats.iter_mut().zip(&self.band_power) {
+            for (f, p) in feats.iter_mut().zip(&self.band_power[..present * nb]) {
                 *f = (p * self.scale + POWER_FLOOR).ln();
             }
         }
     }
 }
 
-/// `(Σ x·c, Σ x·s)` with eight independent accumulators so the loop vectorises.
-fn dot2(x: &[f32], c: &[f32], s: &[f32]) -> (f32, f32) {
-    const L: usize = 8;
-    let mut re = [0.0_f32; L];
-    let mut im = [0.0_f32; L];
-    let xs = x.chunks_exact(L);
-    let cs = c.chunks_exact(L);
-    let ss = s.chunks_exact(L);
-    let (xr, cr, sr) = (xs.remainder(), cs.remainder(), ss.remainder());
-    for ((xv, cv), sv) in xs.zip(cs).zip(ss) {
-        for i in 0..L {
-            re[i] += xv[i] * cv[i];
-            im[i] += xv[i] * sv[i];
+/// Channels per DFT block.
+const BLOCK: usize = 4;
+/// Accumulator lanes per channel (independent sums so the loop vectorises).
+const LANES: usize = 8;
+
+/// `(Σ x_k·c, Σ x_k·s)` for the `BLOCK` rows `x_k` of `x` (`BLOCK × c.len()`).
+fn dot2_block(x: &[f32], c: &[f32], s: &[f32]) -> [(f32, f32); BLOCK] {
+    let n = c.len();
+    let body = n / LANES * LANES;
+    let mut re = [[0.0_f32; LANES]; BLOCK];
+    let mut im = [[0.0_f32; LANES]; BLOCK];
+    let mut t = 0;
+    while t < body {
+        let cv: &[f32; LANES] = c[t..t + LANES].try_into().expect("lane chunk");
+        let sv: &[f32; LANES] = s[t..t + LANES].try_into().expect("lane chunk");
+        for k in 0..BLOCK {
+            let xv: &[f32; LANES] = x[k * n + t..k * n + t + LANES]
+                .try_into()
+                .expect("lane chunk");
+            for i in 0..LANES {
+                re[k][i] += xv[i] * cv[i];
+                im[k][i] += xv[i] * sv[i];
+            }
         }
+        t += LANES;
     }
-    let mut r: f32 = re.iter().sum();
-    let mut m: f32 = im.iter().sum();
-    for ((xv, cv), sv) in xr.iter().zip(cr).zip(sr) {
-        r += xv * cv;
-        m += xv * sv;
+    let mut out = [(0.0, 0.0); BLOCK];
+    for (k, o) in out.iter_mut().enumerate() {
+        let mut r: f32 = re[k].iter().sum();
+        let mut m: f32 = im[k].iter().sum();
+        for j in body..n {
+            r += x[k * n + j] * c[j];
+            m += x[k * n + j] * s[j];
+        }
+        *o = (r, m);
     }
-    (r, m)
+    out
 }
 
 #[cfg(test)]
@@ -199,5 +220,25 @@ mod tests {
         let mut out = [0.0_f32; 4];
         f.compute(&[3.0; 500], &mut out);
         assert!(out.iter().all(|v| v.is_finite()), "{out:?}");
+    }
+
+    #[test]
+    fn every_channel_of_a_block_matches_a_single_channel_run() {
+        let (channels, n) = (6, 250);
+        let window: Vec<f32> = (0..channels * n)
+            .map(|i| ((i * 7919) % 1013) as f32 / 100.0 + (i as f32 * 0.3).sin())
+            .collect();
+        let mut many = config(Taper::Hann);
+        many.channels = channels;
+        let mut all = vec![0.0_f32; channels * 2];
+        BandpowerFeatures::new(&many).compute(&window, &mut all);
+        let mut one = config(Taper::Hann);
+        one.channels = 1;
+        let mut single = BandpowerFeatures::new(&one);
+        for ch in 0..channels {
+            let mut f = [0.0_f32; 2];
+            single.compute(&window[ch * n..(ch + 1) * n], &mut f);
+            assert_eq!(&all[ch * 2..ch * 2 + 2], &f, "channel {ch}");
+        }
     }
 }
