@@ -22,6 +22,7 @@
 
 mod bandpower;
 mod config;
+mod dataset;
 mod decoder;
 mod error;
 mod features;
