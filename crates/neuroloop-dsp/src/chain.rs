@@ -203,11 +203,7 @@ impl FilterChain {
 
     /// Runs every stage on `block`, in place. No allocation.
     pub fn process(&mut self, block: &mut BlockMut<'_>) {
-        let bad = block
-            .data
-            .iter()
-            .map(|v| u64::from(!v.is_finite()))
-            .sum::<u64>();
+        let bad = crate::sosfilt::count_non_finite(block.data);
         if bad > 0 {
             self.non_finite.add(bad);
         }
