@@ -1,7 +1,7 @@
 //! Latency histograms (HDR, microsecond resolution) of the data path.
 
 use hdrhistogram::Histogram;
-use neuroloop_core::Intent;
+use neuroloop_core::{HoldReason, Intent};
 use serde::Serialize;
 
 /// Percentiles of one latency, in milliseconds.
@@ -24,6 +24,9 @@ pub struct LatencySummary {
 pub struct LatencyHistograms {
     /// publish − arrival of the newest sample (end to end inside neuroloop).
     pub end_to_end: Histogram<u64>,
+    /// The same, only for windows the decoder classified (not calibration
+    /// holds or gap holds).
+    pub decoded_end_to_end: Histogram<u64>,
     /// decode_end − decode_start.
     pub decode: Histogram<u64>,
     /// decode_end − arrival (pipeline thread share).
@@ -51,6 +54,7 @@ impl LatencyHistograms {
     pub fn new() -> Self {
         Self {
             end_to_end: histogram(),
+            decoded_end_to_end: histogram(),
             decode: histogram(),
             pipeline: histogram(),
         }
@@ -59,8 +63,14 @@ impl LatencyHistograms {
     /// Records one published intent.
     pub fn record(&mut self, intent: &Intent) {
         let t = &intent.times;
-        self.end_to_end
-            .saturating_record(micros(t.publish - t.arrival));
+        let end_to_end = micros(t.publish - t.arrival);
+        self.end_to_end.saturating_record(end_to_end);
+        if !matches!(
+            intent.hold_reason,
+            HoldReason::Calibrating | HoldReason::SignalLoss
+        ) {
+            self.decoded_end_to_end.saturating_record(end_to_end);
+        }
         self.decode
             .saturating_record(micros(t.decode_end - t.decode_start));
         self.pipeline
@@ -115,6 +125,11 @@ mod tests {
         assert_eq!(e2e.count, 100);
         assert!((e2e.p50_ms - 0.995).abs() < 0.01, "{e2e:?}");
         assert!((e2e.max_ms - 1.49).abs() < 0.01, "{e2e:?}");
+        assert_eq!(
+            h.decoded_end_to_end.len(),
+            100,
+            "dwell holds are decoded windows"
+        );
         let d = LatencyHistograms::summary(&h.decode);
         assert!((d.p50_ms - 0.2).abs() < 0.005, "{d:?}");
     }

@@ -27,6 +27,8 @@ pub struct TrainingSummary {
 pub struct LatencyReport {
     /// publish − arrival of the newest sample in the window.
     pub publish_minus_arrival: LatencySummary,
+    /// The same over decoded windows only.
+    pub decoded_publish_minus_arrival: LatencySummary,
     /// decode_end − decode_start.
     pub decode: LatencySummary,
     /// decode_end − arrival.
@@ -63,7 +65,7 @@ impl SessionReport {
     #[must_use]
     pub fn summary(&self) -> String {
         let p = &self.pipeline;
-        let l = &self.latency.publish_minus_arrival;
+        let l = &self.latency.decoded_publish_minus_arrival;
         let d = &self.latency.decode;
         let accuracy = self.online_accuracy.map_or_else(
             || "n/a".to_string(),
@@ -88,7 +90,7 @@ impl SessionReport {
              intents out     {intents} (queue drops {intent_drops}, lagged lines {lagged}, {conns} connections)\n\
              training        {training}\n\
              online accuracy {accuracy}\n\
-             latency         publish−arrival p50 {p50:.3} ms  p99 {p99:.3} ms  p99.9 {p999:.3} ms  max {max:.3} ms  (n={n})\n\
+             latency         publish−arrival (decoded windows) p50 {p50:.3} ms  p99 {p99:.3} ms  p99.9 {p999:.3} ms  max {max:.3} ms  (n={n})\n\
              decode          p50 {dp50:.3} ms  p99 {dp99:.3} ms  max {dmax:.3} ms",
             name = self.session,
             dur = self.duration_s,

@@ -306,6 +306,7 @@ impl RunningSession {
             lagged_lines: self.server.lagged_lines.load(Ordering::Relaxed),
             latency: LatencyReport {
                 publish_minus_arrival: summary(&histograms.end_to_end),
+                decoded_publish_minus_arrival: summary(&histograms.decoded_end_to_end),
                 decode: summary(&histograms.decode),
                 pipeline: summary(&histograms.pipeline),
             },
