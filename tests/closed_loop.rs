@@ -18,7 +18,9 @@ fn fast_demo() -> (neuroloop_runtime::ValidatedSession, SimConfig) {
         "realtime = false\nduration_s = 240.0",
     );
     let session = neuroloop_runtime::parse(&text, &path).expect("demo config is valid");
-    let neuroloop_runtime::config::SourceSection::Sim(sim) = session.source.clone();
+    let neuroloop_runtime::config::SourceSection::Sim(sim) = session.source.clone() else {
+        panic!("the demo config uses the simulated headset");
+    };
     (session, sim)
 }
 
@@ -75,9 +77,10 @@ fn intents_reach_a_tcp_client_in_order_and_mostly_correct() {
             .next_message()
             .expect("server keeps talking until bye")
         {
-            ServerMessage::Intent(i) => intents.push(i),
+            ServerMessage::Intent(i) | ServerMessage::Hold(i) => intents.push(i),
             ServerMessage::Bye { .. } => break,
-            ServerMessage::Hello(_) => panic!("second hello"),
+            ServerMessage::Heartbeat { .. } | ServerMessage::Status { .. } => {}
+            other => panic!("unexpected {other:?}"),
         }
     }
     let report = running.finish().expect("session finishes cleanly");
@@ -139,4 +142,35 @@ fn intents_reach_a_tcp_client_in_order_and_mostly_correct() {
         "class intents mostly correct: {correct:.3}"
     );
     assert!(report.online_accuracy.unwrap() >= 0.85, "{report:?}");
+}
+
+#[test]
+fn the_ssvep_session_learns_three_flicker_frequencies() {
+    let (text, path) = shipped_config("ssvep-sim.toml");
+    let text = edit(
+        &text,
+        "seed = 3",
+        "seed = 3\nrealtime = false\nduration_s = 240.0",
+    );
+    let session = neuroloop_runtime::parse(&text, &path).expect("ssvep-sim config is valid");
+    let running = neuroloop_runtime::start(
+        session,
+        StartOptions {
+            listen: Some("127.0.0.1:0".parse().unwrap()),
+            ..StartOptions::default()
+        },
+    )
+    .expect("session starts");
+    while !running.source_finished() {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let report = running.finish().expect("session finishes cleanly");
+    let training = report.training.as_ref().expect("calibration ran");
+    assert!(training.error.is_none(), "{training:?}");
+    assert!(report.pipeline.labelled > 150, "{:?}", report.pipeline);
+    let accuracy = report.online_accuracy.unwrap();
+    assert!(
+        accuracy >= 0.8,
+        "3-class SSVEP online accuracy {accuracy:.3}"
+    );
 }
