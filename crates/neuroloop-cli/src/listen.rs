@@ -1,14 +1,20 @@
-//! `neuroloop listen [ADDR]`: a minimal actuator client.
+//! `neuroloop listen [ADDR]`: print what a session publishes.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use neuroloop_core::IntentKind;
-use neuroloop_protocol::{Client, ProtocolError, ServerMessage};
+use neuroloop_protocol::{Client, ClientOptions, ProtocolError, Role, ServerMessage};
 
-/// Connects, prints the hello and every intent until the server says bye.
-pub fn listen(addr: &str, json: bool, count: Option<u64>) -> ExitCode {
-    let mut client = match Client::connect(addr, Duration::from_secs(5)) {
+/// Connects (as an observer, or with the token when one is given),
+/// prints the hello and every intent and hold until the server says bye.
+pub fn listen(addr: &str, json: bool, count: Option<u64>, token: Option<String>) -> ExitCode {
+    let options = ClientOptions {
+        role: token.is_some().then_some(Role::Observer),
+        token,
+        name: Some("neuroloop listen".into()),
+        ..ClientOptions::default()
+    };
+    let mut client = match Client::connect_with(addr, &options) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("cannot connect to {addr}: {e}");
@@ -17,8 +23,12 @@ pub fn listen(addr: &str, json: bool, count: Option<u64>) -> ExitCode {
     };
     let hello = client.hello().clone();
     eprintln!(
-        "connected to session {:?} (protocol {} v{}), classes {:?}",
-        hello.session, hello.protocol, hello.version, hello.classes
+        "connected to session {:?} (protocol {} v{}), classes {:?}, heartbeat every {} ms",
+        hello.session,
+        hello.protocol,
+        client.version(),
+        hello.classes,
+        hello.heartbeat_ms
     );
     if let Err(e) = client.set_timeout(None) {
         eprintln!("cannot configure the socket: {e}");
@@ -27,7 +37,7 @@ pub fn listen(addr: &str, json: bool, count: Option<u64>) -> ExitCode {
     let mut received = 0u64;
     loop {
         match client.next_message() {
-            Ok(ServerMessage::Intent(i)) => {
+            Ok(ServerMessage::Intent(i) | ServerMessage::Hold(i)) => {
                 received += 1;
                 if json {
                     println!("{}", serde_json::to_string(&i).expect("intents serialise"));
@@ -47,15 +57,23 @@ pub fn listen(addr: &str, json: bool, count: Option<u64>) -> ExitCode {
                     return ExitCode::SUCCESS;
                 }
             }
+            Ok(ServerMessage::Status { state, by, reason }) => {
+                eprintln!("output state {state:?} (by {by:?}, reason {reason:?})");
+            }
+            Ok(ServerMessage::Error { code, message, .. }) => {
+                eprintln!("server error {}: {message}", code.as_str());
+            }
             Ok(ServerMessage::Bye { reason }) => {
                 eprintln!("server closed the session: {reason}");
                 return ExitCode::SUCCESS;
             }
+            Ok(ServerMessage::Heartbeat { .. } | ServerMessage::Welcome { .. }) => {}
             Ok(ServerMessage::Hello(_)) => eprintln!("unexpected second hello; ignored"),
             Err(ProtocolError::Closed) => {
                 eprintln!("connection closed");
                 return ExitCode::SUCCESS;
             }
+            Err(e @ ProtocolError::Deadman { .. }) => eprintln!("warning: {e}"),
             Err(e) => {
                 eprintln!("error: {e}");
                 if !matches!(

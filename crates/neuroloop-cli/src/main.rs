@@ -4,7 +4,10 @@
 //! * `neuroloop check CONFIG`: validate a config and its hardware profile,
 //!   print every problem with its path.
 //! * `neuroloop listen [ADDR]`: a minimal actuator client printing intents.
+//! * `neuroloop actuator [ADDR]`: an example actuator (simulated cursor or
+//!   wheelchair) honouring holds, e-stops and the deadman rule.
 
+mod actuator;
 mod check;
 mod listen;
 mod run;
@@ -48,9 +51,25 @@ enum Command {
         /// Print raw JSON lines instead of a table.
         #[arg(long)]
         json: bool,
-        /// Exit after this many intents.
+        /// Exit after this many intents and holds.
         #[arg(long)]
         count: Option<u64>,
+        /// Session token (required when the session has one).
+        #[arg(long)]
+        token: Option<String>,
+    },
+    /// Run an example actuator: a simulated device that follows intents,
+    /// stops on holds, e-stops, lost heartbeats (deadman) and lost links.
+    Actuator {
+        /// Address of the session's intent server.
+        #[arg(default_value = "127.0.0.1:7878")]
+        addr: String,
+        /// Session token (required when the session has one).
+        #[arg(long)]
+        token: Option<String>,
+        /// The simulated device.
+        #[arg(long, value_enum, default_value = "cursor")]
+        device: actuator::Device,
     },
 }
 
@@ -70,6 +89,16 @@ fn main() -> ExitCode {
             report,
         } => run::run(&config, duration, report.as_deref()),
         Command::Check { config } => check::check(&config),
-        Command::Listen { addr, json, count } => listen::listen(&addr, json, count),
+        Command::Listen {
+            addr,
+            json,
+            count,
+            token,
+        } => listen::listen(&addr, json, count, token),
+        Command::Actuator {
+            addr,
+            token,
+            device,
+        } => actuator::actuator(&addr, token, device),
     }
 }

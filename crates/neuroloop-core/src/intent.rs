@@ -35,6 +35,11 @@ pub enum HoldReason {
     Artifact,
     /// The decoder is being calibrated or trained.
     Calibrating,
+    /// An operator paused the session's output (set by the publisher).
+    Paused,
+    /// An emergency stop is in force until an operator clears it (set by the
+    /// publisher).
+    Estop,
 }
 
 /// Timestamps carried by every intent, all on the process clock (seconds).

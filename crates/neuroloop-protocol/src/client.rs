@@ -1,27 +1,89 @@
-//! A blocking client: connect, check the hello, read intents.
+//! A blocking client: connect, check the hello, optionally send a client
+//! hello (role, token), read messages with a heartbeat watchdog, send acks
+//! and commands.
 
-use std::io::BufReader;
+use std::collections::VecDeque;
+use std::io::{BufReader, ErrorKind, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::ProtocolError;
 use crate::framing::LineReader;
-use crate::message::{Hello, PROTOCOL_NAME, PROTOCOL_VERSION, ServerMessage};
+use crate::message::{
+    Auth, ClientHello, ClientMessage, Hello, PROTOCOL_NAME, PROTOCOL_VERSION, Role, ServerMessage,
+};
+
+/// How to connect.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Send a client hello asking for this role (`None`: send nothing and
+    /// stay an observer, unless the server requires a hello).
+    pub role: Option<Role>,
+    /// The session token (required when the hello's `auth` is `token`).
+    pub token: Option<String>,
+    /// A name for the server's logs.
+    pub name: Option<String>,
+    /// Versions offered in the client hello.
+    pub versions: Vec<u32>,
+    /// Longest wait for the connection, the hello and the welcome.
+    pub timeout: Duration,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            role: None,
+            token: None,
+            name: None,
+            versions: vec![PROTOCOL_VERSION],
+            timeout: Duration::from_secs(5),
+        }
+    }
+}
 
 /// A connected client that has received and checked the server's hello.
 pub struct Client {
     reader: LineReader<BufReader<TcpStream>>,
+    writer: TcpStream,
     hello: Hello,
+    role: Role,
+    client_id: Option<u64>,
+    version: u32,
+    pending: VecDeque<ServerMessage>,
+    timeout: Option<Duration>,
+    last_heartbeat: Instant,
+    deadman_reported: bool,
+    out: Vec<u8>,
 }
 
 impl Client {
     /// Connects to `addr` and reads the hello, waiting at most `timeout` for
-    /// each step.
+    /// each step. Sends nothing: the connection is an observer.
     ///
     /// # Errors
     /// Connection errors, a first line that is not a hello, or an
     /// unsupported protocol/version.
     pub fn connect(addr: impl ToSocketAddrs, timeout: Duration) -> Result<Self, ProtocolError> {
+        Self::connect_with(
+            addr,
+            &ClientOptions {
+                timeout,
+                ..ClientOptions::default()
+            },
+        )
+    }
+
+    /// Connects, reads the hello and, when a role or token is given (or the
+    /// server requires it), sends a client hello and waits for the welcome.
+    ///
+    /// # Errors
+    /// As [`Self::connect`], plus [`ProtocolError::Server`] when the server
+    /// refuses the hello (e.g. `unauthorized`, `unsupported_version`).
+    pub fn connect_with(
+        addr: impl ToSocketAddrs,
+        options: &ClientOptions,
+    ) -> Result<Self, ProtocolError> {
+        let timeout = options.timeout;
         let mut last_error = None;
         let mut stream = None;
         for a in addr.to_socket_addrs()? {
@@ -43,6 +105,7 @@ impl Client {
         };
         stream.set_nodelay(true)?;
         stream.set_read_timeout(Some(timeout))?;
+        let writer = stream.try_clone()?;
         let mut reader = LineReader::new(BufReader::new(stream));
         let hello = match reader.next_message()? {
             ServerMessage::Hello(h) => h,
@@ -52,13 +115,73 @@ impl Client {
                 )));
             }
         };
-        if hello.protocol != PROTOCOL_NAME || hello.version != PROTOCOL_VERSION {
+        let speaks = |v: u32| options.versions.contains(&v);
+        if hello.protocol != PROTOCOL_NAME
+            || !(speaks(hello.version) || hello.versions.iter().any(|&v| speaks(v)))
+        {
             return Err(ProtocolError::UnsupportedVersion {
                 protocol: hello.protocol,
                 version: hello.version,
             });
         }
-        Ok(Self { reader, hello })
+        let mut client = Self {
+            reader,
+            writer,
+            version: hello.version,
+            hello,
+            role: Role::Observer,
+            client_id: None,
+            pending: VecDeque::new(),
+            timeout: Some(timeout),
+            last_heartbeat: Instant::now(),
+            deadman_reported: false,
+            out: Vec::new(),
+        };
+        let must_hello = client.hello.auth == Auth::Token;
+        if options.role.is_some() || options.token.is_some() || must_hello {
+            client.send(&ClientMessage::Hello(ClientHello {
+                versions: options.versions.clone(),
+                role: options.role.unwrap_or_default(),
+                token: options.token.clone(),
+                name: options.name.clone(),
+            }))?;
+            let deadline = Instant::now() + timeout;
+            loop {
+                if Instant::now() >= deadline {
+                    return Err(ProtocolError::Io(std::io::Error::new(
+                        ErrorKind::TimedOut,
+                        "no welcome from the server",
+                    )));
+                }
+                match client.reader.next_message()? {
+                    ServerMessage::Welcome {
+                        version,
+                        role,
+                        client: id,
+                    } => {
+                        client.version = version;
+                        client.role = role;
+                        client.client_id = Some(id);
+                        break;
+                    }
+                    ServerMessage::Error { code, message, .. } => {
+                        return Err(ProtocolError::Server {
+                            code: code.as_str().into(),
+                            message,
+                        });
+                    }
+                    ServerMessage::Bye { .. } => return Err(ProtocolError::Closed),
+                    other => {
+                        if matches!(other, ServerMessage::Heartbeat { .. }) {
+                            client.last_heartbeat = Instant::now();
+                        }
+                        client.pending.push_back(other);
+                    }
+                }
+            }
+        }
+        client.last_heartbeat = Instant::now();
+        Ok(client)
     }
 
     /// The server's hello.
@@ -67,21 +190,174 @@ impl Client {
         &self.hello
     }
 
-    /// Sets how long [`Self::next_message`] waits (`None`: forever).
+    /// The role granted (observer unless a welcome said otherwise).
+    #[must_use]
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The connection id from the welcome.
+    #[must_use]
+    pub fn client_id(&self) -> Option<u64> {
+        self.client_id
+    }
+
+    /// The negotiated protocol version.
+    #[must_use]
+    pub fn version(&self) -> u32 {
+        self.version
+    }
+
+    /// Sets how long [`Self::next_message`] waits (`None`: forever, but the
+    /// deadman still interrupts it).
     ///
     /// # Errors
-    /// Socket errors.
+    /// Never today; kept fallible for transports with socket options.
     pub fn set_timeout(&mut self, timeout: Option<Duration>) -> Result<(), ProtocolError> {
-        self.reader.get_mut().get_ref().set_read_timeout(timeout)?;
+        self.timeout = timeout;
         Ok(())
     }
 
-    /// Blocks for the next message.
+    /// Milliseconds without a heartbeat after which an actuator must stop
+    /// (from the hello; `None` when the server sends no heartbeats).
+    #[must_use]
+    pub fn deadman_ms(&self) -> Option<u64> {
+        self.hello.deadman_ms()
+    }
+
+    /// Whether the deadman time has passed since the last heartbeat.
+    #[must_use]
+    pub fn deadman_expired(&self) -> bool {
+        self.deadman_ms()
+            .is_some_and(|ms| self.last_heartbeat.elapsed() >= Duration::from_millis(ms))
+    }
+
+    /// Time since the last heartbeat (or since connecting).
+    #[must_use]
+    pub fn since_heartbeat(&self) -> Duration {
+        self.last_heartbeat.elapsed()
+    }
+
+    /// Blocks for the next message. When the deadman time passes without a
+    /// heartbeat, returns [`ProtocolError::Deadman`] once (the connection
+    /// stays usable; a later heartbeat re-arms the watchdog).
     ///
     /// # Errors
     /// [`ProtocolError::Closed`] when the server closed, timeouts as I/O
-    /// errors, malformed lines as [`ProtocolError::InvalidMessage`].
+    /// errors, malformed lines as [`ProtocolError::InvalidMessage`],
+    /// [`ProtocolError::Deadman`] as above.
     pub fn next_message(&mut self) -> Result<ServerMessage, ProtocolError> {
-        self.reader.next_message()
+        if let Some(m) = self.pending.pop_front() {
+            return Ok(m);
+        }
+        let deadline = self.timeout.map(|t| Instant::now() + t);
+        loop {
+            let now = Instant::now();
+            let mut wait = deadline.map(|d| d.saturating_duration_since(now));
+            if let Some(ms) = self.deadman_ms() {
+                let limit = Duration::from_millis(ms);
+                let silent = self.last_heartbeat.elapsed();
+                if silent >= limit && !self.deadman_reported {
+                    self.deadman_reported = true;
+                    return Err(ProtocolError::Deadman {
+                        silent_ms: silent.as_millis() as u64,
+                        limit_ms: ms,
+                    });
+                }
+                if !self.deadman_reported {
+                    let left = limit - silent;
+                    wait = Some(wait.map_or(left, |w| w.min(left)));
+                }
+            }
+            if wait == Some(Duration::ZERO) {
+                return Err(ProtocolError::Io(std::io::Error::new(
+                    ErrorKind::TimedOut,
+                    "no message in time",
+                )));
+            }
+            self.reader
+                .get_mut()
+                .get_ref()
+                .set_read_timeout(wait.map(|w| w.max(Duration::from_millis(1))))?;
+            match self.reader.next_message() {
+                Ok(m) => {
+                    if matches!(m, ServerMessage::Heartbeat { .. }) {
+                        self.last_heartbeat = Instant::now();
+                        self.deadman_reported = false;
+                    }
+                    return Ok(m);
+                }
+                Err(ProtocolError::Io(e))
+                    if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
+                {
+                    if deadline.is_some_and(|d| Instant::now() >= d) {
+                        return Err(ProtocolError::Io(e));
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Sends one message.
+    ///
+    /// # Errors
+    /// Socket errors.
+    pub fn send(&mut self, message: &ClientMessage) -> Result<(), ProtocolError> {
+        self.out.clear();
+        message.write_line(&mut self.out);
+        self.writer.write_all(&self.out)?;
+        Ok(())
+    }
+
+    /// Acknowledges intent `seq` (actuators).
+    ///
+    /// # Errors
+    /// Socket errors.
+    pub fn ack(&mut self, seq: u64) -> Result<(), ProtocolError> {
+        self.send(&ClientMessage::Ack { seq })
+    }
+
+    /// Emergency stop for every client (actuators, operators).
+    ///
+    /// # Errors
+    /// Socket errors.
+    pub fn estop(&mut self, reason: &str) -> Result<(), ProtocolError> {
+        self.send(&ClientMessage::Estop {
+            reason: Some(reason.into()),
+        })
+    }
+
+    /// Lifts an emergency stop (operators).
+    ///
+    /// # Errors
+    /// Socket errors.
+    pub fn clear(&mut self) -> Result<(), ProtocolError> {
+        self.send(&ClientMessage::Clear {})
+    }
+
+    /// Pauses the session's output (operators).
+    ///
+    /// # Errors
+    /// Socket errors.
+    pub fn pause(&mut self) -> Result<(), ProtocolError> {
+        self.send(&ClientMessage::Pause {})
+    }
+
+    /// Resumes the session's output (operators).
+    ///
+    /// # Errors
+    /// Socket errors.
+    pub fn resume(&mut self) -> Result<(), ProtocolError> {
+        self.send(&ClientMessage::Resume {})
+    }
+
+    /// Writes raw bytes (tests of the server's error handling).
+    ///
+    /// # Errors
+    /// Socket errors.
+    pub fn send_raw(&mut self, bytes: &[u8]) -> Result<(), ProtocolError> {
+        self.writer.write_all(bytes)?;
+        Ok(())
     }
 }

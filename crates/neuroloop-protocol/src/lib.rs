@@ -8,16 +8,20 @@
 //!
 //! * [`message`]: the message types and their JSON form.
 //! * [`framing`]: line framing with a size limit; parse errors are typed.
-//! * [`client`]: a blocking Rust client.
+//! * [`client`]: a blocking Rust client with a heartbeat watchdog.
+//!
+//! The full specification is `docs/protocol.md`.
 
 pub mod client;
 pub mod framing;
 pub mod message;
 
-pub use client::Client;
-pub use framing::{LineReader, MAX_LINE_BYTES};
+pub use client::{Client, ClientOptions};
+pub use framing::{LineReader, LineSplitter, MAX_LINE_BYTES, Split};
 pub use message::{
-    Hello, IntentMessage, IntentTimestamps, PROTOCOL_NAME, PROTOCOL_VERSION, ServerMessage,
+    Actor, Auth, ClientHello, ClientMessage, ErrorCode, Hello, IntentMessage, IntentTimestamps,
+    Limits, OutputState, PROTOCOL_NAME, PROTOCOL_VERSION, ParseError, Role, ServerMessage,
+    constant_time_eq,
 };
 
 use neuroloop_core::ErrorKind;
@@ -45,6 +49,22 @@ pub enum ProtocolError {
     /// The connection closed.
     #[error("connection closed")]
     Closed,
+    /// The server refused something this client sent.
+    #[error("server error {code}: {message}")]
+    Server {
+        /// The code.
+        code: String,
+        /// Detail.
+        message: String,
+    },
+    /// No heartbeat within the deadman time: an actuator must stop.
+    #[error("deadman: no heartbeat for {silent_ms} ms (limit {limit_ms} ms)")]
+    Deadman {
+        /// Milliseconds since the last heartbeat.
+        silent_ms: u64,
+        /// The deadman time from the hello.
+        limit_ms: u64,
+    },
     /// Socket error.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
@@ -58,8 +78,10 @@ impl ProtocolError {
             ProtocolError::LineTooLong { .. } | ProtocolError::InvalidMessage(_) => {
                 ErrorKind::InvalidData
             }
-            ProtocolError::UnsupportedVersion { .. } => ErrorKind::Config,
-            ProtocolError::Closed => ErrorKind::Unavailable,
+            ProtocolError::UnsupportedVersion { .. } | ProtocolError::Server { .. } => {
+                ErrorKind::Config
+            }
+            ProtocolError::Closed | ProtocolError::Deadman { .. } => ErrorKind::Unavailable,
             ProtocolError::Io(_) => ErrorKind::Io,
         }
     }

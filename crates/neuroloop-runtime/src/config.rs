@@ -99,6 +99,62 @@ pub struct PublishSection {
     /// Intents buffered per connection before the oldest are dropped.
     #[serde(default = "default_queue")]
     pub queue: usize,
+    /// Server heartbeat interval, milliseconds.
+    #[serde(default = "default_heartbeat_ms")]
+    pub heartbeat_ms: u64,
+    /// Heartbeat intervals without one after which an actuator must stop.
+    #[serde(default = "default_deadman_missed")]
+    pub deadman_missed: u32,
+    /// Session token. Required when `tcp` is not a loopback address; when
+    /// set, every client must present it in its hello.
+    #[serde(default)]
+    pub token: Option<String>,
+    /// Most simultaneous connections.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Longest client line, bytes.
+    #[serde(default = "default_max_line_bytes")]
+    pub max_line_bytes: usize,
+    /// Messages per second a client may send.
+    #[serde(default = "default_max_msgs_per_s")]
+    pub max_msgs_per_s: u32,
+    /// Milliseconds a required client hello may take.
+    #[serde(default = "default_hello_timeout_ms")]
+    pub hello_timeout_ms: u64,
+    /// A client that accepts no bytes for this long is disconnected.
+    #[serde(default = "default_stall_timeout_ms")]
+    pub stall_timeout_ms: u64,
+    /// Kernel send buffer per connection, bytes. Small, so that a slow
+    /// client gets the newest intents instead of seconds-old ones queued
+    /// in the kernel.
+    #[serde(default = "default_send_buffer_bytes")]
+    pub send_buffer_bytes: u32,
+}
+
+fn default_send_buffer_bytes() -> u32 {
+    16 * 1024
+}
+
+fn default_heartbeat_ms() -> u64 {
+    250
+}
+fn default_deadman_missed() -> u32 {
+    3
+}
+fn default_max_connections() -> usize {
+    128
+}
+fn default_max_line_bytes() -> usize {
+    4096
+}
+fn default_max_msgs_per_s() -> u32 {
+    50
+}
+fn default_hello_timeout_ms() -> u64 {
+    2000
+}
+fn default_stall_timeout_ms() -> u64 {
+    2000
 }
 
 fn default_ring_s() -> f64 {
@@ -138,6 +194,15 @@ impl Default for PublishSection {
         Self {
             tcp: default_tcp(),
             queue: default_queue(),
+            heartbeat_ms: default_heartbeat_ms(),
+            deadman_missed: default_deadman_missed(),
+            token: None,
+            max_connections: default_max_connections(),
+            max_line_bytes: default_max_line_bytes(),
+            max_msgs_per_s: default_max_msgs_per_s(),
+            hello_timeout_ms: default_hello_timeout_ms(),
+            stall_timeout_ms: default_stall_timeout_ms(),
+            send_buffer_bytes: default_send_buffer_bytes(),
         }
     }
 }
@@ -531,12 +596,40 @@ fn check_publish(p: &PublishSection, errors: &mut Vec<ConfigError>) -> Option<So
     if p.queue == 0 {
         errors.push(ConfigError::new("publish.queue", "must be at least 1"));
     }
+    for (path, value) in [
+        ("publish.heartbeat_ms", p.heartbeat_ms),
+        ("publish.deadman_missed", u64::from(p.deadman_missed)),
+        ("publish.max_connections", p.max_connections as u64),
+        ("publish.max_msgs_per_s", u64::from(p.max_msgs_per_s)),
+        ("publish.hello_timeout_ms", p.hello_timeout_ms),
+        ("publish.stall_timeout_ms", p.stall_timeout_ms),
+        ("publish.send_buffer_bytes", u64::from(p.send_buffer_bytes)),
+    ] {
+        if value == 0 {
+            errors.push(ConfigError::new(path, "must be at least 1"));
+        }
+    }
+    if p.max_line_bytes < 256 {
+        errors.push(ConfigError::new(
+            "publish.max_line_bytes",
+            format!(
+                "{} is below the 256 bytes a client hello may need",
+                p.max_line_bytes
+            ),
+        ));
+    }
+    if p.token.as_deref().is_some_and(|t| t.len() < 16) {
+        errors.push(ConfigError::new(
+            "publish.token",
+            "must be at least 16 characters",
+        ));
+    }
     match p.tcp.parse::<SocketAddr>() {
-        Ok(addr) if addr.ip().is_loopback() => Some(addr),
+        Ok(addr) if addr.ip().is_loopback() || p.token.is_some() => Some(addr),
         Ok(addr) => {
             errors.push(ConfigError::new(
                 "publish.tcp",
-                format!("{addr} is not a loopback address; only loopback is served (clients on other hosts need authentication, which this protocol version lacks)"),
+                format!("{addr} is not a loopback address; serving other hosts requires publish.token (clients must present it)"),
             ));
             None
         }

@@ -20,6 +20,7 @@ pub mod policy;
 pub mod profile;
 pub mod publisher;
 pub mod report;
+pub mod server;
 pub mod session;
 pub mod stats;
 pub mod trainer;

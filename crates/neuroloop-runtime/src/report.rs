@@ -35,6 +35,21 @@ pub struct LatencyReport {
     pub pipeline: LatencySummary,
 }
 
+/// Actuator protocol figures of the session.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ProtocolReport {
+    /// Round trip publish → actuator → `ack` received, over every ack.
+    pub ack_rtt: LatencySummary,
+    /// Emergency stops received.
+    pub estops: u64,
+    /// `error` replies sent to clients.
+    pub errors_sent: u64,
+    /// Clients disconnected because they accepted no bytes.
+    pub stalled_clients: u64,
+    /// Connections refused at the connection limit.
+    pub refused_connections: u64,
+}
+
 /// Everything a finished session reports.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SessionReport {
@@ -56,6 +71,8 @@ pub struct SessionReport {
     pub connections: u64,
     /// Lines dropped for clients that fell behind.
     pub lagged_lines: u64,
+    /// Actuator protocol figures.
+    pub protocol: ProtocolReport,
     /// Latency percentiles.
     pub latency: LatencyReport,
 }
@@ -91,7 +108,8 @@ impl SessionReport {
              training        {training}\n\
              online accuracy {accuracy}\n\
              latency         publish−arrival (decoded windows) p50 {p50:.3} ms  p99 {p99:.3} ms  p99.9 {p999:.3} ms  max {max:.3} ms  (n={n})\n\
-             decode          p50 {dp50:.3} ms  p99 {dp99:.3} ms  max {dmax:.3} ms",
+             decode          p50 {dp50:.3} ms  p99 {dp99:.3} ms  max {dmax:.3} ms\n\
+             actuator acks   round trip p50 {ap50:.3} ms  p99 {ap99:.3} ms  (n={an}); {estops} e-stops, {errors} error replies",
             name = self.session,
             dur = self.duration_s,
             samples = p.samples,
@@ -115,6 +133,11 @@ impl SessionReport {
             dp50 = d.p50_ms,
             dp99 = d.p99_ms,
             dmax = d.max_ms,
+            ap50 = self.protocol.ack_rtt.p50_ms,
+            ap99 = self.protocol.ack_rtt.p99_ms,
+            an = self.protocol.ack_rtt.count,
+            estops = self.protocol.estops,
+            errors = self.protocol.errors_sent,
         )
     }
 }

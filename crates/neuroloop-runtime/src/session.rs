@@ -21,10 +21,8 @@ use std::time::{Duration, Instant};
 use neuroloop_core::{SampleBlock, markers::marker_ring, ring::RingStats, ring::sample_ring};
 use neuroloop_decode::{BandpowerConfig, TrainOptions};
 use neuroloop_dsp::WindowAssembler;
-use neuroloop_protocol::{Hello, PROTOCOL_NAME, PROTOCOL_VERSION};
 use neuroloop_sources::sim::SimSource;
 use neuroloop_sources::{Source, SourceIo, SourceReport};
-use tokio::net::TcpListener;
 use tokio::sync::broadcast;
 
 use crate::config::{SourceSection, ValidatedSession};
@@ -34,8 +32,9 @@ use crate::labels::LabelTimeline;
 use crate::latency::LatencyHistograms;
 use crate::pipeline::Pipeline;
 use crate::policy::IntentPolicy;
-use crate::publisher::{Line, ServerStats, forward, serve};
-use crate::report::{LatencyReport, SessionReport, TrainingSummary};
+use crate::publisher::{Line, ServerStats, forward};
+use crate::report::{LatencyReport, ProtocolReport, SessionReport, TrainingSummary};
+use crate::server::{Hub, ServerConfig, serve};
 use crate::stats::PipelineStats;
 use crate::trainer::train_thread;
 
@@ -66,6 +65,7 @@ pub struct RunningSession {
     stats: Arc<PipelineStats>,
     ring: Arc<RingStats>,
     server: Arc<ServerStats>,
+    hub: Arc<Hub>,
     source: JoinHandle<Result<SourceReport, neuroloop_sources::SourceError>>,
     pipeline: JoinHandle<()>,
     forwarder: JoinHandle<LatencyHistograms>,
@@ -124,23 +124,19 @@ pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSess
         .build()?;
     let addr = options.listen.unwrap_or(cfg.publish_addr);
     let listener = runtime
-        .block_on(TcpListener::bind(addr))
+        .block_on(async { crate::server::bind(addr, cfg.publish.send_buffer_bytes) })
         .map_err(|source| RuntimeError::Bind { addr, source })?;
     let local_addr = listener.local_addr()?;
     let (lines, _) = broadcast::channel::<Line>(cfg.publish.queue);
     let server = Arc::new(ServerStats::default());
-    let hello = Hello {
-        protocol: PROTOCOL_NAME.into(),
-        version: PROTOCOL_VERSION,
-        session: cfg.session.name.clone(),
-        classes: cfg.classes.clone(),
-        clock: "process-monotonic-seconds".into(),
-    };
+    let hub = Arc::new(Hub::default());
+    let server_config = ServerConfig::new(&cfg.publish, &cfg.session.name, &cfg.classes);
     runtime.spawn(serve(
         listener,
-        hello,
+        Arc::new(server_config),
         lines.downgrade(),
         Arc::clone(&server),
+        Arc::clone(&hub),
     ));
 
     let (writer, reader) = sample_ring(channels, cfg.ring_samples);
@@ -191,8 +187,9 @@ pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSess
     let notify = pipeline.thread().clone();
     let classes = cfg.classes.clone();
     let forward_lines = lines;
+    let forward_hub = Arc::clone(&hub);
     let forwarder = spawn("forwarder")
-        .spawn(move || forward(intent_rx, forward_lines, classes))
+        .spawn(move || forward(intent_rx, forward_lines, classes, forward_hub))
         .map_err(|_| RuntimeError::Thread("forwarder"))?;
     let source_stop = Arc::clone(&stop);
     let source_server = Arc::clone(&server);
@@ -225,6 +222,7 @@ pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSess
         stats,
         ring,
         server,
+        hub,
         source,
         pipeline,
         forwarder,
@@ -244,6 +242,24 @@ impl RunningSession {
     #[must_use]
     pub fn stats(&self) -> Arc<PipelineStats> {
         Arc::clone(&self.stats)
+    }
+
+    /// Protocol connections open now.
+    #[must_use]
+    pub fn open_connections(&self) -> u64 {
+        self.server.active.load(Ordering::Relaxed)
+    }
+
+    /// Tasks alive on the I/O runtime (the server and one per connection).
+    #[must_use]
+    pub fn io_tasks(&self) -> usize {
+        self.runtime.metrics().num_alive_tasks()
+    }
+
+    /// The protocol server's shared state (output state, counters).
+    #[must_use]
+    pub fn hub(&self) -> Arc<Hub> {
+        Arc::clone(&self.hub)
     }
 
     /// Asks the source to stop; the rest drains after it.
@@ -304,6 +320,13 @@ impl RunningSession {
             training,
             connections: self.server.connections.load(Ordering::Relaxed),
             lagged_lines: self.server.lagged_lines.load(Ordering::Relaxed),
+            protocol: ProtocolReport {
+                ack_rtt: self.hub.rtt_summary(),
+                estops: self.hub.estops.load(Ordering::Relaxed),
+                errors_sent: self.hub.errors_sent.load(Ordering::Relaxed),
+                stalled_clients: self.hub.stalled.load(Ordering::Relaxed),
+                refused_connections: self.hub.refused.load(Ordering::Relaxed),
+            },
             latency: LatencyReport {
                 publish_minus_arrival: summary(&histograms.end_to_end),
                 decoded_publish_minus_arrival: summary(&histograms.decoded_end_to_end),

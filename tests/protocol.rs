@@ -1,0 +1,607 @@
+//! Conformance of the actuator protocol server (docs/protocol.md) with real
+//! sessions and real TCP clients: handshake, order, heartbeat rate, roles,
+//! errors, tokens, e-stop, slow clients and connection churn.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use neuroloop_core::{HoldReason, IntentKind, clock};
+use neuroloop_protocol::{
+    Auth, Client, ClientOptions, ErrorCode, OutputState, ProtocolError, Role, ServerMessage,
+};
+use neuroloop_runtime::{RunningSession, StartOptions};
+use neuroloop_tests::{edit, shipped_config};
+
+const TOKEN: &str = "a-test-token-of-32-characters-00";
+
+/// The demo session with `[publish]` settings appended; `fast` runs the
+/// simulated headset as fast as the pipeline goes (240 s of signal).
+fn session(fast: bool, publish: &str, listen: &str, wait_for_clients: usize) -> RunningSession {
+    let (text, path) = shipped_config("demo.toml");
+    let mut text = text;
+    if fast {
+        text = edit(
+            &text,
+            "realtime = true",
+            "realtime = false\nduration_s = 240.0",
+        );
+    }
+    let queue = if publish.contains("queue") {
+        ""
+    } else {
+        "queue = 64\n"
+    };
+    text = edit(
+        &text,
+        "tcp = \"127.0.0.1:7878\"\nqueue = 64\n",
+        &format!("tcp = {listen:?}\n{queue}{publish}\n"),
+    );
+    let cfg = neuroloop_runtime::parse(&text, &path).expect("test config is valid");
+    neuroloop_runtime::start(
+        cfg,
+        StartOptions {
+            listen: Some(listen.parse().unwrap()),
+            wait_for_clients,
+            ..StartOptions::default()
+        },
+    )
+    .expect("session starts")
+}
+
+fn local(running: &RunningSession) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], running.local_addr().port()))
+}
+
+fn connect(running: &RunningSession, role: Option<Role>, token: Option<&str>) -> Client {
+    Client::connect_with(
+        local(running),
+        &ClientOptions {
+            role,
+            token: token.map(str::to_string),
+            timeout: Duration::from_secs(5),
+            ..ClientOptions::default()
+        },
+    )
+    .expect("client connects")
+}
+
+/// Reads messages until `pred` matches one (returned) or `timeout` passes.
+fn until(
+    client: &mut Client,
+    timeout: Duration,
+    mut pred: impl FnMut(&ServerMessage) -> bool,
+) -> Option<ServerMessage> {
+    let deadline = Instant::now() + timeout;
+    client.set_timeout(Some(Duration::from_millis(50))).unwrap();
+    while Instant::now() < deadline {
+        match client.next_message() {
+            Ok(m) if pred(&m) => return Some(m),
+            Ok(_) => {}
+            // A watchdog report while the test was not reading.
+            Err(ProtocolError::Io(_) | ProtocolError::Deadman { .. }) => {}
+            Err(e) => panic!("connection failed: {e}"),
+        }
+    }
+    None
+}
+
+fn error_code(m: &ServerMessage) -> Option<ErrorCode> {
+    match m {
+        ServerMessage::Error { code, .. } => Some(*code),
+        _ => None,
+    }
+}
+
+#[test]
+fn handshake_order_heartbeat_rate_and_acks() {
+    let running = session(
+        false,
+        "heartbeat_ms = 50\ndeadman_missed = 4",
+        "127.0.0.1:0",
+        0,
+    );
+    // A client that sends nothing is an observer and receives everything.
+    let mut silent = Client::connect(local(&running), Duration::from_secs(5)).unwrap();
+    let hello = silent.hello().clone();
+    assert_eq!(hello.protocol, "neuroloop");
+    assert_eq!((hello.version, hello.versions.as_slice()), (1, &[1][..]));
+    assert_eq!(hello.classes, ["left", "right"]);
+    assert_eq!(hello.clock, "process-monotonic-seconds");
+    assert_eq!((hello.heartbeat_ms, hello.deadman_missed), (50, 4));
+    assert_eq!(hello.deadman_ms(), Some(200));
+    assert_eq!(hello.auth, Auth::None);
+    assert_eq!(silent.role(), Role::Observer);
+
+    let mut actuator = connect(&running, Some(Role::Actuator), None);
+    assert_eq!(actuator.role(), Role::Actuator);
+    assert_eq!(actuator.version(), 1);
+    assert!(actuator.client_id().is_some());
+
+    let start = Instant::now();
+    let mut beats = Vec::new();
+    let mut seqs = Vec::new();
+    let mut states = Vec::new();
+    actuator.set_timeout(Some(Duration::from_secs(1))).unwrap();
+    while start.elapsed() < Duration::from_secs(3) {
+        match actuator.next_message().expect("messages keep coming") {
+            ServerMessage::Heartbeat { n, t, state, .. } => {
+                beats.push((n, t, Instant::now()));
+                states.push(state);
+            }
+            ServerMessage::Hold(i) | ServerMessage::Intent(i) => {
+                seqs.push(i.seq);
+                actuator.ack(i.seq).unwrap();
+            }
+            ServerMessage::Status { state, .. } => assert_eq!(state, OutputState::Running),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(seqs.len() >= 20, "about 10 intents/s: {}", seqs.len());
+    assert!(
+        seqs.windows(2).all(|w| w[1] == w[0] + 1),
+        "consecutive seqs: {seqs:?}"
+    );
+    assert!(
+        beats.windows(2).all(|w| w[1].0 == w[0].0 + 1),
+        "heartbeats numbered"
+    );
+    let span = beats.last().unwrap().1 - beats[0].1;
+    let rate = (beats.len() - 1) as f64 / span;
+    eprintln!("{} heartbeats, {rate:.1}/s (configured 20/s)", beats.len());
+    assert!((17.0..=22.0).contains(&rate), "heartbeat rate {rate:.1}/s");
+    assert!(
+        (55..=62).contains(&beats.len()),
+        "about 60 heartbeats in 3 s: {}",
+        beats.len()
+    );
+    let worst_gap = beats.windows(2).map(|w| w[1].2 - w[0].2).max().unwrap();
+    assert!(
+        worst_gap < Duration::from_millis(150),
+        "no gap near the deadman time: {worst_gap:?}"
+    );
+    assert!(states.iter().all(|&s| s == OutputState::Running));
+    assert!(!actuator.deadman_expired());
+
+    // The silent observer got the same stream.
+    let got = until(&mut silent, Duration::from_secs(2), |m| {
+        matches!(m, ServerMessage::Heartbeat { .. })
+    });
+    assert!(got.is_some(), "the silent observer receives heartbeats");
+    drop((silent, actuator));
+    let report = running.finish().unwrap();
+    eprintln!("ack round trip {:?}", report.protocol.ack_rtt);
+    assert!(report.protocol.ack_rtt.count as usize >= seqs.len() - 1);
+    assert!(
+        report.protocol.ack_rtt.p99_ms < 100.0,
+        "{:?}",
+        report.protocol
+    );
+}
+
+#[test]
+fn roles_are_enforced_and_bad_input_gets_error_codes() {
+    let running = session(
+        false,
+        "max_line_bytes = 300\nmax_msgs_per_s = 20",
+        "127.0.0.1:0",
+        0,
+    );
+    let observer = connect(&running, Some(Role::Observer), None);
+    let actuator = connect(&running, Some(Role::Actuator), None);
+    let operator = connect(&running, Some(Role::Operator), None);
+    let reply = |c: &mut Client, line: &[u8]| {
+        c.send_raw(line).unwrap();
+        until(c, Duration::from_secs(2), |m| {
+            matches!(m, ServerMessage::Error { .. })
+        })
+        .expect("a reply")
+    };
+    let mut clients = [observer, actuator, operator];
+    for (who, line, code) in [
+        (0, &br#"{"type":"estop"}"#[..], ErrorCode::Forbidden),
+        (0, br#"{"type":"ack","seq":1}"#, ErrorCode::Forbidden),
+        (0, br#"{"type":"pause"}"#, ErrorCode::Forbidden),
+        (1, br#"{"type":"clear"}"#, ErrorCode::Forbidden),
+        (1, br#"{"type":"resume"}"#, ErrorCode::Forbidden),
+        (2, br#"{"type":"ack","seq":1}"#, ErrorCode::Forbidden),
+        (1, br#"{"type":"ack","seq":999999}"#, ErrorCode::UnknownSeq),
+        (1, b"{not json", ErrorCode::InvalidJson),
+        (1, b"\xff\xfe", ErrorCode::InvalidJson),
+        (1, br#"{"type":"selfdestruct"}"#, ErrorCode::UnknownType),
+        (1, br#"{"kind":"estop"}"#, ErrorCode::InvalidMessage),
+        (1, br#"{"type":"ack","seq":"x"}"#, ErrorCode::InvalidMessage),
+        (
+            1,
+            br#"{"type":"hello","versions":[1],"role":"operator"}"#,
+            ErrorCode::InvalidState,
+        ),
+    ] {
+        let mut line = line.to_vec();
+        line.push(b'\n');
+        let got = reply(&mut clients[who], &line);
+        assert_eq!(
+            error_code(&got),
+            Some(code),
+            "{:?} → {got:?}",
+            String::from_utf8_lossy(&line)
+        );
+    }
+    let [mut observer, mut actuator, _operator] = clients;
+    let long = format!(
+        "{{\"type\":\"estop\",\"reason\":\"{}\"}}\n",
+        "x".repeat(1000)
+    );
+    assert_eq!(
+        error_code(&reply(&mut actuator, long.as_bytes())),
+        Some(ErrorCode::LineTooLong)
+    );
+    // The connection survives all of that, and the role was not changed by
+    // the refused second hello.
+    assert!(
+        until(&mut actuator, Duration::from_secs(1), |m| matches!(
+            m,
+            ServerMessage::Heartbeat { .. }
+        ))
+        .is_some()
+    );
+    // A flood is rate limited (one error, messages ignored), then allowed again.
+    let flood: Vec<u8> =
+        br#"{"type":"heartbeat"}"#.iter().chain(b"\n").copied().cycle().take(21 * 200).collect();
+    observer.send_raw(&flood).unwrap();
+    let limited = until(&mut observer, Duration::from_secs(2), |m| {
+        error_code(m).is_some()
+    });
+    assert_eq!(
+        limited.as_ref().and_then(error_code),
+        Some(ErrorCode::RateLimited)
+    );
+    // Version negotiation: no common version closes with a code.
+    let mut raw = TcpStream::connect(local(&running)).unwrap();
+    raw.write_all(b"{\"type\":\"hello\",\"versions\":[7,8],\"role\":\"observer\"}\n")
+        .unwrap();
+    let lines = read_lines_until_closed(raw, Duration::from_secs(3));
+    assert!(lines[0].contains("\"type\":\"hello\""), "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("\"code\":\"unsupported_version\"")),
+        "{lines:?}"
+    );
+    let report = running.finish().unwrap();
+    assert!(report.protocol.errors_sent >= 15, "{:?}", report.protocol);
+}
+
+/// Every line until the server closes (panics after `timeout`).
+fn read_lines_until_closed(stream: TcpStream, timeout: Duration) -> Vec<String> {
+    stream.set_read_timeout(Some(timeout)).unwrap();
+    BufReader::new(stream)
+        .lines()
+        .map(|l| l.expect("the server closes in time"))
+        .collect()
+}
+
+#[test]
+fn a_token_is_required_off_loopback_and_compared() {
+    // Without a token a non-loopback address is refused by the config check.
+    let (text, path) = shipped_config("demo.toml");
+    let open = edit(
+        &text,
+        r#"tcp = "127.0.0.1:7878""#,
+        r#"tcp = "0.0.0.0:7878""#,
+    );
+    let errors = neuroloop_runtime::parse(&open, &path).unwrap_err();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.to_string().contains("requires publish.token")),
+        "{errors:?}"
+    );
+    let running = session(
+        false,
+        &format!("token = {TOKEN:?}\nhello_timeout_ms = 300"),
+        "0.0.0.0:0",
+        0,
+    );
+    // Silent: told, then closed, having received nothing but the hello.
+    let silent = TcpStream::connect(local(&running)).unwrap();
+    let t = Instant::now();
+    let lines = read_lines_until_closed(silent, Duration::from_secs(3));
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].contains("\"auth\":\"token\""), "{lines:?}");
+    assert!(lines[1].contains("\"code\":\"unauthorized\""), "{lines:?}");
+    assert!(
+        t.elapsed() >= Duration::from_millis(250),
+        "{:?}",
+        t.elapsed()
+    );
+    // Wrong token and no token: refused.
+    for token in [Some("a-test-token-of-32-characters-01"), None] {
+        let err = Client::connect_with(
+            local(&running),
+            &ClientOptions {
+                role: Some(Role::Actuator),
+                token: token.map(str::to_string),
+                ..ClientOptions::default()
+            },
+        )
+        .err()
+        .expect("refused");
+        assert!(
+            matches!(&err, ProtocolError::Server { code, .. } if code == "unauthorized"),
+            "{err:?}"
+        );
+    }
+    // A command before the hello: refused and closed.
+    let mut early = TcpStream::connect(local(&running)).unwrap();
+    early.write_all(b"{\"type\":\"estop\"}\n").unwrap();
+    let lines = read_lines_until_closed(early, Duration::from_secs(3));
+    assert!(lines[1].contains("\"code\":\"unauthorized\""), "{lines:?}");
+    assert_eq!(
+        running.hub().state(),
+        OutputState::Running,
+        "the estop was not applied"
+    );
+    // The right token: welcome, then intents.
+    let mut client = connect(&running, Some(Role::Actuator), Some(TOKEN));
+    assert_eq!(client.role(), Role::Actuator);
+    assert!(
+        until(&mut client, Duration::from_secs(3), |m| matches!(
+            m,
+            ServerMessage::Hold(_) | ServerMessage::Intent(_)
+        ))
+        .is_some()
+    );
+    drop(client);
+    running.finish().unwrap();
+}
+
+#[test]
+fn an_estop_from_an_actuator_halts_intents_for_everyone_until_an_operator_clears_it() {
+    let running = session(true, "queue = 4096", "127.0.0.1:0", 3);
+    let mut actuator = connect(&running, Some(Role::Actuator), None);
+    let mut operator = connect(&running, Some(Role::Operator), None);
+    let mut observer = connect(&running, Some(Role::Observer), None);
+    // Wait for class intents (after calibration).
+    let first = until(&mut actuator, Duration::from_secs(60), |m| {
+        matches!(m, ServerMessage::Intent(_))
+    });
+    assert!(first.is_some(), "class intents flow after calibration");
+    actuator.estop("bumper").unwrap();
+    let hub = running.hub();
+    let check_halted = |client: &mut Client, name: &str| {
+        // Up to the estop status anything goes; after it no class intent,
+        // and once the first estop hold arrives (older holds may still be
+        // queued), only estop holds until the operator's clear.
+        let status = until(client, Duration::from_secs(5), |m| {
+            matches!(
+                m,
+                ServerMessage::Status {
+                    state: OutputState::Estop,
+                    ..
+                }
+            )
+        })
+        .unwrap_or_else(|| panic!("{name} is told about the estop"));
+        let ServerMessage::Status { by, reason, .. } = status else {
+            unreachable!()
+        };
+        assert_eq!(by.unwrap().role, Role::Actuator);
+        assert_eq!(reason.as_deref(), Some("bumper"));
+        let mut holds = 0;
+        while holds < 50 {
+            match client.next_message().expect("stream continues") {
+                ServerMessage::Intent(i) => panic!("{name} got intent {} during estop", i.seq),
+                ServerMessage::Hold(h) => {
+                    assert_eq!(h.kind, IntentKind::Hold);
+                    if holds > 0 || h.hold_reason == HoldReason::Estop {
+                        assert_eq!(h.hold_reason, HoldReason::Estop, "{name}: {h:?}");
+                        holds += 1;
+                    }
+                }
+                ServerMessage::Heartbeat { state, .. } => assert_eq!(state, OutputState::Estop),
+                ServerMessage::Error {
+                    code: ErrorCode::Lagged,
+                    ..
+                } => {}
+                other => panic!("{name}: unexpected {other:?}"),
+            }
+        }
+    };
+    check_halted(&mut actuator, "actuator");
+    check_halted(&mut observer, "observer");
+    check_halted(&mut operator, "operator");
+    assert_eq!(hub.state(), OutputState::Estop);
+    // Only an operator lifts it.
+    actuator.clear().unwrap();
+    assert_eq!(
+        until(&mut actuator, Duration::from_secs(2), |m| error_code(m)
+            .is_some())
+        .as_ref()
+        .and_then(error_code),
+        Some(ErrorCode::Forbidden)
+    );
+    assert_eq!(hub.state(), OutputState::Estop);
+    operator.clear().unwrap();
+    for (client, name) in [(&mut actuator, "actuator"), (&mut observer, "observer")] {
+        assert!(
+            until(client, Duration::from_secs(5), |m| matches!(
+                m,
+                ServerMessage::Status {
+                    state: OutputState::Running,
+                    ..
+                }
+            ))
+            .is_some(),
+            "{name} is told about the clear"
+        );
+        assert!(
+            until(client, Duration::from_secs(30), |m| matches!(
+                m,
+                ServerMessage::Intent(_)
+            ))
+            .is_some(),
+            "{name} gets class intents again"
+        );
+    }
+    drop((actuator, operator, observer));
+    let report = running.finish().unwrap();
+    assert_eq!(report.protocol.estops, 1);
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+#[test]
+fn a_client_that_never_reads_does_not_delay_the_others() {
+    let running = session(
+        true,
+        "queue = 64\nstall_timeout_ms = 1000\nheartbeat_ms = 100",
+        "127.0.0.1:0",
+        2,
+    );
+    // Connects, asks for the actuator role, then never reads again.
+    let mut stalled = TcpStream::connect(local(&running)).unwrap();
+    stalled
+        .write_all(b"{\"type\":\"hello\",\"versions\":[1],\"role\":\"actuator\"}\n")
+        .unwrap();
+    let rss_before = rss_kib();
+    let mut reader = connect(&running, Some(Role::Observer), None);
+    reader.set_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut delays_us = Vec::new();
+    let mut seqs = Vec::new();
+    loop {
+        match reader.next_message() {
+            Ok(ServerMessage::Intent(i) | ServerMessage::Hold(i)) => {
+                delays_us.push(((clock::now() - i.t.publish) * 1e6) as u64);
+                seqs.push(i.seq);
+            }
+            Ok(ServerMessage::Bye { .. }) | Err(ProtocolError::Closed) => break,
+            Ok(ServerMessage::Error { code, .. }) => panic!("the reading client got {code:?}"),
+            Ok(_) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    let rss_after = rss_kib();
+    let hub = running.hub();
+    let report = running.finish().unwrap();
+    delays_us.sort_unstable();
+    let pct = |p: f64| delays_us[((delays_us.len() - 1) as f64 * p) as usize] as f64 / 1e3;
+    eprintln!(
+        "reading client: {} lines, publish→receive p50 {:.3} ms p99 {:.3} ms max {:.3} ms; \
+         stalled client: {} lines dropped, disconnected {}; RSS {} → {} KiB",
+        delays_us.len(),
+        pct(0.5),
+        pct(0.99),
+        pct(1.0),
+        report.lagged_lines,
+        hub.stalled.load(std::sync::atomic::Ordering::Relaxed),
+        rss_before,
+        rss_after
+    );
+    assert_eq!(
+        seqs.len() as u64,
+        report.pipeline.intents,
+        "the reader lost nothing"
+    );
+    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1));
+    assert!(
+        report.lagged_lines > 0 || report.protocol.stalled_clients > 0,
+        "the stalled client fell behind: {report:?}"
+    );
+    assert_eq!(report.protocol.stalled_clients, 1, "and was disconnected");
+    assert!(pct(0.99) < 50.0, "p99 {:.3} ms", pct(0.99));
+    assert!(
+        rss_after < rss_before + 64 * 1024,
+        "memory bounded: {rss_before} → {rss_after} KiB"
+    );
+    // The stalled socket is closed by the server.
+    stalled
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut sink = Vec::new();
+    let _ = stalled.read_to_end(&mut sink);
+}
+
+#[test]
+fn hundreds_of_connects_and_disconnects_leak_nothing() {
+    let running = session(
+        false,
+        "max_connections = 16\nheartbeat_ms = 20",
+        "127.0.0.1:0",
+        0,
+    );
+    let mut keep = connect(&running, Some(Role::Observer), None);
+    std::thread::sleep(Duration::from_millis(200));
+    let tasks_before = running.io_tasks();
+    assert_eq!(running.open_connections(), 1);
+    for i in 0..300 {
+        let mut s = TcpStream::connect(local(&running)).unwrap();
+        match i % 4 {
+            0 => {}
+            1 => {
+                let _ =
+                    s.write_all(b"{\"type\":\"hello\",\"versions\":[1],\"role\":\"actuator\"}\n");
+            }
+            2 => {
+                let _ = s.write_all(b"garbage\n{\"type\":\"estop\"}\n");
+            }
+            _ => {
+                let mut line = String::new();
+                let _ = BufReader::new(&s).read_line(&mut line);
+                assert!(line.contains("\"hello\""), "{line}");
+            }
+        }
+    }
+    // A burst above max_connections: the extra ones are refused with a code.
+    let burst: Vec<TcpStream> = (0..20)
+        .map(|_| TcpStream::connect(local(&running)).unwrap())
+        .collect();
+    let mut refused = 0;
+    for s in burst {
+        s.set_read_timeout(Some(Duration::from_millis(500)))
+            .unwrap();
+        let mut text = String::new();
+        let mut r = BufReader::new(s);
+        for _ in 0..2 {
+            let _ = r.read_line(&mut text);
+        }
+        if text.contains("too_many_connections") {
+            refused += 1;
+        }
+    }
+    assert!(refused >= 4, "{refused} refused");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while (running.open_connections() > 1 || running.io_tasks() > tasks_before)
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        running.open_connections(),
+        1,
+        "only the kept client is open"
+    );
+    assert_eq!(running.io_tasks(), tasks_before, "no task left behind");
+    assert!(
+        until(&mut keep, Duration::from_secs(1), |m| matches!(
+            m,
+            ServerMessage::Heartbeat { .. }
+        ))
+        .is_some(),
+        "the kept client is still served"
+    );
+    drop(keep);
+    let report = running.finish().unwrap();
+    assert!(report.connections >= 300, "{}", report.connections);
+    assert_eq!(
+        report.protocol.estops, 0,
+        "observers cannot stop the session"
+    );
+}
