@@ -208,8 +208,11 @@ impl Hub {
         if set == ESTOP {
             self.estops.fetch_add(1, Ordering::Relaxed);
         }
-        let flags = self.flags.fetch_or(set, Ordering::AcqRel) | set;
-        self.flags.store(flags & !clear, Ordering::Release);
+        let _ = self
+            .flags
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |f| {
+                Some((f | set) & !clear)
+            });
         let state = self.state();
         tracing::warn!(client = by.client, role = ?by.role, ?state, "output state changed");
         self.status.send_replace(Status {
