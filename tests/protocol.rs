@@ -605,3 +605,58 @@ fn hundreds_of_connects_and_disconnects_leak_nothing() {
         "observers cannot stop the session"
     );
 }
+
+#[test]
+fn a_unix_socket_speaks_the_same_protocol_and_shares_the_output_state() {
+    use std::os::unix::net::UnixStream;
+    let path = std::env::temp_dir().join(format!("neuroloop-test-{}.sock", std::process::id()));
+    let running = session(
+        false,
+        &format!("unix = {:?}\nheartbeat_ms = 50", path.display().to_string()),
+        "127.0.0.1:0",
+        0,
+    );
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&path).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600, "owner-only socket");
+    let stream = UnixStream::connect(&path).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(3)))
+        .unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    let mut lines = BufReader::new(stream).lines();
+    let mut next =
+        || -> serde_json::Value { serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap() };
+    let hello = next();
+    assert_eq!(hello["type"], "hello");
+    assert_eq!(hello["heartbeat_ms"], 50);
+    writer
+        .write_all(b"{\"type\":\"hello\",\"versions\":[1],\"role\":\"actuator\"}\n")
+        .unwrap();
+    let mut tcp = connect(&running, Some(Role::Observer), None);
+    let mut seen = std::collections::HashSet::new();
+    while !["welcome", "heartbeat", "hold"]
+        .iter()
+        .all(|t| seen.contains(*t))
+    {
+        let m = next();
+        seen.insert(m["type"].as_str().unwrap().to_string());
+    }
+    // An estop over the Unix socket stops the TCP clients too.
+    writer
+        .write_all(b"{\"type\":\"estop\",\"reason\":\"unix\"}\n")
+        .unwrap();
+    let status = until(&mut tcp, Duration::from_secs(3), |m| {
+        matches!(
+            m,
+            ServerMessage::Status {
+                state: OutputState::Estop,
+                ..
+            }
+        )
+    });
+    assert!(status.is_some(), "the TCP observer is told");
+    drop((writer, tcp));
+    running.finish().unwrap();
+    assert!(!path.exists(), "the socket file is removed at the end");
+}

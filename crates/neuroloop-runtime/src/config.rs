@@ -129,6 +129,9 @@ pub struct PublishSection {
     /// in the kernel.
     #[serde(default = "default_send_buffer_bytes")]
     pub send_buffer_bytes: u32,
+    /// Also serve the protocol on this Unix domain socket path (mode 0600).
+    #[serde(default)]
+    pub unix: Option<String>,
 }
 
 fn default_send_buffer_bytes() -> u32 {
@@ -203,6 +206,7 @@ impl Default for PublishSection {
             hello_timeout_ms: default_hello_timeout_ms(),
             stall_timeout_ms: default_stall_timeout_ms(),
             send_buffer_bytes: default_send_buffer_bytes(),
+            unix: None,
         }
     }
 }

@@ -117,6 +117,8 @@ pub struct Hub {
     pub refused: AtomicU64,
     /// Emergency stops received.
     pub estops: AtomicU64,
+    /// Connection ids handed out.
+    next_client: AtomicU64,
 }
 
 /// The output state as told to clients.
@@ -143,6 +145,7 @@ impl Default for Hub {
             stalled: AtomicU64::new(0),
             refused: AtomicU64::new(0),
             estops: AtomicU64::new(0),
+            next_client: AtomicU64::new(0),
         }
     }
 }
@@ -281,10 +284,7 @@ pub async fn serve(
     stats: Arc<ServerStats>,
     hub: Arc<Hub>,
 ) {
-    let mut hello_line = Vec::new();
-    ServerMessage::Hello(config.hello.clone()).write_line(&mut hello_line);
-    let hello_line: Line = hello_line.into();
-    let mut next_id = 0u64;
+    let hello = hello_line(&config);
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(c) => c,
@@ -295,53 +295,155 @@ pub async fn serve(
                 continue;
             }
         };
-        let Some(sender) = lines.upgrade() else { break };
         let _ = stream.set_nodelay(true);
-        next_id += 1;
-        if stats.active.load(Ordering::Relaxed) as usize >= config.max_connections {
-            hub.refused.fetch_add(1, Ordering::Relaxed);
-            let hello = Arc::clone(&hello_line);
-            let limit = config.max_connections;
+        let (read, write) = stream.into_split();
+        let shared = Shared {
+            config: &config,
+            lines: &lines,
+            stats: &stats,
+            hub: &hub,
+            hello: &hello,
+        };
+        if !shared.admit(read, write, peer.to_string()) {
+            break;
+        }
+    }
+}
+
+/// Binds a Unix domain socket at `path` (a stale socket file is replaced),
+/// readable and writable by the owner only. Call inside the runtime.
+///
+/// # Errors
+/// Socket errors, or `path` existing as something other than a socket.
+pub fn bind_unix(path: &std::path::Path) -> std::io::Result<tokio::net::UnixListener> {
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if !meta.file_type().is_socket() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                format!("{} exists and is not a socket", path.display()),
+            ));
+        }
+        std::fs::remove_file(path)?;
+    }
+    let listener = tokio::net::UnixListener::bind(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(listener)
+}
+
+/// As [`serve`], on a Unix domain socket; removes the socket file when it
+/// ends (or when the runtime drops it).
+pub async fn serve_unix(
+    listener: tokio::net::UnixListener,
+    path: std::path::PathBuf,
+    config: Arc<ServerConfig>,
+    lines: broadcast::WeakSender<Line>,
+    stats: Arc<ServerStats>,
+    hub: Arc<Hub>,
+) {
+    struct Remove(std::path::PathBuf);
+    impl Drop for Remove {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+    let _remove = Remove(path.clone());
+    let hello = hello_line(&config);
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            }
+        };
+        let (read, write) = stream.into_split();
+        let shared = Shared {
+            config: &config,
+            lines: &lines,
+            stats: &stats,
+            hub: &hub,
+            hello: &hello,
+        };
+        if !shared.admit(read, write, format!("unix:{}", path.display())) {
+            break;
+        }
+    }
+}
+
+fn hello_line(config: &ServerConfig) -> Line {
+    let mut line = Vec::new();
+    ServerMessage::Hello(config.hello.clone()).write_line(&mut line);
+    line.into()
+}
+
+/// What every accept loop hands a new connection.
+struct Shared<'a> {
+    config: &'a Arc<ServerConfig>,
+    lines: &'a broadcast::WeakSender<Line>,
+    stats: &'a Arc<ServerStats>,
+    hub: &'a Arc<Hub>,
+    hello: &'a Line,
+}
+
+impl Shared<'_> {
+    /// Serves a new connection (or refuses it at the connection limit).
+    /// False once the session has ended.
+    fn admit<R, W>(&self, read: R, mut write: W, peer: String) -> bool
+    where
+        R: AsyncRead + Unpin + Send + 'static,
+        W: AsyncWrite + Unpin + Send + 'static,
+    {
+        let Some(sender) = self.lines.upgrade() else {
+            return false;
+        };
+        let id = self.hub.next_client.fetch_add(1, Ordering::Relaxed) + 1;
+        if self.stats.active.load(Ordering::Relaxed) as usize >= self.config.max_connections {
+            self.hub.refused.fetch_add(1, Ordering::Relaxed);
+            let mut out = self.hello.to_vec();
+            error_line(
+                ErrorCode::TooManyConnections,
+                format!(
+                    "the server is at its limit of {} connections",
+                    self.config.max_connections
+                ),
+                None,
+                &mut out,
+            );
             tokio::spawn(async move {
-                let mut stream = stream;
-                let mut out = hello.to_vec();
-                error_line(
-                    ErrorCode::TooManyConnections,
-                    format!("the server is at its limit of {limit} connections"),
-                    None,
-                    &mut out,
-                );
-                let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(&out)).await;
-                let _ = stream.shutdown().await;
+                let _ = tokio::time::timeout(Duration::from_secs(1), write.write_all(&out)).await;
+                let _ = write.shutdown().await;
+                drop(read);
             });
-            continue;
+            return true;
         }
         let rx = sender.subscribe();
         drop(sender);
-        stats.connections.fetch_add(1, Ordering::Relaxed);
-        stats.active.fetch_add(1, Ordering::Relaxed);
-        let (read, write) = stream.into_split();
+        self.stats.connections.fetch_add(1, Ordering::Relaxed);
+        self.stats.active.fetch_add(1, Ordering::Relaxed);
         let connection = Connection {
-            id: next_id,
+            id,
             peer,
-            config: Arc::clone(&config),
-            hub: Arc::clone(&hub),
-            stats: Arc::clone(&stats),
+            config: Arc::clone(self.config),
+            hub: Arc::clone(self.hub),
+            stats: Arc::clone(self.stats),
             role: Role::Observer,
-            admitted: config.token.is_none(),
+            admitted: self.config.token.is_none(),
             said_hello: false,
             write,
             out: Vec::with_capacity(512),
-            tokens: f64::from(config.max_msgs_per_s),
+            tokens: f64::from(self.config.max_msgs_per_s),
             refilled: Instant::now(),
             rate_error_at: None,
         };
-        let hello = Arc::clone(&hello_line);
-        let stats = Arc::clone(&stats);
+        let hello = Arc::clone(self.hello);
+        let stats = Arc::clone(self.stats);
         tokio::spawn(async move {
             connection.run(read, hello, rx).await;
             stats.active.fetch_sub(1, Ordering::Relaxed);
         });
+        true
     }
 }
 
@@ -362,7 +464,7 @@ enum Next {
 
 struct Connection<W> {
     id: u64,
-    peer: SocketAddr,
+    peer: String,
     config: Arc<ServerConfig>,
     hub: Arc<Hub>,
     stats: Arc<ServerStats>,

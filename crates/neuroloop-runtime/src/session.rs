@@ -130,10 +130,30 @@ pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSess
     let (lines, _) = broadcast::channel::<Line>(cfg.publish.queue);
     let server = Arc::new(ServerStats::default());
     let hub = Arc::new(Hub::default());
-    let server_config = ServerConfig::new(&cfg.publish, &cfg.session.name, &cfg.classes);
+    let server_config = Arc::new(ServerConfig::new(
+        &cfg.publish,
+        &cfg.session.name,
+        &cfg.classes,
+    ));
+    if let Some(path) = &cfg.publish.unix {
+        let path = std::path::PathBuf::from(path);
+        let unix = runtime
+            .block_on(async { crate::server::bind_unix(&path) })
+            .map_err(|e| {
+                std::io::Error::new(e.kind(), format!("unix socket {}: {e}", path.display()))
+            })?;
+        runtime.spawn(crate::server::serve_unix(
+            unix,
+            path,
+            Arc::clone(&server_config),
+            lines.downgrade(),
+            Arc::clone(&server),
+            Arc::clone(&hub),
+        ));
+    }
     runtime.spawn(serve(
         listener,
-        Arc::new(server_config),
+        server_config,
         lines.downgrade(),
         Arc::clone(&server),
         Arc::clone(&hub),
