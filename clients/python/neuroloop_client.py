@@ -57,11 +57,23 @@ class Closed(ProtocolError):
 
 
 class Client:
-    """One connection. `role=None` and no token: send nothing, stay an observer."""
+    """One connection. `role=None` and no token: send nothing, stay an observer.
 
-    def __init__(self, host, port, role=None, token=None, name=None,
-                 versions=VERSIONS, timeout=5.0, max_line=1 << 20):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+    `host`/`port` for TCP, or `unix="/path"` for the Unix domain socket.
+    """
+
+    def __init__(self, host=None, port=None, role=None, token=None, name=None,
+                 versions=VERSIONS, timeout=5.0, max_line=1 << 20, unix=None):
+        if unix is not None:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                self.sock.settimeout(timeout)
+                self.sock.connect(unix)
+            except BaseException:
+                self.sock.close()
+                raise
+        else:
+            self.sock = socket.create_connection((host, port), timeout=timeout)
         try:
             self._handshake(role, token, name, versions, timeout, max_line)
         except BaseException:
@@ -69,7 +81,8 @@ class Client:
             raise
 
     def _handshake(self, role, token, name, versions, timeout, max_line):
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self.sock.family != socket.AF_UNIX:
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._buf = b""
         self._max_line = max_line
         self._pending = []
