@@ -102,6 +102,7 @@ api! {
     create_inlet: fn(InfoPtr, i32, i32, i32) -> InletPtr;
     destroy_inlet: fn(InletPtr);
     open_stream: fn(InletPtr, c_double, *mut i32);
+    get_fullinfo: fn(InletPtr, c_double, *mut i32) -> InfoPtr;
     time_correction: fn(InletPtr, c_double, *mut i32) -> c_double;
     pull_sample_f: fn(InletPtr, *mut c_float, i32, c_double, *mut i32) -> c_double;
     pull_sample_str: fn(InletPtr, *mut *mut c_char, i32, c_double, *mut i32) -> c_double;

@@ -71,6 +71,25 @@ impl Inlet {
         Ok(inlet)
     }
 
+    /// The stream's full description, including `desc` (channel labels and
+    /// units), which resolved infos lack. Waits up to `timeout_s`.
+    ///
+    /// # Errors
+    /// [`LslError::Timeout`] or [`LslError::Lost`] (both retryable).
+    pub fn info(&mut self, timeout_s: f64) -> Result<StreamInfo, LslError> {
+        let mut ec = 0;
+        // SAFETY: valid inlet and error slot; the returned info is ours.
+        let ptr = unsafe { (self.lsl.api.get_fullinfo)(self.ptr, timeout_s, &raw mut ec) };
+        check(self.lsl, ec, "lsl_get_fullinfo")?;
+        if ptr.is_null() {
+            return Err(LslError::Internal {
+                what: "lsl_get_fullinfo",
+                message: self.lsl.last_error(),
+            });
+        }
+        Ok(StreamInfo { lsl: self.lsl, ptr })
+    }
+
     /// Channels per sample.
     #[must_use]
     pub fn channels(&self) -> usize {
