@@ -11,10 +11,12 @@ use std::path::{Path, PathBuf};
 
 use neuroloop_core::{ConfigError, StreamSpec};
 use neuroloop_dsp::{ChainConfig, StageRegistry};
+use neuroloop_sources::lsl::LslConfig;
 use neuroloop_sources::sim::SimConfig;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use crate::lsl_config::LslSection;
 use crate::profile::{HardwareProfile, resolve_profile_path};
 
 /// `[session]`.
@@ -219,6 +221,8 @@ pub const MAX_SMOOTHING: usize = 32;
 pub enum SourceSection {
     /// The simulated headset.
     Sim(SimConfig),
+    /// A live LSL stream.
+    Lsl(LslConfig),
 }
 
 /// A fully checked session, ready to build.
@@ -254,6 +258,8 @@ pub struct ValidatedSession {
     pub publish_addr: SocketAddr,
     /// Where the config file was.
     pub path: PathBuf,
+    /// `[lsl]`: liblsl settings, used if an LSL feature is.
+    pub lsl: LslSection,
 }
 
 /// Reads and validates the session config at `path`.
@@ -285,13 +291,13 @@ pub fn parse(text: &str, path: &Path) -> Result<ValidatedSession, Vec<ConfigErro
     let mut errors = Vec::new();
     for key in root.keys() {
         if ![
-            "session", "source", "pipeline", "decoder", "policy", "publish",
+            "session", "source", "pipeline", "decoder", "policy", "publish", "lsl",
         ]
         .contains(&key.as_str())
         {
             errors.push(ConfigError::new(
                 key.clone(),
-                "unknown section (known: session, source, pipeline, decoder, policy, publish)",
+                "unknown section (known: session, source, pipeline, decoder, policy, publish, lsl)",
             ));
         }
     }
@@ -307,6 +313,10 @@ pub fn parse(text: &str, path: &Path) -> Result<ValidatedSession, Vec<ConfigErro
         Some(PublishSection::default()),
     );
     let source: Option<SourceSection> = parse_source(&root, &mut errors);
+    let lsl: Option<LslSection> = section(&root, "lsl", &mut errors, Some(LslSection::default()));
+    if let Some(l) = &lsl {
+        l.check(&mut errors);
+    }
 
     let profile = session.as_ref().and_then(|s| {
         let file = resolve_profile_path(&s.hardware_profile, path);
@@ -347,6 +357,20 @@ pub fn parse(text: &str, path: &Path) -> Result<ValidatedSession, Vec<ConfigErro
                 errors.extend(e);
             }
         }
+        if let (Some(SourceSection::Lsl(lsl)), Some(p)) = (&source, &profile) {
+            if p.transport != "lsl" {
+                errors.push(ConfigError::new(
+                    "source.type",
+                    format!(
+                        "\"lsl\" cannot drive profile {:?}, whose transport is {:?}",
+                        p.name, p.transport
+                    ),
+                ));
+            }
+            if let Err(e) = lsl.preflight(spec, "source") {
+                errors.extend(e);
+            }
+        }
     }
 
     let (filters, filtered) = match (&pipeline, &input) {
@@ -356,6 +380,7 @@ pub fn parse(text: &str, path: &Path) -> Result<ValidatedSession, Vec<ConfigErro
 
     let classes = match &source {
         Some(SourceSection::Sim(sim)) => sim.paradigm.classes(),
+        Some(SourceSection::Lsl(lsl)) => lsl.classes.clone(),
         None => Vec::new(),
     };
     let mut window_samples = 0;
@@ -422,6 +447,7 @@ pub fn parse(text: &str, path: &Path) -> Result<ValidatedSession, Vec<ConfigErro
         publish,
         publish_addr,
         path: path.to_path_buf(),
+        lsl: lsl.unwrap_or_default(),
     })
 }
 
@@ -448,19 +474,27 @@ fn section<T: DeserializeOwned>(
     }
 }
 
-/// The source registry: `type` → parser. Only `sim` exists so far.
+/// The source registry: `type` → parser (`sim`, `lsl`).
 fn parse_source(root: &toml::Table, errors: &mut Vec<ConfigError>) -> Option<SourceSection> {
     let Some(table) = root.get("source") else {
         errors.push(ConfigError::new("source", "missing section"));
         return None;
     };
     type Parser = fn(&toml::Value) -> Result<SourceSection, String>;
-    const SOURCES: &[(&str, Parser)] = &[("sim", |v| {
-        v.clone()
-            .try_into::<SimConfig>()
-            .map(SourceSection::Sim)
-            .map_err(|e| e.message().to_string())
-    })];
+    const SOURCES: &[(&str, Parser)] = &[
+        ("sim", |v| {
+            v.clone()
+                .try_into::<SimConfig>()
+                .map(SourceSection::Sim)
+                .map_err(|e| e.message().to_string())
+        }),
+        ("lsl", |v| {
+            v.clone()
+                .try_into::<LslConfig>()
+                .map(SourceSection::Lsl)
+                .map_err(|e| e.message().to_string())
+        }),
+    ];
     let kind = table
         .get("type")
         .and_then(toml::Value::as_str)

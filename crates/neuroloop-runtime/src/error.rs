@@ -27,6 +27,10 @@ pub enum RuntimeError {
     /// The source failed.
     #[error(transparent)]
     Source(#[from] neuroloop_sources::SourceError),
+    /// liblsl failed (missing library: not retryable; see
+    /// [`neuroloop_lsl::LslError::is_retryable`]).
+    #[error(transparent)]
+    Lsl(#[from] neuroloop_lsl::LslError),
     /// A session thread panicked or could not start.
     #[error("session thread {0} failed")]
     Thread(&'static str),
@@ -51,6 +55,8 @@ impl RuntimeError {
             RuntimeError::Config(_) | RuntimeError::Build { .. } => ErrorKind::Config,
             RuntimeError::Bind { .. } | RuntimeError::Io(_) => ErrorKind::Io,
             RuntimeError::Source(e) => e.kind(),
+            RuntimeError::Lsl(e) if e.is_retryable() => ErrorKind::Unavailable,
+            RuntimeError::Lsl(_) => ErrorKind::Config,
             RuntimeError::Thread(_) => ErrorKind::Internal,
         }
     }

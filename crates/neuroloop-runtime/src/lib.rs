@@ -15,6 +15,8 @@ pub mod decoding;
 pub mod error;
 pub mod labels;
 pub mod latency;
+pub mod lsl_config;
+pub mod lsl_outlet;
 pub mod pipeline;
 pub mod policy;
 pub mod profile;

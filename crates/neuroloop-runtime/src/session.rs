@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use neuroloop_core::{SampleBlock, markers::marker_ring, ring::RingStats, ring::sample_ring};
 use neuroloop_decode::{BandpowerConfig, TrainOptions};
 use neuroloop_dsp::WindowAssembler;
+use neuroloop_sources::lsl::LslSource;
 use neuroloop_sources::sim::SimSource;
 use neuroloop_sources::{Source, SourceIo, SourceReport};
 use tokio::sync::broadcast;
@@ -69,6 +70,7 @@ pub struct RunningSession {
     source: JoinHandle<Result<SourceReport, neuroloop_sources::SourceError>>,
     pipeline: JoinHandle<()>,
     forwarder: JoinHandle<LatencyHistograms>,
+    lsl_outlet: Option<JoinHandle<u64>>,
     trainer: JoinHandle<Option<TrainingSummary>>,
     runtime: tokio::runtime::Runtime,
 }
@@ -84,6 +86,7 @@ pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSess
     let channels = spec.channel_count();
     let live = match &cfg.source {
         SourceSection::Sim(sim) => sim.realtime,
+        SourceSection::Lsl(_) => true,
     };
     let mut source: Box<dyn Source> = match &cfg.source {
         SourceSection::Sim(sim) => {
@@ -92,6 +95,9 @@ pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSess
                 Some(n) => s.with_limit(n),
                 None => s,
             })
+        }
+        SourceSection::Lsl(lsl) => {
+            Box::new(LslSource::open(lsl, spec.clone(), &cfg.lsl.settings())?)
         }
     };
     let build_err = |what| {
@@ -159,6 +165,7 @@ pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSess
         Arc::clone(&hub),
     ));
 
+    let lsl_outlet = crate::lsl_outlet::spawn(&cfg, &lines)?;
     let (writer, reader) = sample_ring(channels, cfg.ring_samples);
     let ring = writer.stats();
     let (marker_writer, marker_reader) = marker_ring(MARKER_QUEUE);
@@ -246,6 +253,7 @@ pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSess
         source,
         pipeline,
         forwarder,
+        lsl_outlet,
         trainer,
         runtime,
     })
@@ -317,6 +325,11 @@ impl RunningSession {
             .forwarder
             .join()
             .map_err(|_| RuntimeError::Thread("forwarder"))?;
+        if let Some(outlet) = self.lsl_outlet {
+            outlet
+                .join()
+                .map_err(|_| RuntimeError::Thread("lsl outlet"))?;
+        }
         let training = self
             .trainer
             .join()

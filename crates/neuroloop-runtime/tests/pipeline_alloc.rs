@@ -72,7 +72,9 @@ fn pipeline_step_allocates_nothing_then_a_constant_amount_per_decoded_window() {
         )),
     );
     let cfg = neuroloop_runtime::parse(&text, &path).unwrap();
-    let neuroloop_runtime::config::SourceSection::Sim(sim) = &cfg.source;
+    let neuroloop_runtime::config::SourceSection::Sim(sim) = &cfg.source else {
+        panic!("this benchmark runs the simulated headset");
+    };
     let spec = cfg.input.clone();
     let labels: Vec<&str> = spec.labels().collect();
     let (channels, fs) = (spec.channel_count(), spec.sample_rate);

@@ -14,6 +14,10 @@ pub enum SourceError {
     /// The device sent data that cannot be decoded.
     #[error("invalid data from source: {0}")]
     InvalidData(String),
+    /// liblsl failed: missing library (not retryable), stream not found or
+    /// lost (retryable); see [`neuroloop_lsl::LslError::is_retryable`].
+    #[error(transparent)]
+    Lsl(#[from] neuroloop_lsl::LslError),
     /// An operating-system I/O error.
     #[error("source I/O error: {0}")]
     Io(#[from] std::io::Error),
@@ -28,6 +32,8 @@ impl SourceError {
             SourceError::Unavailable(_) => ErrorKind::Unavailable,
             SourceError::InvalidData(_) => ErrorKind::InvalidData,
             SourceError::Io(_) => ErrorKind::Io,
+            SourceError::Lsl(e) if e.is_retryable() => ErrorKind::Unavailable,
+            SourceError::Lsl(_) => ErrorKind::Config,
         }
     }
 

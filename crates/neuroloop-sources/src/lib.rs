@@ -10,8 +10,11 @@
 //! Drivers:
 //! * [`sim`]: a simulated headset with EEG-like signal and scripted, labelled
 //!   paradigms (motor imagery, SSVEP); seeded and deterministic.
+//! * [`lsl`]: a live Lab Streaming Layer stream (liblsl loaded at run time
+//!   only when this source is used), with an optional cue/label marker stream.
 
 pub mod error;
+pub mod lsl;
 pub mod sim;
 pub mod source;
 

@@ -1,0 +1,92 @@
+//! `[lsl]`: liblsl's network configuration for the session.
+//!
+//! `intents_outlet` names the LSL stream intents are published on.
+//! The settings are applied (through `lsl_set_config_content`) when liblsl is first loaded,
+//! before any other LSL call; sessions that use no LSL feature never load
+//! liblsl.
+
+use neuroloop_core::ConfigError;
+use neuroloop_lsl::{Scope, Settings};
+use serde::Deserialize;
+
+/// `[lsl]`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LslSection {
+    /// `"machine"` (default: this host only, no multicast) or `"lab"`
+    /// (liblsl's network-wide discovery).
+    #[serde(default = "default_scope")]
+    pub scope: String,
+    /// Hosts asked directly during discovery.
+    #[serde(default = "default_peers")]
+    pub known_peers: Vec<String>,
+    /// Use IPv6 as well as IPv4.
+    #[serde(default)]
+    pub ipv6: bool,
+    /// Name of the LSL marker stream that carries every intent (one JSON
+    /// protocol line per sample); none if unset.
+    #[serde(default)]
+    pub intents_outlet: Option<String>,
+}
+
+fn default_scope() -> String {
+    "machine".into()
+}
+fn default_peers() -> Vec<String> {
+    vec!["127.0.0.1".into()]
+}
+
+impl Default for LslSection {
+    fn default() -> Self {
+        Self {
+            scope: default_scope(),
+            known_peers: default_peers(),
+            ipv6: false,
+            intents_outlet: None,
+        }
+    }
+}
+
+impl LslSection {
+    /// Checks the section.
+    pub fn check(&self, errors: &mut Vec<ConfigError>) {
+        if !["machine", "lab"].contains(&self.scope.as_str()) {
+            errors.push(ConfigError::new(
+                "lsl.scope",
+                format!("unknown scope {:?} (known: machine, lab)", self.scope),
+            ));
+        }
+        if self
+            .intents_outlet
+            .as_deref()
+            .is_some_and(|n| n.trim().is_empty() || n.contains('\0'))
+        {
+            errors.push(ConfigError::new(
+                "lsl.intents_outlet",
+                "must be a non-empty stream name",
+            ));
+        }
+        for (i, peer) in self.known_peers.iter().enumerate() {
+            if peer.trim().is_empty() || peer.contains([',', '{', '}', '\n']) {
+                errors.push(ConfigError::new(
+                    format!("lsl.known_peers[{i}]"),
+                    format!("{peer:?} is not a host name or address"),
+                ));
+            }
+        }
+    }
+
+    /// liblsl's settings.
+    #[must_use]
+    pub fn settings(&self) -> Settings {
+        Settings {
+            scope: if self.scope == "lab" {
+                Scope::Lab
+            } else {
+                Scope::Machine
+            },
+            known_peers: self.known_peers.clone(),
+            ipv6: self.ipv6,
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! Configuration of the LSL source.
+
+use neuroloop_core::{ConfigError, StreamSpec};
+use neuroloop_lsl::xpath_literal;
+use serde::Deserialize;
+
+/// `[source]` with `type = "lsl"`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LslConfig {
+    /// Always `"lsl"`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Stream name to resolve.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Stream content type to resolve (e.g. `"EEG"`).
+    #[serde(default)]
+    pub stream_type: Option<String>,
+    /// Source id to resolve (stable across restarts of a device).
+    #[serde(default)]
+    pub source_id: Option<String>,
+    /// Seconds to wait for the stream when the session starts.
+    #[serde(default = "default_resolve_timeout_s")]
+    pub resolve_timeout_s: f64,
+    /// Seconds between refreshes of the time correction.
+    #[serde(default = "default_time_correction_s")]
+    pub time_correction_s: f64,
+    /// Class labels; marker strings equal to one of them start its task.
+    pub classes: Vec<String>,
+    /// The label/cue marker stream, if any.
+    #[serde(default)]
+    pub markers: Option<LslMarkersConfig>,
+}
+
+/// `[source.markers]`: an irregular, one-channel string stream.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LslMarkersConfig {
+    /// Stream name to resolve.
+    pub name: String,
+    /// Source id to resolve as well, if set.
+    #[serde(default)]
+    pub source_id: Option<String>,
+    /// The marker string that ends a task period.
+    #[serde(default = "default_rest")]
+    pub rest: String,
+}
+
+fn default_resolve_timeout_s() -> f64 {
+    10.0
+}
+fn default_time_correction_s() -> f64 {
+    5.0
+}
+fn default_rest() -> String {
+    "rest".into()
+}
+
+/// Builds an XPath predicate from `(property, value)` pairs.
+fn predicate<'a>(
+    props: impl IntoIterator<Item = (&'a str, &'a Option<String>)>,
+) -> Result<String, String> {
+    let mut parts = Vec::new();
+    for (prop, value) in props {
+        if let Some(v) = value {
+            let literal = xpath_literal(v).map_err(|e| e.to_string())?;
+            parts.push(format!("{prop}={literal}"));
+        }
+    }
+    Ok(parts.join(" and "))
+}
+
+impl LslConfig {
+    /// The resolve query of the data stream.
+    ///
+    /// # Errors
+    /// A message if a value cannot be quoted.
+    pub fn query(&self) -> Result<String, String> {
+        predicate([
+            ("name", &self.name),
+            ("type", &self.stream_type),
+            ("source_id", &self.source_id),
+        ])
+    }
+
+    /// Checks what can be checked without the stream (pure).
+    ///
+    /// # Errors
+    /// Every problem, with its config path under `path`.
+    pub fn preflight(&self, _spec: &StreamSpec, path: &str) -> Result<(), Vec<ConfigError>> {
+        let mut errors = Vec::new();
+        let mut err = |field: &str, msg: String| {
+            errors.push(ConfigError::new(format!("{path}.{field}"), msg));
+        };
+        if self.name.is_none() && self.stream_type.is_none() && self.source_id.is_none() {
+            err(
+                "name",
+                "set at least one of name, stream_type, source_id to find the stream".into(),
+            );
+        }
+        if let Err(m) = self.query() {
+            err("name", m);
+        }
+        if !(self.resolve_timeout_s > 0.0 && self.resolve_timeout_s <= 600.0) {
+            err(
+                "resolve_timeout_s",
+                format!("{} must be in (0, 600] seconds", self.resolve_timeout_s),
+            );
+        }
+        if !(self.time_correction_s >= 0.5 && self.time_correction_s <= 600.0) {
+            err(
+                "time_correction_s",
+                format!("{} must be in [0.5, 600] seconds", self.time_correction_s),
+            );
+        }
+        if self.classes.len() < 2 {
+            err("classes", "a decoder needs at least two classes".into());
+        }
+        for (i, c) in self.classes.iter().enumerate() {
+            if c.is_empty() || self.classes[..i].contains(c) {
+                err(
+                    &format!("classes[{i}]"),
+                    format!("empty or duplicate class {c:?}"),
+                );
+            }
+        }
+        if let Some(m) = &self.markers {
+            if m.name.is_empty() {
+                err("markers.name", "must not be empty".into());
+            }
+            if let Err(e) = xpath_literal(&m.name) {
+                err("markers.name", e.to_string());
+            }
+            if self.classes.contains(&m.rest) {
+                err(
+                    "markers.rest",
+                    format!("{:?} is also a class label", m.rest),
+                );
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+impl LslMarkersConfig {
+    /// The resolve query of the marker stream.
+    ///
+    /// # Errors
+    /// A message if a value cannot be quoted.
+    pub fn query(&self) -> Result<String, String> {
+        predicate([
+            ("name", &Some(self.name.clone())),
+            ("source_id", &self.source_id),
+        ])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(text: &str) -> LslConfig {
+        toml::from_str(text).expect("parses")
+    }
+
+    #[test]
+    fn query_joins_the_given_properties() {
+        let c = config(
+            "type = \"lsl\"\nname = \"EEG 1\"\nstream_type = \"EEG\"\nclasses = [\"a\", \"b\"]",
+        );
+        assert_eq!(c.query().unwrap(), "name='EEG 1' and type='EEG'");
+    }
+
+    #[test]
+    fn preflight_lists_every_problem() {
+        let c = config(
+            "type = \"lsl\"\nresolve_timeout_s = 0\nclasses = [\"a\"]\n[markers]\nname = \"m\"\nrest = \"a\"",
+        );
+        let spec = StreamSpec {
+            name: "x".into(),
+            channels: vec![],
+            sample_rate: 250.0,
+            block_size: 1,
+        };
+        let errors = c.preflight(&spec, "source").unwrap_err();
+        let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "source.name",
+                "source.resolve_timeout_s",
+                "source.classes",
+                "source.markers.rest"
+            ]
+        );
+    }
+}
