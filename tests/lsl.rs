@@ -1,0 +1,441 @@
+//! LSL with real peers: pylsl processes (the repository's `.venv`, made by
+//! `scripts/setup-python.sh`) on the other end of real liblsl streams.
+//!
+//! Every test uses its own stream names (tests run in parallel) and bounded
+//! timeouts. Without `.venv` or pylsl the tests fail and say how to fix it.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use neuroloop_core::ring::sample_ring;
+use neuroloop_core::{SampleBlock, StreamSpec};
+use neuroloop_lsl::Settings;
+use neuroloop_runtime::StartOptions;
+use neuroloop_runtime::profile::HardwareProfile;
+use neuroloop_sources::lsl::{LslConfig, LslSource};
+use neuroloop_sources::{Source, SourceError, SourceIo};
+use neuroloop_tests::repo_root;
+
+/// The repository's Python with pylsl, or a failure saying how to get it.
+fn python() -> PathBuf {
+    let python = repo_root().join(".venv/bin/python");
+    let ok = python.exists()
+        && Command::new(&python)
+            .args(["-c", "import pylsl"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+    assert!(
+        ok,
+        "{} with pylsl is needed for the LSL tests: run scripts/setup-python.sh",
+        python.display()
+    );
+    python
+}
+
+/// An `lsl_api.cfg` with the same loopback settings neuroloop applies.
+fn lsl_config_file() -> PathBuf {
+    let path = std::env::temp_dir().join(format!("neuroloop-lsl-test-{}.cfg", std::process::id()));
+    std::fs::write(&path, Settings::default().config_text()).expect("write lsl_api.cfg");
+    path
+}
+
+/// A Python peer, killed when dropped.
+struct Peer {
+    script: String,
+    child: Child,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Peer {
+    fn start(script: &str, args: &[&str]) -> Self {
+        let mut child = Command::new(python())
+            .arg(repo_root().join("tests/lsl_peers").join(script))
+            .args(args)
+            .env("LSLAPICFG", lsl_config_file())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the Python peer");
+        let stdout = BufReader::new(child.stdout.take().expect("piped"));
+        Self {
+            script: script.to_string(),
+            child,
+            stdout,
+        }
+    }
+
+    /// The next stdout line (empty at end of output).
+    fn line(&mut self) -> String {
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).expect("read peer output");
+        line.trim_end().to_string()
+    }
+
+    fn expect_line(&mut self, want: &str) {
+        let got = self.line();
+        assert_eq!(got, want, "peer said {got:?}, expected {want:?}");
+    }
+
+    fn send(&mut self, line: &str) {
+        let stdin = self.child.stdin.as_mut().expect("piped");
+        writeln!(stdin, "{line}").expect("write to peer");
+    }
+
+    /// Waits (bounded) for a clean exit.
+    fn wait(&mut self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("peer status") {
+                assert!(status.success(), "peer {} failed: {status}", self.script);
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "peer {} did not finish in {timeout:?}",
+                self.script
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn profile_spec() -> StreamSpec {
+    HardwareProfile::load(&repo_root().join("hardware-profiles/lsl-eeg-8.toml"))
+        .expect("lsl-eeg-8 profile")
+        .stream_spec()
+}
+
+fn source_config(name: &str) -> LslConfig {
+    toml::from_str(&format!(
+        "type = \"lsl\"\nname = \"{name}\"\nresolve_timeout_s = 15.0\nclasses = [\"left\", \"right\"]"
+    ))
+    .expect("lsl source config")
+}
+
+#[test]
+fn pylsl_outlet_into_the_lsl_source_is_exact() {
+    let spec = profile_spec();
+    let labels: Vec<&str> = spec.labels().collect();
+    let name = format!("nl-test-inlet-{}", std::process::id());
+    let times_file = std::env::temp_dir().join(format!("{name}.times"));
+    let samples = 750; // 3 s at 250 Hz
+    let mut peer = Peer::start(
+        "outlet.py",
+        &[
+            "--name",
+            &name,
+            "--labels",
+            &labels.join(","),
+            "--samples",
+            &samples.to_string(),
+            "--times-out",
+            times_file.to_str().unwrap(),
+            "--linger-s",
+            "1.5",
+        ],
+    );
+    let mut source =
+        LslSource::open(&source_config(&name), spec.clone(), &Settings::default()).expect("open");
+    let ch = spec.channel_count();
+    let (writer, mut reader) = sample_ring(ch, 4096);
+    let stop = Arc::new(AtomicBool::new(false));
+    let thread_stop = Arc::clone(&stop);
+    let thread = std::thread::spawn(move || {
+        let io = SourceIo {
+            samples: writer,
+            markers: None,
+            notify: None,
+        };
+        source.run(io, &thread_stop)
+    });
+    peer.expect_line("consumer");
+    let mut data = Vec::new();
+    let mut times = Vec::new();
+    let mut arrivals = Vec::new();
+    let mut block = SampleBlock::with_capacity(ch, 256);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while times.len() < samples && Instant::now() < deadline {
+        let popped = reader.pop_into(&mut block);
+        assert!(popped.gap.is_none(), "no gap: {:?}", popped.gap);
+        if popped.samples == 0 {
+            std::thread::sleep(Duration::from_millis(5));
+            continue;
+        }
+        data.extend_from_slice(block.data());
+        times.extend_from_slice(block.timestamps());
+        arrivals.extend_from_slice(block.arrivals());
+    }
+    peer.expect_line("done");
+    peer.wait(Duration::from_secs(10));
+    stop.store(true, Ordering::Relaxed);
+    let report = thread.join().expect("source thread").expect("source ran");
+    assert_eq!(report.samples, samples as u64, "sample count exact");
+    assert_eq!(times.len(), samples);
+    let expected: Vec<f32> = (0..samples * ch).map(|v| v as f32).collect();
+    assert_eq!(data, expected, "values exact");
+    let sent: Vec<f64> = std::fs::read_to_string(&times_file)
+        .expect("peer timestamps")
+        .lines()
+        .map(|l| l.parse().expect("timestamp"))
+        .collect();
+    assert_eq!(sent.len(), samples);
+    let worst = times
+        .iter()
+        .zip(&sent)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    assert!(
+        worst < 0.002,
+        "time-corrected timestamps within 2 ms of pylsl's: {worst}"
+    );
+    let mut lags: Vec<f64> = arrivals.iter().zip(&times).map(|(a, t)| a - t).collect();
+    lags.sort_by(f64::total_cmp);
+    let (min_lag, median_lag, max_lag) = (lags[0], lags[lags.len() / 2], lags[lags.len() - 1]);
+    eprintln!(
+        "{samples} samples; |timestamp error| ≤ {:.3} ms; arrival − timestamp: min {:.2}, median {:.2}, max {:.2} ms",
+        worst * 1e3,
+        min_lag * 1e3,
+        median_lag * 1e3,
+        max_lag * 1e3
+    );
+    // The first samples wait while the source finishes connecting (full
+    // info, first time correction); after that they arrive within a chunk.
+    assert!(
+        min_lag > -0.001,
+        "no sample arrives before it was taken: {min_lag}"
+    );
+    assert!(
+        median_lag < 0.05,
+        "arrivals follow the samples: median {median_lag}"
+    );
+    assert!(max_lag < 2.0, "no sample waits long: {max_lag}");
+    let _ = std::fs::remove_file(times_file);
+}
+
+#[test]
+fn a_stream_that_does_not_match_the_profile_is_refused() {
+    let spec = profile_spec();
+    let name = format!("nl-test-mismatch-{}", std::process::id());
+    let times_file = std::env::temp_dir().join(format!("{name}.times"));
+    let _peer = Peer::start(
+        "outlet.py",
+        &[
+            "--name",
+            &name,
+            "--labels",
+            "F3,Fz,F4,C3,Cz,C4,O1,O2",
+            "--rate",
+            "500",
+            "--samples",
+            "10",
+            "--times-out",
+            times_file.to_str().unwrap(),
+            "--linger-s",
+            "0",
+        ],
+    );
+    let err = LslSource::open(&source_config(&name), spec, &Settings::default())
+        .err()
+        .expect("mismatching stream refused");
+    let SourceError::Config(text) = &err else {
+        panic!("a config error: {err:?}")
+    };
+    assert!(!err.is_retryable());
+    assert!(text.contains("500 Hz") && text.contains("250 Hz"), "{text}");
+    assert!(text.contains("\"O1\"") && text.contains("\"P3\""), "{text}");
+}
+
+#[test]
+fn resolving_a_missing_stream_times_out_retryably() {
+    let mut config = source_config(&format!("nl-test-absent-{}", std::process::id()));
+    config.resolve_timeout_s = 0.5;
+    let err = LslSource::open(&config, profile_spec(), &Settings::default())
+        .err()
+        .expect("nothing to resolve");
+    assert!(err.is_retryable(), "{err}");
+    assert!(err.to_string().contains("nl-test-absent"), "{err}");
+}
+
+#[test]
+fn intents_outlet_into_a_pylsl_inlet_is_exact() {
+    let name = format!("nl-test-outlet-{}", std::process::id());
+    let (tx, _) = tokio::sync::broadcast::channel::<Arc<[u8]>>(1024);
+    let outlet = neuroloop_runtime::lsl_outlet::spawn_outlet(
+        &Settings::default(),
+        &name,
+        &format!("{name}-src"),
+        tx.subscribe(),
+    )
+    .expect("outlet");
+    let count: u32 = 300;
+    let mut peer = Peer::start(
+        "inlet.py",
+        &[
+            "--name",
+            &name,
+            "--count",
+            &count.to_string(),
+            "--timeout-s",
+            "20",
+        ],
+    );
+    peer.expect_line("ready");
+    std::thread::sleep(Duration::from_millis(200));
+    let mut sent = Vec::new();
+    for i in 0..count {
+        let t = 1000.0 + f64::from(i) * 0.1 + 1e-7;
+        let line = format!(
+            "{{\"type\":\"intent\",\"seq\":{},\"class\":\"ü-{i}\",\"t\":{{\"sample\":{t}}}}}",
+            i + 1
+        );
+        tx.send(Arc::from(format!("{line}\n").into_bytes()))
+            .expect("outlet listens");
+        // Lines that are not intents are not pushed.
+        tx.send(Arc::from(&b"{\"type\":\"heartbeat\"}\n"[..]))
+            .expect("outlet listens");
+        sent.push((line, t));
+    }
+    drop(tx);
+    let pushed = outlet.join().expect("outlet thread");
+    assert_eq!(pushed, u64::from(count));
+    let mut got = Vec::new();
+    loop {
+        let line = peer.line();
+        if line.is_empty() {
+            break;
+        }
+        let v: serde_json::Value = serde_json::from_str(&line).expect("peer JSON");
+        got.push((
+            v["v"][0].as_str().expect("string sample").to_string(),
+            v["t"].as_f64().unwrap(),
+        ));
+    }
+    peer.wait(Duration::from_secs(10));
+    assert_eq!(got.len(), sent.len(), "count exact");
+    for ((gs, gt), (ss, st)) in got.iter().zip(&sent) {
+        assert_eq!(gs, ss);
+        // serde_json's default float parsing may be off by an ulp.
+        assert!(
+            (gt - st).abs() < 1e-9,
+            "timestamp passes unchanged: {gt} vs {st}"
+        );
+    }
+}
+
+#[test]
+fn lsl_cues_calibrate_a_session_that_then_decodes() {
+    let id = std::process::id();
+    let (eeg, cues, intents) = (
+        format!("nl-test-mi-eeg-{id}"),
+        format!("nl-test-mi-cues-{id}"),
+        format!("nl-test-mi-intents-{id}"),
+    );
+    let duration_s = 40.0;
+    let mut peer = Peer::start(
+        "motor_imagery.py",
+        &[
+            "--name",
+            &eeg,
+            "--markers",
+            &cues,
+            "--duration-s",
+            &duration_s.to_string(),
+            "--seed",
+            "5",
+        ],
+    );
+    let path = repo_root().join("configs/lsl.toml");
+    let text = std::fs::read_to_string(&path).expect("configs/lsl.toml");
+    let text = text
+        .replace("\"neuroloop-eeg\"", &format!("{eeg:?}"))
+        .replace("\"neuroloop-cues\"", &format!("{cues:?}"))
+        .replace("\"neuroloop-intents\"", &format!("{intents:?}"))
+        .replace("calibration_s = 60.0", "calibration_s = 20.0");
+    let session = neuroloop_runtime::parse(&text, &path).expect("lsl config valid");
+    let running = neuroloop_runtime::start(
+        session,
+        StartOptions {
+            listen: Some("127.0.0.1:0".parse().unwrap()),
+            ..StartOptions::default()
+        },
+    )
+    .expect("session starts");
+    peer.expect_line("consumers");
+    let mut recorder = Peer::start(
+        "inlet.py",
+        &[
+            "--name",
+            &intents,
+            "--count",
+            "100000",
+            "--timeout-s",
+            "60",
+            "--idle-s",
+            "3",
+        ],
+    );
+    recorder.expect_line("ready");
+    std::thread::sleep(Duration::from_millis(200));
+    peer.send("go");
+    peer.expect_line("done");
+    peer.wait(Duration::from_secs(15));
+    let report = running.finish().expect("session finishes");
+    eprintln!("{}", serde_json::to_string(&report).unwrap());
+    assert_eq!(
+        report.samples_produced,
+        (duration_s * 250.0) as u64,
+        "every sample arrived"
+    );
+    assert_eq!(report.pipeline.gaps, 0);
+    let training = report.training.as_ref().expect("trained");
+    assert!(training.error.is_none(), "{training:?}");
+    assert!(
+        training.windows > 50,
+        "calibration windows labelled from LSL cues: {training:?}"
+    );
+    let accuracy = report.online_accuracy.expect("labelled decoded windows");
+    assert!(report.pipeline.labelled > 50, "{:?}", report.pipeline);
+    assert!(accuracy >= 0.8, "decodes the cued classes: {accuracy}");
+    // Every intent went out on LSL too, in order, stamped with its sample time.
+    let mut seqs = Vec::new();
+    loop {
+        let line = recorder.line();
+        if line.is_empty() {
+            break;
+        }
+        let v: serde_json::Value = serde_json::from_str(&line).expect("recorder JSON");
+        let intent: serde_json::Value =
+            serde_json::from_str(v["v"][0].as_str().expect("string")).expect("intent JSON");
+        let (sample, stamp) = (intent["t"]["sample"].as_f64(), v["t"].as_f64());
+        assert!(
+            (sample.expect("t.sample") - stamp.expect("timestamp")).abs() < 1e-9,
+            "stamped with t.sample: {intent} at {stamp:?}"
+        );
+        seqs.push(intent["seq"].as_u64().expect("seq"));
+    }
+    // The recorder exits on its own (3 s without intents; output read to
+    // its end above, so it never blocks on a full pipe).
+    recorder.wait(Duration::from_secs(10));
+    assert_eq!(
+        seqs.len() as u64,
+        report.pipeline.intents,
+        "every intent recorded"
+    );
+    assert!(
+        seqs.windows(2).all(|w| w[1] == w[0] + 1),
+        "in order, none lost"
+    );
+}
