@@ -4,11 +4,13 @@
 //! * `neuroloop check CONFIG`: validate a config and its hardware profile,
 //!   print every problem with its path.
 //! * `neuroloop listen [ADDR]`: a minimal actuator client printing intents.
+//! * `neuroloop list [--wait S] [--lab]`: the visible LSL streams.
 //! * `neuroloop actuator [ADDR]`: an example actuator (simulated cursor or
 //!   wheelchair) honouring holds, e-stops and the deadman rule.
 
 mod actuator;
 mod check;
+mod list;
 mod listen;
 mod run;
 
@@ -71,6 +73,16 @@ enum Command {
         #[arg(long, value_enum, default_value = "cursor")]
         device: actuator::Device,
     },
+    /// List the LSL streams visible from this machine (needs liblsl:
+    /// pylsl installed, or LSL_LIB).
+    List {
+        /// Seconds to wait for streams to answer.
+        #[arg(long, default_value_t = 1.0)]
+        wait: f64,
+        /// Look on the lab network, not only this machine.
+        #[arg(long)]
+        lab: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -100,5 +112,6 @@ fn main() -> ExitCode {
             token,
             device,
         } => actuator::actuator(&addr, token, device),
+        Command::List { wait, lab } => list::list(wait, lab),
     }
 }

@@ -1,0 +1,48 @@
+//! `neuroloop list`: the LSL streams visible from this machine.
+
+use std::process::ExitCode;
+
+use neuroloop_lsl::{Scope, Settings};
+
+/// Prints every visible LSL stream (name, type, channels, rate, source id,
+/// host). Exit 1 with the reason if liblsl is missing or fails.
+pub fn list(wait_s: f64, lab: bool) -> ExitCode {
+    let settings = Settings {
+        scope: if lab { Scope::Lab } else { Scope::Machine },
+        ..Settings::default()
+    };
+    let streams = neuroloop_lsl::load(&settings).and_then(|lsl| lsl.resolve_all(wait_s));
+    let streams = match streams {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("neuroloop list: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if streams.is_empty() {
+        println!("no LSL streams visible (waited {wait_s} s)");
+        return ExitCode::SUCCESS;
+    }
+    println!(
+        "{:<28} {:<10} {:>8} {:>10}  {:<24} host",
+        "name", "type", "channels", "rate_hz", "source_id"
+    );
+    for s in &streams {
+        let rate = s.nominal_rate();
+        let rate = if rate == 0.0 {
+            "irregular".to_string()
+        } else {
+            format!("{rate}")
+        };
+        println!(
+            "{:<28} {:<10} {:>8} {:>10}  {:<24} {}",
+            s.name(),
+            s.kind(),
+            s.channel_count(),
+            rate,
+            s.source_id(),
+            s.hostname()
+        );
+    }
+    ExitCode::SUCCESS
+}
