@@ -439,3 +439,112 @@ fn lsl_cues_calibrate_a_session_that_then_decodes() {
         "in order, none lost"
     );
 }
+
+#[test]
+fn a_restarted_outlet_resumes_after_a_gap_of_the_missing_samples() {
+    let spec = profile_spec();
+    let labels = spec.labels().collect::<Vec<_>>().join(",");
+    let ch = spec.channel_count();
+    let name = format!("nl-test-restart-{}", std::process::id());
+    let source_id = format!("{name}-src");
+    let files: Vec<PathBuf> = (0..2)
+        .map(|i| std::env::temp_dir().join(format!("{name}-{i}.times")))
+        .collect();
+    let per_peer = 250;
+    let start_peer = |file: &PathBuf| {
+        Peer::start(
+            "outlet.py",
+            &[
+                "--name",
+                &name,
+                "--source-id",
+                &source_id,
+                "--labels",
+                &labels,
+                "--samples",
+                &per_peer.to_string(),
+                "--times-out",
+                file.to_str().unwrap(),
+                "--linger-s",
+                "0.5",
+            ],
+        )
+    };
+    let mut first = start_peer(&files[0]);
+    let mut config = source_config(&name);
+    config.stall_s = 0.5;
+    let mut source = LslSource::open(&config, spec.clone(), &Settings::default()).expect("open");
+    let (writer, mut reader) = sample_ring(ch, 4096);
+    let stop = Arc::new(AtomicBool::new(false));
+    let thread_stop = Arc::clone(&stop);
+    let thread = std::thread::spawn(move || {
+        let io = SourceIo {
+            samples: writer,
+            markers: None,
+            notify: None,
+        };
+        source.run(io, &thread_stop)
+    });
+    first.expect_line("consumer");
+    first.expect_line("done");
+    first.wait(Duration::from_secs(10));
+    // The outlet is gone for a while, then comes back with the same source id.
+    std::thread::sleep(Duration::from_millis(1500));
+    let mut second = start_peer(&files[1]);
+    second.expect_line("consumer");
+    second.expect_line("done");
+
+    let mut data = Vec::new();
+    let mut gaps = Vec::new();
+    let mut block = SampleBlock::with_capacity(ch, 256);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while data.len() < 2 * per_peer * ch && Instant::now() < deadline {
+        let popped = reader.pop_into(&mut block);
+        if let Some(gap) = popped.gap {
+            gaps.push((data.len() / ch, gap.count));
+        }
+        if popped.samples == 0 {
+            std::thread::sleep(Duration::from_millis(5));
+            continue;
+        }
+        data.extend_from_slice(block.data());
+    }
+    second.wait(Duration::from_secs(10));
+    stop.store(true, Ordering::Relaxed);
+    let report = thread.join().expect("source thread").expect("source ran");
+    assert_eq!(
+        report.samples,
+        2 * per_peer as u64,
+        "both outlets' samples arrived"
+    );
+    let one: Vec<f32> = (0..per_peer * ch).map(|v| v as f32).collect();
+    assert_eq!(
+        data,
+        [one.clone(), one].concat(),
+        "values exact across the restart"
+    );
+    let times: Vec<Vec<f64>> = files
+        .iter()
+        .map(|f| {
+            std::fs::read_to_string(f)
+                .expect("peer timestamps")
+                .lines()
+                .map(|l| l.parse().expect("timestamp"))
+                .collect()
+        })
+        .collect();
+    let expected = ((times[1][0] - times[0][per_peer - 1]) * 250.0).round() as u64 - 1;
+    eprintln!("gap of {expected} samples between the outlets; ring gaps {gaps:?}");
+    assert!(
+        expected > 300,
+        "the outage lasted over a second: {expected}"
+    );
+    assert_eq!(
+        gaps,
+        [(per_peer, expected)],
+        "one gap, of exactly the missing samples"
+    );
+    for f in files {
+        let _ = std::fs::remove_file(f);
+    }
+}

@@ -26,6 +26,10 @@ pub struct LslConfig {
     /// Seconds between refreshes of the time correction.
     #[serde(default = "default_time_correction_s")]
     pub time_correction_s: f64,
+    /// Seconds without a sample after which the stream counts as stalled
+    /// (logged; the samples it misses become a gap when it returns).
+    #[serde(default = "default_stall_s")]
+    pub stall_s: f64,
     /// Class labels; marker strings equal to one of them start its task.
     pub classes: Vec<String>,
     /// The label/cue marker stream, if any.
@@ -52,6 +56,9 @@ fn default_resolve_timeout_s() -> f64 {
 }
 fn default_time_correction_s() -> f64 {
     5.0
+}
+fn default_stall_s() -> f64 {
+    1.0
 }
 fn default_rest() -> String {
     "rest".into()
@@ -112,6 +119,12 @@ impl LslConfig {
             err(
                 "time_correction_s",
                 format!("{} must be in [0.5, 600] seconds", self.time_correction_s),
+            );
+        }
+        if !(self.stall_s > 0.0 && self.stall_s <= 600.0) {
+            err(
+                "stall_s",
+                format!("{} must be in (0, 600] seconds", self.stall_s),
             );
         }
         if self.classes.len() < 2 {

@@ -5,7 +5,9 @@
 //! and units from the stream's description), then pulls it on the source
 //! thread into the sample ring. Timestamps are mapped onto the local clock
 //! with liblsl's time correction (refreshed periodically); the arrival time
-//! is the local clock when a chunk is pulled.
+//! is the local clock when a chunk is pulled. Samples that never arrive (an
+//! outage, a restarted outlet: liblsl reconnects to the same source id by
+//! itself) are found from the timestamps and recorded as a ring gap.
 //!
 //! An optional irregular string marker stream (`[source.markers]`) labels
 //! the session: a marker equal to a class label starts that class's task

@@ -32,6 +32,7 @@ pub struct LslSource {
     markers: Option<MarkerInlet>,
     correction: f64,
     correction_every_s: f64,
+    stall_s: f64,
     data: Vec<f32>,
     times: Vec<f64>,
 }
@@ -100,6 +101,7 @@ impl LslSource {
             times: vec![0.0; chunk],
             classes: config.classes.clone(),
             correction_every_s: config.time_correction_s,
+            stall_s: config.stall_s,
             correction,
             inlet,
             markers,
@@ -180,15 +182,20 @@ impl Source for LslSource {
 
     fn run(&mut self, mut io: SourceIo, stop: &AtomicBool) -> Result<SourceReport, SourceError> {
         let ch = self.spec.channel_count();
+        let fs = self.spec.sample_rate;
         let mut report = SourceReport::default();
         let mut next_correction = clock::now() + self.correction_every_s;
+        let mut outage = Outage::default();
         while !stop.load(Ordering::Relaxed) {
             if let Some(m) = &mut self.markers {
                 report.markers += m.drain(&mut io).or_else(lost_markers)?;
             }
             // Block for one sample, then take whatever else is waiting.
             let n = match self.pull() {
-                Ok(0) => continue,
+                Ok(0) => {
+                    outage.check(clock::now(), self.stall_s);
+                    continue;
+                }
                 Ok(n) => n,
                 Err(LslError::Lost(_)) => {
                     // The outlet is gone and liblsl cannot recover it (no
@@ -210,12 +217,59 @@ impl Source for LslSource {
             for t in &mut self.times[..n] {
                 *t += self.correction;
             }
+            // Samples the outlet never delivered (an outage, a restarted
+            // outlet) become a gap the pipeline sees.
+            let missing = outage.resume(self.times[0], self.times[n - 1], arrival, fs);
+            if missing > 0 {
+                io.samples.skip(missing);
+            }
             io.samples
                 .push(&self.data[..n * ch], &self.times[..n], arrival);
             io.wake();
             report.samples += n as u64;
         }
         Ok(report)
+    }
+}
+
+/// Tracks the newest sample to find samples that never arrived.
+#[derive(Debug, Default)]
+struct Outage {
+    /// Corrected timestamp of the newest sample pushed.
+    last_time: Option<f64>,
+    /// When it arrived.
+    last_arrival: f64,
+    /// Whether a stall was reported and not yet resolved.
+    stalled: bool,
+}
+
+impl Outage {
+    /// Reports (once) that no sample arrived for `stall_s`.
+    fn check(&mut self, now: f64, stall_s: f64) {
+        if !self.stalled && self.last_time.is_some() && now - self.last_arrival > stall_s {
+            self.stalled = true;
+            tracing::warn!(
+                silent_s = now - self.last_arrival,
+                "LSL stream stalled; waiting for it (liblsl reconnects to the same source id)"
+            );
+        }
+    }
+
+    /// A chunk from `first` to `last` arrived: the number of whole samples
+    /// missing between the previous chunk and this one (at least two, so
+    /// timestamp jitter is no gap).
+    fn resume(&mut self, first: f64, last: f64, arrival: f64, fs: f64) -> u64 {
+        let missing = self
+            .last_time
+            .map_or(0, |prev| ((first - prev) * fs).round() as i64 - 1);
+        let missing = if missing >= 2 { missing as u64 } else { 0 };
+        if self.stalled || missing > 0 {
+            tracing::warn!(missing, "LSL stream resumed");
+        }
+        self.stalled = false;
+        self.last_time = Some(last);
+        self.last_arrival = arrival;
+        missing
     }
 }
 
@@ -248,5 +302,26 @@ impl LslSource {
         {
             m.correction = c;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Outage;
+
+    #[test]
+    fn whole_missing_samples_become_a_gap_and_jitter_does_not() {
+        let fs = 250.0;
+        let mut o = Outage::default();
+        assert_eq!(o.resume(10.0, 10.036, 10.04, fs), 0, "first chunk");
+        // Next sample due at 10.040; 0.3 sample of jitter is no gap.
+        assert_eq!(o.resume(10.0412, 10.08, 10.09, fs), 0);
+        // One sample late (10.084 missing) is within the tolerance.
+        assert_eq!(o.resume(10.088, 10.1, 10.11, fs), 0);
+        // Due 10.104; arrives at 10.504: 100 samples missing.
+        o.check(11.2, 1.0);
+        assert!(o.stalled);
+        assert_eq!(o.resume(10.504, 10.6, 11.3, fs), 100);
+        assert!(!o.stalled);
     }
 }
