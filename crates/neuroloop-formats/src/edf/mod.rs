@@ -1,0 +1,11 @@
+//! EDF, EDF+ and BDF: header, streaming record reader, annotation lists.
+//!
+//! Samples are 16-bit (EDF) or 24-bit (BDF) little-endian integers scaled to
+//! physical units with `(d - dmin) * (pmax - pmin) / (dmax - dmin) + pmin`.
+
+mod header;
+mod reader;
+pub mod tal;
+
+pub use header::{Continuity, EdfHeader, EdfKind, StartDateTime};
+pub use reader::{EdfReader, EdfRecord, read_edf};

@@ -1,0 +1,62 @@
+//! Readers for EEG recording files, for tests, replay and offline decoding.
+//!
+//! * [`edf`]: EDF, EDF+ (continuous and discontinuous) and BDF: header, data
+//!   records scaled to physical units, and the `EDF Annotations` signal parsed
+//!   as time-stamped annotation lists ([`edf::tal`]).
+//! * [`gdf`]: GDF 1.x (e.g. 1.25 as written by OpenViBE): header, samples of
+//!   every integer and float storage type, and the event table (modes 1 and 3).
+//! * [`Recording`] is the format-independent result: channel descriptions
+//!   ([`ChannelInfo`]), the sample rate, channel-major `f64` samples and
+//!   [`Event`]s. [`SampleReader`] streams the same content chunk by chunk
+//!   ([`Chunk`]) for replay.
+//! * [`FormatError`] names what is malformed and where (byte offset, field);
+//!   readers never panic on bad input.
+//!
+//! ```no_run
+//! use neuroloop_formats::{read_edf, SampleReader, edf::EdfReader};
+//!
+//! let rec = read_edf("S001R04.edf")?;
+//! println!("{} channels at {} Hz, {} events", rec.channels.len(), rec.sample_rate, rec.events.len());
+//!
+//! let mut reader = EdfReader::open("S001R04.edf")?;
+//! while let Some(chunk) = reader.next_chunk()? {
+//!     let _first_channel: &[f64] = chunk.channel(0);
+//! }
+//! # Ok::<(), neuroloop_formats::FormatError>(())
+//! ```
+//!
+//! # Shapes
+//!
+//! Sample data ([`Recording::data`], [`Chunk::data`], [`edf::EdfRecord::data`])
+//! is channel-major: sample `s` of channel `c` is at `data[c * n_samples + s]`.
+//! Values are in the physical unit of each channel ([`ChannelInfo::unit`],
+//! usually `uV`); [`ChannelInfo::volts_per_unit`] converts to volts.
+
+mod bytes;
+pub mod edf;
+mod error;
+pub mod gdf;
+mod recording;
+
+pub use edf::read_edf;
+pub use error::FormatError;
+pub use gdf::read_gdf;
+pub use recording::{ChannelInfo, Chunk, Event, Recording, SampleReader};
+
+/// Reads a recording, choosing the format from the first bytes of the file
+/// (`GDF ` → GDF, otherwise EDF/BDF).
+///
+/// # Errors
+///
+/// As [`read_edf`] / [`read_gdf`].
+pub fn read_recording(path: impl AsRef<std::path::Path>) -> Result<Recording, FormatError> {
+    use std::io::Read;
+    let path = path.as_ref();
+    let mut magic = [0u8; 4];
+    let n = std::fs::File::open(path)?.read(&mut magic)?;
+    if n == 4 && &magic == b"GDF " {
+        read_gdf(path)
+    } else {
+        read_edf(path)
+    }
+}

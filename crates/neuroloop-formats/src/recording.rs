@@ -1,0 +1,181 @@
+//! The format-independent output: channel descriptions, events, whole
+//! recordings and the chunks a [`SampleReader`] streams.
+//!
+//! # Shapes
+//!
+//! Sample data is **channel-major** `f64` in physical units (the unit each
+//! channel's [`ChannelInfo::unit`] names): for `n_channels` channels and
+//! `n_samples` samples, sample `s` of channel `c` is at `data[c * n_samples + s]`,
+//! so each channel is one contiguous slice ([`Recording::channel`],
+//! [`Chunk::channel`]).
+
+use crate::FormatError;
+
+/// One data channel as described by the file header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelInfo {
+    /// Label with trailing padding removed (e.g. `"Fc5."`, `"Oz"`).
+    pub label: String,
+    /// Physical dimension as written in the header (e.g. `"uV"`); values are in this unit.
+    pub unit: String,
+    /// Transducer type.
+    pub transducer: String,
+    /// Prefiltering text.
+    pub prefiltering: String,
+    /// Physical minimum (maps to `digital_min`).
+    pub physical_min: f64,
+    /// Physical maximum (maps to `digital_max`).
+    pub physical_max: f64,
+    /// Digital minimum.
+    pub digital_min: f64,
+    /// Digital maximum.
+    pub digital_max: f64,
+    /// Samples of this channel per data record.
+    pub samples_per_record: usize,
+}
+
+impl ChannelInfo {
+    /// Gain and offset such that `physical = digital * gain + offset`, i.e.
+    /// `(d - dmin) * (pmax - pmin) / (dmax - dmin) + pmin`.
+    #[must_use]
+    pub fn scale(&self) -> (f64, f64) {
+        let gain = (self.physical_max - self.physical_min) / (self.digital_max - self.digital_min);
+        (gain, self.physical_min - self.digital_min * gain)
+    }
+
+    /// Factor from [`ChannelInfo::unit`] to volts when the unit is a volt
+    /// multiple (`V`, `mV`, `uV`/`µV`, `nV`), else `None`.
+    #[must_use]
+    pub fn volts_per_unit(&self) -> Option<f64> {
+        match self.unit.trim() {
+            "V" => Some(1.0),
+            "mV" => Some(1e-3),
+            "uV" | "\u{b5}V" | "\u{3bc}V" => Some(1e-6),
+            "nV" => Some(1e-9),
+            _ => None,
+        }
+    }
+}
+
+/// One annotation (EDF+) or event (GDF).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// Onset in seconds from the first sample of the recording.
+    pub onset_s: f64,
+    /// Duration in seconds; 0 when the file gives none.
+    pub duration_s: f64,
+    /// Numeric event code (GDF event type); `None` for text annotations.
+    pub code: Option<u32>,
+    /// Annotation text (EDF+), or the decimal event code (GDF).
+    pub description: String,
+}
+
+/// A block of consecutive samples from a [`SampleReader`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chunk {
+    /// Index of this chunk's first sample in the recording.
+    pub start_sample: u64,
+    /// Samples per channel in this chunk.
+    pub n_samples: usize,
+    /// Channel-major samples, `n_channels * n_samples` (see the module's `# Shapes`).
+    pub data: Vec<f64>,
+    /// Events read together with this chunk (EDF+: the annotations of its data
+    /// records; GDF: events whose onset falls in it, the last chunk also
+    /// carrying any past the end).
+    pub events: Vec<Event>,
+}
+
+impl Chunk {
+    /// The samples of channel `c`.
+    ///
+    /// # Panics
+    ///
+    /// If `c` is not below the number of channels.
+    #[must_use]
+    pub fn channel(&self, c: usize) -> &[f64] {
+        &self.data[c * self.n_samples..(c + 1) * self.n_samples]
+    }
+}
+
+/// A reader that streams a recording chunk by chunk (for replay).
+pub trait SampleReader {
+    /// The data channels, in file order.
+    fn channels(&self) -> &[ChannelInfo];
+    /// Samples per second per channel.
+    fn sample_rate(&self) -> f64;
+    /// Total samples per channel when the header says.
+    fn n_samples(&self) -> Option<u64>;
+    /// The next chunk, or `None` after the last one.
+    ///
+    /// # Errors
+    ///
+    /// Any [`FormatError`]: truncated data, malformed annotations, I/O.
+    fn next_chunk(&mut self) -> Result<Option<Chunk>, FormatError>;
+}
+
+/// A whole recording in memory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recording {
+    /// The data channels (annotation signals excluded).
+    pub channels: Vec<ChannelInfo>,
+    /// Samples per second per channel.
+    pub sample_rate: f64,
+    /// Samples per channel.
+    pub n_samples: usize,
+    /// Channel-major samples in physical units, `channels.len() * n_samples`.
+    pub data: Vec<f64>,
+    /// Annotations and events, in file order.
+    pub events: Vec<Event>,
+}
+
+impl Recording {
+    /// Reads every chunk of `reader` into memory.
+    ///
+    /// # Errors
+    ///
+    /// The first error `reader` reports.
+    pub fn read_all(mut reader: impl SampleReader) -> Result<Self, FormatError> {
+        let channels = reader.channels().to_vec();
+        let sample_rate = reader.sample_rate();
+        let hint = reader.n_samples().unwrap_or(0).min(1 << 26) as usize;
+        let mut per_channel: Vec<Vec<f64>> =
+            channels.iter().map(|_| Vec::with_capacity(hint)).collect();
+        let mut events = Vec::new();
+        while let Some(chunk) = reader.next_chunk()? {
+            for (c, out) in per_channel.iter_mut().enumerate() {
+                out.extend_from_slice(chunk.channel(c));
+            }
+            events.extend(chunk.events);
+        }
+        let n_samples = per_channel.first().map_or(0, Vec::len);
+        Ok(Self {
+            channels,
+            sample_rate,
+            n_samples,
+            data: per_channel.concat(),
+            events,
+        })
+    }
+
+    /// The samples of channel `c`.
+    ///
+    /// # Panics
+    ///
+    /// If `c` is not below `channels.len()`.
+    #[must_use]
+    pub fn channel(&self, c: usize) -> &[f64] {
+        &self.data[c * self.n_samples..(c + 1) * self.n_samples]
+    }
+
+    /// Index of the channel labelled `label` (exact match after padding removal).
+    #[must_use]
+    pub fn channel_index(&self, label: &str) -> Option<usize> {
+        self.channels.iter().position(|c| c.label == label)
+    }
+
+    /// Duration in seconds.
+    #[must_use]
+    pub fn duration_s(&self) -> f64 {
+        self.n_samples as f64 / self.sample_rate
+    }
+}
