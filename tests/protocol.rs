@@ -695,3 +695,65 @@ fn publish_settings_are_validated() {
     }
     assert_eq!(errors.len(), 4, "{errors:#?}");
 }
+
+#[test]
+fn an_operator_pauses_and_resumes_output() {
+    let running = session(false, "heartbeat_ms = 100", "127.0.0.1:0", 0);
+    let mut operator = connect(&running, Some(Role::Operator), None);
+    let mut actuator = connect(&running, Some(Role::Actuator), None);
+    actuator.pause().unwrap();
+    assert_eq!(
+        until(&mut actuator, Duration::from_secs(2), |m| error_code(m)
+            .is_some())
+        .as_ref()
+        .and_then(error_code),
+        Some(ErrorCode::Forbidden),
+        "actuators cannot pause"
+    );
+    operator.pause().unwrap();
+    let paused = until(&mut actuator, Duration::from_secs(3), |m| {
+        matches!(
+            m,
+            ServerMessage::Status {
+                state: OutputState::Paused,
+                ..
+            }
+        )
+    });
+    assert!(paused.is_some(), "the actuator is told");
+    let hold = until(
+        &mut actuator,
+        Duration::from_secs(3),
+        |m| matches!(m, ServerMessage::Hold(h) if h.hold_reason == HoldReason::Paused),
+    );
+    assert!(hold.is_some(), "outputs are holds with reason paused");
+    assert_eq!(running.hub().state(), OutputState::Paused);
+    operator.resume().unwrap();
+    assert!(
+        until(&mut actuator, Duration::from_secs(3), |m| matches!(
+            m,
+            ServerMessage::Status {
+                state: OutputState::Running,
+                ..
+            }
+        ))
+        .is_some()
+    );
+    // Holds published before the resume may still be queued; the next
+    // other one carries the pipeline's reason.
+    let hold = until(
+        &mut actuator,
+        Duration::from_secs(3),
+        |m| matches!(m, ServerMessage::Hold(h) if h.hold_reason != HoldReason::Paused),
+    );
+    let Some(ServerMessage::Hold(h)) = hold else {
+        panic!("holds continue unpaused")
+    };
+    assert_eq!(
+        h.hold_reason,
+        HoldReason::Calibrating,
+        "the pipeline's own reason again"
+    );
+    drop((operator, actuator));
+    running.finish().unwrap();
+}

@@ -511,10 +511,16 @@ impl<W: AsyncWrite + Unpin> Connection<W> {
                         Ok(n) => n,
                     };
                     splitter.push(&buffer[..n]);
+                    let was_admitted = self.admitted;
                     while let Some(item) = splitter.pop() {
                         if let Next::Close = self.client_line(item).await {
                             break 'connection;
                         }
+                    }
+                    if !was_admitted && self.admitted {
+                        // Lines published before admission are not this
+                        // client's: start at the newest, without a lag report.
+                        lines = lines.resubscribe();
                     }
                 }
                 () = &mut hello_deadline, if !self.admitted => {
