@@ -548,3 +548,22 @@ fn a_restarted_outlet_resumes_after_a_gap_of_the_missing_samples() {
         let _ = std::fs::remove_file(f);
     }
 }
+
+#[test]
+fn an_lsl_source_needs_an_lsl_profile_and_valid_lsl_settings() {
+    // Pure validation: no liblsl call.
+    let path = repo_root().join("configs/lsl.toml");
+    let text = std::fs::read_to_string(&path).expect("configs/lsl.toml");
+    let text = text
+        .replace(
+            "hardware_profile = \"lsl-eeg-8\"",
+            "hardware_profile = \"simulated\"",
+        )
+        .replace("scope = \"machine\"", "scope = \"everywhere\"")
+        .replace("classes = [\"left\", \"right\"]", "classes = [\"left\"]");
+    let errors = neuroloop_runtime::parse(&text, &path).expect_err("invalid");
+    let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
+    for want in ["source.type", "source.classes", "lsl.scope"] {
+        assert!(paths.contains(&want), "{want} in {paths:?}");
+    }
+}

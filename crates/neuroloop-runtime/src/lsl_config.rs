@@ -90,3 +90,40 @@ impl LslSection {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_this_machine_only() {
+        let s = LslSection::default().settings();
+        assert_eq!(s, Settings::default());
+        assert_eq!(s.scope, Scope::Machine);
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_path() {
+        let section: LslSection = toml::from_str(
+            "scope = \"everywhere\"\nknown_peers = [\"10.0.0.2\", \"\"]\nintents_outlet = \" \"",
+        )
+        .expect("parses");
+        let mut errors = Vec::new();
+        section.check(&mut errors);
+        let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["lsl.scope", "lsl.intents_outlet", "lsl.known_peers[1]"]
+        );
+    }
+
+    #[test]
+    fn lab_scope_maps_to_network_discovery() {
+        let section: LslSection = toml::from_str("scope = \"lab\"\nipv6 = true").expect("parses");
+        let mut errors = Vec::new();
+        section.check(&mut errors);
+        assert!(errors.is_empty());
+        let s = section.settings();
+        assert_eq!((s.scope, s.ipv6), (Scope::Lab, true));
+    }
+}
