@@ -1,0 +1,146 @@
+//! Small synthetic EDF/BDF files for what the real recordings do not cover:
+//! BDF's 24-bit samples, plain EDF with an unknown record count, EDF+D record
+//! onsets, scaling with offsets, unsupported layouts.
+
+mod common;
+
+use std::io::Cursor;
+
+use common::{Sig, annotation_signal, encode, synth};
+use neuroloop_formats::edf::{Continuity, EdfKind, EdfReader};
+use neuroloop_formats::{FormatError, SampleReader};
+
+fn sig(label: &str, spr: usize) -> Sig<'_> {
+    Sig {
+        label,
+        spr,
+        pmin: -100.0,
+        pmax: 100.0,
+        dmin: -2000,
+        dmax: 2000,
+    }
+}
+
+#[test]
+fn bdf_24_bit_samples_are_scaled() {
+    let s = Sig {
+        label: "A1",
+        spr: 4,
+        pmin: -262144.0,
+        pmax: 262143.0,
+        dmin: -8_388_608,
+        dmax: 8_388_607,
+    };
+    let record = encode(3, &[-8_388_608, -1, 0, 8_388_607]);
+    let file = synth(3, "24BIT", 1, "0.5", &[s], &[record]);
+    let reader = EdfReader::new(Cursor::new(file)).unwrap();
+    assert_eq!(reader.header().kind, EdfKind::Bdf);
+    assert_eq!(reader.header().plus, None);
+    assert_eq!(reader.sample_rate(), 8.0);
+    let rec = reader.read_all().unwrap();
+    let gain = (262143.0 + 262144.0) / (8_388_607.0 + 8_388_608.0);
+    let want: Vec<f64> = [-8_388_608.0, -1.0, 0.0, 8_388_607.0]
+        .iter()
+        .map(|d| (d + 8_388_608.0) * gain - 262144.0)
+        .collect();
+    for (g, w) in rec.data.iter().zip(&want) {
+        assert!((g - w).abs() <= 1e-9 * w.abs().max(1.0), "{g} vs {w}");
+    }
+    assert_eq!(rec.data[0], -262144.0);
+    assert!((rec.data[3] - 262143.0).abs() < 1e-9);
+}
+
+#[test]
+fn plain_edf_with_unknown_record_count() {
+    let sigs = [sig("C3", 2), sig("C4", 2)];
+    let records = vec![
+        encode(2, &[0, 1000, -2000, 2000]),
+        encode(2, &[10, 20, 30, 40]),
+    ];
+    let file = synth(2, "", -1, "1", &sigs, &records);
+    let reader = EdfReader::new(Cursor::new(file.clone())).unwrap();
+    assert_eq!(reader.header().n_records, None);
+    assert_eq!(reader.n_samples(), None);
+    let rec = reader.read_all().unwrap();
+    assert_eq!(rec.n_samples, 4);
+    // Channel-major: C3 = records' first halves, C4 = second halves.
+    assert_eq!(rec.channel(0), &[0.0, 50.0, 0.5, 1.0]);
+    assert_eq!(rec.channel(1), &[-100.0, 100.0, 1.5, 2.0]);
+    assert!(rec.events.is_empty());
+    // A partial trailing record is truncation, not silently dropped data.
+    let mut cut = file;
+    cut.truncate(cut.len() - 3);
+    match EdfReader::new(Cursor::new(cut)).unwrap().read_all() {
+        Err(FormatError::Truncated {
+            what,
+            needed: 8,
+            available: 5,
+            ..
+        }) => assert_eq!(what, "data record 1"),
+        other => panic!("expected Truncated, got {other:?}"),
+    }
+}
+
+#[test]
+fn edf_plus_d_record_onsets_and_annotations() {
+    let sigs = [sig("Cz", 2), sig("EDF Annotations", 16)];
+    let rec0 = [
+        encode(2, &[1, 2]),
+        annotation_signal(2, 16, b"+0\x14\x14\x00+0.5\x151.25\x14go\x14stop\x14\x00"),
+    ]
+    .concat();
+    let rec1 = [
+        encode(2, &[3, 4]),
+        annotation_signal(2, 16, b"+10\x14\x14\x00"),
+    ]
+    .concat();
+    let file = synth(2, "EDF+D", 2, "1", &sigs, &[rec0, rec1]);
+    let mut reader = EdfReader::new(Cursor::new(file)).unwrap();
+    assert_eq!(reader.header().plus, Some(Continuity::Discontinuous));
+    assert_eq!(reader.channels().len(), 1);
+    let r0 = reader.next_record().unwrap().unwrap();
+    assert_eq!(r0.annotations.record_onset_s, Some(0.0));
+    let texts: Vec<_> = r0
+        .annotations
+        .events
+        .iter()
+        .map(|e| (e.onset_s, e.duration_s, e.description.as_str()))
+        .collect();
+    assert_eq!(texts, vec![(0.5, 1.25, "go"), (0.5, 1.25, "stop")]);
+    let r1 = reader.next_record().unwrap().unwrap();
+    assert_eq!(r1.annotations.record_onset_s, Some(10.0));
+    // Gain 200 / 4000 = 0.05 uV per digital unit, offset 0.
+    assert_eq!(r1.data.len(), 2);
+    assert!(
+        (r1.data[0] - 0.15).abs() < 1e-12 && (r1.data[1] - 0.2).abs() < 1e-12,
+        "{:?}",
+        r1.data
+    );
+    assert!(reader.next_record().unwrap().is_none());
+}
+
+#[test]
+fn mixed_rates_and_annotation_only_files_are_unsupported() {
+    let file = synth(
+        2,
+        "",
+        1,
+        "1",
+        &[sig("a", 2), sig("b", 4)],
+        &[encode(2, &[0; 6])],
+    );
+    assert!(
+        matches!(EdfReader::new(Cursor::new(file)), Err(FormatError::Unsupported(m)) if m.contains("different sample rates"))
+    );
+    let file = synth(
+        2,
+        "EDF+C",
+        1,
+        "0",
+        &[sig("EDF Annotations", 8)],
+        &[annotation_signal(2, 8, b"+0\x14\x14\x00")],
+    );
+    assert!(
+        matches!(EdfReader::new(Cursor::new(file)), Err(FormatError::Unsupported(m)) if m.contains("no data signal"))
+    );
+}
