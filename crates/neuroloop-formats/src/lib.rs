@@ -9,6 +9,8 @@
 //!   ([`ChannelInfo`]), the sample rate, channel-major `f64` samples and
 //!   [`Event`]s. [`SampleReader`] streams the same content chunk by chunk
 //!   ([`Chunk`]) for replay.
+//! * [`stream_spec`] and [`Chunk::interleaved_f32`] convert to the core
+//!   crate's stream description and sample-interleaved `f32` blocks.
 //! * [`FormatError`] names what is malformed and where (byte offset, field);
 //!   readers never panic on bad input.
 //!
@@ -36,11 +38,13 @@ mod bytes;
 pub mod edf;
 mod error;
 pub mod gdf;
+mod interop;
 mod recording;
 
 pub use edf::read_edf;
 pub use error::FormatError;
 pub use gdf::read_gdf;
+pub use interop::{interleave_f32, stream_spec};
 pub use recording::{ChannelInfo, Chunk, Event, Recording, SampleReader};
 
 /// Reads a recording, choosing the format from the first bytes of the file

@@ -177,6 +177,11 @@ fn edf_streaming_equals_whole_file() {
     }
     assert_eq!(chunks, 125);
     assert_eq!(events, whole.events);
+    let spec = neuroloop_formats::stream_spec(&EdfReader::open(&path).unwrap(), "S001R04", 160);
+    assert_eq!((spec.channel_count(), spec.sample_rate), (64, 160.0));
+    assert_eq!(spec.channels[10], neuroloop_core::ChannelSpec::eeg("Cz.."));
+    let interleaved = whole.interleaved_f32();
+    assert_eq!(interleaved[5 * 64 + 10], whole.channel(10)[5] as f32);
     assert_eq!(read_recording(&path).unwrap(), whole);
 }
 

@@ -5,6 +5,7 @@
 
 mod header;
 mod reader;
+mod signals;
 pub mod tal;
 
 pub use header::{Continuity, EdfHeader, EdfKind, StartDateTime};
