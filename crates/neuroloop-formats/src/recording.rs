@@ -77,6 +77,11 @@ pub struct Chunk {
     pub start_sample: u64,
     /// Samples per channel in this chunk.
     pub n_samples: usize,
+    /// Time of the first sample in seconds from the start of the recording:
+    /// `start_sample / sample_rate`, except for EDF+D files, where it is the
+    /// data record's onset from its time-keeping annotation (records may have
+    /// gaps between them).
+    pub onset_s: f64,
     /// Channel-major samples, `n_channels * n_samples` (see the module's `# Shapes`).
     pub data: Vec<f64>,
     /// Events read together with this chunk (EDF+: the annotations of its data
@@ -114,6 +119,9 @@ pub trait SampleReader {
 }
 
 /// A whole recording in memory.
+///
+/// The data records are concatenated; for EDF+D files gaps between records
+/// are not filled (use [`SampleReader`] and [`Chunk::onset_s`] to see them).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Recording {
     /// The data channels (annotation signals excluded).
@@ -124,7 +132,7 @@ pub struct Recording {
     pub n_samples: usize,
     /// Channel-major samples in physical units, `channels.len() * n_samples`.
     pub data: Vec<f64>,
-    /// Annotations and events, in file order.
+    /// Annotations and events, in file order (GDF: sorted by onset).
     pub events: Vec<Event>,
 }
 
@@ -137,7 +145,9 @@ impl Recording {
     pub fn read_all(mut reader: impl SampleReader) -> Result<Self, FormatError> {
         let channels = reader.channels().to_vec();
         let sample_rate = reader.sample_rate();
-        let hint = reader.n_samples().unwrap_or(0).min(1 << 26) as usize;
+        // Preallocate at most 2^24 values in total: the header's count may lie.
+        let limit = (1u64 << 24) / channels.len().max(1) as u64;
+        let hint = reader.n_samples().unwrap_or(0).min(limit) as usize;
         let mut per_channel: Vec<Vec<f64>> =
             channels.iter().map(|_| Vec::with_capacity(hint)).collect();
         let mut events = Vec::new();

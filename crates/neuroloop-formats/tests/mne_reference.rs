@@ -40,6 +40,7 @@ fn check_against_mne(rec: &Recording, mne: &Value, what: &str) {
         "{what}: data length"
     );
     let mut compared = 0;
+    let mut worst = 0.0f64;
     for ex in mne["excerpts"].as_array().unwrap() {
         let label = ex["channel"].as_str().unwrap();
         let c = rec
@@ -72,6 +73,9 @@ fn check_against_mne(rec: &Recording, mne: &Value, what: &str) {
         for (i, want) in pairs {
             let got = x[i] * vpu;
             let tol = (1e-6 * want.abs()).max(floor);
+            if want != 0.0 {
+                worst = worst.max((got - want).abs() / want.abs());
+            }
             assert!(
                 (got - want).abs() <= tol,
                 "{what}: {label}[{i}] = {got:e} V, MNE {want:e} V (tolerance {tol:e})"
@@ -80,6 +84,7 @@ fn check_against_mne(rec: &Recording, mne: &Value, what: &str) {
         }
     }
     assert!(compared >= 60, "{what}: only {compared} values compared");
+    eprintln!("{what}: {compared} values, largest relative deviation from MNE {worst:e}");
 }
 
 fn check_edf(file: &str) {

@@ -144,3 +144,34 @@ fn mixed_rates_and_annotation_only_files_are_unsupported() {
         matches!(EdfReader::new(Cursor::new(file)), Err(FormatError::Unsupported(m)) if m.contains("no data signal"))
     );
 }
+
+#[test]
+fn edf_plus_d_chunks_carry_record_onsets() {
+    let sigs = [sig("Cz", 2), sig("EDF Annotations", 8)];
+    let records: Vec<Vec<u8>> = [b"+0\x14\x14\x00".as_slice(), b"+7.5\x14\x14\x00"]
+        .iter()
+        .map(|tal| [encode(2, &[0, 0]), annotation_signal(2, 8, tal)].concat())
+        .collect();
+    let plus_d = synth(2, "EDF+D", 2, "1", &sigs, &records);
+    let mut reader = EdfReader::new(Cursor::new(plus_d)).unwrap();
+    let onsets: Vec<f64> = std::iter::from_fn(|| reader.next_chunk().unwrap())
+        .map(|c| c.onset_s)
+        .collect();
+    assert_eq!(onsets, vec![0.0, 7.5]);
+    // EDF+C: onsets follow the sample count.
+    let plus_c = synth(2, "EDF+C", 2, "1", &sigs, &records);
+    let mut reader = EdfReader::new(Cursor::new(plus_c)).unwrap();
+    let onsets: Vec<f64> = std::iter::from_fn(|| reader.next_chunk().unwrap())
+        .map(|c| c.onset_s)
+        .collect();
+    assert_eq!(onsets, vec![0.0, 1.0]);
+}
+
+#[test]
+fn oversized_records_are_refused_before_allocating() {
+    let big: Vec<Sig<'_>> = (0..8).map(|_| sig("x", 1 << 24)).collect();
+    let file = synth(3, "", 1, "1", &big, &[]);
+    assert!(
+        matches!(EdfReader::new(Cursor::new(file)), Err(FormatError::Unsupported(m)) if m.contains("bytes"))
+    );
+}

@@ -70,6 +70,9 @@ pub struct EdfHeader {
 /// Upper bound on the number of signals accepted (guards allocations).
 const MAX_SIGNALS: usize = 4096;
 
+/// Upper bound on the bytes of one data record (guards allocations).
+pub(crate) const MAX_RECORD_BYTES: usize = 256 << 20;
+
 impl EdfHeader {
     /// Reads and validates the header from the start of a file.
     ///
@@ -77,7 +80,8 @@ impl EdfHeader {
     ///
     /// [`FormatError::Truncated`] if the file ends inside the header,
     /// [`FormatError::BadVersion`] for an unknown version field,
-    /// [`FormatError::BadField`] for unparsable or inconsistent fields.
+    /// [`FormatError::BadField`] for unparsable or inconsistent fields,
+    /// [`FormatError::Unsupported`] for data records over 256 MiB.
     pub fn read(reader: &mut impl Read) -> Result<Self, FormatError> {
         let mut fixed = [0u8; 256];
         read_exact(reader, &mut fixed, || "fixed header".into(), 0)?;
@@ -157,6 +161,13 @@ impl EdfHeader {
             256,
         )?;
         let signals = parse_signals(&per_signal, ns, kind)?;
+        let width = if kind == EdfKind::Bdf { 3 } else { 2 };
+        let record_bytes = signals.iter().map(|s| s.samples_per_record).sum::<usize>() * width;
+        if record_bytes > MAX_RECORD_BYTES {
+            return Err(FormatError::Unsupported(format!(
+                "data records of {record_bytes} bytes (at most {MAX_RECORD_BYTES} are read)"
+            )));
+        }
         Ok(Self {
             kind,
             plus,

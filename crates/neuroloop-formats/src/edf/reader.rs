@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
-use super::header::EdfHeader;
+use super::header::{Continuity, EdfHeader};
 use super::tal::{self, RecordAnnotations};
 use crate::bytes::{read_exact, read_up_to};
 use crate::{ChannelInfo, Chunk, FormatError, Recording, SampleReader};
@@ -233,8 +233,14 @@ impl<R: Read> SampleReader for EdfReader<R> {
     }
 
     fn next_chunk(&mut self) -> Result<Option<Chunk>, FormatError> {
+        let rate = self.sample_rate();
+        let discontinuous = self.header.plus == Some(Continuity::Discontinuous);
         Ok(self.next_record()?.map(|r| Chunk {
             start_sample: r.index * r.n_samples as u64,
+            onset_s: match r.annotations.record_onset_s {
+                Some(t) if discontinuous => t,
+                _ => (r.index * r.n_samples as u64) as f64 / rate,
+            },
             n_samples: r.n_samples,
             data: r.data,
             events: r.annotations.events,

@@ -215,6 +215,7 @@ impl<R: Read + Seek> SampleReader for GdfReader<R> {
         self.events_sent += take;
         Ok(Some(Chunk {
             start_sample,
+            onset_s: start_sample as f64 / self.sample_rate(),
             n_samples: n,
             data,
             events,
