@@ -567,3 +567,96 @@ fn an_lsl_source_needs_an_lsl_profile_and_valid_lsl_settings() {
         assert!(paths.contains(&want), "{want} in {paths:?}");
     }
 }
+
+/// Lossless ingest at high channel counts: a numpy pylsl outlet pushing 10 ms
+/// chunks in real time into the LSL source. A measurement, not a check of
+/// the default test run: `cargo test -p neuroloop-tests --test lsl -- --ignored
+/// --nocapture lossless_ingest`.
+#[test]
+#[ignore = "benchmark; run explicitly"]
+fn lossless_ingest_at_high_channel_counts() {
+    for (channels, rate, seconds) in [(64usize, 1000.0, 10.0), (256, 2000.0, 10.0)] {
+        let name = format!("nl-bench-ingest-{channels}-{}", std::process::id());
+        let mut peer = Peer::start(
+            "bulk_outlet.py",
+            &[
+                "--name",
+                &name,
+                "--channels",
+                &channels.to_string(),
+                "--rate",
+                &rate.to_string(),
+                "--seconds",
+                &seconds.to_string(),
+            ],
+        );
+        let spec = StreamSpec {
+            name: "bench".into(),
+            channels: (0..channels)
+                .map(|i| neuroloop_core::ChannelSpec::eeg(format!("ch{i}")))
+                .collect(),
+            sample_rate: rate,
+            block_size: 10,
+        };
+        let mut source =
+            LslSource::open(&source_config(&name), spec, &Settings::default()).expect("open");
+        let (writer, mut reader) = sample_ring(channels, (rate * 4.0) as usize);
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread_stop = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let io = SourceIo {
+                samples: writer,
+                markers: None,
+                notify: None,
+            };
+            source.run(io, &thread_stop)
+        });
+        peer.expect_line("consumer");
+        let total = (seconds * rate) as usize;
+        let mut block = SampleBlock::with_capacity(channels, 1024);
+        let (mut got, mut wrong, mut gaps) = (0usize, 0usize, 0u64);
+        let mut lags = Vec::with_capacity(total);
+        let deadline = Instant::now() + Duration::from_secs_f64(seconds + 20.0);
+        while got < total && Instant::now() < deadline {
+            let popped = reader.pop_into(&mut block);
+            gaps += popped.gap.map_or(0, |g| g.count);
+            if popped.samples == 0 {
+                std::thread::sleep(Duration::from_millis(1));
+                continue;
+            }
+            for (k, v) in block.data().iter().enumerate() {
+                let expected = ((got * channels + k) % (1 << 24)) as f32;
+                wrong += usize::from(*v != expected);
+            }
+            for (a, t) in block.arrivals().iter().zip(block.timestamps()) {
+                lags.push(a - t);
+            }
+            got += popped.samples;
+        }
+        let done = peer.line();
+        peer.wait(Duration::from_secs(10));
+        stop.store(true, Ordering::Relaxed);
+        let report = thread.join().expect("source thread").expect("source ran");
+        // The first second queues while the source finishes connecting
+        // (full description, first time correction); measure after it.
+        let first_max = lags[..rate as usize]
+            .iter()
+            .copied()
+            .fold(f64::MIN, f64::max);
+        let mut lags = lags.split_off(rate as usize);
+        lags.sort_by(f64::total_cmp);
+        let pct = |p: f64| lags[((lags.len() - 1) as f64 * p) as usize] * 1e3;
+        eprintln!(
+            "{channels} ch @ {rate} Hz, {seconds} s: peer {done:?}; received {got} of {total} (source {}), \
+             {wrong} wrong values, {gaps} gap samples, ring dropped {}; arrival − timestamp after the \
+             first second: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (first second: max {:.0} ms)",
+            report.samples,
+            reader.stats().dropped(),
+            pct(0.5),
+            pct(0.99),
+            pct(1.0),
+            first_max * 1e3
+        );
+        assert_eq!((got, wrong, gaps), (total, 0, 0), "lossless and exact");
+    }
+}
