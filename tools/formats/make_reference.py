@@ -5,6 +5,7 @@ Reads real recordings from ../shared/data with MNE (read_raw_edf, read_raw_gdf)
 and writes small JSON fixtures into crates/neuroloop-formats/tests/fixtures/:
 channel names, sampling rate, number of samples, data excerpts (first samples
 and samples at fixed indices for several channels, in the volts MNE reports),
+per-channel RMS and mean absolute value over the whole recording,
 annotations and, for GDF, the raw event table.
 
 MNE is not a test dependency: install it into the venv by hand
@@ -55,6 +56,10 @@ def base(raw, path, channels):
         "sfreq": float(raw.info["sfreq"]),
         "n_times": int(raw.n_times),
         "excerpts": excerpt(raw, channels),
+        # Whole-signal checks for every channel: root mean square and mean
+        # absolute value over all samples, in volts.
+        "rms": [float(v) for v in np.sqrt(np.mean(raw.get_data() ** 2, axis=1))],
+        "mean_abs": [float(v) for v in np.mean(np.abs(raw.get_data()), axis=1)],
         "annotations": [
             {"onset": float(a["onset"]), "duration": float(a["duration"]), "description": str(a["description"])}
             for a in raw.annotations

@@ -83,6 +83,24 @@ fn check_against_mne(rec: &Recording, mne: &Value, what: &str) {
             compared += 1;
         }
     }
+    for (c, info) in rec.channels.iter().enumerate() {
+        let vpu = info.volts_per_unit().unwrap();
+        let x = rec.channel(c);
+        let n = x.len() as f64;
+        let rms = (x.iter().map(|v| (v * vpu).powi(2)).sum::<f64>() / n).sqrt();
+        let mean_abs = x.iter().map(|v| (v * vpu).abs()).sum::<f64>() / n;
+        for (name, got, want) in [
+            ("rms", rms, &mne["rms"][c]),
+            ("mean_abs", mean_abs, &mne["mean_abs"][c]),
+        ] {
+            let want = f(want);
+            assert!(
+                (got - want).abs() <= 1e-6 * want.abs(),
+                "{what}: {name} of {} = {got:e} V, MNE {want:e} V",
+                info.label
+            );
+        }
+    }
     assert!(compared >= 60, "{what}: only {compared} values compared");
     eprintln!("{what}: {compared} values, largest relative deviation from MNE {worst:e}");
 }
@@ -356,4 +374,13 @@ fn other_recordings_read() {
             "{file}"
         );
     }
+}
+
+#[test]
+#[should_panic(expected = "the real EEG recordings are missing")]
+fn missing_data_directory_fails_loudly() {
+    common::data_file_in(
+        "/nonexistent/shared/data".into(),
+        "physionet-eegmmidb/S001R04.edf",
+    );
 }

@@ -12,7 +12,14 @@ use std::path::PathBuf;
 /// With an explanation when the data directory or the file is missing: these
 /// tests must never pass by skipping.
 pub fn data_file(rel: &str) -> PathBuf {
-    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"));
+    data_file_in(
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data")),
+        rel,
+    )
+}
+
+/// [`data_file`] under another root (for testing the check itself).
+pub fn data_file_in(root: PathBuf, rel: &str) -> PathBuf {
     assert!(
         root.is_dir(),
         "the real EEG recordings are missing: expected the directory {} (../shared/data next to the project root); \
