@@ -27,6 +27,18 @@
 //! # Ok::<(), neuroloop_formats::FormatError>(())
 //! ```
 //!
+//! # Verification
+//!
+//! The tests compare both readers with MNE-Python on the recordings in
+//! `../shared/data` (PhysioNet motor imagery EDF+, Kalunga 2016 SSVEP GDF 1.25):
+//! labels, rates, sample counts, data excerpts, per-channel RMS and every
+//! annotation / event. `tools/formats/make_reference.py` regenerates the
+//! fixtures in `tests/fixtures/`.
+//!
+//! Onsets of GDF events are `(position - 1) / rate` seconds (positions are
+//! 1-based), as in MNE; event-table mode 1 has no durations, so
+//! [`Event::duration_s`] is 0 where MNE reports one sample.
+//!
 //! # Shapes
 //!
 //! Sample data ([`Recording::data`], [`Chunk::data`], [`edf::EdfRecord::data`])
