@@ -48,7 +48,7 @@ fn lsl_config_file() -> PathBuf {
 struct Peer {
     script: String,
     child: Child,
-    stdout: BufReader<ChildStdout>,
+    stdout: Option<BufReader<ChildStdout>>,
 }
 
 impl Peer {
@@ -62,7 +62,7 @@ impl Peer {
             .stderr(Stdio::null())
             .spawn()
             .expect("start the Python peer");
-        let stdout = BufReader::new(child.stdout.take().expect("piped"));
+        let stdout = Some(BufReader::new(child.stdout.take().expect("piped")));
         Self {
             script: script.to_string(),
             child,
@@ -73,13 +73,24 @@ impl Peer {
     /// The next stdout line (empty at end of output).
     fn line(&mut self) -> String {
         let mut line = String::new();
-        self.stdout.read_line(&mut line).expect("read peer output");
+        self.stdout
+            .as_mut()
+            .expect("output not handed to a reader thread")
+            .read_line(&mut line)
+            .expect("read peer output");
         line.trim_end().to_string()
     }
 
     fn expect_line(&mut self, want: &str) {
         let got = self.line();
         assert_eq!(got, want, "peer said {got:?}, expected {want:?}");
+    }
+
+    /// Reads the rest of the output on a thread (so the peer never blocks
+    /// on a full pipe); the thread returns the lines.
+    fn read_rest(&mut self) -> std::thread::JoinHandle<Vec<String>> {
+        let stdout = self.stdout.take().expect("output not yet handed over");
+        std::thread::spawn(move || stdout.lines().map_while(Result::ok).collect())
     }
 
     fn send(&mut self, line: &str) {
@@ -388,6 +399,7 @@ fn lsl_cues_calibrate_a_session_that_then_decodes() {
         ],
     );
     recorder.expect_line("ready");
+    let recorded = recorder.read_rest();
     std::thread::sleep(Duration::from_millis(200));
     peer.send("go");
     peer.expect_line("done");
@@ -411,11 +423,8 @@ fn lsl_cues_calibrate_a_session_that_then_decodes() {
     assert!(accuracy >= 0.8, "decodes the cued classes: {accuracy}");
     // Every intent went out on LSL too, in order, stamped with its sample time.
     let mut seqs = Vec::new();
-    loop {
-        let line = recorder.line();
-        if line.is_empty() {
-            break;
-        }
+    let mut end_to_end = Vec::new();
+    for line in recorded.join().expect("recorder output") {
         let v: serde_json::Value = serde_json::from_str(&line).expect("recorder JSON");
         let intent: serde_json::Value =
             serde_json::from_str(v["v"][0].as_str().expect("string")).expect("intent JSON");
@@ -425,9 +434,30 @@ fn lsl_cues_calibrate_a_session_that_then_decodes() {
             "stamped with t.sample: {intent} at {stamp:?}"
         );
         seqs.push(intent["seq"].as_u64().expect("seq"));
+        if let (Some(publish), Some(received)) = (intent["t"]["publish"].as_f64(), v["r"].as_f64())
+        {
+            let sample = sample.expect("t.sample");
+            end_to_end.push((publish - sample, received - sample));
+        }
     }
-    // The recorder exits on its own (3 s without intents; output read to
-    // its end above, so it never blocks on a full pipe).
+    if !end_to_end.is_empty() {
+        // From the newest sample's pylsl timestamp to the intent's publish
+        // and to its arrival at a pylsl inlet (EEG chunked by 5 samples).
+        let pct = |f: fn(&(f64, f64)) -> f64, p: f64| {
+            let mut v: Vec<f64> = end_to_end.iter().map(f).collect();
+            v.sort_by(f64::total_cmp);
+            v[((v.len() - 1) as f64 * p) as usize] * 1e3
+        };
+        eprintln!(
+            "pylsl sample → publish p50 {:.2} ms p99 {:.2} ms; → pylsl intent inlet p50 {:.2} ms p99 {:.2} ms ({} intents)",
+            pct(|e| e.0, 0.5),
+            pct(|e| e.0, 0.99),
+            pct(|e| e.1, 0.5),
+            pct(|e| e.1, 0.99),
+            end_to_end.len()
+        );
+    }
+    // The recorder exited on its own (3 s without intents): its output ended.
     recorder.wait(Duration::from_secs(10));
     assert_eq!(
         seqs.len() as u64,

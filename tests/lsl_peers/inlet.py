@@ -2,7 +2,8 @@
 
 Resolves the stream --name, pulls until --count samples arrived or
 --timeout-s passed (or --idle-s without a sample), and prints one JSON line per sample:
-{"t": timestamp, "v": [values...]} (values are strings for string streams).
+{"t": timestamp, "v": [values...], "r": local_clock() when pulled} (values
+are strings for string streams).
 Prints "ready" once connected.
 """
 
@@ -38,7 +39,7 @@ def main():
             continue
         got += 1
         last = pylsl.local_clock()
-        sys.stdout.write(json.dumps({"t": ts, "v": sample}) + "\n")
+        sys.stdout.write(json.dumps({"t": ts, "v": sample, "r": pylsl.local_clock()}) + "\n")
         sys.stdout.flush()
 
 
