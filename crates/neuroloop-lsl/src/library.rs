@@ -52,11 +52,12 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// The settings as the text of an `lsl_api.cfg` file.
+    /// The settings as the text of an `lsl_api.cfg` file. liblsl's own log
+    /// (stderr) is limited to warnings and errors.
     #[must_use]
     pub fn config_text(&self) -> String {
         let mut text = format!(
-            "[ports]\nIPv6 = {}\n\n[multicast]\nResolveScope = {}\n",
+            "[log]\nlevel = -1\n\n[ports]\nIPv6 = {}\n\n[multicast]\nResolveScope = {}\n",
             if self.ipv6 { "allow" } else { "disable" },
             match self.scope {
                 Scope::Machine => "machine",
@@ -258,6 +259,7 @@ mod tests {
         assert!(text.contains("ResolveScope = machine"), "{text}");
         assert!(text.contains("KnownPeers = {127.0.0.1}"), "{text}");
         assert!(text.contains("IPv6 = disable"), "{text}");
+        assert!(text.contains("[log]\nlevel = -1"), "{text}");
     }
 
     #[test]
