@@ -273,7 +273,10 @@ fn run_avx2<T: Sample>(coeffs: &[[f64; 5]], state: &mut [f64], frame: &mut [f64]
 /// group does not leave the multipliers idle. Channels past the last whole
 /// group run a scalar cascade. The operations and their order are those of
 /// [`run`] (`mul`, `add`, `sub`, never fused), so the results are
-/// bit-identical to it.
+/// bit-identical to it; the one exception is a multiplication by a
+/// coefficient equal to 1 (`b0`, `b2` of the sections after the first in
+/// Butterworth band-/high-pass designs), which is left out because it is
+/// exact.
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use std::arch::x86_64::{
@@ -315,7 +318,14 @@ mod avx2 {
                 // SAFETY: groups g..g+4 are channels 4g..4g+16 <= c, so every
                 // state and data offset below is in bounds (n <= TILE).
                 unsafe {
-                    cascade::<T, 1, 4, true, true>(&k, st.add(4 * g), c, d.add(4 * g), &mut buf, n)
+                    cascade::<T, 1, 4, 0, true, true>(
+                        &k,
+                        st.add(4 * g),
+                        c,
+                        d.add(4 * g),
+                        &mut buf,
+                        n,
+                    )
                 };
                 g += 4;
             }
@@ -331,22 +341,38 @@ mod avx2 {
                 unsafe {
                     let st = st.add(s0 * 2 * c + 4 * g);
                     let d = d.add(4 * g);
+                    // Sections after the first whose numerator has b0 = b2 = 1
+                    // (Butterworth band-pass and high-pass sections past the
+                    // first) skip those two multiplications: `1.0 * x == x`
+                    // exactly, so the results keep their bits.
+                    let tail = ((1u32 << m) - 1) & !1;
+                    let units = (0..m)
+                        .filter(|&i| coeffs[s0 + i][0] == 1.0 && coeffs[s0 + i][2] == 1.0)
+                        .fold(0u32, |acc, i| acc | 1 << i);
+                    let unit_tail = tail != 0 && units & tail == tail;
                     macro_rules! go {
-                        ($s:literal) => {{
+                        ($s:literal, $u:literal) => {{
                             let k: [Coeffs; $s] = std::array::from_fn(k);
                             match (first, last) {
                                 (true, true) => {
-                                    cascade::<T, $s, 1, true, true>(&k, st, c, d, &mut buf, n)
+                                    cascade::<T, $s, 1, $u, true, true>(&k, st, c, d, &mut buf, n)
                                 }
                                 (true, false) => {
-                                    cascade::<T, $s, 1, true, false>(&k, st, c, d, &mut buf, n)
+                                    cascade::<T, $s, 1, $u, true, false>(&k, st, c, d, &mut buf, n)
                                 }
                                 (false, true) => {
-                                    cascade::<T, $s, 1, false, true>(&k, st, c, d, &mut buf, n)
+                                    cascade::<T, $s, 1, $u, false, true>(&k, st, c, d, &mut buf, n)
                                 }
                                 (false, false) => {
-                                    cascade::<T, $s, 1, false, false>(&k, st, c, d, &mut buf, n)
+                                    cascade::<T, $s, 1, $u, false, false>(&k, st, c, d, &mut buf, n)
                                 }
+                            }
+                        }};
+                        ($s:literal) => {{
+                            if unit_tail {
+                                go!($s, 0b1110)
+                            } else {
+                                go!($s, 0)
                             }
                         }};
                     }
@@ -379,7 +405,8 @@ mod avx2 {
     /// at `d` (row stride `c`), state at `st` (`z1` of section `s` at
     /// `st + s * 2c`, `z2` at `+ c`). The input comes from `d` when `FIRST`
     /// (else from `buf`), the output goes to `d` when `LAST` (else to
-    /// `buf`); `buf` is only used with `G == 1`.
+    /// `buf`); `buf` is only used with `G == 1`. Bit `s` of `U` set: section
+    /// `s` has `b0 = b2 = 1` and those two products are `x` itself.
     ///
     /// # Safety
     /// `st` must be valid for `S` sections of `2c` values from the group's
@@ -391,6 +418,7 @@ mod avx2 {
         T: Sample,
         const S: usize,
         const G: usize,
+        const U: u32,
         const FIRST: bool,
         const LAST: bool,
     >(
@@ -420,12 +448,15 @@ mod avx2 {
                 let mut x = if FIRST { unsafe { load4(p) } } else { *slot };
                 for s in 0..S {
                     let [b0, b1, b2, a1, a2] = k[s];
-                    let y = _mm256_add_pd(_mm256_mul_pd(b0, x), z1[s][g]);
+                    let unit = (U >> s) & 1 == 1;
+                    let b0x = if unit { x } else { _mm256_mul_pd(b0, x) };
+                    let y = _mm256_add_pd(b0x, z1[s][g]);
                     z1[s][g] = _mm256_add_pd(
                         _mm256_sub_pd(_mm256_mul_pd(b1, x), _mm256_mul_pd(a1, y)),
                         z2[s][g],
                     );
-                    z2[s][g] = _mm256_sub_pd(_mm256_mul_pd(b2, x), _mm256_mul_pd(a2, y));
+                    let b2x = if unit { x } else { _mm256_mul_pd(b2, x) };
+                    z2[s][g] = _mm256_sub_pd(b2x, _mm256_mul_pd(a2, y));
                     x = y;
                 }
                 if LAST {
