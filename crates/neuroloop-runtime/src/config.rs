@@ -134,6 +134,15 @@ pub struct PublishSection {
     /// Also serve the protocol on this Unix domain socket path (mode 0600).
     #[serde(default)]
     pub unix: Option<String>,
+    /// Also serve the protocol over WebSocket (`ws://`) at this IP:port; a
+    /// non-loopback address requires `token`, as for `tcp`.
+    #[serde(default)]
+    pub websocket: Option<String>,
+    /// Browser origins (`Origin` header, e.g. `"http://localhost:8080"`)
+    /// allowed to open a WebSocket; handshakes from other origins are
+    /// refused, handshakes without an `Origin` header are accepted.
+    #[serde(default)]
+    pub websocket_origins: Vec<String>,
 }
 
 fn default_send_buffer_bytes() -> u32 {
@@ -209,6 +218,8 @@ impl Default for PublishSection {
             stall_timeout_ms: default_stall_timeout_ms(),
             send_buffer_bytes: default_send_buffer_bytes(),
             unix: None,
+            websocket: None,
+            websocket_origins: Vec::new(),
         }
     }
 }
@@ -662,19 +673,32 @@ fn check_publish(p: &PublishSection, errors: &mut Vec<ConfigError>) -> Option<So
             "must be at least 16 characters",
         ));
     }
-    match p.tcp.parse::<SocketAddr>() {
-        Ok(addr) if addr.ip().is_loopback() || p.token.is_some() => Some(addr),
+    if let Some(websocket) = &p.websocket {
+        check_listen_addr("publish.websocket", websocket, p.token.is_some(), errors);
+    }
+    check_listen_addr("publish.tcp", &p.tcp, p.token.is_some(), errors)
+}
+
+/// An IP:port to listen on; off loopback only with a token.
+fn check_listen_addr(
+    path: &str,
+    value: &str,
+    token: bool,
+    errors: &mut Vec<ConfigError>,
+) -> Option<SocketAddr> {
+    match value.parse::<SocketAddr>() {
+        Ok(addr) if addr.ip().is_loopback() || token => Some(addr),
         Ok(addr) => {
             errors.push(ConfigError::new(
-                "publish.tcp",
+                path,
                 format!("{addr} is not a loopback address; serving other hosts requires publish.token (clients must present it)"),
             ));
             None
         }
         Err(e) => {
             errors.push(ConfigError::new(
-                "publish.tcp",
-                format!("{:?} is not an IP:port address: {e}", p.tcp),
+                path,
+                format!("{value:?} is not an IP:port address: {e}"),
             ));
             None
         }

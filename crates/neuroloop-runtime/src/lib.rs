@@ -9,6 +9,8 @@
 //! * [`config`]: the session TOML, validated all at once with paths.
 //! * [`profile`]: hardware profiles.
 //! * [`session`]: start, stop, drain, report.
+//! * [`server`], [`server_ws`]: the actuator protocol over TCP, Unix
+//!   sockets and WebSocket.
 
 pub mod config;
 pub mod decoding;
@@ -23,6 +25,7 @@ pub mod profile;
 pub mod publisher;
 pub mod report;
 pub mod server;
+pub mod server_ws;
 pub mod session;
 pub mod stats;
 pub mod trainer;

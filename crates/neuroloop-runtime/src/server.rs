@@ -372,25 +372,25 @@ pub async fn serve_unix(
     }
 }
 
-fn hello_line(config: &ServerConfig) -> Line {
+pub(crate) fn hello_line(config: &ServerConfig) -> Line {
     let mut line = Vec::new();
     ServerMessage::Hello(config.hello.clone()).write_line(&mut line);
     line.into()
 }
 
 /// What every accept loop hands a new connection.
-struct Shared<'a> {
-    config: &'a Arc<ServerConfig>,
-    lines: &'a broadcast::WeakSender<Line>,
-    stats: &'a Arc<ServerStats>,
-    hub: &'a Arc<Hub>,
-    hello: &'a Line,
+pub(crate) struct Shared<'a> {
+    pub(crate) config: &'a Arc<ServerConfig>,
+    pub(crate) lines: &'a broadcast::WeakSender<Line>,
+    pub(crate) stats: &'a Arc<ServerStats>,
+    pub(crate) hub: &'a Arc<Hub>,
+    pub(crate) hello: &'a Line,
 }
 
 impl Shared<'_> {
     /// Serves a new connection (or refuses it at the connection limit).
     /// False once the session has ended.
-    fn admit<R, W>(&self, read: R, mut write: W, peer: String) -> bool
+    pub(crate) fn admit<R, W>(&self, read: R, mut write: W, peer: String) -> bool
     where
         R: AsyncRead + Unpin + Send + 'static,
         W: AsyncWrite + Unpin + Send + 'static,

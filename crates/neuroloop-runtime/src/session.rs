@@ -63,6 +63,7 @@ pub struct RunningSession {
     started: Instant,
     stop: Arc<AtomicBool>,
     local_addr: SocketAddr,
+    websocket_addr: Option<SocketAddr>,
     stats: Arc<PipelineStats>,
     ring: Arc<RingStats>,
     server: Arc<ServerStats>,
@@ -157,6 +158,30 @@ pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSess
             Arc::clone(&hub),
         ));
     }
+    let websocket_addr = match cfg.publish.websocket.as_deref() {
+        Some(websocket) => {
+            let addr: SocketAddr = websocket.parse().map_err(|e| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("publish.websocket {websocket:?}: {e}"),
+                )
+            })?;
+            let listener = runtime
+                .block_on(async { crate::server::bind(addr, cfg.publish.send_buffer_bytes) })
+                .map_err(|source| RuntimeError::Bind { addr, source })?;
+            let bound = listener.local_addr()?;
+            runtime.spawn(crate::server_ws::serve(
+                listener,
+                Arc::clone(&server_config),
+                cfg.publish.websocket_origins.clone(),
+                lines.downgrade(),
+                Arc::clone(&server),
+                Arc::clone(&hub),
+            ));
+            Some(bound)
+        }
+        None => None,
+    };
     runtime.spawn(serve(
         listener,
         server_config,
@@ -246,6 +271,7 @@ pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSess
         started: Instant::now(),
         stop,
         local_addr,
+        websocket_addr,
         stats,
         ring,
         server,
@@ -264,6 +290,12 @@ impl RunningSession {
     #[must_use]
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// Where WebSocket clients connect, if `publish.websocket` is set.
+    #[must_use]
+    pub fn websocket_addr(&self) -> Option<SocketAddr> {
+        self.websocket_addr
     }
 
     /// Live pipeline counters.
