@@ -1,6 +1,7 @@
 //! Conformance of the actuator protocol server (docs/protocol.md) with real
-//! sessions and real TCP, Unix socket and WebSocket clients: handshake, order, heartbeat rate, roles,
-//! errors, tokens, e-stop, slow clients and connection churn.
+//! sessions and real TCP, Unix socket and WebSocket clients: handshake,
+//! order, heartbeat rate, roles, errors, tokens, e-stop, slow clients and
+//! connection churn.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
