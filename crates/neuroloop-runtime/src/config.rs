@@ -354,31 +354,21 @@ pub fn parse(text: &str, path: &Path) -> Result<ValidatedSession, Vec<ConfigErro
                 format!("{} must be between 2 and 60 seconds", s.ring_s),
             ));
         }
-        if let (Some(SourceSection::Sim(sim)), Some(p)) = (&source, &profile) {
-            if p.transport != "sim" {
+        if let (Some(source), Some(p)) = (&source, &profile) {
+            let (kind, preflight) = match source {
+                SourceSection::Sim(sim) => ("sim", sim.preflight(spec, "source")),
+                SourceSection::Lsl(lsl) => ("lsl", lsl.preflight(spec, "source")),
+            };
+            if p.transport != kind {
                 errors.push(ConfigError::new(
                     "source.type",
                     format!(
-                        "\"sim\" cannot drive profile {:?}, whose transport is {:?}",
+                        "{kind:?} cannot drive profile {:?}, whose transport is {:?}",
                         p.name, p.transport
                     ),
                 ));
             }
-            if let Err(e) = sim.preflight(spec, "source") {
-                errors.extend(e);
-            }
-        }
-        if let (Some(SourceSection::Lsl(lsl)), Some(p)) = (&source, &profile) {
-            if p.transport != "lsl" {
-                errors.push(ConfigError::new(
-                    "source.type",
-                    format!(
-                        "\"lsl\" cannot drive profile {:?}, whose transport is {:?}",
-                        p.name, p.transport
-                    ),
-                ));
-            }
-            if let Err(e) = lsl.preflight(spec, "source") {
+            if let Err(e) = preflight {
                 errors.extend(e);
             }
         }
