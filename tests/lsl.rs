@@ -12,10 +12,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use neuroloop_core::ring::sample_ring;
-use neuroloop_core::{SampleBlock, StreamSpec};
+use neuroloop_core::{HoldReason, IntentKind, SampleBlock, StreamSpec};
+use neuroloop_dsp::{FilterChain, WindowAssembler};
 use neuroloop_lsl::Settings;
 use neuroloop_runtime::StartOptions;
+use neuroloop_runtime::decoding::{CalibrationSet, DecoderSlot};
+use neuroloop_runtime::labels::LabelTimeline;
+use neuroloop_runtime::pipeline::{Pipeline, Step};
+use neuroloop_runtime::policy::IntentPolicy;
 use neuroloop_runtime::profile::HardwareProfile;
+use neuroloop_runtime::stats::PipelineStats;
 use neuroloop_sources::lsl::{LslConfig, LslSource};
 use neuroloop_sources::{Source, SourceError, SourceIo};
 use neuroloop_tests::repo_root;
@@ -470,6 +476,19 @@ fn lsl_cues_calibrate_a_session_that_then_decodes() {
     );
 }
 
+/// What the restart test's pipeline steps produced.
+#[derive(Default)]
+struct Collected {
+    /// Sample values, in order.
+    data: Vec<f32>,
+    /// (samples before the gap, missing samples) of each gap.
+    gaps: Vec<(usize, u64)>,
+    /// Arrival of the newest sample taken.
+    last_arrival: f64,
+    /// (hold arrival, newest sample arrival then) of each `signal_loss` hold.
+    signal_loss: Vec<(f64, f64)>,
+}
+
 #[test]
 fn a_restarted_outlet_resumes_after_a_gap_of_the_missing_samples() {
     let spec = profile_spec();
@@ -504,7 +523,31 @@ fn a_restarted_outlet_resumes_after_a_gap_of_the_missing_samples() {
     let mut config = source_config(&name);
     config.stall_s = 0.5;
     let mut source = LslSource::open(&config, spec.clone(), &Settings::default()).expect("open");
-    let (writer, mut reader) = sample_ring(ch, 4096);
+    let (writer, reader) = sample_ring(ch, 4096);
+    // The real pipeline step over the ring (no filters, so its block holds
+    // the samples as they came), calibrating all along.
+    let (intent_tx, intents) = crossbeam_channel::bounded(4096);
+    let (calib_tx, _calib_rx) = crossbeam_channel::bounded(1);
+    let (_decoder_tx, decoder_rx) = crossbeam_channel::bounded(1);
+    let mut pipeline = Pipeline {
+        reader,
+        markers: None,
+        block: SampleBlock::with_capacity(ch, 256),
+        chain: FilterChain::new(Vec::new()),
+        assembler: WindowAssembler::new(ch, 50, 25).expect("assembler"),
+        labels: LabelTimeline::new(16, 0.5),
+        decoder: DecoderSlot::calibrating(
+            CalibrationSet::with_capacity(4, ch * 50),
+            1000.0,
+            calib_tx,
+            decoder_rx,
+            false,
+        ),
+        policy: IntentPolicy::new(2, 5, 0.7, 0.3),
+        intents: intent_tx,
+        stats: Arc::new(PipelineStats::default()),
+        n_classes: 2,
+    };
     let stop = Arc::new(AtomicBool::new(false));
     let thread_stop = Arc::clone(&stop);
     let thread = std::thread::spawn(move || {
@@ -515,30 +558,74 @@ fn a_restarted_outlet_resumes_after_a_gap_of_the_missing_samples() {
         };
         source.run(io, &thread_stop)
     });
+    let mut c = Collected::default();
+    let step = |pipeline: &mut Pipeline, c: &mut Collected| {
+        let before = pipeline.stats.snapshot();
+        let step = pipeline.step();
+        let after = pipeline.stats.snapshot();
+        if after.gaps > before.gaps {
+            c.gaps
+                .push((c.data.len() / ch, after.gap_samples - before.gap_samples));
+        }
+        if let Step::Worked(_) = step {
+            c.data.extend_from_slice(pipeline.block.data());
+            c.last_arrival = *pipeline.block.arrivals().last().expect("samples");
+        }
+        for intent in intents.try_iter() {
+            if intent.kind == IntentKind::Hold && intent.hold_reason == HoldReason::SignalLoss {
+                c.signal_loss.push((intent.times.arrival, c.last_arrival));
+            }
+        }
+        if step == Step::Idle {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
     first.expect_line("consumer");
+    // The outlet sends its samples, then falls silent and goes: the stall
+    // reaches the pipeline, which holds now, before the outlet comes back.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while (c.data.len() < per_peer * ch || c.signal_loss.is_empty()) && Instant::now() < deadline {
+        step(&mut pipeline, &mut c);
+    }
+    assert_eq!(c.data.len(), per_peer * ch, "the first outlet's samples");
+    assert_eq!(
+        c.signal_loss.len(),
+        1,
+        "one signal_loss hold during the outage"
+    );
+    let (hold_at, last_sample_at) = c.signal_loss[0];
+    let stall_hold_after = hold_at - last_sample_at;
+    eprintln!(
+        "signal_loss hold {:.1} ms after the last sample (stall_s {} s), before the restart",
+        stall_hold_after * 1e3,
+        config.stall_s
+    );
+    assert!(
+        stall_hold_after >= config.stall_s && stall_hold_after < config.stall_s + 0.25,
+        "the hold came within stall_s + 0.25 s of the last sample: {stall_hold_after} s"
+    );
+    assert_eq!(pipeline.stats.snapshot().stalls, 1);
     first.expect_line("done");
     first.wait(Duration::from_secs(10));
     // The outlet is gone for a while, then comes back with the same source id.
-    std::thread::sleep(Duration::from_millis(1500));
+    std::thread::sleep(Duration::from_millis(1000));
+    step(&mut pipeline, &mut c);
+    assert_eq!(c.signal_loss.len(), 1, "nothing more while the stall lasts");
     let mut second = start_peer(&files[1]);
     second.expect_line("consumer");
     second.expect_line("done");
 
-    let mut data = Vec::new();
-    let mut gaps = Vec::new();
-    let mut block = SampleBlock::with_capacity(ch, 256);
     let deadline = Instant::now() + Duration::from_secs(20);
-    while data.len() < 2 * per_peer * ch && Instant::now() < deadline {
-        let popped = reader.pop_into(&mut block);
-        if let Some(gap) = popped.gap {
-            gaps.push((data.len() / ch, gap.count));
-        }
-        if popped.samples == 0 {
-            std::thread::sleep(Duration::from_millis(5));
-            continue;
-        }
-        data.extend_from_slice(block.data());
+    while c.data.len() < 2 * per_peer * ch && Instant::now() < deadline {
+        step(&mut pipeline, &mut c);
     }
+    assert_eq!(
+        c.signal_loss.len(),
+        2,
+        "the gap's signal_loss hold on resuming"
+    );
+    assert_eq!(pipeline.stats.snapshot().stalls, 1, "one stall");
+    let Collected { data, gaps, .. } = c;
     second.wait(Duration::from_secs(10));
     stop.store(true, Ordering::Relaxed);
     let report = thread.join().expect("source thread").expect("source ran");

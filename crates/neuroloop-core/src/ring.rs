@@ -10,6 +10,11 @@
 //! counted. Because every stamp carries the source's running sample index,
 //! the reader finds the exact range of every gap from the index jump, with no
 //! side channel that could itself overflow.
+//!
+//! A live source that receives nothing for a while marks the ring stalled
+//! ([`RingWriter::set_stalled`]); the reader notices the new stall with one
+//! atomic load ([`RingReader::new_stall`]) while the ring is empty, so the
+//! pipeline can act during the outage rather than when data returns.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -45,6 +50,8 @@ pub struct RingStats {
     pushed: AtomicU64,
     dropped: AtomicU64,
     overflows: AtomicU64,
+    stalls: AtomicU64,
+    stalled: AtomicBool,
     closed: AtomicBool,
 }
 
@@ -60,6 +67,15 @@ impl RingStats {
     /// Number of pushes that dropped samples.
     pub fn overflows(&self) -> u64 {
         self.overflows.load(Ordering::Relaxed)
+    }
+    /// Number of stalls the source reported (see [`RingWriter::set_stalled`]).
+    pub fn stalls(&self) -> u64 {
+        self.stalls.load(Ordering::Acquire)
+    }
+    /// Whether the source is stalled now: no sample came for a while and
+    /// none has come since.
+    pub fn is_stalled(&self) -> bool {
+        self.stalled.load(Ordering::Acquire)
     }
     /// Whether the writer has been dropped (the source ended).
     pub fn is_closed(&self) -> bool {
@@ -84,6 +100,7 @@ pub fn sample_ring(channels: usize, capacity: usize) -> (RingWriter, RingReader)
         RingWriter {
             channels,
             next_index: 0,
+            stalled: false,
             data: data_tx,
             stamps: stamp_tx,
             stats: Arc::clone(&stats),
@@ -92,6 +109,7 @@ pub fn sample_ring(channels: usize, capacity: usize) -> (RingWriter, RingReader)
             channels,
             expected_index: 0,
             pending_gap: None,
+            seen_stalls: 0,
             data: data_rx,
             stamps: stamp_rx,
             stats,
@@ -103,6 +121,8 @@ pub fn sample_ring(channels: usize, capacity: usize) -> (RingWriter, RingReader)
 pub struct RingWriter {
     channels: usize,
     next_index: u64,
+    /// Local copy of the shared stall flag (no atomic store per push).
+    stalled: bool,
     data: ringbuf::HeapProd<f32>,
     stamps: ringbuf::HeapProd<Stamp>,
     stats: Arc<RingStats>,
@@ -115,8 +135,13 @@ impl RingWriter {
     /// Never blocks and never allocates. If `data.len()` is not
     /// `timestamps.len() * channels`, only whole samples covered by both are
     /// pushed.
+    ///
+    /// Samples end a stall: pushing any clears the stalled flag.
     pub fn push(&mut self, data: &[f32], timestamps: &[f64], arrival: f64) -> usize {
         let n = timestamps.len().min(data.len() / self.channels);
+        if n > 0 && self.stalled {
+            self.set_stalled(false);
+        }
         let accepted = n.min(self.room());
         let pushed_values = self.data.push_slice(&data[..accepted * self.channels]);
         debug_assert_eq!(pushed_values, accepted * self.channels);
@@ -147,6 +172,23 @@ impl RingWriter {
     /// outage), so the reader reports them as a gap.
     pub fn skip(&mut self, count: u64) {
         self.next_index += count;
+    }
+
+    /// Marks the source stalled (no sample for a while) or no longer
+    /// stalled. Each change from not stalled to stalled counts one stall,
+    /// which the reader sees with [`RingReader::new_stall`]; setting the
+    /// current state again does nothing. [`RingWriter::push`] clears it.
+    ///
+    /// Never blocks and never allocates.
+    pub fn set_stalled(&mut self, stalled: bool) {
+        if stalled == self.stalled {
+            return;
+        }
+        self.stalled = stalled;
+        self.stats.stalled.store(stalled, Ordering::Release);
+        if stalled {
+            self.stats.stalls.fetch_add(1, Ordering::AcqRel);
+        }
     }
 
     /// Shared counters.
@@ -190,6 +232,8 @@ pub struct RingReader {
     channels: usize,
     expected_index: u64,
     pending_gap: Option<Gap>,
+    /// Stalls already reported by [`RingReader::new_stall`].
+    seen_stalls: u64,
     data: ringbuf::HeapCons<f32>,
     stamps: ringbuf::HeapCons<Stamp>,
     stats: Arc<RingStats>,
@@ -244,6 +288,20 @@ impl RingReader {
         debug_assert!(rest.gap.is_none());
         rest.gap = gap;
         rest
+    }
+
+    /// Whether the source reported a stall since the last call that is
+    /// still going on. A stall that already ended (samples were pushed
+    /// since) is passed over: its missing samples arrive as a gap.
+    ///
+    /// One atomic load when nothing changed; never blocks or allocates.
+    pub fn new_stall(&mut self) -> bool {
+        let stalls = self.stats.stalls();
+        if stalls == self.seen_stalls {
+            return false;
+        }
+        self.seen_stalls = stalls;
+        self.stats.is_stalled()
     }
 
     /// Samples waiting in the ring.
@@ -343,6 +401,38 @@ mod tests {
         let mut block = SampleBlock::with_capacity(1, 8);
         r.pop_into(&mut block);
         assert!(r.is_finished());
+    }
+
+    #[test]
+    fn a_stall_is_seen_once_while_it_lasts_and_ends_with_the_next_push() {
+        let (mut w, mut r) = sample_ring(2, 16);
+        push_run(&mut w, 0, 2);
+        assert!(!r.new_stall());
+        w.set_stalled(true);
+        w.set_stalled(true);
+        assert!(w.stats().is_stalled());
+        assert_eq!(w.stats().stalls(), 1, "setting it again is no new stall");
+        assert!(r.new_stall());
+        assert!(!r.new_stall(), "seen once");
+        w.skip(3);
+        push_run(&mut w, 5, 1);
+        assert!(!w.stats().is_stalled(), "samples end the stall");
+        assert!(!r.new_stall());
+        // A stall that ended before the reader looked is passed over.
+        w.set_stalled(true);
+        push_run(&mut w, 6, 1);
+        assert!(!r.new_stall());
+        w.set_stalled(true);
+        w.set_stalled(false);
+        w.set_stalled(true);
+        assert_eq!(w.stats().stalls(), 4);
+        assert!(r.new_stall(), "two stalls since, the last one still on");
+        let mut block = SampleBlock::with_capacity(2, 16);
+        let p = r.pop_into(&mut block);
+        assert_eq!(p.samples, 2);
+        let p = r.pop_into(&mut block);
+        assert_eq!(p.gap, Some(Gap { first: 2, count: 3 }));
+        assert_eq!(p.samples, 2);
     }
 
     #[test]

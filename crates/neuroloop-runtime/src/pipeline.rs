@@ -82,11 +82,13 @@ impl Pipeline {
             self.on_gap(gap);
         }
         if popped.samples == 0 {
-            return if self.reader.is_finished() {
-                Step::Finished
-            } else {
-                Step::Idle
-            };
+            if self.reader.is_finished() {
+                return Step::Finished;
+            }
+            if self.reader.new_stall() {
+                self.on_stall();
+            }
+            return Step::Idle;
         }
         PipelineStats::add(&self.stats.samples, popped.samples as u64);
         self.chain.process(&mut self.block.as_mut());
@@ -117,6 +119,22 @@ impl Pipeline {
         PipelineStats::add(&self.stats.gap_samples, gap.count);
         self.chain.reset();
         self.assembler.reset();
+        self.policy.reset();
+        let now = clock::now();
+        let mut intent = self
+            .policy
+            .hold(HoldReason::SignalLoss, self.assembler.next_index(), now);
+        intent.times.arrival = now;
+        send(&self.intents, &self.stats, intent);
+    }
+
+    /// The source reported a stall (no sample for its stall time) and the
+    /// ring is empty: actuators hold now, not when data returns. The hold's
+    /// sample time and arrival are `clock::now()` (there is no sample), as
+    /// for a gap. Filters and assembler keep their state until data resumes
+    /// (the missing samples then arrive as a gap, which resets them).
+    fn on_stall(&mut self) {
+        PipelineStats::add(&self.stats.stalls, 1);
         self.policy.reset();
         let now = clock::now();
         let mut intent = self

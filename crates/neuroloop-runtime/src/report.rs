@@ -102,7 +102,7 @@ impl SessionReport {
         format!(
             "session {name} — {dur:.1} s\n\
              samples in      {samples} (produced {produced}, ring dropped {dropped})\n\
-             gaps            {gaps} ({gap_samples} samples)\n\
+             gaps            {gaps} ({gap_samples} samples), {stalls} source stalls\n\
              windows         {windows} ({calib} for calibration, {decoded} decoded, {artifacts} artifacts)\n\
              intents out     {intents} (queue drops {intent_drops}, lagged lines {lagged}, {conns} connections)\n\
              training        {training}\n\
@@ -117,6 +117,7 @@ impl SessionReport {
             dropped = self.ring_dropped,
             gaps = p.gaps,
             gap_samples = p.gap_samples,
+            stalls = p.stalls,
             windows = p.windows,
             calib = p.calibration_windows,
             decoded = p.decoded,

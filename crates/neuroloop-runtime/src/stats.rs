@@ -13,6 +13,8 @@ pub struct PipelineStats {
     pub gaps: AtomicU64,
     /// Samples missing in those gaps.
     pub gap_samples: AtomicU64,
+    /// Source stalls seen while the ring was empty (each sent a hold).
+    pub stalls: AtomicU64,
     /// Windows assembled.
     pub windows: AtomicU64,
     /// Windows the decoder classified.
@@ -47,6 +49,7 @@ impl PipelineStats {
             samples: get(&self.samples),
             gaps: get(&self.gaps),
             gap_samples: get(&self.gap_samples),
+            stalls: get(&self.stalls),
             windows: get(&self.windows),
             decoded: get(&self.decoded),
             artifacts: get(&self.artifacts),
@@ -69,6 +72,8 @@ pub struct StatsSnapshot {
     pub gaps: u64,
     /// See [`PipelineStats::gap_samples`].
     pub gap_samples: u64,
+    /// See [`PipelineStats::stalls`].
+    pub stalls: u64,
     /// See [`PipelineStats::windows`].
     pub windows: u64,
     /// See [`PipelineStats::decoded`].

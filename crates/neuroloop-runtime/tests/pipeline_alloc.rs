@@ -189,3 +189,85 @@ fn pipeline_step_allocates_nothing_then_a_constant_amount_per_decoded_window() {
     );
     assert!(pipeline.stats.snapshot().decoded >= 2000);
 }
+
+#[test]
+fn a_stalled_source_on_an_empty_ring_sends_one_signal_loss_hold_without_allocating() {
+    use neuroloop_core::{HoldReason, IntentKind};
+    use neuroloop_dsp::FilterChain;
+
+    let channels = 2;
+    let (mut writer, reader) = sample_ring(channels, 1024);
+    let (intent_tx, intent_rx) = crossbeam_channel::bounded(1024);
+    let (calib_tx, _calib_rx) = crossbeam_channel::bounded(1);
+    let (_decoder_tx, decoder_rx) = crossbeam_channel::bounded(1);
+    let mut pipeline = Pipeline {
+        reader,
+        markers: None,
+        block: SampleBlock::with_capacity(channels, 256),
+        chain: FilterChain::new(Vec::new()),
+        assembler: WindowAssembler::new(channels, 50, 10).unwrap(),
+        labels: LabelTimeline::new(16, 0.5),
+        decoder: DecoderSlot::calibrating(
+            CalibrationSet::with_capacity(4, channels * 50),
+            1000.0,
+            calib_tx,
+            decoder_rx,
+            false,
+        ),
+        policy: IntentPolicy::new(2, 5, 0.7, 0.3),
+        intents: intent_tx,
+        stats: PipelineStats::default().into(),
+        n_classes: 2,
+    };
+    let push = |writer: &mut neuroloop_core::ring::RingWriter, first: u64, n: usize| {
+        let data = vec![0.5f32; n * channels];
+        let times: Vec<f64> = (first..first + n as u64)
+            .map(|i| i as f64 / 250.0)
+            .collect();
+        assert_eq!(writer.push(&data, &times, clock::now()), 0);
+    };
+    push(&mut writer, 0, 100);
+    assert_eq!(pipeline.step(), Step::Worked(100));
+    assert!(
+        intent_rx
+            .try_iter()
+            .all(|i| i.hold_reason == HoldReason::Calibrating),
+        "calibrating holds only"
+    );
+    assert_eq!(pipeline.step(), Step::Idle);
+    assert!(intent_rx.is_empty(), "nothing while merely idle");
+
+    // The source reports a stall: the next idle step sends one hold.
+    writer.set_stalled(true);
+    let before = clock::now();
+    let (step, allocations) = count(|| pipeline.step());
+    assert_eq!(step, Step::Idle);
+    assert_eq!(allocations, 0, "the stall path allocates nothing");
+    let holds: Vec<_> = intent_rx.try_iter().collect();
+    assert_eq!(holds.len(), 1, "exactly one hold: {holds:?}");
+    let hold = &holds[0];
+    assert_eq!(hold.kind, IntentKind::Hold);
+    assert_eq!(hold.hold_reason, HoldReason::SignalLoss);
+    assert!(hold.times.arrival >= before && hold.times.sample_time >= before);
+    assert_eq!(hold.window, pipeline.assembler.next_index());
+    // While the stall lasts, idle steps send nothing more.
+    let (_, allocations) = count(|| (0..100).map(|_| pipeline.step()).count());
+    assert_eq!(allocations, 0);
+    assert!(intent_rx.is_empty(), "one hold per stall");
+    let stats = pipeline.stats.snapshot();
+    assert_eq!((stats.stalls, stats.gaps), (1, 0));
+
+    // Data resumes after 50 lost samples: the gap path holds again and
+    // resets; the stall is over.
+    writer.skip(50);
+    push(&mut writer, 150, 20);
+    assert_eq!(pipeline.step(), Step::Worked(20));
+    let after: Vec<_> = intent_rx.try_iter().collect();
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].hold_reason, HoldReason::SignalLoss);
+    assert!(!writer.stats().is_stalled());
+    assert_eq!(pipeline.step(), Step::Idle);
+    assert!(intent_rx.is_empty());
+    let stats = pipeline.stats.snapshot();
+    assert_eq!((stats.stalls, stats.gaps, stats.gap_samples), (1, 1, 50));
+}

@@ -193,7 +193,11 @@ impl Source for LslSource {
             // Block for one sample, then take whatever else is waiting.
             let n = match self.pull() {
                 Ok(0) => {
-                    outage.check(clock::now(), self.stall_s);
+                    if outage.check(clock::now(), self.stall_s) {
+                        // The pipeline holds the actuators during the outage.
+                        io.samples.set_stalled(true);
+                        io.wake();
+                    }
                     continue;
                 }
                 Ok(n) => n,
@@ -223,6 +227,7 @@ impl Source for LslSource {
             if missing > 0 {
                 io.samples.skip(missing);
             }
+            // The push also ends a stall the ring was marked with.
             io.samples
                 .push(&self.data[..n * ch], &self.times[..n], arrival);
             io.wake();
@@ -244,15 +249,18 @@ struct Outage {
 }
 
 impl Outage {
-    /// Reports (once) that no sample arrived for `stall_s`.
-    fn check(&mut self, now: f64, stall_s: f64) {
+    /// Reports (once) that no sample arrived for `stall_s`; true when this
+    /// call found the stall.
+    fn check(&mut self, now: f64, stall_s: f64) -> bool {
         if !self.stalled && self.last_time.is_some() && now - self.last_arrival > stall_s {
             self.stalled = true;
             tracing::warn!(
                 silent_s = now - self.last_arrival,
                 "LSL stream stalled; waiting for it (liblsl reconnects to the same source id)"
             );
+            return true;
         }
+        false
     }
 
     /// A chunk from `first` to `last` arrived: the number of whole samples
@@ -319,7 +327,9 @@ mod tests {
         // One sample late (10.084 missing) is within the tolerance.
         assert_eq!(o.resume(10.088, 10.1, 10.11, fs), 0);
         // Due 10.104; arrives at 10.504: 100 samples missing.
-        o.check(11.2, 1.0);
+        assert!(!o.check(10.5, 1.0), "0.4 s silent is no stall");
+        assert!(o.check(11.2, 1.0));
+        assert!(!o.check(11.25, 1.0), "reported once");
         assert!(o.stalled);
         assert_eq!(o.resume(10.504, 10.6, 11.3, fs), 100);
         assert!(!o.stalled);
