@@ -1,0 +1,86 @@
+//! The session configuration (TOML) and its validation.
+//!
+//! Parsing and checking are one pass that collects every problem, each with
+//! its config path, before anything starts (`neuroloop check`). The result,
+//! a [`ValidatedSession`], holds everything the session needs to build its
+//! stages: the stream spec from the hardware profile, the filter stage
+//! configs from the registry, window sizes in samples, and so on.
+//!
+//! * `sections`: the TOML sections as deserialised.
+//! * `defaults`: the defaults of their optional keys.
+//! * `sources`: the source registry (`[source] type`).
+//! * `parse`: the one pass over the file.
+//! * `validate`: the checks of each section.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use neuroloop_core::{ConfigError, StreamSpec};
+use neuroloop_dsp::ChainConfig;
+
+use crate::lsl_config::LslSection;
+use crate::profile::HardwareProfile;
+
+mod defaults;
+mod parse;
+mod sections;
+mod sources;
+mod validate;
+
+pub use defaults::{DEFAULT_WEIGHT_DECAY, MAX_SMOOTHING};
+pub use parse::parse;
+pub use sections::{
+    DecoderSection, PipelineSection, PolicySection, PublishSection, SessionSection,
+};
+pub use sources::SourceSection;
+
+/// A fully checked session, ready to build.
+#[derive(Debug)]
+pub struct ValidatedSession {
+    /// `[session]`.
+    pub session: SessionSection,
+    /// The hardware profile.
+    pub profile: HardwareProfile,
+    /// The stream the source produces.
+    pub input: StreamSpec,
+    /// The source.
+    pub source: SourceSection,
+    /// Filter stage configs, in order.
+    pub filters: ChainConfig,
+    /// The stream after the filters.
+    pub filtered: StreamSpec,
+    /// Window length in samples.
+    pub window_samples: usize,
+    /// Hop in samples.
+    pub hop_samples: usize,
+    /// Ring capacity in samples.
+    pub ring_samples: usize,
+    /// `[decoder]`.
+    pub decoder: DecoderSection,
+    /// Class labels (from the paradigm).
+    pub classes: Vec<String>,
+    /// `[policy]`.
+    pub policy: PolicySection,
+    /// `[publish]` with the parsed address.
+    pub publish: PublishSection,
+    /// The address of the intent server.
+    pub publish_addr: SocketAddr,
+    /// Where the config file was.
+    pub path: PathBuf,
+    /// `[lsl]`: liblsl settings, used if an LSL feature is.
+    pub lsl: LslSection,
+}
+
+/// Reads and validates the session config at `path`.
+///
+/// # Errors
+/// Every problem found in the config and its hardware profile.
+pub fn load(path: &Path) -> Result<ValidatedSession, Vec<ConfigError>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        vec![ConfigError::new(
+            path.display().to_string(),
+            format!("cannot read: {e}"),
+        )]
+    })?;
+    parse(&text, path)
+}

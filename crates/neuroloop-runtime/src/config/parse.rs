@@ -1,0 +1,204 @@
+//! The one pass over a session file: every section parsed, checked and
+//! assembled into a [`ValidatedSession`], or every problem found.
+
+use std::path::Path;
+
+use neuroloop_core::ConfigError;
+use serde::de::DeserializeOwned;
+
+use super::ValidatedSession;
+use super::sections::{
+    DecoderSection, PipelineSection, PolicySection, PublishSection, SessionSection,
+};
+use super::sources::{SourceSection, parse_source};
+use super::validate::{check_decoder, check_filters, check_policy, check_publish, samples_of};
+use crate::lsl_config::LslSection;
+use crate::profile::{HardwareProfile, resolve_profile_path};
+
+/// Validates a session config given as text; `path` locates the hardware
+/// profile and names the file in errors.
+///
+/// # Errors
+/// Every problem found.
+pub fn parse(text: &str, path: &Path) -> Result<ValidatedSession, Vec<ConfigError>> {
+    let root: toml::Table = toml::from_str(text).map_err(|e| {
+        vec![ConfigError::new(
+            path.display().to_string(),
+            format!("not valid TOML: {}", e.message()),
+        )]
+    })?;
+    let mut errors = Vec::new();
+    for key in root.keys() {
+        if ![
+            "session", "source", "pipeline", "decoder", "policy", "publish", "lsl",
+        ]
+        .contains(&key.as_str())
+        {
+            errors.push(ConfigError::new(
+                key.clone(),
+                "unknown section (known: session, source, pipeline, decoder, policy, publish, lsl)",
+            ));
+        }
+    }
+    let session: Option<SessionSection> = section(&root, "session", &mut errors, None);
+    let pipeline: Option<PipelineSection> = section(&root, "pipeline", &mut errors, None);
+    let decoder: Option<DecoderSection> = section(&root, "decoder", &mut errors, None);
+    let policy: Option<PolicySection> =
+        section(&root, "policy", &mut errors, Some(PolicySection::default()));
+    let publish: Option<PublishSection> = section(
+        &root,
+        "publish",
+        &mut errors,
+        Some(PublishSection::default()),
+    );
+    let source: Option<SourceSection> = parse_source(&root, &mut errors);
+    let lsl: Option<LslSection> = section(&root, "lsl", &mut errors, Some(LslSection::default()));
+    if let Some(l) = &lsl {
+        l.check(&mut errors);
+    }
+
+    let profile = session.as_ref().and_then(|s| {
+        let file = resolve_profile_path(&s.hardware_profile, path);
+        HardwareProfile::load(&file)
+            .map_err(|e| {
+                errors.push(ConfigError::new(
+                    "session.hardware_profile",
+                    format!(
+                        "profile {:?} ({}) is invalid:",
+                        s.hardware_profile,
+                        file.display()
+                    ),
+                ));
+                errors.extend(e);
+            })
+            .ok()
+    });
+    let input = profile.as_ref().map(HardwareProfile::stream_spec);
+
+    if let (Some(s), Some(spec)) = (&session, &input) {
+        if !(s.ring_s >= 2.0 && s.ring_s <= 60.0) {
+            errors.push(ConfigError::new(
+                "session.ring_s",
+                format!("{} must be between 2 and 60 seconds", s.ring_s),
+            ));
+        }
+        if let (Some(source), Some(p)) = (&source, &profile) {
+            let (kind, preflight) = match source {
+                SourceSection::Sim(sim) => ("sim", sim.preflight(spec, "source")),
+                SourceSection::Lsl(lsl) => ("lsl", lsl.preflight(spec, "source")),
+            };
+            if p.transport != kind {
+                errors.push(ConfigError::new(
+                    "source.type",
+                    format!(
+                        "{kind:?} cannot drive profile {:?}, whose transport is {:?}",
+                        p.name, p.transport
+                    ),
+                ));
+            }
+            if let Err(e) = preflight {
+                errors.extend(e);
+            }
+        }
+    }
+
+    let (filters, filtered) = match (&pipeline, &input) {
+        (Some(p), Some(spec)) => check_filters(&p.filters, spec, &mut errors),
+        _ => (None, None),
+    };
+
+    let classes = match &source {
+        Some(SourceSection::Sim(sim)) => sim.paradigm.classes(),
+        Some(SourceSection::Lsl(lsl)) => lsl.classes.clone(),
+        None => Vec::new(),
+    };
+    let mut window_samples = 0;
+    let mut hop_samples = 0;
+    if let (Some(p), Some(spec)) = (&pipeline, &input) {
+        let fs = spec.sample_rate;
+        window_samples = samples_of(p.window_s, fs, "pipeline.window_s", &mut errors);
+        hop_samples = samples_of(p.hop_s, fs, "pipeline.hop_s", &mut errors);
+    }
+    if let (Some(d), Some(spec)) = (&decoder, &filtered) {
+        check_decoder(d, spec, window_samples, &classes, &mut errors);
+    }
+    if let Some(p) = &policy {
+        check_policy(p, &mut errors);
+    }
+    let publish_addr = publish.as_ref().and_then(|p| check_publish(p, &mut errors));
+
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let (
+        Some(session),
+        Some(profile),
+        Some(input),
+        Some(source),
+        Some(filters),
+        Some(filtered),
+        Some(decoder),
+        Some(policy),
+        Some(publish),
+        Some(publish_addr),
+    ) = (
+        session,
+        profile,
+        input,
+        source,
+        filters,
+        filtered,
+        decoder,
+        policy,
+        publish,
+        publish_addr,
+    )
+    else {
+        return Err(vec![ConfigError::new(
+            path.display().to_string(),
+            "incomplete configuration",
+        )]);
+    };
+    let ring_samples = (session.ring_s * input.sample_rate).ceil() as usize;
+    Ok(ValidatedSession {
+        ring_samples,
+        session,
+        profile,
+        input,
+        source,
+        filters,
+        filtered,
+        window_samples,
+        hop_samples,
+        decoder,
+        classes,
+        policy,
+        publish,
+        publish_addr,
+        path: path.to_path_buf(),
+        lsl: lsl.unwrap_or_default(),
+    })
+}
+
+/// Deserialises `[name]`; a missing section uses `default` or is an error.
+fn section<T: DeserializeOwned>(
+    root: &toml::Table,
+    name: &str,
+    errors: &mut Vec<ConfigError>,
+    default: Option<T>,
+) -> Option<T> {
+    match root.get(name) {
+        Some(value) => value
+            .clone()
+            .try_into()
+            .map_err(|e: toml::de::Error| {
+                errors.push(ConfigError::new(name, e.message().to_string()))
+            })
+            .ok(),
+        None if default.is_some() => default,
+        None => {
+            errors.push(ConfigError::new(name, "missing section"));
+            None
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! The session TOML sections as deserialised, before validation.
+
+use serde::Deserialize;
+
+use super::defaults::{
+    default_deadman_missed, default_heartbeat_ms, default_hello_timeout_ms, default_label_delay_s,
+    default_max_connections, default_max_line_bytes, default_max_msgs_per_s, default_queue,
+    default_ring_s, default_seed, default_send_buffer_bytes, default_smoothing,
+    default_stall_timeout_ms, default_tcp, default_threshold, default_weight_decay,
+};
+
+/// `[session]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionSection {
+    /// Session name, used in reports and the protocol hello.
+    pub name: String,
+    /// Hardware profile name (file in `hardware-profiles/`) or path.
+    pub hardware_profile: String,
+    /// Capacity of the source → pipeline ring in seconds (≥ 2).
+    #[serde(default = "default_ring_s")]
+    pub ring_s: f64,
+}
+
+/// `[pipeline]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineSection {
+    /// Filter stages in order, each a table with a `type`.
+    #[serde(default)]
+    pub filters: Vec<toml::Value>,
+    /// Analysis window length in seconds.
+    pub window_s: f64,
+    /// Hop between window starts in seconds.
+    pub hop_s: f64,
+}
+
+/// `[decoder]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecoderSection {
+    /// Decoder type; `bandpower` (log band power + linear layer).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Frequency bands `[low, high]` in Hz.
+    pub bands_hz: Vec<[f64; 2]>,
+    /// Seconds of labelled calibration at the start of the session.
+    pub calibration_s: f64,
+    /// Seconds after a cue before windows count as labelled (task ramp-up).
+    #[serde(default = "default_label_delay_s")]
+    pub label_delay_s: f64,
+    /// Training seed.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// L2 weight decay of the linear layer. Calibration windows overlap and
+    /// come from few trials, so a linear model over every channel × band
+    /// overfits without it.
+    #[serde(default = "default_weight_decay")]
+    pub weight_decay: f32,
+}
+
+/// `[policy]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySection {
+    /// Windows averaged by the probability smoother (1 = none).
+    #[serde(default = "default_smoothing")]
+    pub smoothing: usize,
+    /// Smoothed probability needed to act.
+    #[serde(default = "default_threshold")]
+    pub threshold: f32,
+    /// Seconds a class must stay above threshold before it is issued.
+    #[serde(default)]
+    pub dwell_s: f64,
+}
+
+/// `[publish]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishSection {
+    /// TCP address of the intent server.
+    #[serde(default = "default_tcp")]
+    pub tcp: String,
+    /// Intents buffered per connection before the oldest are dropped.
+    #[serde(default = "default_queue")]
+    pub queue: usize,
+    /// Server heartbeat interval, milliseconds.
+    #[serde(default = "default_heartbeat_ms")]
+    pub heartbeat_ms: u64,
+    /// Heartbeat intervals without one after which an actuator must stop.
+    #[serde(default = "default_deadman_missed")]
+    pub deadman_missed: u32,
+    /// Session token. Required when `tcp` is not a loopback address; when
+    /// set, every client must present it in its hello.
+    #[serde(default)]
+    pub token: Option<String>,
+    /// Most simultaneous connections.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Longest client line, bytes.
+    #[serde(default = "default_max_line_bytes")]
+    pub max_line_bytes: usize,
+    /// Messages per second a client may send.
+    #[serde(default = "default_max_msgs_per_s")]
+    pub max_msgs_per_s: u32,
+    /// Milliseconds a required client hello may take.
+    #[serde(default = "default_hello_timeout_ms")]
+    pub hello_timeout_ms: u64,
+    /// A client that accepts no bytes for this long is disconnected.
+    #[serde(default = "default_stall_timeout_ms")]
+    pub stall_timeout_ms: u64,
+    /// Kernel send buffer per connection, bytes. Small, so that a slow
+    /// client gets the newest intents instead of seconds-old ones queued
+    /// in the kernel.
+    #[serde(default = "default_send_buffer_bytes")]
+    pub send_buffer_bytes: u32,
+    /// Also serve the protocol on this Unix domain socket path (mode 0600).
+    #[serde(default)]
+    pub unix: Option<String>,
+    /// Also serve the protocol over WebSocket (`ws://`) at this IP:port; a
+    /// non-loopback address requires `token`, as for `tcp`.
+    #[serde(default)]
+    pub websocket: Option<String>,
+    /// Browser origins (`Origin` header, e.g. `"http://localhost:8080"`)
+    /// allowed to open a WebSocket; handshakes from other origins are
+    /// refused, handshakes without an `Origin` header are accepted.
+    #[serde(default)]
+    pub websocket_origins: Vec<String>,
+}

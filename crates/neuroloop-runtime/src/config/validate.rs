@@ -1,0 +1,198 @@
+//! The checks of each section: filters against the stream, window sizes,
+//! decoder, policy, and the publish limits and listen addresses.
+
+use std::net::SocketAddr;
+
+use neuroloop_core::{ConfigError, StreamSpec};
+use neuroloop_dsp::{ChainConfig, StageRegistry};
+
+use super::defaults::MAX_SMOOTHING;
+use super::sections::{DecoderSection, PolicySection, PublishSection};
+
+/// Parses every filter table and preflights each one that parses against
+/// the output of the stages before it, so one bad stage hides no other
+/// stage's problems.
+pub(super) fn check_filters(
+    tables: &[toml::Value],
+    input: &StreamSpec,
+    errors: &mut Vec<ConfigError>,
+) -> (Option<ChainConfig>, Option<StreamSpec>) {
+    let registry = StageRegistry::builtin();
+    let mut stages = Vec::new();
+    let mut spec = input.clone();
+    let before = errors.len();
+    for (i, table) in tables.iter().enumerate() {
+        let path = format!("pipeline.filters[{i}]");
+        match registry.parse(table, &path) {
+            Ok(stage) => {
+                match stage.preflight(&spec, &path) {
+                    Ok(out) => spec = out,
+                    Err(e) => errors.extend(e),
+                }
+                stages.push((path, stage));
+            }
+            Err(e) => errors.extend(e),
+        }
+    }
+    if errors.len() > before {
+        return (None, None);
+    }
+    (Some(ChainConfig::new(stages)), Some(spec))
+}
+
+pub(super) fn samples_of(
+    seconds: f64,
+    fs: f64,
+    path: &str,
+    errors: &mut Vec<ConfigError>,
+) -> usize {
+    let n = (seconds * fs).round();
+    if !(seconds > 0.0 && n >= 1.0 && seconds <= 60.0) {
+        errors.push(ConfigError::new(
+            path,
+            format!("{seconds} s must be at least one sample (1/{fs} s) and at most 60 s"),
+        ));
+        return 0;
+    }
+    n as usize
+}
+
+pub(super) fn check_decoder(
+    d: &DecoderSection,
+    spec: &StreamSpec,
+    window: usize,
+    classes: &[String],
+    errors: &mut Vec<ConfigError>,
+) {
+    if d.kind != "bandpower" {
+        errors.push(ConfigError::new(
+            "decoder.type",
+            format!("unknown decoder {:?} (known: bandpower)", d.kind),
+        ));
+        return;
+    }
+    if !(d.calibration_s > 0.0 && d.calibration_s.is_finite()) {
+        errors.push(ConfigError::new(
+            "decoder.calibration_s",
+            format!("{} must be a positive number of seconds", d.calibration_s),
+        ));
+    }
+    if !(d.weight_decay >= 0.0 && d.weight_decay.is_finite()) {
+        errors.push(ConfigError::new(
+            "decoder.weight_decay",
+            format!("{} must be ≥ 0", d.weight_decay),
+        ));
+    }
+    if !(d.label_delay_s >= 0.0 && d.label_delay_s.is_finite()) {
+        errors.push(ConfigError::new(
+            "decoder.label_delay_s",
+            format!("{} must be ≥ 0 seconds", d.label_delay_s),
+        ));
+    }
+    if window > 0 {
+        let cfg = neuroloop_decode::BandpowerConfig::new(
+            spec.channel_count(),
+            window,
+            spec.sample_rate,
+            d.bands_hz.clone(),
+            classes.to_vec(),
+        );
+        if let Err(mut e) = cfg.validate("decoder") {
+            for err in &mut e {
+                err.path = err.path.replace("decoder.bands", "decoder.bands_hz");
+            }
+            errors.extend(e);
+        }
+    }
+}
+
+pub(super) fn check_policy(p: &PolicySection, errors: &mut Vec<ConfigError>) {
+    if !(1..=MAX_SMOOTHING).contains(&p.smoothing) {
+        errors.push(ConfigError::new(
+            "policy.smoothing",
+            format!(
+                "{} must be between 1 and {MAX_SMOOTHING} windows",
+                p.smoothing
+            ),
+        ));
+    }
+    if !(p.threshold > 0.0 && p.threshold <= 1.0) {
+        errors.push(ConfigError::new(
+            "policy.threshold",
+            format!("{} must be in (0, 1]", p.threshold),
+        ));
+    }
+    if !(p.dwell_s >= 0.0 && p.dwell_s.is_finite()) {
+        errors.push(ConfigError::new(
+            "policy.dwell_s",
+            format!("{} must be ≥ 0 seconds", p.dwell_s),
+        ));
+    }
+}
+
+pub(super) fn check_publish(
+    p: &PublishSection,
+    errors: &mut Vec<ConfigError>,
+) -> Option<SocketAddr> {
+    if p.queue == 0 {
+        errors.push(ConfigError::new("publish.queue", "must be at least 1"));
+    }
+    for (path, value) in [
+        ("publish.heartbeat_ms", p.heartbeat_ms),
+        ("publish.deadman_missed", u64::from(p.deadman_missed)),
+        ("publish.max_connections", p.max_connections as u64),
+        ("publish.max_msgs_per_s", u64::from(p.max_msgs_per_s)),
+        ("publish.hello_timeout_ms", p.hello_timeout_ms),
+        ("publish.stall_timeout_ms", p.stall_timeout_ms),
+        ("publish.send_buffer_bytes", u64::from(p.send_buffer_bytes)),
+    ] {
+        if value == 0 {
+            errors.push(ConfigError::new(path, "must be at least 1"));
+        }
+    }
+    if p.max_line_bytes < 256 {
+        errors.push(ConfigError::new(
+            "publish.max_line_bytes",
+            format!(
+                "{} is below the 256 bytes a client hello may need",
+                p.max_line_bytes
+            ),
+        ));
+    }
+    if p.token.as_deref().is_some_and(|t| t.len() < 16) {
+        errors.push(ConfigError::new(
+            "publish.token",
+            "must be at least 16 characters",
+        ));
+    }
+    if let Some(websocket) = &p.websocket {
+        check_listen_addr("publish.websocket", websocket, p.token.is_some(), errors);
+    }
+    check_listen_addr("publish.tcp", &p.tcp, p.token.is_some(), errors)
+}
+
+/// An IP:port to listen on; off loopback only with a token.
+fn check_listen_addr(
+    path: &str,
+    value: &str,
+    token: bool,
+    errors: &mut Vec<ConfigError>,
+) -> Option<SocketAddr> {
+    match value.parse::<SocketAddr>() {
+        Ok(addr) if addr.ip().is_loopback() || token => Some(addr),
+        Ok(addr) => {
+            errors.push(ConfigError::new(
+                path,
+                format!("{addr} is not a loopback address; serving other hosts requires publish.token (clients must present it)"),
+            ));
+            None
+        }
+        Err(e) => {
+            errors.push(ConfigError::new(
+                path,
+                format!("{value:?} is not an IP:port address: {e}"),
+            ));
+            None
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! Admission of a new connection: its task and subscription, or a
+//! refusal at the connection limit.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use neuroloop_protocol::{ErrorCode, Role, ServerMessage};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::sync::broadcast;
+use tokio::time::Instant;
+
+use super::connection::Connection;
+use super::{Hub, ServerConfig};
+use crate::publisher::{Line, ServerStats};
+
+/// What every accept loop hands a new connection.
+pub(crate) struct Shared<'a> {
+    pub(crate) config: &'a Arc<ServerConfig>,
+    pub(crate) lines: &'a broadcast::WeakSender<Line>,
+    pub(crate) stats: &'a Arc<ServerStats>,
+    pub(crate) hub: &'a Arc<Hub>,
+    pub(crate) hello: &'a Line,
+}
+
+impl Shared<'_> {
+    /// Serves a new connection (or refuses it at the connection limit).
+    /// False once the session has ended.
+    pub(crate) fn admit<R, W>(&self, read: R, mut write: W, peer: String) -> bool
+    where
+        R: AsyncRead + Unpin + Send + 'static,
+        W: AsyncWrite + Unpin + Send + 'static,
+    {
+        let Some(sender) = self.lines.upgrade() else {
+            return false;
+        };
+        let id = self.hub.next_client.fetch_add(1, Ordering::Relaxed) + 1;
+        if self.stats.active.load(Ordering::Relaxed) as usize >= self.config.max_connections {
+            self.hub.refused.fetch_add(1, Ordering::Relaxed);
+            let mut out = self.hello.to_vec();
+            error_line(
+                ErrorCode::TooManyConnections,
+                format!(
+                    "the server is at its limit of {} connections",
+                    self.config.max_connections
+                ),
+                None,
+                &mut out,
+            );
+            tokio::spawn(async move {
+                let _ = tokio::time::timeout(Duration::from_secs(1), write.write_all(&out)).await;
+                let _ = write.shutdown().await;
+                drop(read);
+            });
+            return true;
+        }
+        let rx = sender.subscribe();
+        drop(sender);
+        self.stats.connections.fetch_add(1, Ordering::Relaxed);
+        self.stats.active.fetch_add(1, Ordering::Relaxed);
+        let connection = Connection {
+            id,
+            peer,
+            config: Arc::clone(self.config),
+            hub: Arc::clone(self.hub),
+            stats: Arc::clone(self.stats),
+            role: Role::Observer,
+            admitted: self.config.token.is_none(),
+            said_hello: false,
+            write,
+            out: Vec::with_capacity(512),
+            tokens: f64::from(self.config.max_msgs_per_s),
+            refilled: Instant::now(),
+            rate_error_at: None,
+        };
+        let hello = Arc::clone(self.hello);
+        let stats = Arc::clone(self.stats);
+        tokio::spawn(async move {
+            connection.run(read, hello, rx).await;
+            stats.active.fetch_sub(1, Ordering::Relaxed);
+        });
+        true
+    }
+}
+
+fn error_line(code: ErrorCode, message: String, dropped: Option<u64>, out: &mut Vec<u8>) {
+    ServerMessage::Error {
+        code,
+        message,
+        dropped,
+    }
+    .write_line(out);
+}

@@ -1,0 +1,166 @@
+//! Handling of each client line: rate limit, framing errors, parsing, the
+//! client hello (version, token, role), role checks, acks and commands.
+
+use std::time::Duration;
+
+use neuroloop_core::clock;
+use neuroloop_protocol::{Actor, ClientMessage, ErrorCode, ServerMessage, Split, constant_time_eq};
+use tokio::io::AsyncWrite;
+use tokio::time::Instant;
+
+use super::SUPPORTED_VERSIONS;
+use super::connection::{Connection, Next};
+
+impl<W: AsyncWrite + Unpin> Connection<W> {
+    pub(super) async fn client_line(&mut self, item: Split) -> Next {
+        if !self.within_rate() {
+            // One error per second at most, so a flood is not mirrored back.
+            let now = Instant::now();
+            if self
+                .rate_error_at
+                .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1))
+            {
+                self.rate_error_at = Some(now);
+                let limit = self.config.max_msgs_per_s;
+                if !self
+                    .error(
+                        ErrorCode::RateLimited,
+                        format!("more than {limit} messages per second; ignored"),
+                        None,
+                    )
+                    .await
+                {
+                    return Next::Close;
+                }
+            }
+            return Next::Go;
+        }
+        let line = match item {
+            Split::TooLong => {
+                let limit = self.config.max_line_bytes;
+                return self
+                    .reply_error(
+                        ErrorCode::LineTooLong,
+                        format!("line longer than {limit} bytes; discarded"),
+                    )
+                    .await;
+            }
+            Split::Line(line) => line,
+        };
+        let message = match ClientMessage::parse(&line) {
+            Ok(m) => m,
+            Err(e) => return self.reply_error(e.code, e.message).await,
+        };
+        if let ClientMessage::Hello(hello) = message {
+            if self.said_hello {
+                return self
+                    .reply_error(ErrorCode::InvalidState, "hello was already sent".into())
+                    .await;
+            }
+            let Some(version) = hello
+                .versions
+                .iter()
+                .copied()
+                .filter(|v| SUPPORTED_VERSIONS.contains(v))
+                .max()
+            else {
+                return self
+                    .reply_error(
+                        ErrorCode::UnsupportedVersion,
+                        format!(
+                            "no common version: client {:?}, server {SUPPORTED_VERSIONS:?}",
+                            hello.versions
+                        ),
+                    )
+                    .await;
+            };
+            if let Some(token) = &self.config.token {
+                let given = hello.token.as_deref().unwrap_or("");
+                if !constant_time_eq(given.as_bytes(), token.as_bytes()) {
+                    return self
+                        .reply_error(ErrorCode::Unauthorized, "missing or wrong token".into())
+                        .await;
+                }
+            }
+            self.said_hello = true;
+            self.admitted = true;
+            self.role = hello.role;
+            tracing::info!(peer = %self.peer, client = self.id, role = ?self.role, name = ?hello.name, "client hello");
+            let welcome = ServerMessage::Welcome {
+                version,
+                role: self.role,
+                client: self.id,
+            };
+            let s = self.hub.status.borrow().clone();
+            let status = ServerMessage::Status {
+                state: s.state,
+                by: s.by,
+                reason: s.reason,
+            };
+            return if self.send(&welcome).await && self.send(&status).await {
+                Next::Go
+            } else {
+                Next::Close
+            };
+        }
+        if !self.admitted {
+            return self
+                .reply_error(
+                    ErrorCode::Unauthorized,
+                    "send a hello with the session token first".into(),
+                )
+                .await;
+        }
+        if !self.role.may_send(&message) {
+            let kind = line_type(&line);
+            return self
+                .reply_error(
+                    ErrorCode::Forbidden,
+                    format!("role {:?} may not send {kind}", self.role).to_lowercase(),
+                )
+                .await;
+        }
+        match message {
+            ClientMessage::Ack { seq } => match self.hub.publish_time(seq) {
+                Some(t) => {
+                    self.hub.record_rtt(clock::now() - t);
+                    Next::Go
+                }
+                None => {
+                    self.reply_error(ErrorCode::UnknownSeq, format!("no intent {seq} to ack"))
+                        .await
+                }
+            },
+            ClientMessage::Estop { .. }
+            | ClientMessage::Clear {}
+            | ClientMessage::Pause {}
+            | ClientMessage::Resume {} => {
+                self.hub.command(
+                    &message,
+                    Actor {
+                        client: self.id,
+                        role: self.role,
+                    },
+                );
+                Next::Go
+            }
+            ClientMessage::Bye { .. } => Next::Close,
+            ClientMessage::Heartbeat {} | ClientMessage::Hello(_) => Next::Go,
+        }
+    }
+
+    async fn reply_error(&mut self, code: ErrorCode, message: String) -> Next {
+        if self.error(code, message, None).await && !code.is_fatal() {
+            Next::Go
+        } else {
+            Next::Close
+        }
+    }
+}
+
+fn line_type(line: &[u8]) -> String {
+    serde_json::from_slice::<serde_json::Value>(line)
+        .ok()
+        .and_then(|v| v.get("type")?.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
