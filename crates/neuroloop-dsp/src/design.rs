@@ -2,7 +2,7 @@
 //!
 //! * [`butter`] = `scipy.signal.butter(order, Wn, btype, fs=fs, output='sos')`:
 //!   analog prototype (`buttap`), frequency pre-warping, `lp2lp/lp2hp/lp2bp/
-//!   lp2bs_zpk`, `bilinear_zpk`, then [`zpk2sos`](crate::zpk2sos::zpk2sos).
+//!   lp2bs_zpk`, `bilinear_zpk`, then [`zpk2sos`].
 //! * [`iirnotch`] = `scipy.signal.iirnotch(w0, Q, fs)` as one section.
 //! * [`notch_harmonics`]: one notch section per multiple of the mains
 //!   frequency below Nyquist.

@@ -1,7 +1,7 @@
 //! The pipeline thread: ring → filters → windows → decoder → policy → intents.
 //!
-//! One [`Pipeline`] per session, on a dedicated OS thread. After
-//! [`Pipeline::new`] it does not allocate, lock, log or await: samples come
+//! One [`Pipeline`] per session, on a dedicated OS thread. Once built (every
+//! buffer allocated up front) it does not allocate, lock, log or await: samples come
 //! from the lock-free ring, intents leave through a bounded crossbeam
 //! channel (`try_send`; a full queue is counted, never waited on), and
 //! everything worth knowing is counted in [`PipelineStats`].

@@ -1,7 +1,8 @@
 //! Signal sources for neuroloop.
 //!
-//! A source owns one stream. It is configured (serde, [`SourceConfig`]
-//! implementors), checked (`preflight`, pure), opened into a [`Source`], and
+//! A source owns one stream. It is configured (a serde config type per
+//! driver, e.g. [`sim::SimConfig`]), checked (`preflight`, pure), opened into
+//! a [`Source`], and
 //! run on its own OS thread, where it pushes samples into the SPSC ring and
 //! cue/label events into the marker ring. A live source never waits for the
 //! pipeline: when the ring is full the samples are dropped and counted as a

@@ -13,7 +13,7 @@
 //! * mains line noise (50/60 Hz) with a per-channel amplitude;
 //! * a per-channel gain (0.8–1.2) and white sensor noise (1–2 µV).
 //!
-//! Everything is drawn from one seeded [`Rng`]: equal seeds, equal signal.
+//! Everything is drawn from one seeded generator: equal seeds, equal signal.
 
 use super::config::ParadigmConfig;
 use super::resonator::Resonator;
