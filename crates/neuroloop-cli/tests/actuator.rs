@@ -82,17 +82,27 @@ fn wait_for(
     prefix: &str,
     seen: &mut Vec<String>,
 ) -> Instant {
+    wait_for_any(rx, timeout, &[prefix], seen)
+}
+
+/// Waits for a line starting with any of `prefixes`.
+fn wait_for_any(
+    rx: &mpsc::Receiver<(Instant, String)>,
+    timeout: Duration,
+    prefixes: &[&str],
+    seen: &mut Vec<String>,
+) -> Instant {
     let deadline = Instant::now() + timeout;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
             Ok((at, line)) => {
                 seen.push(line.clone());
-                if line.starts_with(prefix) {
+                if prefixes.iter().any(|p| line.starts_with(p)) {
                     return at;
                 }
             }
-            Err(_) => panic!("no {prefix:?} line within {timeout:?}; saw {seen:#?}"),
+            Err(_) => panic!("no {prefixes:?} line within {timeout:?}; saw {seen:#?}"),
         }
     }
 }
@@ -147,7 +157,14 @@ fn the_example_actuator_stops_on_deadman_and_on_a_killed_session() {
     );
 
     signal(&session, "CONT");
-    wait_for(&rx, Duration::from_secs(3), "heartbeat resumed", &mut seen);
+    // Thawed, the session's first line may be a heartbeat or a queued
+    // intent; either tells the actuator the session is back.
+    wait_for_any(
+        &rx,
+        Duration::from_secs(3),
+        &["heartbeat resumed", "resumed seq="],
+        &mut seen,
+    );
     // Killed: the link closes, the actuator stops and exits.
     session.kill().unwrap();
     let killed = Instant::now();
