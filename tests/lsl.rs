@@ -600,9 +600,11 @@ fn a_restarted_outlet_resumes_after_a_gap_of_the_missing_samples() {
         stall_hold_after * 1e3,
         config.stall_s
     );
+    // Typically stall_s + 3–7 ms; the margin absorbs scheduling on a loaded
+    // 2-core machine while still placing the hold well inside the outage.
     assert!(
-        stall_hold_after >= config.stall_s && stall_hold_after < config.stall_s + 0.25,
-        "the hold came within stall_s + 0.25 s of the last sample: {stall_hold_after} s"
+        stall_hold_after >= config.stall_s && stall_hold_after < config.stall_s + 0.75,
+        "the hold came within stall_s + 0.75 s of the last sample: {stall_hold_after} s"
     );
     assert_eq!(pipeline.stats.snapshot().stalls, 1);
     first.expect_line("done");
