@@ -119,13 +119,7 @@ impl Pipeline {
         PipelineStats::add(&self.stats.gap_samples, gap.count);
         self.chain.reset();
         self.assembler.reset();
-        self.policy.reset();
-        let now = clock::now();
-        let mut intent = self
-            .policy
-            .hold(HoldReason::SignalLoss, self.assembler.next_index(), now);
-        intent.times.arrival = now;
-        send(&self.intents, &self.stats, intent);
+        self.hold_for_signal_loss();
     }
 
     /// The source reported a stall (no sample for its stall time) and the
@@ -135,6 +129,12 @@ impl Pipeline {
     /// (the missing samples then arrive as a gap, which resets them).
     fn on_stall(&mut self) {
         PipelineStats::add(&self.stats.stalls, 1);
+        self.hold_for_signal_loss();
+    }
+
+    /// Forgets the policy's history and sends a `signal_loss` hold stamped
+    /// `clock::now()` (there is no sample to take times from).
+    fn hold_for_signal_loss(&mut self) {
         self.policy.reset();
         let now = clock::now();
         let mut intent = self
