@@ -14,7 +14,6 @@
 //! arbitrary web page cannot drive the session. Handshakes without an
 //! `Origin` header (programs, not pages) are accepted.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,7 +29,7 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use crate::publisher::{Line, ServerStats};
-use crate::server::{Hub, ServerConfig, Shared, hello_line};
+use crate::server::{Hub, ServerConfig, Shared, accept_loop};
 
 /// Bytes buffered between a connection and its WebSocket; when full, the
 /// connection's writes wait and its stall timeout applies as on TCP.
@@ -43,12 +42,8 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// What every WebSocket connection shares.
 struct Context {
-    config: Arc<ServerConfig>,
+    shared: Shared,
     origins: Arc<[String]>,
-    lines: broadcast::WeakSender<Line>,
-    stats: Arc<ServerStats>,
-    hub: Arc<Hub>,
-    hello: Line,
 }
 
 /// Accepts WebSocket clients until the forwarder (the only strong sender of
@@ -62,32 +57,18 @@ pub async fn serve(
     hub: Arc<Hub>,
 ) {
     let context = Arc::new(Context {
-        hello: hello_line(&config),
-        config,
+        shared: Shared::new(config, lines, stats, hub),
         origins: origins.into(),
-        lines,
-        stats,
-        hub,
     });
-    loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::warn!(error = %e, "accept failed");
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                continue;
-            }
-        };
-        if context.lines.upgrade().is_none() {
-            break;
-        }
-        let _ = stream.set_nodelay(true);
+    accept_loop(listener, &context.shared, |stream, peer| {
         tokio::spawn(connection(stream, peer, Arc::clone(&context)));
-    }
+    })
+    .await;
 }
 
-async fn connection(stream: TcpStream, peer: SocketAddr, context: Arc<Context>) {
+async fn connection(stream: TcpStream, peer: String, context: Arc<Context>) {
     let origins = Arc::clone(&context.origins);
+    let refused_peer = peer.clone();
     // The error type is tungstenite's handshake callback signature.
     #[allow(clippy::result_large_err)]
     let check_origin = move |request: &Request, response: Response| {
@@ -97,18 +78,22 @@ async fn connection(stream: TcpStream, peer: SocketAddr, context: Arc<Context>) 
         if origins.iter().any(|o| o.as_bytes() == origin.as_bytes()) {
             return Ok(response);
         }
-        tracing::warn!(%peer, ?origin, "WebSocket origin not in publish.websocket_origins; refused");
+        tracing::warn!(peer = %refused_peer, ?origin, "WebSocket origin not in publish.websocket_origins; refused");
         let mut refused = ErrorResponse::new(Some("origin not allowed".into()));
         *refused.status_mut() = StatusCode::FORBIDDEN;
         Err(refused)
     };
-    let frame_limit = context.config.max_line_bytes.saturating_mul(FRAME_SLACK);
+    let frame_limit = context
+        .shared
+        .config
+        .max_line_bytes
+        .saturating_mul(FRAME_SLACK);
     let ws_config = WebSocketConfig::default()
         .max_message_size(Some(frame_limit))
         .max_frame_size(Some(frame_limit));
     let handshake =
         tokio_tungstenite::accept_hdr_async_with_config(stream, check_origin, Some(ws_config));
-    let mut ws = match tokio::time::timeout(context.config.hello_timeout, handshake).await {
+    let mut ws = match tokio::time::timeout(context.shared.config.hello_timeout, handshake).await {
         Ok(Ok(ws)) => ws,
         Ok(Err(e)) => {
             tracing::debug!(%peer, error = %e, "WebSocket handshake failed");
@@ -121,14 +106,7 @@ async fn connection(stream: TcpStream, peer: SocketAddr, context: Arc<Context>) 
     };
     let (server_side, bridge_side) = tokio::io::duplex(PIPE_BYTES);
     let (read, write) = tokio::io::split(server_side);
-    let shared = Shared {
-        config: &context.config,
-        lines: &context.lines,
-        stats: &context.stats,
-        hub: &context.hub,
-        hello: &context.hello,
-    };
-    if !shared.admit(read, write, format!("ws:{peer}")) {
+    if !context.shared.admit(read, write, format!("ws:{peer}")) {
         let away = CloseFrame {
             code: CloseCode::Away,
             reason: "session over".into(),

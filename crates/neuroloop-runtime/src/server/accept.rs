@@ -1,15 +1,74 @@
-//! Binding the TCP and Unix listeners and their accept loops.
+//! Binding the TCP and Unix listeners, and the one accept loop that TCP,
+//! Unix sockets and WebSocket share.
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::{TcpListener, TcpSocket};
+use tokio::net::{TcpListener, TcpSocket, TcpStream, UnixListener, UnixStream};
 use tokio::sync::broadcast;
 
 use super::admit::Shared;
-use super::{Hub, ServerConfig, hello_line};
+use super::{Hub, ServerConfig};
 use crate::publisher::{Line, ServerStats};
+
+/// How long the loop waits after a failed accept (out of descriptors and
+/// the like) instead of spinning.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(20);
+
+/// A listening socket the accept loop can drive.
+pub(crate) trait Listener {
+    /// An accepted connection.
+    type Stream;
+    /// Waits for the next connection and names its peer.
+    fn accept_named(&self) -> impl Future<Output = std::io::Result<(Self::Stream, String)>> + Send;
+}
+
+impl Listener for TcpListener {
+    type Stream = TcpStream;
+    async fn accept_named(&self) -> std::io::Result<(TcpStream, String)> {
+        let (stream, peer) = self.accept().await?;
+        let _ = stream.set_nodelay(true);
+        Ok((stream, peer.to_string()))
+    }
+}
+
+impl Listener for UnixListener {
+    type Stream = UnixStream;
+    async fn accept_named(&self) -> std::io::Result<(UnixStream, String)> {
+        let (stream, _) = self.accept().await?;
+        let name = self
+            .local_addr()
+            .ok()
+            .and_then(|a| a.as_pathname().map(|p| format!("unix:{}", p.display())));
+        Ok((stream, name.unwrap_or_else(|| "unix".into())))
+    }
+}
+
+/// Accepts connections until the session ends, handing each to `handle`;
+/// failed accepts back off briefly and go on.
+pub(crate) async fn accept_loop<L: Listener>(
+    listener: L,
+    shared: &Shared,
+    mut handle: impl FnMut(L::Stream, String),
+) {
+    loop {
+        let (stream, peer) = match listener.accept_named().await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
+                continue;
+            }
+        };
+        if !shared.session_alive() {
+            break;
+        }
+        handle(stream, peer);
+    }
+}
 
 /// Binds the listener; accepted connections inherit its kernel send
 /// buffer size.
@@ -37,30 +96,12 @@ pub async fn serve(
     stats: Arc<ServerStats>,
     hub: Arc<Hub>,
 ) {
-    let hello = hello_line(&config);
-    loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(c) => c,
-            Err(e) => {
-                // Out of descriptors and the like: back off instead of spinning.
-                tracing::warn!(error = %e, "accept failed");
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                continue;
-            }
-        };
-        let _ = stream.set_nodelay(true);
+    let shared = Shared::new(config, lines, stats, hub);
+    accept_loop(listener, &shared, |stream, peer| {
         let (read, write) = stream.into_split();
-        let shared = Shared {
-            config: &config,
-            lines: &lines,
-            stats: &stats,
-            hub: &hub,
-            hello: &hello,
-        };
-        if !shared.admit(read, write, peer.to_string()) {
-            break;
-        }
-    }
+        let _ = shared.admit(read, write, peer);
+    })
+    .await;
 }
 
 /// Binds a Unix domain socket at `path` (a stale socket file is replaced),
@@ -68,7 +109,7 @@ pub async fn serve(
 ///
 /// # Errors
 /// Socket errors, or `path` existing as something other than a socket.
-pub fn bind_unix(path: &std::path::Path) -> std::io::Result<tokio::net::UnixListener> {
+pub fn bind_unix(path: &std::path::Path) -> std::io::Result<UnixListener> {
     use std::os::unix::fs::{FileTypeExt, PermissionsExt};
     if let Ok(meta) = std::fs::symlink_metadata(path) {
         if !meta.file_type().is_socket() {
@@ -79,7 +120,7 @@ pub fn bind_unix(path: &std::path::Path) -> std::io::Result<tokio::net::UnixList
         }
         std::fs::remove_file(path)?;
     }
-    let listener = tokio::net::UnixListener::bind(path)?;
+    let listener = UnixListener::bind(path)?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
     Ok(listener)
 }
@@ -87,40 +128,24 @@ pub fn bind_unix(path: &std::path::Path) -> std::io::Result<tokio::net::UnixList
 /// As [`serve`], on a Unix domain socket; removes the socket file when it
 /// ends (or when the runtime drops it).
 pub async fn serve_unix(
-    listener: tokio::net::UnixListener,
-    path: std::path::PathBuf,
+    listener: UnixListener,
+    path: PathBuf,
     config: Arc<ServerConfig>,
     lines: broadcast::WeakSender<Line>,
     stats: Arc<ServerStats>,
     hub: Arc<Hub>,
 ) {
-    struct Remove(std::path::PathBuf);
+    struct Remove(PathBuf);
     impl Drop for Remove {
         fn drop(&mut self) {
             let _ = std::fs::remove_file(&self.0);
         }
     }
-    let _remove = Remove(path.clone());
-    let hello = hello_line(&config);
-    loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
-            Err(e) => {
-                tracing::warn!(error = %e, "accept failed");
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                continue;
-            }
-        };
+    let _remove = Remove(path);
+    let shared = Shared::new(config, lines, stats, hub);
+    accept_loop(listener, &shared, |stream, peer| {
         let (read, write) = stream.into_split();
-        let shared = Shared {
-            config: &config,
-            lines: &lines,
-            stats: &stats,
-            hub: &hub,
-            hello: &hello,
-        };
-        if !shared.admit(read, write, format!("unix:{}", path.display())) {
-            break;
-        }
-    }
+        let _ = shared.admit(read, write, peer);
+    })
+    .await;
 }

@@ -11,19 +11,41 @@ use tokio::sync::broadcast;
 use tokio::time::Instant;
 
 use super::connection::Connection;
-use super::{Hub, ServerConfig};
+use super::{Hub, ServerConfig, hello_line};
 use crate::publisher::{Line, ServerStats};
 
-/// What every accept loop hands a new connection.
-pub(crate) struct Shared<'a> {
-    pub(crate) config: &'a Arc<ServerConfig>,
-    pub(crate) lines: &'a broadcast::WeakSender<Line>,
-    pub(crate) stats: &'a Arc<ServerStats>,
-    pub(crate) hub: &'a Arc<Hub>,
-    pub(crate) hello: &'a Line,
+/// What every connection of one listener shares: settings, the broadcast
+/// of intent lines, counters, the hub and the serialised hello.
+pub(crate) struct Shared {
+    pub(crate) config: Arc<ServerConfig>,
+    lines: broadcast::WeakSender<Line>,
+    stats: Arc<ServerStats>,
+    hub: Arc<Hub>,
+    hello: Line,
 }
 
-impl Shared<'_> {
+impl Shared {
+    pub(crate) fn new(
+        config: Arc<ServerConfig>,
+        lines: broadcast::WeakSender<Line>,
+        stats: Arc<ServerStats>,
+        hub: Arc<Hub>,
+    ) -> Self {
+        Self {
+            hello: hello_line(&config),
+            config,
+            lines,
+            stats,
+            hub,
+        }
+    }
+
+    /// False once the session has ended (the forwarder, the only strong
+    /// sender of the lines, is gone).
+    pub(crate) fn session_alive(&self) -> bool {
+        self.lines.upgrade().is_some()
+    }
+
     /// Serves a new connection (or refuses it at the connection limit).
     /// False once the session has ended.
     pub(crate) fn admit<R, W>(&self, read: R, mut write: W, peer: String) -> bool
@@ -61,9 +83,9 @@ impl Shared<'_> {
         let connection = Connection {
             id,
             peer,
-            config: Arc::clone(self.config),
-            hub: Arc::clone(self.hub),
-            stats: Arc::clone(self.stats),
+            config: Arc::clone(&self.config),
+            hub: Arc::clone(&self.hub),
+            stats: Arc::clone(&self.stats),
             role: Role::Observer,
             admitted: self.config.token.is_none(),
             said_hello: false,
@@ -73,8 +95,8 @@ impl Shared<'_> {
             refilled: Instant::now(),
             rate_error_at: None,
         };
-        let hello = Arc::clone(self.hello);
-        let stats = Arc::clone(self.stats);
+        let hello = Arc::clone(&self.hello);
+        let stats = Arc::clone(&self.stats);
         tokio::spawn(async move {
             connection.run(read, hello, rx).await;
             stats.active.fetch_sub(1, Ordering::Relaxed);

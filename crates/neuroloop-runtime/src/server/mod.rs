@@ -14,7 +14,7 @@
 //! on the pipeline, and the pipeline never sees any of it.
 //!
 //! * `output`: the [`Hub`] (output state, e-stop gate, acks, counters).
-//! * `accept`: binding and the TCP and Unix accept loops.
+//! * `accept`: binding, and the accept loop TCP, Unix and WebSocket share.
 //! * `admit`: admission of a new connection, or refusal at the limit.
 //! * `connection`: the per-connection loop and its writes.
 //! * `client`: handling of each client line.
@@ -32,6 +32,7 @@ mod client;
 mod connection;
 mod output;
 
+pub(crate) use accept::accept_loop;
 pub use accept::{bind, bind_unix, serve, serve_unix};
 pub(crate) use admit::Shared;
 pub use output::{Hub, Status, intent_line};
