@@ -29,6 +29,14 @@ pub const LOST_ERROR: i32 = -2;
 /// `lsl_argument_error`.
 pub const ARGUMENT_ERROR: i32 = -3;
 
+/// `proc_clocksync`: add the time correction to every timestamp.
+pub const PROC_CLOCKSYNC: u32 = 1;
+/// `proc_dejitter`: regress timestamps onto a linear fit of the sample
+/// index (recursive least squares; regular-rate streams).
+pub const PROC_DEJITTER: u32 = 2;
+/// `proc_monotonize`: never let a timestamp go backwards.
+pub const PROC_MONOTONIZE: u32 = 4;
+
 /// `LSL_IRREGULAR_RATE`.
 pub const IRREGULAR_RATE: f64 = 0.0;
 /// `LSL_FOREVER`.
@@ -104,6 +112,7 @@ api! {
     open_stream: fn(InletPtr, c_double, *mut i32);
     get_fullinfo: fn(InletPtr, c_double, *mut i32) -> InfoPtr;
     time_correction: fn(InletPtr, c_double, *mut i32) -> c_double;
+    set_postprocessing: fn(InletPtr, u32) -> i32;
     pull_sample_f: fn(InletPtr, *mut c_float, i32, c_double, *mut i32) -> c_double;
     pull_sample_str: fn(InletPtr, *mut *mut c_char, i32, c_double, *mut i32) -> c_double;
     pull_chunk_f: fn(InletPtr, *mut c_float, *mut c_double, c_ulong, c_ulong, c_double, *mut i32) -> c_ulong;

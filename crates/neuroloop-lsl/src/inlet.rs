@@ -90,6 +90,26 @@ impl Inlet {
         Ok(StreamInfo { lsl: self.lsl, ptr })
     }
 
+    /// Lets liblsl post-process the timestamps this inlet returns
+    /// (`lsl_set_postprocessing`): with `dejitter`, the time correction
+    /// is added, timestamps are regressed onto a linear fit of the sample
+    /// index (liblsl's recursive least squares) and kept monotonic — the
+    /// caller then adds no correction of its own. With `dejitter` false,
+    /// timestamps come as sent. Call before the first pull.
+    ///
+    /// # Errors
+    /// [`LslError::Argument`] or [`LslError::Internal`] if liblsl refuses.
+    pub fn set_dejitter(&mut self, dejitter: bool) -> Result<(), LslError> {
+        let flags = if dejitter {
+            ffi::PROC_CLOCKSYNC | ffi::PROC_DEJITTER | ffi::PROC_MONOTONIZE
+        } else {
+            0
+        };
+        // SAFETY: valid inlet; the flags are liblsl's own constants.
+        let ec = unsafe { (self.lsl.api.set_postprocessing)(self.ptr, flags) };
+        check(self.lsl, ec, "lsl_set_postprocessing")
+    }
+
     /// Channels per sample.
     #[must_use]
     pub fn channels(&self) -> usize {

@@ -29,12 +29,22 @@ impl SourceIo {
 }
 
 /// What a source did, returned when it stops.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct SourceReport {
     /// Samples produced by the source (including any dropped by the ring).
     pub samples: u64,
     /// Markers produced.
     pub markers: u64,
+    /// Times a live stream was lost (liblsl could not recover it).
+    pub losses: u64,
+    /// Times a lost stream was found again and the source resumed.
+    pub reresolutions: u64,
+    /// Streams refused while looking for a lost one (another source id,
+    /// or not matching the profile).
+    pub refused: u64,
+    /// Samples of the first stream dropped because a further stream had
+    /// no sample for them (`[[source.inlets]]`).
+    pub unaligned: u64,
 }
 
 /// An opened source, ready to run on its own thread.

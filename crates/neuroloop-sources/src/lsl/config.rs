@@ -4,6 +4,9 @@ use neuroloop_core::{ConfigError, StreamSpec};
 use neuroloop_lsl::xpath_literal;
 use serde::Deserialize;
 
+pub use super::inlet_config::LslInletConfig;
+use super::inlet_config::check_scale;
+
 /// `[source]` with `type = "lsl"`.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -35,6 +38,23 @@ pub struct LslConfig {
     /// The label/cue marker stream, if any.
     #[serde(default)]
     pub markers: Option<LslMarkersConfig>,
+    /// Microvolts per value the stream sends; samples are multiplied by it
+    /// before the ring. Unset: the hardware profile's `scale_uv_per_count`
+    /// (the session fills it in).
+    #[serde(default)]
+    pub scale_uv_per_count: Option<f64>,
+    /// Let liblsl dejitter the timestamps (regular-rate streams): a linear
+    /// fit of timestamp on sample index, monotonic.
+    #[serde(default)]
+    pub dejitter: bool,
+    /// More data streams (`[[source.inlets]]`) whose channels follow this
+    /// stream's, in order, aligned to it by timestamp.
+    #[serde(default)]
+    pub inlets: Vec<LslInletConfig>,
+    /// With `inlets`: how long a sample of this stream waits for its
+    /// partners before it is dropped as a gap (seconds).
+    #[serde(default = "default_align_timeout_s")]
+    pub align_timeout_s: f64,
 }
 
 /// `[source.markers]`: an irregular, one-channel string stream.
@@ -60,12 +80,15 @@ fn default_time_correction_s() -> f64 {
 fn default_stall_s() -> f64 {
     1.0
 }
+fn default_align_timeout_s() -> f64 {
+    0.1
+}
 fn default_rest() -> String {
     "rest".into()
 }
 
 /// Builds an XPath predicate from `(property, value)` pairs.
-fn predicate<'a>(
+pub(super) fn predicate<'a>(
     props: impl IntoIterator<Item = (&'a str, &'a Option<String>)>,
 ) -> Result<String, String> {
     let mut parts = Vec::new();
@@ -95,7 +118,7 @@ impl LslConfig {
     ///
     /// # Errors
     /// Every problem, with its config path under `path`.
-    pub fn preflight(&self, _spec: &StreamSpec, path: &str) -> Result<(), Vec<ConfigError>> {
+    pub fn preflight(&self, spec: &StreamSpec, path: &str) -> Result<(), Vec<ConfigError>> {
         let mut errors = Vec::new();
         let mut err = |field: &str, msg: String| {
             errors.push(ConfigError::new(format!("{path}.{field}"), msg));
@@ -138,6 +161,26 @@ impl LslConfig {
                 );
             }
         }
+        check_scale(self.scale_uv_per_count, "scale_uv_per_count", &mut err);
+        if !(self.align_timeout_s > 0.0 && self.align_timeout_s <= 5.0) {
+            err(
+                "align_timeout_s",
+                format!("{} must be in (0, 5] seconds", self.align_timeout_s),
+            );
+        }
+        let secondary: usize = self.inlets.iter().map(|i| i.channels).sum();
+        if !self.inlets.is_empty() && secondary >= spec.channel_count() {
+            err(
+                "inlets",
+                format!(
+                    "the inlets take {secondary} of the profile's {} channels; the first stream needs at least one",
+                    spec.channel_count()
+                ),
+            );
+        }
+        for (i, inlet) in self.inlets.iter().enumerate() {
+            inlet.check(&format!("inlets[{i}]"), &mut err);
+        }
         if let Some(m) = &self.markers {
             if m.name.is_empty() {
                 err("markers.name", "must not be empty".into());
@@ -157,6 +200,15 @@ impl LslConfig {
         } else {
             Err(errors)
         }
+    }
+}
+
+impl LslConfig {
+    /// Channels of the first stream: the profile's `total` less those of
+    /// the `inlets`.
+    #[must_use]
+    pub fn primary_channels(&self, total: usize) -> usize {
+        total.saturating_sub(self.inlets.iter().map(|i| i.channels).sum())
     }
 }
 
@@ -211,5 +263,37 @@ mod tests {
                 "source.markers.rest"
             ]
         );
+    }
+
+    #[test]
+    fn inlets_scale_and_alignment_are_checked() {
+        let c = config(
+            "type = \"lsl\"\nname = \"eeg\"\nscale_uv_per_count = -1\nalign_timeout_s = 9\n\
+             classes = [\"a\", \"b\"]\n\
+             [[inlets]]\nname = \"emg\"\nchannels = 2\ndejitter = true\n\
+             [[inlets]]\nchannels = 0\nscale_uv_per_count = 0.5",
+        );
+        assert!(c.inlets[0].dejitter);
+        let spec = StreamSpec {
+            name: "x".into(),
+            channels: (0..2)
+                .map(|i| neuroloop_core::ChannelSpec::eeg(format!("c{i}")))
+                .collect(),
+            sample_rate: 250.0,
+            block_size: 1,
+        };
+        let errors = c.preflight(&spec, "source").unwrap_err();
+        let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "source.scale_uv_per_count",
+                "source.align_timeout_s",
+                "source.inlets",
+                "source.inlets[1].name",
+                "source.inlets[1].channels",
+            ]
+        );
+        assert_eq!(c.primary_channels(10), 8);
     }
 }

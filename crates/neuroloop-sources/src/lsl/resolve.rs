@@ -1,0 +1,133 @@
+//! Resolving data streams, first at start and again in the background after
+//! a loss.
+//!
+//! After a loss the stream is looked for by the configured query; only a
+//! stream with the source id of the one first connected (empty included)
+//! that still matches the profile is adopted. Others are refused, logged
+//! once each and counted.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use neuroloop_lsl::{Lsl, StreamInfo};
+
+use super::stream::{DataInlet, Target, connect};
+use crate::SourceError;
+
+/// Seconds one resolve attempt waits while nothing matches.
+const ATTEMPT_S: f64 = 0.5;
+/// Pause between attempts that found only refused streams.
+const RETRY: Duration = Duration::from_millis(250);
+
+/// The first stream matching `query` within `timeout_s`.
+///
+/// # Errors
+/// [`SourceError::Lsl`] (retryable) if none appeared.
+pub(super) fn resolve_one(
+    lsl: &'static Lsl,
+    query: &str,
+    timeout_s: f64,
+) -> Result<StreamInfo, SourceError> {
+    let mut found = lsl.resolve(query, timeout_s)?;
+    if found.len() > 1 {
+        tracing::warn!(
+            query,
+            count = found.len(),
+            "several LSL streams match; using the first"
+        );
+    }
+    Ok(found.swap_remove(0))
+}
+
+/// Looks for `target` again until it is found and connected (`Some`) or
+/// `cancel` is set (`None`). Streams refused are counted in `refused`.
+pub(super) fn reresolve(
+    lsl: &'static Lsl,
+    target: &Target,
+    cancel: &AtomicBool,
+    refused: &AtomicU64,
+) -> Option<DataInlet> {
+    let want = target.source_id.as_deref().unwrap_or("");
+    let mut seen: Vec<String> = Vec::new();
+    while !cancel.load(Ordering::Relaxed) {
+        let Ok(found) = lsl.resolve(&target.query, ATTEMPT_S) else {
+            continue;
+        };
+        for info in &found {
+            let id = info.source_id();
+            let why = if id == want {
+                match connect(info, target) {
+                    Ok(inlet) => return Some(inlet),
+                    Err(SourceError::Config(problems)) => problems,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "LSL stream found but not connected; retrying");
+                        continue;
+                    }
+                }
+            } else {
+                format!("source id {id:?}, not {want:?}")
+            };
+            let key = format!("{id}@{}", info.hostname());
+            if !seen.contains(&key) {
+                tracing::warn!(stream = %info.name(), source_id = %id, reason = %why,
+                    "LSL stream refused: not the stream that was lost");
+                refused.fetch_add(1, Ordering::Relaxed);
+                seen.push(key);
+            }
+        }
+        std::thread::sleep(RETRY);
+    }
+    None
+}
+
+/// A background thread looking for a lost stream.
+pub(super) struct Reresolver {
+    found: mpsc::Receiver<DataInlet>,
+    cancel: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Reresolver {
+    /// Starts looking for `target`.
+    ///
+    /// # Errors
+    /// [`SourceError::Io`] if the thread cannot start.
+    pub(super) fn start(
+        lsl: &'static Lsl,
+        target: Target,
+        refused: Arc<AtomicU64>,
+    ) -> Result<Self, SourceError> {
+        let (tx, found) = mpsc::sync_channel(1);
+        let cancel = Arc::new(AtomicBool::new(false));
+        let thread_cancel = Arc::clone(&cancel);
+        let thread = std::thread::Builder::new()
+            .name("neuroloop-lsl-resolve".into())
+            .spawn(move || {
+                if let Some(inlet) = reresolve(lsl, &target, &thread_cancel, &refused) {
+                    let _ = tx.send(inlet);
+                }
+            })?;
+        Ok(Self {
+            found,
+            cancel,
+            thread: Some(thread),
+        })
+    }
+
+    /// The stream, once found and connected. Never blocks.
+    pub(super) fn poll(&mut self) -> Option<DataInlet> {
+        self.found.try_recv().ok()
+    }
+}
+
+impl Drop for Reresolver {
+    fn drop(&mut self) {
+        self.cancel.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
