@@ -27,6 +27,7 @@ mod decoder;
 mod error;
 mod features;
 mod model;
+mod nets;
 pub mod synthetic;
 mod train;
 
@@ -36,4 +37,8 @@ pub use decoder::{Decoder, check_finite, check_window};
 pub use error::DecodeError;
 pub use features::BandpowerFeatures;
 pub use model::{BandpowerModel, BandpowerModelConfig};
+pub use nets::{
+    EEGNet, EEGNetConfig, EEGNetInference, EEGNetShapes, PoolMode, ShallowConvNet,
+    ShallowConvNetConfig, ShallowConvNetInference, ShallowConvNetShapes,
+};
 pub use train::{TrainOptions, TrainReport, train};
