@@ -26,6 +26,11 @@ use neuroloop_sources::lsl::{LslConfig, LslSource};
 use neuroloop_sources::{Source, SourceError, SourceIo};
 use neuroloop_tests::repo_root;
 
+#[path = "lsl/harness.rs"]
+mod harness;
+#[path = "lsl/recovery.rs"]
+mod recovery;
+
 /// The repository's Python with pylsl, or a failure saying how to get it.
 fn python() -> PathBuf {
     let python = repo_root().join(".venv/bin/python");

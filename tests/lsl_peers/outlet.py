@@ -1,12 +1,15 @@
 """A pylsl outlet with known content, for neuroloop's LSL inlet tests.
 
-Sample i, channel c carries the value i * channels + c (exact in float32).
-Waits for a consumer, pushes the samples paced in real time with explicit
-timestamps (t0 + i / rate on pylsl's local_clock), writes those timestamps
-to --times-out (one per line), keeps the outlet up --linger-s seconds, exits.
+Sample i, channel c carries the value i * channels + c + --value-offset
+(exact in float32 and int32). Waits for a consumer, pushes the samples paced
+in real time with explicit timestamps (t0 + i / rate on pylsl's
+local_clock, plus Gaussian jitter of --jitter-ms, seeded, if set), writes
+the regular grid t0 + i / rate to --times-out (one per line), keeps the
+outlet up --linger-s seconds, exits.
 """
 
 import argparse
+import random
 import time
 
 import pylsl
@@ -25,11 +28,16 @@ def main():
     p.add_argument("--times-out", required=True)
     p.add_argument("--linger-s", type=float, default=2.0)
     p.add_argument("--consumer-timeout-s", type=float, default=30.0)
+    p.add_argument("--format", default="float32", choices=["float32", "int32"])
+    p.add_argument("--value-offset", type=float, default=0.0)
+    p.add_argument("--jitter-ms", type=float, default=0.0)
+    p.add_argument("--seed", type=int, default=1)
     a = p.parse_args()
+    rng = random.Random(a.seed)
 
     labels = a.labels.split(",")
     n_ch = len(labels)
-    info = pylsl.StreamInfo(a.name, a.type, n_ch, a.rate, "float32", a.source_id)
+    info = pylsl.StreamInfo(a.name, a.type, n_ch, a.rate, a.format, a.source_id)
     chans = info.desc().append_child("channels")
     for label in labels:
         ch = chans.append_child("channel")
@@ -50,7 +58,13 @@ def main():
             time.sleep(delay)
         for i in range(start, stop):
             ts = t0 + i / a.rate
-            outlet.push_sample([float(i * n_ch + c) for c in range(n_ch)], ts, i == stop - 1)
+            jitter = 0.0
+            if a.jitter_ms > 0:
+                jitter = max(-3.0, min(3.0, rng.gauss(0.0, 1.0))) * a.jitter_ms * 1e-3
+            values = [i * n_ch + c + a.value_offset for c in range(n_ch)]
+            if a.format == "int32":
+                values = [int(v) for v in values]
+            outlet.push_sample(values, ts + jitter, i == stop - 1)
             times.append(ts)
     with open(a.times_out, "w") as f:
         f.write("\n".join(repr(t) for t in times) + "\n")
