@@ -41,4 +41,5 @@ pub use nets::{
     EEGNet, EEGNetConfig, EEGNetInference, EEGNetShapes, PoolMode, ShallowConvNet,
     ShallowConvNetConfig, ShallowConvNetInference, ShallowConvNetShapes,
 };
+pub use nets::{EegTransformer, MAX_TOKENS, TransformerConfig, TransformerInference};
 pub use train::{TrainOptions, TrainReport, train};

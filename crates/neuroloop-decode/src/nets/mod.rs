@@ -19,9 +19,15 @@ mod eegnet_infer;
 mod kernels;
 mod shallow;
 mod shallow_infer;
+mod transformer;
+mod transformer_infer;
+mod transformer_kernels;
+mod transformer_weights;
 
 pub use common::PoolMode;
 pub use eegnet::{EEGNet, EEGNetConfig, EEGNetShapes};
 pub use eegnet_infer::EEGNetInference;
 pub use shallow::{ShallowConvNet, ShallowConvNetConfig, ShallowConvNetShapes};
 pub use shallow_infer::ShallowConvNetInference;
+pub use transformer::{EegTransformer, MAX_TOKENS, TransformerConfig};
+pub use transformer_infer::TransformerInference;
