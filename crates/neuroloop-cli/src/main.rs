@@ -7,9 +7,12 @@
 //! * `neuroloop list [--wait S] [--lab]`: the visible LSL streams.
 //! * `neuroloop actuator [ADDR]`: an example actuator (simulated cursor or
 //!   wheelchair) honouring holds, e-stops and the deadman rule.
+//! * `neuroloop evaluate --recording F ... --events T1=a,T2=b --tmin S --tmax S
+//!   --architecture A`: within-session k-fold cross-validation on recordings.
 
 mod actuator;
 mod check;
+mod evaluate;
 mod list;
 mod listen;
 mod run;
@@ -83,6 +86,9 @@ enum Command {
         #[arg(long)]
         lab: bool,
     },
+    /// Cross-validate a decoder architecture on labelled epochs of recorded
+    /// sessions (within-session, stratified k-fold).
+    Evaluate(evaluate::EvaluateArgs),
 }
 
 fn main() -> ExitCode {
@@ -113,5 +119,6 @@ fn main() -> ExitCode {
             device,
         } => actuator::actuator(&addr, token, device),
         Command::List { wait, lab } => list::list(wait, lab),
+        Command::Evaluate(args) => evaluate::evaluate(&args),
     }
 }

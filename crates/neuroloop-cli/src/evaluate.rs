@@ -1,0 +1,252 @@
+//! `neuroloop evaluate`: within-session k-fold cross-validation of a
+//! decoder architecture on labelled epochs of recorded sessions.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Args, ValueEnum};
+use neuroloop_runtime::RuntimeError;
+use neuroloop_runtime::offline::{
+    CrossValidation, EpochOptions, Epochs, EventMap, cross_validate, cut_epochs,
+    filters_from_session, fit_predict_bandpower, parse_filters,
+};
+
+/// Decoder architectures `evaluate` can fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Architecture {
+    /// Log band power per channel and band, linear read-out.
+    Bandpower,
+    /// EEGNet (Lawhern et al. 2018).
+    Eegnet,
+    /// ShallowConvNet (Schirrmeister et al. 2017).
+    ShallowConvnet,
+    /// A small transformer over time.
+    Transformer,
+}
+
+/// Options of `neuroloop evaluate`.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Recording files (EDF, EDF+, BDF, GDF) of one session; their epochs are pooled.
+    #[arg(long = "recording", required = true)]
+    recordings: Vec<PathBuf>,
+    /// Event → class mapping: annotation texts or event codes, e.g. `T1=hands,T2=feet`.
+    #[arg(long)]
+    events: String,
+    /// Epoch start after each event onset, in seconds.
+    #[arg(long, allow_hyphen_values = true)]
+    tmin: f64,
+    /// Epoch end after each event onset, in seconds.
+    #[arg(long, allow_hyphen_values = true)]
+    tmax: f64,
+    /// Channels by label, comma-separated, in this order (default: all).
+    #[arg(long, value_delimiter = ',')]
+    channels: Option<Vec<String>>,
+    /// The architecture to cross-validate.
+    #[arg(long, value_enum)]
+    architecture: Architecture,
+    /// Number of folds.
+    #[arg(long, default_value_t = 5)]
+    folds: usize,
+    /// Seed of the fold assignment and of training.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Filter chain run causally over each recording first, e.g.
+    /// `"notch 50; bandpass 4-40"` (stages: bandpass, bandstop, highpass,
+    /// lowpass, notch, car).
+    #[arg(long, conflicts_with = "config")]
+    filters: Option<String>,
+    /// Take the filter chain from this session config's `[pipeline] filters`.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Bands of the bandpower architecture, `LOW-HIGH` Hz, comma-separated.
+    #[arg(long, default_value = "8-13,13-30")]
+    bands: String,
+    /// Print one JSON object instead of tables.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `neuroloop evaluate`; prints the scores (exit 0) or the error (exit 1).
+pub fn evaluate(args: &EvaluateArgs) -> ExitCode {
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("evaluate: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &EvaluateArgs) -> Result<(), RuntimeError> {
+    let started = Instant::now();
+    let (chain, filters_text) = match (&args.filters, &args.config) {
+        (_, Some(path)) => (
+            filters_from_session(path)?,
+            format!("[pipeline] filters of {}", path.display()),
+        ),
+        (Some(text), None) => (parse_filters(text)?, text.clone()),
+        (None, None) => (parse_filters("")?, "none".into()),
+    };
+    let options = EpochOptions {
+        events: EventMap::parse(&args.events)?,
+        tmin: args.tmin,
+        tmax: args.tmax,
+        channels: args.channels.clone(),
+    };
+    let mut recordings = Vec::with_capacity(args.recordings.len());
+    for path in &args.recordings {
+        let rec =
+            neuroloop_formats::read_recording(path).map_err(|source| RuntimeError::Recording {
+                path: path.display().to_string(),
+                source,
+            })?;
+        recordings.push((path.display().to_string(), rec));
+    }
+    let named: Vec<(&str, &neuroloop_formats::Recording)> =
+        recordings.iter().map(|(n, r)| (n.as_str(), r)).collect();
+    let epochs = cut_epochs(&named, &options, &chain)?;
+    let bands = parse_bands(&args.bands)?;
+    let train_options = neuroloop_decode::TrainOptions {
+        seed: args.seed,
+        ..neuroloop_decode::TrainOptions::default()
+    };
+    let cv = cross_validate(&epochs, args.folds, args.seed, |train, test| {
+        match args.architecture {
+            Architecture::Bandpower => fit_predict_bandpower(train, test, &bands, &train_options),
+            other => Err(RuntimeError::OfflineOption {
+                what: "architecture",
+                message: format!("{other:?} cannot be trained in this build"),
+            }),
+        }
+    })?;
+    let seconds = started.elapsed().as_secs_f64();
+    if args.json {
+        print_json(args, &filters_text, &epochs, &cv, seconds);
+    } else {
+        print_table(args, &filters_text, &epochs, &cv, seconds);
+    }
+    Ok(())
+}
+
+fn parse_bands(text: &str) -> Result<Vec<[f64; 2]>, RuntimeError> {
+    text.split(',')
+        .map(|b| {
+            let parsed = b
+                .trim()
+                .split_once('-')
+                .and_then(|(lo, hi)| Some([lo.parse().ok()?, hi.parse().ok()?]));
+            parsed.ok_or_else(|| RuntimeError::OfflineOption {
+                what: "bands",
+                message: format!("{b:?} is not LOW-HIGH"),
+            })
+        })
+        .collect()
+}
+
+fn architecture_name(a: Architecture) -> &'static str {
+    match a {
+        Architecture::Bandpower => "bandpower",
+        Architecture::Eegnet => "eegnet",
+        Architecture::ShallowConvnet => "shallow_convnet",
+        Architecture::Transformer => "transformer",
+    }
+}
+
+fn print_json(
+    args: &EvaluateArgs,
+    filters: &str,
+    epochs: &Epochs,
+    cv: &CrossValidation,
+    seconds: f64,
+) {
+    let value = serde_json::json!({
+        "recordings": args.recordings,
+        "events": args.events,
+        "tmin": args.tmin,
+        "tmax": args.tmax,
+        "filters": filters,
+        "architecture": architecture_name(args.architecture),
+        "channels": epochs.channels,
+        "samples": epochs.samples,
+        "sample_rate": epochs.sample_rate,
+        "n_epochs": epochs.len(),
+        "skipped": epochs.skipped.len(),
+        "cv": cv,
+        "seconds": seconds,
+    });
+    println!("{value}");
+}
+
+fn print_table(
+    args: &EvaluateArgs,
+    filters: &str,
+    epochs: &Epochs,
+    cv: &CrossValidation,
+    seconds: f64,
+) {
+    let counts: Vec<String> = cv
+        .classes
+        .iter()
+        .zip(&cv.class_counts)
+        .map(|(c, n)| format!("{c} {n}"))
+        .collect();
+    println!(
+        "{} epochs ({}) from {} recording(s), {} skipped past an end; {} channels x {} samples at {} Hz, [{}, {}] s after each event",
+        epochs.len(),
+        counts.join(", "),
+        args.recordings.len(),
+        epochs.skipped.len(),
+        epochs.channels.len(),
+        epochs.samples,
+        epochs.sample_rate,
+        args.tmin,
+        args.tmax
+    );
+    println!("filters: {filters}");
+    println!(
+        "{}, {}-fold stratified cross-validation, seed {}",
+        architecture_name(args.architecture),
+        cv.k,
+        cv.seed
+    );
+    println!("\nfold  train  test  accuracy    AUC");
+    for f in &cv.folds {
+        let auc = f.auc.map_or_else(|| "-".into(), |a| format!("{a:.3}"));
+        println!(
+            "{:>4}  {:>5}  {:>4}  {:>8.3}  {:>5}",
+            f.fold, f.n_train, f.n_test, f.accuracy, auc
+        );
+    }
+    println!(
+        "\naccuracy {:.3} ± {:.3} (mean ± sd over folds), pooled {:.3}",
+        cv.accuracy_mean, cv.accuracy_sd, cv.accuracy_pooled
+    );
+    if let Some((m, s)) = cv.auc_mean_sd {
+        println!("ROC-AUC  {m:.3} ± {s:.3}");
+    }
+    let threshold = cv
+        .chance_threshold_p05
+        .map_or_else(|| "-".into(), |t| format!("{t:.3}"));
+    println!(
+        "chance: majority class {:.3}; guessing exceeds {threshold} with p < 0.05 on {} epochs",
+        cv.chance_majority,
+        epochs.len()
+    );
+    let width = cv.classes.iter().map(String::len).max().unwrap_or(4).max(5);
+    println!("\nconfusion (rows: true class, columns: predicted)");
+    print!("{:width$}", "");
+    for c in &cv.classes {
+        print!("  {c:>width$}");
+    }
+    println!();
+    for (c, row) in cv.classes.iter().zip(&cv.confusion) {
+        print!("{c:width$}");
+        for n in row {
+            print!("  {n:>width$}");
+        }
+        println!();
+    }
+    println!("\n{seconds:.1} s");
+}
