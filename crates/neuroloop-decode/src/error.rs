@@ -126,6 +126,102 @@ pub enum DecodeError {
     /// The tensor backend failed (a bug or broken invariant).
     #[error("tensor backend: {0}")]
     Backend(String),
+
+    /// A labelled epoch set is malformed (sizes, sample rate, classes).
+    #[error("invalid epoch set: {0}")]
+    EpochSet(String),
+
+    /// The model architecture is not built into this version.
+    #[error("architecture {0:?} is not available")]
+    ArchitectureUnavailable(String),
+
+    /// A model bundle's file is missing or cannot be read or written.
+    #[error("model bundle {path}: {message}")]
+    BundleIo {
+        /// The file.
+        path: String,
+        /// What failed.
+        message: String,
+    },
+
+    /// A bundle's `decoder.json` is not a valid manifest (syntax, unknown
+    /// or missing fields, inconsistent values).
+    #[error("model bundle manifest {path}: {message}")]
+    BundleManifest {
+        /// The manifest file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// A bundle was written in a format version this build cannot read.
+    #[error("model bundle {path} has format version {found}; this build reads version {supported}")]
+    BundleVersion {
+        /// The manifest file.
+        path: String,
+        /// Version in the file.
+        found: u32,
+        /// Version this build reads.
+        supported: u32,
+    },
+
+    /// A bundle's weights file is corrupt or does not fit its architecture.
+    #[error("model bundle weights {path}: {message}")]
+    BundleWeights {
+        /// The weights file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// A PyTorch weights file cannot be opened or has an unknown extension.
+    #[error("PyTorch weights {path}: {message}")]
+    ImportFile {
+        /// The file.
+        path: String,
+        /// What failed.
+        message: String,
+    },
+
+    /// A PyTorch weights file is not a readable state dict.
+    #[error("PyTorch weights {path} cannot be read: {message}")]
+    ImportFormat {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// A PyTorch state dict lacks parameters the model needs.
+    #[error("PyTorch weights {path} lack {}", .keys.join(", "))]
+    ImportMissingKeys {
+        /// The file.
+        path: String,
+        /// The missing state-dict keys.
+        keys: Vec<String>,
+    },
+
+    /// A PyTorch state dict holds keys the model does not use.
+    #[error("PyTorch weights {path} hold keys the model does not use: {}", .keys.join(", "))]
+    ImportUnexpectedKeys {
+        /// The file.
+        path: String,
+        /// The unused state-dict keys.
+        keys: Vec<String>,
+    },
+
+    /// A PyTorch tensor's shape differs from the model parameter's.
+    #[error("PyTorch weights {path}: {key} has shape {found:?}, the model needs {expected:?}")]
+    ImportShape {
+        /// The file.
+        path: String,
+        /// The state-dict key.
+        key: String,
+        /// The model parameter's shape.
+        expected: Vec<usize>,
+        /// The file tensor's shape.
+        found: Vec<usize>,
+    },
 }
 
 impl DecodeError {
@@ -133,7 +229,12 @@ impl DecodeError {
     #[must_use]
     pub fn kind(&self) -> ErrorKind {
         match self {
-            DecodeError::Config(_) | DecodeError::TrainOptions { .. } => ErrorKind::Config,
+            DecodeError::Config(_)
+            | DecodeError::TrainOptions { .. }
+            | DecodeError::ArchitectureUnavailable(_)
+            | DecodeError::BundleManifest { .. }
+            | DecodeError::ImportFile { .. }
+            | DecodeError::BundleVersion { .. } => ErrorKind::Config,
             DecodeError::WindowShape { .. }
             | DecodeError::NonFinite { .. }
             | DecodeError::TrainingShape { .. }
@@ -142,8 +243,14 @@ impl DecodeError {
             | DecodeError::EmptyClass { .. }
             | DecodeError::NonFiniteTraining { .. }
             | DecodeError::Diverged { .. }
-            | DecodeError::RecordMismatch(_) => ErrorKind::InvalidData,
-            DecodeError::Record(_) => ErrorKind::Io,
+            | DecodeError::RecordMismatch(_)
+            | DecodeError::EpochSet(_)
+            | DecodeError::BundleWeights { .. }
+            | DecodeError::ImportFormat { .. }
+            | DecodeError::ImportMissingKeys { .. }
+            | DecodeError::ImportUnexpectedKeys { .. }
+            | DecodeError::ImportShape { .. } => ErrorKind::InvalidData,
+            DecodeError::Record(_) | DecodeError::BundleIo { .. } => ErrorKind::Io,
             DecodeError::ProbabilitiesLength { .. } | DecodeError::Backend(_) => {
                 ErrorKind::Internal
             }

@@ -14,6 +14,10 @@
 //!   from calibration data, then a linear layer to class logits.
 //! * [`train`] fits a [`BandpowerDecoder`] on calibration windows with
 //!   burn autodiff and Adam, seeded and deterministic, with early stopping.
+//! * [`fit`] trains any architecture ([`fit::ModelSpec`]) on labelled
+//!   epochs ([`fit::EpochSet`]), seeded, and gives a [`fit::FittedModel`].
+//! * [`bundle`] saves a trained model as a directory (`decoder.json` and
+//!   weights) and loads it back, checking it against a session.
 //! * [`synthetic`] generates labelled motor-imagery-like windows for tests,
 //!   benchmarks and demos.
 //!
@@ -21,11 +25,13 @@
 //! retry can help and [`DecodeError::is_artifact`] marks bad samples.
 
 mod bandpower;
+pub mod bundle;
 mod config;
 mod dataset;
 mod decoder;
 mod error;
 mod features;
+pub mod fit;
 mod model;
 mod nets;
 pub mod synthetic;

@@ -1,0 +1,186 @@
+//! Seeded training of any decoder architecture on labelled epochs.
+//!
+//! ```text
+//! EpochSet ──fit(ModelSpec, FitOptions, on_epoch)──▶ FittedModel
+//!     ├─ predict(EpochSet)  → n × classes probabilities (offline evaluation)
+//!     ├─ into_decoder()     → Box<dyn Decoder> (real time)
+//!     └─ save_bundle(dir)   → decoder.json + weights (see crate::bundle)
+//! ```
+//!
+//! * `epochs`: [`EpochSet`], labelled epochs checked once.
+//! * `spec`: [`ModelSpec`], the architecture and its hyperparameters.
+//! * `options`: [`FitOptions`], seed, epochs, batch size, early stopping.
+//! * `report`: [`EpochProgress`] per epoch, [`FitReport`] at the end.
+//! * `train_loop`: the deep-model loop (autodiff, Adam, minibatches).
+//! * `fitted`: [`FittedModel`].
+//!
+//! Bandpower trains with [`crate::train`] (full batch, convex); the deep
+//! models with the minibatch loop. Every architecture splits its
+//! validation set the same way (stratified, from the seed).
+
+pub(crate) mod arch;
+mod epochs;
+mod fitted;
+mod net;
+mod options;
+mod report;
+mod scaled;
+mod spec;
+mod train_loop;
+
+pub use epochs::EpochSet;
+pub use fitted::FittedModel;
+pub use options::FitOptions;
+pub use report::{EpochProgress, FitReport};
+pub use spec::{ARCHITECTURES, BandpowerSpec, Hyperparameters, ModelSpec};
+
+use arch::{Infer, Shape};
+use fitted::DeepNet;
+pub(crate) use fitted::Trained;
+
+use crate::{BandpowerConfig, DecodeError, TrainOptions};
+
+/// Default learning rate and weight decay of the bandpower decoder.
+const BANDPOWER_LEARNING_RATE: f64 = 0.05;
+const BANDPOWER_WEIGHT_DECAY: f32 = 1e-3;
+
+/// Trains `spec` on `data`.
+///
+/// `on_epoch` is called after every epoch (once at the end for bandpower,
+/// which reports no per-epoch figures).
+///
+/// # Errors
+/// * [`DecodeError::TrainOptions`] for out-of-range options.
+/// * [`DecodeError::TooFewWindows`] / [`DecodeError::EmptyClass`] without
+///   two epochs per class.
+/// * [`DecodeError::Config`] if the spec does not fit the data (e.g. a band
+///   above Nyquist, a kernel longer than the epoch).
+/// * [`DecodeError::ArchitectureUnavailable`] for an architecture not built
+///   into this version.
+/// * [`DecodeError::Diverged`] if the loss becomes non-finite.
+pub fn fit(
+    spec: &ModelSpec,
+    data: &EpochSet,
+    opts: &FitOptions,
+    on_epoch: &mut dyn FnMut(&EpochProgress),
+) -> Result<FittedModel, DecodeError> {
+    opts.validate()?;
+    check_trainable(data)?;
+    let (report, trained) = match spec {
+        ModelSpec::Bandpower(b) => fit_bandpower(b, data, opts, on_epoch)?,
+        ModelSpec::Eegnet(hp) => {
+            let config = arch::eegnet_config(hp, Shape::of(data))?;
+            config.shapes()?;
+            fit_deep("eegnet", |d| config.init(d), data, opts, on_epoch)?
+        }
+        ModelSpec::ShallowConvnet(hp) => {
+            let config = arch::shallow_config(hp, Shape::of(data))?;
+            config.shapes()?;
+            fit_deep("shallow_convnet", |d| config.init(d), data, opts, on_epoch)?
+        }
+        ModelSpec::Transformer(hp) => {
+            let config = arch::transformer_config(hp, Shape::of(data))?;
+            config.validate()?;
+            fit_deep("transformer", |d| config.init(d), data, opts, on_epoch)?
+        }
+    };
+    Ok(FittedModel {
+        spec: spec.clone(),
+        channels: data.channels,
+        samples: data.samples,
+        sample_rate: data.sample_rate,
+        classes: data.classes.clone(),
+        report,
+        trained,
+    })
+}
+
+/// At least two epochs of every class.
+pub(crate) fn check_trainable(data: &EpochSet) -> Result<(), DecodeError> {
+    let counts = data.class_counts();
+    if data.len() < 2 * counts.len() {
+        return Err(DecodeError::TooFewWindows {
+            got: data.len(),
+            needed: 2 * counts.len(),
+        });
+    }
+    if let Some(class) = counts.iter().position(|&c| c == 0) {
+        return Err(DecodeError::EmptyClass {
+            class,
+            name: data.classes[class].clone(),
+        });
+    }
+    Ok(())
+}
+
+/// The bandpower config for `data`.
+pub(crate) fn bandpower_config(spec: &BandpowerSpec, data: &EpochSet) -> BandpowerConfig {
+    bandpower_config_for(spec, Shape::of(data), data.sample_rate, &data.classes)
+}
+
+/// The bandpower config for a shape, rate and classes.
+pub(crate) fn bandpower_config_for(
+    spec: &BandpowerSpec,
+    shape: Shape,
+    sample_rate: f64,
+    classes: &[String],
+) -> BandpowerConfig {
+    let mut config = BandpowerConfig::new(
+        shape.channels,
+        shape.samples,
+        sample_rate,
+        spec.bands_hz.clone(),
+        classes.to_vec(),
+    );
+    config.taper = spec.taper;
+    config
+}
+
+fn fit_deep<M: Infer>(
+    architecture: &str,
+    init: impl FnOnce(&burn::tensor::Device) -> Result<M, DecodeError>,
+    data: &EpochSet,
+    opts: &FitOptions,
+    on_epoch: &mut dyn FnMut(&EpochProgress),
+) -> Result<(FitReport, Trained), DecodeError> {
+    let t = train_loop::fit_net(architecture, init, data, opts, on_epoch)?;
+    Ok((t.report, Trained::Deep(Box::new(DeepNet(t.model)), t.scale)))
+}
+
+fn fit_bandpower(
+    spec: &BandpowerSpec,
+    data: &EpochSet,
+    opts: &FitOptions,
+    on_epoch: &mut dyn FnMut(&EpochProgress),
+) -> Result<(FitReport, Trained), DecodeError> {
+    let config = bandpower_config(spec, data);
+    let options = TrainOptions {
+        seed: opts.seed,
+        max_epochs: opts.max_epochs,
+        learning_rate: opts.learning_rate.unwrap_or(BANDPOWER_LEARNING_RATE),
+        validation_fraction: opts.validation_fraction,
+        patience: opts.patience,
+        weight_decay: opts.weight_decay.unwrap_or(BANDPOWER_WEIGHT_DECAY),
+    };
+    let (decoder, r) = crate::train(&config, &data.data, &data.labels, &options)?;
+    on_epoch(&EpochProgress {
+        epoch: r.epochs,
+        max_epochs: opts.max_epochs,
+        train_loss: r.train_loss,
+        val_loss: r.validation_loss,
+        val_accuracy: r.validation_accuracy,
+    });
+    let report = FitReport {
+        architecture: "bandpower".into(),
+        seed: opts.seed,
+        epochs: r.epochs,
+        best_epoch: r.best_epoch,
+        n_train: r.n_train,
+        n_validation: r.n_validation,
+        train_loss: r.train_loss,
+        train_accuracy: r.train_accuracy,
+        validation_loss: r.validation_loss,
+        validation_accuracy: r.validation_accuracy,
+    };
+    Ok((report, Trained::Bandpower(Box::new(decoder))))
+}

@@ -1,0 +1,97 @@
+//! [`ModelSpec`]: which architecture to train, with its hyperparameters.
+//!
+//! The input shape (channels, samples, classes) comes from the data, so a
+//! spec can be written once (JSON or TOML) and trained on any recording.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{DecodeError, Taper};
+
+/// Which model to train, tagged by `architecture`.
+///
+/// ```
+/// use neuroloop_decode::fit::ModelSpec;
+/// let spec: ModelSpec = serde_json::from_str(r#"{"architecture": "eegnet", "f1": 4, "drop_prob": 0.5}"#).unwrap();
+/// assert_eq!(spec.architecture(), "eegnet");
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "architecture", rename_all = "snake_case")]
+pub enum ModelSpec {
+    /// Log band power per channel and band, standardised, linear layer.
+    Bandpower(BandpowerSpec),
+    /// EEGNet (Lawhern et al. 2018).
+    Eegnet(Hyperparameters),
+    /// ShallowConvNet (Schirrmeister et al. 2017).
+    ShallowConvnet(Hyperparameters),
+    /// A transformer over time patches.
+    Transformer(Hyperparameters),
+}
+
+/// The architecture names [`ModelSpec::named`] knows.
+pub const ARCHITECTURES: [&str; 4] = ["bandpower", "eegnet", "shallow_convnet", "transformer"];
+
+impl ModelSpec {
+    /// The spec of `architecture` with default hyperparameters.
+    ///
+    /// # Errors
+    /// [`DecodeError::ArchitectureUnavailable`] for an unknown name.
+    pub fn named(architecture: &str) -> Result<Self, DecodeError> {
+        Ok(match architecture {
+            "bandpower" => ModelSpec::Bandpower(BandpowerSpec::default()),
+            "eegnet" => ModelSpec::Eegnet(Hyperparameters::default()),
+            "shallow_convnet" => ModelSpec::ShallowConvnet(Hyperparameters::default()),
+            "transformer" => ModelSpec::Transformer(Hyperparameters::default()),
+            other => return Err(DecodeError::ArchitectureUnavailable(other.to_string())),
+        })
+    }
+
+    /// The `architecture` tag.
+    #[must_use]
+    pub fn architecture(&self) -> &'static str {
+        match self {
+            ModelSpec::Bandpower(_) => "bandpower",
+            ModelSpec::Eegnet(_) => "eegnet",
+            ModelSpec::ShallowConvnet(_) => "shallow_convnet",
+            ModelSpec::Transformer(_) => "transformer",
+        }
+    }
+}
+
+/// Hyperparameters of the bandpower decoder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BandpowerSpec {
+    /// Frequency bands `[low, high)` in Hz.
+    pub bands_hz: Vec<[f64; 2]>,
+    /// Taper before the DFT.
+    pub taper: Taper,
+}
+
+impl Default for BandpowerSpec {
+    fn default() -> Self {
+        Self {
+            bands_hz: vec![[8.0, 13.0], [13.0, 30.0]],
+            taper: Taper::default(),
+        }
+    }
+}
+
+/// Hyperparameters of a deep network: any field of its burn config
+/// ([`EEGNetConfig`](crate::EEGNetConfig),
+/// [`ShallowConvNetConfig`](crate::ShallowConvNetConfig),
+/// [`TransformerConfig`](crate::TransformerConfig)) except the shape
+/// fields `n_chans`, `n_outputs` and `n_times`, which come from the data.
+/// Fields left out keep the config's default; unknown fields are errors
+/// when the network is built.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Hyperparameters(pub serde_json::Map<String, serde_json::Value>);
+
+impl Hyperparameters {
+    /// Sets one hyperparameter (builder style).
+    #[must_use]
+    pub fn with(mut self, name: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.0.insert(name.to_string(), value.into());
+        self
+    }
+}
