@@ -75,16 +75,32 @@ fn until(
 ) -> Option<ServerMessage> {
     let deadline = Instant::now() + timeout;
     client.set_timeout(Some(Duration::from_millis(50))).unwrap();
-    while Instant::now() < deadline {
+    let mut found = None;
+    while found.is_none() && Instant::now() < deadline {
         match client.next_message() {
-            Ok(m) if pred(&m) => return Some(m),
+            Ok(m) if pred(&m) => found = Some(m),
             Ok(_) => {}
             // A watchdog report while the test was not reading.
             Err(ProtocolError::Io(_) | ProtocolError::Deadman { .. }) => {}
             Err(e) => panic!("connection failed: {e}"),
         }
     }
-    None
+    // Back to the blocking reads the callers expect (as `connect` sets).
+    client.set_timeout(Some(Duration::from_secs(5))).unwrap();
+    found
+}
+
+/// Tests in this binary run in parallel, each with its own session; the
+/// one that judges the process's memory runs alone (write lock), the others
+/// side by side (read lock).
+static MEMORY_JUDGED: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+fn alongside_others() -> std::sync::RwLockReadGuard<'static, ()> {
+    MEMORY_JUDGED.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn alone() -> std::sync::RwLockWriteGuard<'static, ()> {
+    MEMORY_JUDGED.write().unwrap_or_else(|e| e.into_inner())
 }
 
 fn error_code(m: &ServerMessage) -> Option<ErrorCode> {
@@ -96,6 +112,7 @@ fn error_code(m: &ServerMessage) -> Option<ErrorCode> {
 
 #[test]
 fn handshake_order_heartbeat_rate_and_acks() {
+    let _memory = alongside_others();
     let running = session(
         false,
         "heartbeat_ms = 100\ndeadman_missed = 3",
@@ -184,6 +201,7 @@ fn handshake_order_heartbeat_rate_and_acks() {
 
 #[test]
 fn roles_are_enforced_and_bad_input_gets_error_codes() {
+    let _memory = alongside_others();
     let running = session(
         false,
         "max_line_bytes = 300\nmax_msgs_per_s = 20",
@@ -286,6 +304,7 @@ fn read_lines_until_closed(stream: TcpStream, timeout: Duration) -> Vec<String> 
 
 #[test]
 fn a_token_is_required_off_loopback_and_compared() {
+    let _memory = alongside_others();
     // Without a token a non-loopback address is refused by the config check.
     let (text, path) = shipped_config("demo.toml");
     let open = edit(
@@ -361,6 +380,7 @@ fn a_token_is_required_off_loopback_and_compared() {
 
 #[test]
 fn an_estop_from_an_actuator_halts_intents_for_everyone_until_an_operator_clears_it() {
+    let _memory = alongside_others();
     let running = session(true, "queue = 4096", "127.0.0.1:0", 3);
     let mut actuator = connect(&running, Some(Role::Actuator), None);
     let mut operator = connect(&running, Some(Role::Operator), None);
@@ -463,6 +483,7 @@ fn rss_kib() -> u64 {
 
 #[test]
 fn a_client_that_never_reads_does_not_delay_the_others() {
+    let _memory = alone();
     let running = session(
         true,
         "queue = 64\nstall_timeout_ms = 1000\nheartbeat_ms = 100",
@@ -540,6 +561,7 @@ fn a_client_that_never_reads_does_not_delay_the_others() {
 
 #[test]
 fn hundreds_of_connects_and_disconnects_leak_nothing() {
+    let _memory = alongside_others();
     let running = session(
         false,
         "max_connections = 16\nheartbeat_ms = 20",
@@ -617,6 +639,7 @@ fn hundreds_of_connects_and_disconnects_leak_nothing() {
 
 #[test]
 fn a_unix_socket_speaks_the_same_protocol_and_shares_the_output_state() {
+    let _memory = alongside_others();
     use std::os::unix::net::UnixStream;
     let path = std::env::temp_dir().join(format!("neuroloop-test-{}.sock", std::process::id()));
     let running = session(
@@ -672,6 +695,7 @@ fn a_unix_socket_speaks_the_same_protocol_and_shares_the_output_state() {
 
 #[test]
 fn publish_settings_are_validated() {
+    let _memory = alongside_others();
     let (text, path) = shipped_config("demo.toml");
     let text = edit(
         &text,
@@ -699,6 +723,7 @@ fn publish_settings_are_validated() {
 
 #[test]
 fn an_operator_pauses_and_resumes_output() {
+    let _memory = alongside_others();
     let running = session(false, "heartbeat_ms = 100", "127.0.0.1:0", 0);
     let mut operator = connect(&running, Some(Role::Operator), None);
     let mut actuator = connect(&running, Some(Role::Actuator), None);
@@ -797,6 +822,7 @@ fn ws_next(ws: &mut tungstenite::WebSocket<TcpStream>) -> serde_json::Value {
 
 #[test]
 fn websocket_speaks_the_same_protocol_one_message_per_text_frame() {
+    let _memory = alongside_others();
     use tungstenite::Message;
     use tungstenite::protocol::frame::coding::CloseCode;
     let running = session(
@@ -919,6 +945,7 @@ fn websocket_speaks_the_same_protocol_one_message_per_text_frame() {
 
 #[test]
 fn a_websocket_address_off_loopback_requires_a_token() {
+    let _memory = alongside_others();
     let (text, path) = shipped_config("demo.toml");
     let text = edit(
         &text,
