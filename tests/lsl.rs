@@ -26,10 +26,14 @@ use neuroloop_sources::lsl::{LslConfig, LslSource};
 use neuroloop_sources::{Source, SourceError, SourceIo};
 use neuroloop_tests::repo_root;
 
+#[path = "lsl/aligned.rs"]
+mod aligned;
 #[path = "lsl/harness.rs"]
 mod harness;
 #[path = "lsl/recovery.rs"]
 mod recovery;
+#[path = "lsl/streams.rs"]
+mod streams;
 
 /// The repository's Python with pylsl, or a failure saying how to get it.
 fn python() -> PathBuf {

@@ -1,15 +1,19 @@
 """A pylsl outlet with known content, for neuroloop's LSL inlet tests.
 
 Sample i, channel c carries the value i * channels + c + --value-offset
-(exact in float32 and int32). Waits for a consumer, pushes the samples paced
-in real time with explicit timestamps (t0 + i / rate on pylsl's
-local_clock, plus Gaussian jitter of --jitter-ms, seeded, if set), writes
-the regular grid t0 + i / rate to --times-out (one per line), keeps the
-outlet up --linger-s seconds, exits.
+(exact in float32 and int32). Waits for a consumer, pushes samples
+--first .. --first + --samples - 1 paced in real time with explicit
+timestamps (t0 + i / rate + --offset-ms on pylsl's local_clock, plus
+Gaussian jitter of --jitter-ms, seeded, if set), writes the regular grid
+t0 + i / rate + offset to --times-out (one per line), keeps the outlet up
+--linger-s seconds, exits. t0 is --t0 if given (so that several peers share
+one grid; --t0 stdin: read from stdin once the consumer is there), else the
+local clock once the consumer is there.
 """
 
 import argparse
 import random
+import sys
 import time
 
 import pylsl
@@ -32,6 +36,9 @@ def main():
     p.add_argument("--value-offset", type=float, default=0.0)
     p.add_argument("--jitter-ms", type=float, default=0.0)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--t0", default=None)
+    p.add_argument("--first", type=int, default=0)
+    p.add_argument("--offset-ms", type=float, default=0.0)
     a = p.parse_args()
     rng = random.Random(a.seed)
 
@@ -48,10 +55,17 @@ def main():
     if not outlet.wait_for_consumers(a.consumer_timeout_s):
         raise SystemExit("no consumer connected")
     print("consumer", flush=True)
-    t0 = pylsl.local_clock()
+    if a.t0 is None:
+        t0 = pylsl.local_clock()
+    elif a.t0 == "stdin":
+        t0 = float(sys.stdin.readline())
+    else:
+        t0 = float(a.t0)
+    t0 += a.offset_ms * 1e-3
     times = []
-    for start in range(0, a.samples, a.chunk):
-        stop = min(start + a.chunk, a.samples)
+    end = a.first + a.samples
+    for start in range(a.first, end, a.chunk):
+        stop = min(start + a.chunk, end)
         due = t0 + (stop - 1) / a.rate
         delay = due - pylsl.local_clock()
         if delay > 0:
