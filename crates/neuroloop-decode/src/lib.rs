@@ -16,6 +16,9 @@
 //!   burn autodiff and Adam, seeded and deterministic, with early stopping.
 //! * [`fit`] trains any architecture ([`fit::ModelSpec`]) on labelled
 //!   epochs ([`fit::EpochSet`]), seeded, and gives a [`fit::FittedModel`].
+//! * [`import`] loads braindecode (PyTorch) state dicts, `.pt` or
+//!   `.safetensors`, into [`EEGNet`] and [`ShallowConvNet`], strictly: every
+//!   parameter from the file, every file key used.
 //! * [`bundle`] saves a trained model as a directory (`decoder.json` and
 //!   weights) and loads it back, checking it against a session.
 //! * [`synthetic`] generates labelled motor-imagery-like windows for tests,
@@ -32,6 +35,7 @@ mod decoder;
 mod error;
 mod features;
 pub mod fit;
+pub mod import;
 mod model;
 mod nets;
 pub mod synthetic;

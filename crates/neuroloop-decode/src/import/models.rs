@@ -1,0 +1,28 @@
+//! How each net's module paths relate to braindecode's state-dict keys.
+
+use super::TorchImport;
+use crate::{EEGNet, ShallowConvNet};
+
+impl TorchImport for EEGNet {
+    fn renames(&self) -> &'static [(&'static str, &'static str)] {
+        &[("final_layer.conv_classifier", "conv_classifier")]
+    }
+
+    fn max_norms(&self) -> Vec<(&'static str, f64)> {
+        vec![("conv_spatial", self.config.conv_spatial_max_norm)]
+    }
+}
+
+impl TorchImport for ShallowConvNet {
+    fn renames(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("conv_time_spat.conv_time", "conv_time"),
+            ("conv_time_spat.conv_spat", "conv_spat"),
+            ("final_layer.conv_classifier", "conv_classifier"),
+        ]
+    }
+
+    fn max_norms(&self) -> Vec<(&'static str, f64)> {
+        Vec::new()
+    }
+}

@@ -1,0 +1,282 @@
+//! Import of braindecode weights: the burn nets loaded from the committed
+//! PyTorch fixtures (tools/decode/make_fixtures.py) reproduce PyTorch's
+//! eval-mode logits, and broken files give their specific errors.
+
+use std::path::PathBuf;
+
+use burn::store::{ModuleStore, SafetensorsStore, bridge};
+use burn::tensor::{Device, Tensor, TensorData};
+use neuroloop_core::Window;
+use neuroloop_decode::import::{TorchImport, load_pytorch};
+use neuroloop_decode::{
+    DecodeError, EEGNet, EEGNetConfig, EEGNetInference, ShallowConvNet, ShallowConvNetConfig,
+    ShallowConvNetInference,
+};
+
+const CHANS: usize = 22;
+const TIMES: usize = 1000;
+const OUTPUTS: usize = 4;
+const TOLERANCE: f32 = 1e-4;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/torch")
+        .join(name)
+}
+
+/// One tensor of reference.safetensors as (shape, values).
+fn reference(name: &str) -> (Vec<usize>, Vec<f32>) {
+    let mut store = SafetensorsStore::from_file(fixture("reference.safetensors"));
+    let tensor = store.get_tensor(name).unwrap().expect(name);
+    let data = bridge::to_data(tensor).unwrap();
+    (data.shape().to_vec(), data.try_into_vec::<f32>().unwrap())
+}
+
+fn inputs(device: &Device) -> (usize, Tensor<3>) {
+    let (shape, values) = reference("inputs");
+    assert_eq!(shape[1..], [CHANS, TIMES]);
+    (
+        shape[0],
+        Tensor::from_data(TensorData::new(values, shape.clone()), device),
+    )
+}
+
+fn max_abs_diff(got: &[f32], want: &[f32]) -> f32 {
+    assert_eq!(got.len(), want.len());
+    got.iter()
+        .zip(want)
+        .map(|(g, w)| (g - w).abs())
+        .fold(0.0, f32::max)
+}
+
+fn eegnet(device: &Device) -> EEGNet {
+    EEGNetConfig::new(CHANS, OUTPUTS, TIMES)
+        .init(device)
+        .unwrap()
+}
+
+fn shallow(device: &Device) -> ShallowConvNet {
+    ShallowConvNetConfig::new(CHANS, OUTPUTS, TIMES)
+        .init(device)
+        .unwrap()
+}
+
+fn classes() -> Vec<String> {
+    (0..OUTPUTS).map(|i| format!("class{i}")).collect()
+}
+
+/// Loads `file` into `model`, checks the faithful forward against
+/// `reference_key`, and returns the loaded model.
+fn check_faithful<M: TorchImport>(
+    file: &str,
+    model: M,
+    forward: fn(&M, Tensor<3>) -> Tensor<2>,
+    reference_key: &str,
+) -> M {
+    let device = Device::flex();
+    let model = load_pytorch(fixture(file), model).unwrap();
+    let (batch, x) = inputs(&device);
+    let (_, want) = reference(reference_key);
+    let logits = forward(&model, x);
+    assert_eq!(logits.dims(), [batch, OUTPUTS]);
+    let got = logits.into_data().try_into_vec::<f32>().unwrap();
+    let diff = max_abs_diff(&got, &want);
+    eprintln!("{file}: faithful max |burn - torch| = {diff:e}");
+    assert!(diff <= TOLERANCE, "{file}: max |burn - torch| = {diff}");
+    model
+}
+
+/// Runs an inference form window by window against `reference_key`.
+fn check_inference(
+    file: &str,
+    reference_key: &str,
+    mut logits: impl FnMut(&Window<'_>) -> Vec<f32>,
+) {
+    let (shape, x) = reference("inputs");
+    let (_, want) = reference(reference_key);
+    let len = CHANS * TIMES;
+    let mut got = Vec::new();
+    for i in 0..shape[0] {
+        let window = Window {
+            index: i as u64,
+            channels: CHANS,
+            samples: TIMES,
+            data: &x[i * len..(i + 1) * len],
+            oldest_time: 0.0,
+            newest_time: 0.0,
+            newest_arrival: 0.0,
+        };
+        got.extend(logits(&window));
+    }
+    let diff = max_abs_diff(&got, &want);
+    eprintln!("{file}: inference max |burn - torch| = {diff:e}");
+    assert!(
+        diff <= TOLERANCE,
+        "{file}: inference max |burn - torch| = {diff}"
+    );
+}
+
+fn check_eegnet(file: &str) {
+    let model = check_faithful(
+        file,
+        eegnet(&Device::flex()),
+        EEGNet::forward,
+        "eegnet_logits",
+    );
+    let mut inference = EEGNetInference::from_model(&model, classes()).unwrap();
+    check_inference(file, "eegnet_logits", |w| {
+        inference.logits(w).unwrap().to_vec()
+    });
+}
+
+fn check_shallow(file: &str) {
+    let model = check_faithful(
+        file,
+        shallow(&Device::flex()),
+        ShallowConvNet::forward,
+        "shallow_logits",
+    );
+    let mut inference = ShallowConvNetInference::from_model(&model, classes()).unwrap();
+    check_inference(file, "shallow_logits", |w| {
+        inference.logits(w).unwrap().to_vec()
+    });
+}
+
+#[test]
+fn eegnet_pt_matches_pytorch_logits() {
+    check_eegnet("eegnet.pt");
+}
+
+#[test]
+fn eegnet_safetensors_matches_pytorch_logits() {
+    check_eegnet("eegnet.safetensors");
+}
+
+#[test]
+fn shallow_pt_matches_pytorch_logits() {
+    check_shallow("shallow.pt");
+}
+
+#[test]
+fn shallow_safetensors_matches_pytorch_logits() {
+    check_shallow("shallow.safetensors");
+}
+
+#[test]
+fn weights_of_one_net_do_not_load_into_the_other() {
+    // EEGNet's max-norm parametrization is the first thing ShallowConvNet
+    // does not know.
+    let err = load_pytorch(fixture("eegnet.safetensors"), shallow(&Device::flex())).unwrap_err();
+    match &err {
+        DecodeError::ImportUnexpectedKeys { keys, .. } => {
+            assert_eq!(
+                keys,
+                &["conv_spatial.parametrizations.weight.original".to_owned()]
+            );
+        }
+        other => panic!("expected ImportUnexpectedKeys, got {other:?}"),
+    }
+    // The other way round, the shared classifier name meets a different shape.
+    let err = load_pytorch(fixture("shallow.safetensors"), eegnet(&Device::flex())).unwrap_err();
+    match &err {
+        DecodeError::ImportShape { key, found, .. } => {
+            assert_eq!(key, "final_layer.conv_classifier.weight");
+            assert_eq!(found, &[4, 40, 61, 1]);
+        }
+        other => panic!("expected ImportShape, got {other:?}"),
+    }
+}
+
+#[test]
+fn untrained_eegnet_does_not_match() {
+    // The comparison can fail: the initial model is far from the file's.
+    let device = Device::flex();
+    let (_, x) = inputs(&device);
+    let (_, want) = reference("eegnet_logits");
+    let got = eegnet(&device)
+        .forward(x)
+        .into_data()
+        .try_into_vec::<f32>()
+        .unwrap();
+    assert!(max_abs_diff(&got, &want) > 1e-2);
+}
+
+#[test]
+fn missing_key_is_named() {
+    let err = load_pytorch(
+        fixture("eegnet_missing_key.safetensors"),
+        eegnet(&Device::flex()),
+    )
+    .unwrap_err();
+    match &err {
+        DecodeError::ImportMissingKeys { keys, .. } => {
+            assert_eq!(keys, &["bnorm_1.running_var".to_owned()]);
+        }
+        other => panic!("expected ImportMissingKeys, got {other:?}"),
+    }
+    assert!(!err.is_retryable());
+}
+
+#[test]
+fn wrong_shape_names_key_and_shapes() {
+    let err = load_pytorch(
+        fixture("eegnet_wrong_shape.safetensors"),
+        eegnet(&Device::flex()),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        DecodeError::ImportShape {
+            path: fixture("eegnet_wrong_shape.safetensors")
+                .display()
+                .to_string(),
+            key: "conv_temporal.weight".into(),
+            expected: vec![8, 1, 1, 64],
+            found: vec![8, 1, 1, 32],
+        }
+    );
+    assert!(!err.is_retryable());
+}
+
+#[test]
+fn unexpected_key_is_named() {
+    let err = load_pytorch(fixture("eegnet_extra_key.pt"), eegnet(&Device::flex())).unwrap_err();
+    match &err {
+        DecodeError::ImportUnexpectedKeys { keys, .. } => {
+            assert_eq!(keys, &["final_layer.extra.weight".to_owned()]);
+        }
+        other => panic!("expected ImportUnexpectedKeys, got {other:?}"),
+    }
+}
+
+#[test]
+fn garbage_files_are_format_errors() {
+    let dir = std::env::temp_dir().join(format!("neuroloop-torch-import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in ["garbage.pt", "garbage.safetensors"] {
+        let path = dir.join(name);
+        std::fs::write(&path, b"this is not a tensor file\0\x01\x02 at all").unwrap();
+        let err = load_pytorch(&path, eegnet(&Device::flex())).unwrap_err();
+        assert!(
+            matches!(err, DecodeError::ImportFormat { .. }),
+            "{name}: expected ImportFormat, got {err:?}"
+        );
+        assert!(!err.is_retryable());
+    }
+    // A truncated real file is no better.
+    let bytes = std::fs::read(fixture("eegnet.safetensors")).unwrap();
+    let path = dir.join("truncated.safetensors");
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let err = load_pytorch(&path, eegnet(&Device::flex())).unwrap_err();
+    assert!(matches!(err, DecodeError::ImportFormat { .. }), "{err:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn missing_file_and_unknown_extension_are_file_errors() {
+    let err = load_pytorch(fixture("absent.pt"), eegnet(&Device::flex())).unwrap_err();
+    assert!(matches!(err, DecodeError::ImportFile { .. }), "{err:?}");
+    let err = load_pytorch(fixture("keys.json"), eegnet(&Device::flex())).unwrap_err();
+    assert!(matches!(err, DecodeError::ImportFile { .. }), "{err:?}");
+    assert!(!err.is_retryable());
+}
