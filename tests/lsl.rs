@@ -28,6 +28,8 @@ use neuroloop_tests::repo_root;
 
 #[path = "lsl/aligned.rs"]
 mod aligned;
+#[path = "lsl/filtered.rs"]
+mod filtered;
 #[path = "lsl/harness.rs"]
 mod harness;
 #[path = "lsl/recovery.rs"]
@@ -556,6 +558,7 @@ fn a_restarted_outlet_resumes_after_a_gap_of_the_missing_samples() {
         intents: intent_tx,
         stats: Arc::new(PipelineStats::default()),
         n_classes: 2,
+        filtered: None,
     };
     let stop = Arc::new(AtomicBool::new(false));
     let thread_stop = Arc::clone(&stop);

@@ -106,6 +106,7 @@ pub fn pipeline(
         intents: intent_tx,
         stats: Arc::new(PipelineStats::default()),
         n_classes: 2,
+        filtered: None,
     };
     (pipeline, intents, Box::new((calib_rx, decoder_tx)))
 }

@@ -4,7 +4,8 @@ Resolves the stream --name, pulls until --count samples arrived or
 --timeout-s passed (or --idle-s without a sample), and prints one JSON line per sample:
 {"t": timestamp, "v": [values...], "r": local_clock() when pulled} (values
 are strings for string streams).
-Prints "ready" once connected.
+Prints "ready" once connected (with --print-labels, then one line
+"labels L1,L2,..." from the stream's desc/channels).
 """
 
 import argparse
@@ -21,6 +22,7 @@ def main():
     p.add_argument("--timeout-s", type=float, default=30.0)
     p.add_argument("--idle-s", type=float, default=0.0,
                    help="stop once this long passes without a sample (after the first)")
+    p.add_argument("--print-labels", action="store_true")
     a = p.parse_args()
     found = pylsl.resolve_byprop("name", a.name, 1, a.timeout_s)
     if not found:
@@ -28,6 +30,13 @@ def main():
     inlet = pylsl.StreamInlet(found[0])
     inlet.open_stream(a.timeout_s)
     print("ready", flush=True)
+    if a.print_labels:
+        ch = inlet.info(a.timeout_s).desc().child("channels").child("channel")
+        labels = []
+        while not ch.empty():
+            labels.append(ch.child_value("label"))
+            ch = ch.next_sibling("channel")
+        print("labels " + ",".join(labels), flush=True)
     deadline = pylsl.local_clock() + a.timeout_s
     got = 0
     last = None

@@ -15,6 +15,7 @@
 pub mod config;
 pub mod decoding;
 pub mod error;
+pub mod filtered_outlet;
 pub mod labels;
 pub mod latency;
 pub mod lsl_config;

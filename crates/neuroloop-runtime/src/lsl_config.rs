@@ -1,6 +1,7 @@
 //! `[lsl]`: liblsl's network configuration for the session.
 //!
-//! `intents_outlet` names the LSL stream intents are published on.
+//! `intents_outlet` names the LSL stream intents are published on;
+//! `filtered_outlet` the float32 stream of the filtered signal.
 //! The settings are applied (through `lsl_set_config_content`) when liblsl is first loaded,
 //! before any other LSL call; sessions that use no LSL feature never load
 //! liblsl.
@@ -27,6 +28,10 @@ pub struct LslSection {
     /// protocol line per sample); none if unset.
     #[serde(default)]
     pub intents_outlet: Option<String>,
+    /// Name of the LSL stream that carries the pipeline's filtered samples
+    /// (float32, channel labels in its description); none if unset.
+    #[serde(default)]
+    pub filtered_outlet: Option<String>,
 }
 
 fn default_scope() -> String {
@@ -43,6 +48,7 @@ impl Default for LslSection {
             known_peers: default_peers(),
             ipv6: false,
             intents_outlet: None,
+            filtered_outlet: None,
         }
     }
 }
@@ -56,14 +62,21 @@ impl LslSection {
                 format!("unknown scope {:?} (known: machine, lab)", self.scope),
             ));
         }
-        if self
-            .intents_outlet
-            .as_deref()
-            .is_some_and(|n| n.trim().is_empty() || n.contains('\0'))
-        {
+        for (path, name) in [
+            ("lsl.intents_outlet", &self.intents_outlet),
+            ("lsl.filtered_outlet", &self.filtered_outlet),
+        ] {
+            if name
+                .as_deref()
+                .is_some_and(|n| n.trim().is_empty() || n.contains('\0'))
+            {
+                errors.push(ConfigError::new(path, "must be a non-empty stream name"));
+            }
+        }
+        if self.intents_outlet.is_some() && self.intents_outlet == self.filtered_outlet {
             errors.push(ConfigError::new(
-                "lsl.intents_outlet",
-                "must be a non-empty stream name",
+                "lsl.filtered_outlet",
+                "must differ from lsl.intents_outlet",
             ));
         }
         for (i, peer) in self.known_peers.iter().enumerate() {
@@ -105,7 +118,8 @@ mod tests {
     #[test]
     fn every_problem_is_reported_with_its_path() {
         let section: LslSection = toml::from_str(
-            "scope = \"everywhere\"\nknown_peers = [\"10.0.0.2\", \"\"]\nintents_outlet = \" \"",
+            "scope = \"everywhere\"\nknown_peers = [\"10.0.0.2\", \"\"]\nintents_outlet = \" \"\n\
+             filtered_outlet = \"\"",
         )
         .expect("parses");
         let mut errors = Vec::new();
@@ -113,8 +127,18 @@ mod tests {
         let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
         assert_eq!(
             paths,
-            ["lsl.scope", "lsl.intents_outlet", "lsl.known_peers[1]"]
+            [
+                "lsl.scope",
+                "lsl.intents_outlet",
+                "lsl.filtered_outlet",
+                "lsl.known_peers[1]"
+            ]
         );
+        let same: LslSection =
+            toml::from_str("intents_outlet = \"x\"\nfiltered_outlet = \"x\"").expect("parses");
+        let mut errors = Vec::new();
+        same.check(&mut errors);
+        assert_eq!(errors[0].path, "lsl.filtered_outlet");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crossbeam_channel::Sender;
 use neuroloop_core::markers::MarkerReader;
-use neuroloop_core::ring::{Gap, RingReader};
+use neuroloop_core::ring::{Gap, RingReader, RingWriter};
 use neuroloop_core::{HoldReason, Intent, MAX_CLASSES, SampleBlock, Window, clock};
 use neuroloop_dsp::{FilterChain, WindowAssembler};
 
@@ -44,6 +44,9 @@ pub struct Pipeline {
     pub stats: Arc<PipelineStats>,
     /// Number of classes.
     pub n_classes: usize,
+    /// Where each filtered block is copied (`[lsl] filtered_outlet`): a
+    /// lock-free ring that drops and counts what does not fit.
+    pub filtered: Option<RingWriter>,
 }
 
 /// What one [`Pipeline::step`] found.
@@ -92,6 +95,10 @@ impl Pipeline {
         }
         PipelineStats::add(&self.stats.samples, popped.samples as u64);
         self.chain.process(&mut self.block.as_mut());
+        if let Some(tap) = &mut self.filtered {
+            let newest = self.block.arrivals()[popped.samples - 1];
+            tap.push(self.block.data(), self.block.timestamps(), newest);
+        }
 
         let Self {
             block,

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::filtered_outlet::FilteredOutletReport;
 use crate::latency::LatencySummary;
 use crate::stats::StatsSnapshot;
 
@@ -61,6 +62,11 @@ pub struct SessionReport {
     pub samples_produced: u64,
     /// Samples dropped because the ring was full.
     pub ring_dropped: u64,
+    /// The source's own counts (live-stream losses, re-resolutions,
+    /// refused streams, unaligned samples).
+    pub source: neuroloop_sources::SourceReport,
+    /// The filtered-signal LSL outlet, if one ran.
+    pub filtered_outlet: Option<FilteredOutletReport>,
     /// Pipeline counters.
     pub pipeline: StatsSnapshot,
     /// Online accuracy of the decoder on labelled windows after calibration.
@@ -103,6 +109,7 @@ impl SessionReport {
             "session {name} — {dur:.1} s\n\
              samples in      {samples} (produced {produced}, ring dropped {dropped})\n\
              gaps            {gaps} ({gap_samples} samples), {stalls} source stalls\n\
+             source          {losses} streams lost, {found} found again, {refused} refused, {unaligned} unaligned samples\n\
              windows         {windows} ({calib} for calibration, {decoded} decoded, {artifacts} artifacts)\n\
              intents out     {intents} (queue drops {intent_drops}, lagged lines {lagged}, {conns} connections)\n\
              training        {training}\n\
@@ -118,6 +125,10 @@ impl SessionReport {
             gaps = p.gaps,
             gap_samples = p.gap_samples,
             stalls = p.stalls,
+            losses = self.source.losses,
+            found = self.source.reresolutions,
+            refused = self.source.refused,
+            unaligned = self.source.unaligned,
             windows = p.windows,
             calib = p.calibration_windows,
             decoded = p.decoded,

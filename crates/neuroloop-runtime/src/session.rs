@@ -29,6 +29,7 @@ use tokio::sync::broadcast;
 use crate::config::{SourceSection, ValidatedSession};
 use crate::decoding::{CalibrationSet, DecoderSlot};
 use crate::error::RuntimeError;
+use crate::filtered_outlet::FilteredOutletReport;
 use crate::labels::LabelTimeline;
 use crate::latency::LatencyHistograms;
 use crate::pipeline::Pipeline;
@@ -72,6 +73,7 @@ pub struct RunningSession {
     pipeline: JoinHandle<()>,
     forwarder: JoinHandle<LatencyHistograms>,
     lsl_outlet: Option<JoinHandle<u64>>,
+    filtered_outlet: Option<JoinHandle<FilteredOutletReport>>,
     trainer: JoinHandle<Option<TrainingSummary>>,
     runtime: tokio::runtime::Runtime,
 }
@@ -97,9 +99,11 @@ pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSess
                 None => s,
             })
         }
-        SourceSection::Lsl(lsl) => {
-            Box::new(LslSource::open(lsl, spec.clone(), &cfg.lsl.settings())?)
-        }
+        SourceSection::Lsl(lsl) => Box::new(LslSource::open(
+            &lsl.with_profile_scale(cfg.profile.scale_uv_per_count),
+            spec.clone(),
+            &cfg.lsl.settings(),
+        )?),
     };
     let build_err = |what| {
         move |e: neuroloop_core::Error| RuntimeError::Build {
@@ -191,6 +195,10 @@ pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSess
     ));
 
     let lsl_outlet = crate::lsl_outlet::spawn(&cfg, &lines)?;
+    let (filtered_tap, filtered_outlet) = match crate::filtered_outlet::spawn(&cfg)? {
+        Some(f) => (Some(f.tap), Some(f.thread)),
+        None => (None, None),
+    };
     let (writer, reader) = sample_ring(channels, cfg.ring_samples);
     let ring = writer.stats();
     let (marker_writer, marker_reader) = marker_ring(MARKER_QUEUE);
@@ -223,6 +231,7 @@ pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSess
         intents: intent_tx,
         stats: Arc::clone(&stats),
         n_classes: cfg.classes.len(),
+        filtered: filtered_tap,
     };
     let train_options = TrainOptions {
         seed: cfg.decoder.seed,
@@ -280,6 +289,7 @@ pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSess
         pipeline,
         forwarder,
         lsl_outlet,
+        filtered_outlet,
         trainer,
         runtime,
     })
@@ -362,6 +372,14 @@ impl RunningSession {
                 .join()
                 .map_err(|_| RuntimeError::Thread("lsl outlet"))?;
         }
+        let filtered_outlet = match self.filtered_outlet {
+            Some(outlet) => Some(
+                outlet
+                    .join()
+                    .map_err(|_| RuntimeError::Thread("lsl filtered outlet"))?,
+            ),
+            None => None,
+        };
         let training = self
             .trainer
             .join()
@@ -380,6 +398,8 @@ impl RunningSession {
             duration_s: self.started.elapsed().as_secs_f64(),
             samples_produced: source.samples,
             ring_dropped: self.ring.dropped(),
+            source: source.clone(),
+            filtered_outlet,
             online_accuracy: pipeline.online_accuracy(),
             pipeline,
             training,

@@ -87,6 +87,7 @@ fn pipeline_step_allocates_nothing_then_a_constant_amount_per_decoded_window() {
     let (calib_tx, calib_rx) = crossbeam_channel::bounded(1);
     let (decoder_tx, decoder_rx) = crossbeam_channel::bounded(1);
     let calibration_s = 60.0;
+    let (tap, _tap_reader) = sample_ring(channels, 1024);
     let mut pipeline = Pipeline {
         reader,
         markers: Some(marker_reader),
@@ -108,6 +109,8 @@ fn pipeline_step_allocates_nothing_then_a_constant_amount_per_decoded_window() {
         intents: intent_tx,
         stats: PipelineStats::default().into(),
         n_classes: 2,
+        // The filtered-signal tap, never drained: it fills, then drops.
+        filtered: Some(tap),
     };
 
     // Feeds one hop of simulated samples; returns the allocations of the
@@ -218,6 +221,7 @@ fn a_stalled_source_on_an_empty_ring_sends_one_signal_loss_hold_without_allocati
         intents: intent_tx,
         stats: PipelineStats::default().into(),
         n_classes: 2,
+        filtered: None,
     };
     let push = |writer: &mut neuroloop_core::ring::RingWriter, first: u64, n: usize| {
         let data = vec![0.5f32; n * channels];

@@ -204,6 +204,18 @@ impl LslConfig {
 }
 
 impl LslConfig {
+    /// This config with the hardware profile's µV per count wherever no
+    /// stream sets its own.
+    #[must_use]
+    pub fn with_profile_scale(&self, scale_uv_per_count: f64) -> Self {
+        let mut config = self.clone();
+        config.scale_uv_per_count.get_or_insert(scale_uv_per_count);
+        for inlet in &mut config.inlets {
+            inlet.scale_uv_per_count.get_or_insert(scale_uv_per_count);
+        }
+        config
+    }
+
     /// Channels of the first stream: the profile's `total` less those of
     /// the `inlets`.
     #[must_use]
@@ -295,5 +307,15 @@ mod tests {
             ]
         );
         assert_eq!(c.primary_channels(10), 8);
+        let scaled = c.with_profile_scale(0.25);
+        assert_eq!(scaled.scale_uv_per_count, Some(-1.0), "set: kept");
+        assert_eq!(
+            (
+                scaled.inlets[0].scale_uv_per_count,
+                scaled.inlets[1].scale_uv_per_count
+            ),
+            (Some(0.25), Some(0.5)),
+            "unset: the profile's"
+        );
     }
 }
