@@ -9,6 +9,8 @@
 //!   wheelchair) honouring holds, e-stops and the deadman rule.
 //! * `neuroloop evaluate --recording F ... --events T1=a,T2=b --tmin S --tmax S
 //!   --architecture A`: within-session k-fold cross-validation on recordings.
+//! * `neuroloop train --recording F ... --events T1=a,T2=b --tmin S --tmax S
+//!   --architecture A --out DIR`: train a decoder and write a model bundle.
 
 mod actuator;
 mod check;
@@ -16,6 +18,7 @@ mod evaluate;
 mod list;
 mod listen;
 mod run;
+mod train;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -89,6 +92,9 @@ enum Command {
     /// Cross-validate a decoder architecture on labelled epochs of recorded
     /// sessions (within-session, stratified k-fold).
     Evaluate(evaluate::EvaluateArgs),
+    /// Train a decoder on labelled epochs of recordings and write a model
+    /// bundle (`[decoder] type = "bundle"` loads it).
+    Train(train::TrainArgs),
 }
 
 fn main() -> ExitCode {
@@ -120,5 +126,6 @@ fn main() -> ExitCode {
         } => actuator::actuator(&addr, token, device),
         Command::List { wait, lab } => list::list(wait, lab),
         Command::Evaluate(args) => evaluate::evaluate(&args),
+        Command::Train(args) => train::train(&args),
     }
 }

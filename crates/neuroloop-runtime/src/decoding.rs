@@ -6,10 +6,53 @@
 //! pipeline thread); training runs there, and the trained decoder comes back
 //! through a channel the pipeline polls once per window. Until then every
 //! window yields a hold intent.
+//!
+//! A session with `[decoder] type = "bundle"` skips all of this: its
+//! decoder is loaded from the bundle ([`bundle_decoder`]) and the slot
+//! starts [`DecoderSlot::Ready`].
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use neuroloop_core::Window;
 use neuroloop_decode::Decoder;
+use neuroloop_decode::bundle::Bundle;
+
+use crate::config::ValidatedSession;
+use crate::error::RuntimeError;
+
+/// The decoder of a `[decoder] type = "bundle"` session, loaded from its
+/// bundle; `None` for a decoder trained on calibration.
+///
+/// # Errors
+/// [`RuntimeError::Decode`] if the bundle cannot be loaded (it changed
+/// since validation), [`RuntimeError::Build`] if its input shape is not
+/// the session's window.
+pub fn bundle_decoder(cfg: &ValidatedSession) -> Result<Option<Box<dyn Decoder>>, RuntimeError> {
+    let Some(dir) = cfg
+        .decoder
+        .is_bundle()
+        .then(|| cfg.decoder.bundle_dir(&cfg.path))
+        .flatten()
+    else {
+        return Ok(None);
+    };
+    let decoder = Bundle::load(&dir)?.into_decoder()?;
+    let expected = (cfg.filtered.channel_count(), cfg.window_samples);
+    if decoder.input_shape() != expected || decoder.classes() != cfg.classes.as_slice() {
+        return Err(RuntimeError::Build {
+            what: "decoder",
+            message: format!(
+                "bundle {} takes {:?} windows of classes {:?}; the session makes {expected:?} \
+                 windows of classes {:?}",
+                dir.display(),
+                decoder.input_shape(),
+                decoder.classes(),
+                cfg.classes
+            ),
+        });
+    }
+    tracing::info!(bundle = %dir.display(), "decoder loaded from bundle");
+    Ok(Some(decoder))
+}
 
 /// Labelled calibration windows, channel-major, back to back.
 ///

@@ -117,6 +117,7 @@ pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSess
         .map_err(build_err("filters"))?;
     let assembler = WindowAssembler::new(channels, cfg.window_samples, cfg.hop_samples)
         .map_err(build_err("window assembler"))?;
+    let bundled = crate::decoding::bundle_decoder(&cfg)?;
     let decoder_config = BandpowerConfig::new(
         cfg.filtered.channel_count(),
         cfg.window_samples,
@@ -208,6 +209,16 @@ pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSess
     let stats = Arc::new(PipelineStats::default());
     let stop = Arc::new(AtomicBool::new(false));
 
+    let decoder = match bundled {
+        Some(decoder) => DecoderSlot::Ready(decoder),
+        None => DecoderSlot::calibrating(
+            set,
+            cfg.decoder.calibration_s,
+            calib_tx,
+            decoder_rx,
+            !live,
+        ),
+    };
     let mut pipeline = Pipeline {
         reader,
         markers: Some(marker_reader),
@@ -215,13 +226,7 @@ pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSess
         chain,
         assembler,
         labels: LabelTimeline::new(256, cfg.decoder.label_delay_s),
-        decoder: DecoderSlot::calibrating(
-            set,
-            cfg.decoder.calibration_s,
-            calib_tx,
-            decoder_rx,
-            !live,
-        ),
+        decoder,
         policy: IntentPolicy::new(
             cfg.classes.len(),
             cfg.policy.smoothing,

@@ -11,6 +11,8 @@
 //! * `sources`: the source registry (`[source] type`).
 //! * `parse`: the one pass over the file.
 //! * `validate`: the checks of each section.
+//! * `bundle`: the checks of a `[decoder] type = "bundle"` against the
+//!   session (channels, rate, window, filters, classes).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -21,6 +23,7 @@ use neuroloop_dsp::ChainConfig;
 use crate::lsl_config::LslSection;
 use crate::profile::HardwareProfile;
 
+mod bundle;
 mod defaults;
 mod parse;
 mod sections;

@@ -10,6 +10,7 @@ use super::ValidatedSession;
 use super::sections::{
     DecoderSection, PipelineSection, PolicySection, PublishSection, SessionSection,
 };
+use super::bundle::{SessionShape, check_bundle};
 use super::sources::{SourceSection, parse_source};
 use super::validate::{check_decoder, check_filters, check_policy, check_publish, samples_of};
 use crate::lsl_config::LslSection;
@@ -120,7 +121,18 @@ pub fn parse(text: &str, path: &Path) -> Result<ValidatedSession, Vec<ConfigErro
         hop_samples = samples_of(p.hop_s, fs, "pipeline.hop_s", &mut errors);
     }
     if let (Some(d), Some(spec)) = (&decoder, &filtered) {
-        check_decoder(d, spec, window_samples, &classes, &mut errors);
+        if d.is_bundle() {
+            let tables = pipeline.as_ref().map_or(&[][..], |p| &p.filters[..]);
+            let session = SessionShape {
+                stream: spec,
+                window_samples,
+                classes: &classes,
+                filters: tables,
+            };
+            check_bundle(d, path, &session, &mut errors);
+        } else {
+            check_decoder(d, spec, window_samples, &classes, &mut errors);
+        }
     }
     if let Some(p) = &policy {
         check_policy(p, &mut errors);

@@ -36,16 +36,29 @@ pub struct PipelineSection {
 }
 
 /// `[decoder]`.
+///
+/// `type = "bandpower"` calibrates at the start of the session
+/// (`bands_hz`, `calibration_s`); `type = "bundle"` loads a trained model
+/// bundle from `path` (written by `neuroloop train`) and decodes from the
+/// first window.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DecoderSection {
-    /// Decoder type; `bandpower` (log band power + linear layer).
+    /// Decoder type: `bandpower` (log band power + linear layer, trained on
+    /// calibration) or `bundle` (a trained model bundle).
     #[serde(rename = "type")]
     pub kind: String,
-    /// Frequency bands `[low, high]` in Hz.
+    /// Frequency bands `[low, high]` in Hz (`bandpower`).
+    #[serde(default)]
     pub bands_hz: Vec<[f64; 2]>,
-    /// Seconds of labelled calibration at the start of the session.
+    /// Seconds of labelled calibration at the start of the session
+    /// (`bandpower`).
+    #[serde(default)]
     pub calibration_s: f64,
+    /// Bundle directory (`bundle`); relative paths are relative to the
+    /// config file.
+    #[serde(default)]
+    pub path: Option<String>,
     /// Seconds after a cue before windows count as labelled (task ramp-up).
     #[serde(default = "default_label_delay_s")]
     pub label_delay_s: f64,
@@ -57,6 +70,28 @@ pub struct DecoderSection {
     /// overfits without it.
     #[serde(default = "default_weight_decay")]
     pub weight_decay: f32,
+}
+
+impl DecoderSection {
+    /// Whether the decoder comes from a bundle instead of calibration.
+    #[must_use]
+    pub fn is_bundle(&self) -> bool {
+        self.kind == "bundle"
+    }
+
+    /// The bundle directory, resolved against the config file's directory.
+    #[must_use]
+    pub fn bundle_dir(&self, config_path: &std::path::Path) -> Option<std::path::PathBuf> {
+        let path = std::path::Path::new(self.path.as_deref()?);
+        Some(if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            config_path
+                .parent()
+                .unwrap_or_else(|| std::path::Path::new("."))
+                .join(path)
+        })
+    }
 }
 
 /// `[policy]`.

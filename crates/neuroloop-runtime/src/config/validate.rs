@@ -67,9 +67,15 @@ pub(super) fn check_decoder(
     if d.kind != "bandpower" {
         errors.push(ConfigError::new(
             "decoder.type",
-            format!("unknown decoder {:?} (known: bandpower)", d.kind),
+            format!("unknown decoder {:?} (known: bandpower, bundle)", d.kind),
         ));
         return;
+    }
+    if d.path.is_some() {
+        errors.push(ConfigError::new(
+            "decoder.path",
+            "only a decoder of type \"bundle\" is loaded from a path",
+        ));
     }
     if !(d.calibration_s > 0.0 && d.calibration_s.is_finite()) {
         errors.push(ConfigError::new(
