@@ -89,6 +89,15 @@ fn round_trip_gives_identical_probabilities() {
         ("bandpower", ModelSpec::named("bandpower").unwrap()),
         ("eegnet", eegnet()),
         ("shallow", shallow),
+        (
+            "transformer",
+            ModelSpec::Transformer(
+                Hyperparameters::default()
+                    .with("patch_len", 16)
+                    .with("d_model", 16)
+                    .with("n_layers", 1),
+            ),
+        ),
     ] {
         let model = trained(&spec);
         let dir = save(&model, name);

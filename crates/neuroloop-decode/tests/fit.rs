@@ -110,7 +110,7 @@ fn eegnet_learns_is_deterministic_and_decodes_like_predict() {
 }
 
 #[test]
-fn bandpower_and_shallow_convnet_learn() {
+fn bandpower_shallow_convnet_and_transformer_learn() {
     let train = epochs(96, 3);
     let test = epochs(40, 4);
     let bandpower = ModelSpec::named("bandpower").unwrap();
@@ -122,7 +122,14 @@ fn bandpower_and_shallow_convnet_learn() {
             .with("pool_time_length", 32)
             .with("pool_time_stride", 8),
     );
-    for spec in [bandpower, shallow] {
+    let transformer = ModelSpec::Transformer(
+        Hyperparameters::default()
+            .with("patch_len", 16)
+            .with("d_model", 16)
+            .with("d_ff", 32)
+            .with("n_layers", 1),
+    );
+    for spec in [bandpower, shallow, transformer] {
         let mut calls = 0;
         let model = fit(&spec, &train, &options(1), &mut |_| calls += 1).unwrap();
         assert!(calls >= 1);
