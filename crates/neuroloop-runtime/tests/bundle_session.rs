@@ -1,0 +1,172 @@
+//! A session with `[decoder] type = "bundle"`: a model trained offline on
+//! simulated motor imagery, saved as a bundle, decodes a new simulated
+//! session from its first window — no calibration — and scores above
+//! chance on it.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use neuroloop_core::{Marker, SampleBlock};
+use neuroloop_decode::bundle::BundleMeta;
+use neuroloop_decode::fit::{EpochSet, FitOptions, Hyperparameters, ModelSpec, fit};
+use neuroloop_dsp::{ChainConfig, StageRegistry, WindowAssembler};
+use neuroloop_runtime::labels::LabelTimeline;
+use neuroloop_runtime::{StartOptions, start};
+use neuroloop_sources::sim::{ParadigmConfig, SimGenerator};
+
+const LABELS: [&str; 16] = [
+    "F3", "Fz", "F4", "FC3", "FC1", "FCz", "FC2", "FC4", "C3", "C1", "Cz", "C2", "C4", "CP3",
+    "CPz", "CP4",
+];
+const FS: f64 = 250.0;
+const BLOCK: usize = 25;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The demo session's filter tables.
+fn filters() -> Vec<toml::Value> {
+    let text = r#"
+        filters = [
+            { type = "notch", freq_hz = 50.0, q = 30.0 },
+            { type = "bandpass", low_hz = 8.0, high_hz = 30.0, order = 4 },
+            { type = "car" },
+        ]"#;
+    let doc: toml::Table = toml::from_str(text).unwrap();
+    doc["filters"].as_array().unwrap().clone()
+}
+
+/// Labelled 1 s windows, one every `hop` samples, from `seconds` of the
+/// demo paradigm after the demo filters, as the pipeline makes them.
+fn labelled_epochs(seconds: f64, seed: u64, hop: usize) -> EpochSet {
+    let paradigm = ParadigmConfig::MotorImagery {
+        classes: vec!["left".into(), "right".into()],
+        trial_s: 4.0,
+        rest_s: 2.0,
+        erd_depth: 0.6,
+    };
+    let mut sim = SimGenerator::new(&LABELS, FS, 50.0, &paradigm, seed);
+    let spec = neuroloop_core::StreamSpec {
+        name: "sim".into(),
+        channels: LABELS
+            .iter()
+            .map(|l| neuroloop_core::ChannelSpec::eeg(*l))
+            .collect(),
+        sample_rate: FS,
+        block_size: BLOCK,
+    };
+    let chain = ChainConfig::from_toml(&StageRegistry::builtin(), &filters(), "filters").unwrap();
+    let mut chain = chain.initialize(&spec, BLOCK).unwrap();
+    let mut assembler = WindowAssembler::new(16, 250, hop).unwrap();
+    let mut timeline = LabelTimeline::new(256, 0.5);
+    let mut block = SampleBlock::with_capacity(16, BLOCK);
+    let (mut data, mut labels) = (Vec::new(), Vec::new());
+    for b in 0..(seconds * FS) as usize / BLOCK {
+        let (values, times, arrivals) = block.buffers_mut();
+        sim.fill(&mut values[..BLOCK * 16], |index, code| {
+            timeline.push(Marker {
+                time: index as f64 / FS,
+                code,
+            });
+        });
+        for i in 0..BLOCK {
+            times[i] = (b * BLOCK + i) as f64 / FS;
+            arrivals[i] = times[i];
+        }
+        block.set_len(BLOCK);
+        chain.process(&mut block.as_mut());
+        assembler
+            .push_block(&block, |w| {
+                if let Some(label) = timeline.label(w.oldest_time, w.newest_time) {
+                    data.extend_from_slice(w.data);
+                    labels.push(label);
+                }
+            })
+            .unwrap();
+    }
+    EpochSet::new(
+        16,
+        250,
+        FS,
+        vec!["left".into(), "right".into()],
+        data,
+        labels,
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_bundle_decodes_a_session_from_its_first_window() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bundle-session");
+    let _ = std::fs::remove_dir_all(&dir);
+    let train = labelled_epochs(120.0, 11, 125);
+    let spec = ModelSpec::ShallowConvnet(
+        Hyperparameters::default()
+            .with("n_filters_time", 8)
+            .with("n_filters_spat", 8),
+    );
+    let options = FitOptions {
+        seed: 1,
+        max_epochs: 15,
+        batch_size: 16,
+        learning_rate: Some(3e-3),
+        ..FitOptions::default()
+    };
+    let model = fit(&spec, &train, &options, &mut |_| {}).unwrap();
+    let meta = BundleMeta {
+        channels: LABELS.map(String::from).to_vec(),
+        filters: filters()
+            .iter()
+            .map(|t| serde_json::to_value(t).unwrap())
+            .collect(),
+        source: Some("simulated demo paradigm, seed 11".into()),
+    };
+    model.save_bundle(dir.join("bundle"), &meta).unwrap();
+
+    // The demo session, not live, with the bundle instead of calibration.
+    let mut text = std::fs::read_to_string(repo().join("configs/demo.toml")).unwrap();
+    let profile = repo().join("hardware-profiles/simulated.toml");
+    text = text
+        .replace(
+            r#"hardware_profile = "simulated""#,
+            &format!("hardware_profile = {:?}", profile.display().to_string()),
+        )
+        .replace("realtime = true", "realtime = false")
+        .replace("seed = 7", "seed = 23");
+    let decoder_at = text.find("[decoder]").unwrap();
+    let policy_at = text.find("[policy]").unwrap();
+    text.replace_range(
+        decoder_at..policy_at,
+        "[decoder]\ntype = \"bundle\"\npath = \"bundle\"\n\n",
+    );
+    let config = dir.join("session.toml");
+    std::fs::write(&config, text).unwrap();
+
+    let cfg = neuroloop_runtime::load(&config).unwrap();
+    let session = start(
+        cfg,
+        StartOptions {
+            listen: Some("127.0.0.1:0".parse().unwrap()),
+            sample_limit: Some((40.0 * FS) as u64),
+            ..StartOptions::default()
+        },
+    )
+    .unwrap();
+    while !session.source_finished() {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let report = session.finish().unwrap();
+    let p = &report.pipeline;
+    assert_eq!(p.calibration_windows, 0, "{p:?}");
+    assert!(p.windows > 350, "{p:?}");
+    assert_eq!(p.decoded, p.windows, "every window decoded: {p:?}");
+    assert_eq!(p.decode_errors, 0, "{p:?}");
+    assert!(report.training.is_none(), "nothing trained in the session");
+    let accuracy = report.online_accuracy.unwrap();
+    eprintln!(
+        "online accuracy {accuracy:.3} over {} labelled windows",
+        p.labelled
+    );
+    assert!(accuracy > 0.7, "online accuracy {accuracy:.3}");
+}
