@@ -48,10 +48,10 @@ fn eeg_and_emg_pair_by_timestamp_and_a_vanished_emg_is_a_gap() {
     let id = std::process::id();
     let (eeg, emg) = (format!("nl-test-eeg-{id}"), format!("nl-test-emg-{id}"));
     let eeg_labels = "EEG1,EEG2,EEG3,EEG4,EEG5,EEG6,EEG7,EEG8";
-    // EEG samples 0..1500 (6 s); the EMG, 1.3 ms later on the same grid,
+    // EEG samples 0..2500 (10 s); the EMG, 1.3 ms later on the same grid,
     // starts at sample 37, vanishes (killed) after sample 399, and a new
     // EMG outlet (no source id: found again by the source) sends from 900.
-    let (samples, lag, vanish, back) = (1500, 37, 400, 900);
+    let (samples, lag, vanish, back) = (2500, 37, 400, 900);
     let emg_args = [
         "--type",
         "EMG",

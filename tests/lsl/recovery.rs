@@ -81,11 +81,20 @@ fn a_lost_stream_without_source_id_is_found_again_and_another_source_is_refused(
         "the loss, not stall_s (5 s), caused the hold: {hold_after} s"
     );
     // A stream with the same name but another source id is not adopted.
-    let _intruder = start_peer(
+    let mut intruder = start_peer(
         &files[2],
-        &["--source-id", "intruder", "--value-offset", "1000000"],
+        &[
+            "--source-id",
+            "intruder",
+            "--value-offset",
+            "1000000",
+            "--announce",
+        ],
     );
-    let until = Instant::now() + Duration::from_secs(2);
+    intruder.expect_line("open");
+    // The background resolver looks again every 0.5–0.75 s; liblsl's
+    // discovery of a new outlet can take a few of those on a loaded machine.
+    let until = Instant::now() + Duration::from_secs(5);
     while Instant::now() < until {
         steps.step(&mut pipeline, &intents);
     }

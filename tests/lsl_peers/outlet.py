@@ -39,6 +39,8 @@ def main():
     p.add_argument("--t0", default=None)
     p.add_argument("--first", type=int, default=0)
     p.add_argument("--offset-ms", type=float, default=0.0)
+    p.add_argument("--announce", action="store_true",
+                   help='print "open" once the outlet exists (before any consumer)')
     a = p.parse_args()
     rng = random.Random(a.seed)
 
@@ -52,6 +54,8 @@ def main():
         ch.append_child_value("unit", a.unit)
         ch.append_child_value("type", a.type)
     outlet = pylsl.StreamOutlet(info)
+    if a.announce:
+        print("open", flush=True)
     if not outlet.wait_for_consumers(a.consumer_timeout_s):
         raise SystemExit("no consumer connected")
     print("consumer", flush=True)

@@ -33,10 +33,14 @@ impl Outage {
         !std::mem::replace(&mut self.stalled, true)
     }
 
-    /// A chunk from `first` to `last` arrived: the number of whole samples
-    /// missing between the previous chunk and this one (at least two, so
-    /// timestamp jitter is no gap). A gap is logged with its duration.
-    pub(super) fn resume(&mut self, first: f64, last: f64, fs: f64) -> u64 {
+    /// A chunk from `first` to `last` arrived at `arrival`: the number of
+    /// whole samples missing between the previous chunk and this one (at
+    /// least two, so timestamp jitter is no gap). A gap is logged with its
+    /// duration. The first chunk starts the stall clock.
+    pub(super) fn resume(&mut self, first: f64, last: f64, arrival: f64, fs: f64) -> u64 {
+        if self.last_time.is_none() {
+            self.last_push = arrival;
+        }
         let missing = self
             .last_time
             .map_or(0, |prev| ((first - prev) * fs).round() as i64 - 1);
@@ -70,19 +74,19 @@ mod tests {
     fn whole_missing_samples_become_a_gap_and_jitter_does_not() {
         let fs = 250.0;
         let mut o = Outage::default();
-        assert_eq!(o.resume(10.0, 10.036, fs), 0, "first chunk");
-        o.pushed(10.04);
+        assert_eq!(o.resume(10.0, 10.036, 10.04, fs), 0, "first chunk");
+        assert!(!o.check(10.05, 0.1), "the first chunk starts the stall clock");
         // Next sample due at 10.040; 0.3 sample of jitter is no gap.
-        assert_eq!(o.resume(10.0412, 10.08, fs), 0);
+        assert_eq!(o.resume(10.0412, 10.08, 10.09, fs), 0);
         // One sample late (10.084 missing) is within the tolerance.
-        assert_eq!(o.resume(10.088, 10.1, fs), 0);
+        assert_eq!(o.resume(10.088, 10.1, 10.11, fs), 0);
         o.pushed(10.11);
         // Due 10.104; arrives at 10.504: 100 samples missing.
         assert!(!o.check(10.5, 1.0), "0.4 s silent is no stall");
         assert!(o.check(11.2, 1.0));
         assert!(!o.check(11.25, 1.0), "reported once");
         assert!(!o.lost(), "already stalled");
-        assert_eq!(o.resume(10.504, 10.6, fs), 100);
+        assert_eq!(o.resume(10.504, 10.6, 11.3, fs), 100);
         o.pushed(11.3);
         assert!(!o.stalled);
         assert!(o.lost(), "a loss is a stall at once");

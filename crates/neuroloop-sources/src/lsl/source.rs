@@ -287,7 +287,7 @@ impl LslSource {
         };
         let missing = if n > 0 {
             let times = inlet.times(n);
-            outage.resume(times[0], times[n - 1], fs)
+            outage.resume(times[0], times[n - 1], now, fs)
         } else {
             0
         };
