@@ -211,13 +211,9 @@ pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSess
 
     let decoder = match bundled {
         Some(decoder) => DecoderSlot::Ready(decoder),
-        None => DecoderSlot::calibrating(
-            set,
-            cfg.decoder.calibration_s,
-            calib_tx,
-            decoder_rx,
-            !live,
-        ),
+        None => {
+            DecoderSlot::calibrating(set, cfg.decoder.calibration_s, calib_tx, decoder_rx, !live)
+        }
     };
     let mut pipeline = Pipeline {
         reader,
@@ -243,9 +239,34 @@ pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSess
         weight_decay: cfg.decoder.weight_decay,
         ..TrainOptions::default()
     };
+    let save = cfg.decoder.save_dir(&cfg.path).map(|dir| {
+        let meta = neuroloop_decode::bundle::BundleMeta {
+            channels: cfg
+                .filtered
+                .channels
+                .iter()
+                .map(|c| c.label.clone())
+                .collect(),
+            filters: cfg
+                .filter_tables
+                .iter()
+                .filter_map(|t| serde_json::to_value(t).ok())
+                .collect(),
+            source: Some(format!("calibration of session {}", cfg.session.name)),
+        };
+        (dir, meta)
+    });
     let spawn = |name: &'static str| std::thread::Builder::new().name(format!("neuroloop-{name}"));
     let trainer = spawn("trainer")
-        .spawn(move || train_thread(&calib_rx, &decoder_tx, &decoder_config, &train_options))
+        .spawn(move || {
+            train_thread(
+                &calib_rx,
+                &decoder_tx,
+                &decoder_config,
+                &train_options,
+                save.as_ref(),
+            )
+        })
         .map_err(|_| RuntimeError::Thread("trainer"))?;
     let pipeline = spawn("pipeline")
         .spawn(move || pipeline.run())

@@ -1,10 +1,14 @@
 //! The trainer thread: waits for the calibration set, trains the decoder
-//! off the real-time path, and hands it to the pipeline.
+//! off the real-time path, and hands it to the pipeline; with
+//! `[decoder] save_bundle` it first saves the decoder as a model bundle.
 
+use std::path::PathBuf;
 use std::time::Instant;
 
 use crossbeam_channel::{Receiver, Sender};
-use neuroloop_decode::{BandpowerConfig, TrainOptions, train};
+use neuroloop_decode::bundle::BundleMeta;
+use neuroloop_decode::fit::FittedModel;
+use neuroloop_decode::{BandpowerConfig, Decoder, TrainOptions, TrainReport, train};
 
 use crate::decoding::{CalibrationSet, TrainingResult};
 use crate::report::TrainingSummary;
@@ -16,6 +20,7 @@ pub fn train_thread(
     decoders: &Sender<TrainingResult>,
     config: &BandpowerConfig,
     options: &TrainOptions,
+    save: Option<&(PathBuf, BundleMeta)>,
 ) -> Option<TrainingSummary> {
     let set = sets.recv().ok()?;
     let started = Instant::now();
@@ -31,7 +36,12 @@ pub fn train_thread(
                 seconds,
                 "decoder trained"
             );
-            let _ = decoders.send(Ok(Box::new(decoder)));
+            let decoder: TrainingResult = match save {
+                Some((dir, meta)) => save_bundle(decoder, options.seed, &report, dir, meta)
+                    .map_err(|e| e.to_string()),
+                None => Ok(Box::new(decoder)),
+            };
+            let _ = decoders.send(decoder);
             TrainingSummary {
                 windows: set.len(),
                 epochs: report.epochs,
@@ -53,4 +63,21 @@ pub fn train_thread(
         }
     };
     Some(summary)
+}
+
+/// Saves the trained decoder as a bundle in `dir` (a failure to write is
+/// logged; the session goes on with the decoder).
+fn save_bundle(
+    decoder: neuroloop_decode::BandpowerDecoder,
+    seed: u64,
+    report: &TrainReport,
+    dir: &PathBuf,
+    meta: &BundleMeta,
+) -> Result<Box<dyn Decoder>, neuroloop_decode::DecodeError> {
+    let model = FittedModel::from_bandpower(decoder, seed, report);
+    match model.save_bundle(dir, meta) {
+        Ok(()) => tracing::info!(bundle = %dir.display(), "decoder saved as a bundle"),
+        Err(e) => tracing::error!(error = %e, "the decoder could not be saved as a bundle"),
+    }
+    model.into_decoder()
 }

@@ -96,6 +96,74 @@ fn labelled_epochs(seconds: f64, seed: u64, hop: usize) -> EpochSet {
     .unwrap()
 }
 
+/// The demo session, not live, with another seed and `decoder` as its
+/// `[decoder]` section, written into `dir`.
+fn demo_session(dir: &Path, name: &str, decoder: &str) -> PathBuf {
+    let mut text = std::fs::read_to_string(repo().join("configs/demo.toml")).unwrap();
+    let profile = repo().join("hardware-profiles/simulated.toml");
+    text = text
+        .replace(
+            r#"hardware_profile = "simulated""#,
+            &format!("hardware_profile = {:?}", profile.display().to_string()),
+        )
+        .replace("realtime = true", "realtime = false")
+        .replace("seed = 7", "seed = 23");
+    let decoder_at = text.find("[decoder]").unwrap();
+    let policy_at = text.find("[policy]").unwrap();
+    text.replace_range(decoder_at..policy_at, &format!("{decoder}\n"));
+    std::fs::create_dir_all(dir).unwrap();
+    let config = dir.join(format!("{name}.toml"));
+    std::fs::write(&config, text).unwrap();
+    config
+}
+
+/// Runs a session for `seconds` of samples and reports.
+fn run(config: &Path, seconds: f64) -> neuroloop_runtime::SessionReport {
+    let cfg = neuroloop_runtime::load(config).unwrap();
+    let session = start(
+        cfg,
+        StartOptions {
+            listen: Some("127.0.0.1:0".parse().unwrap()),
+            sample_limit: Some((seconds * FS) as u64),
+            ..StartOptions::default()
+        },
+    )
+    .unwrap();
+    while !session.source_finished() {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    session.finish().unwrap()
+}
+
+#[test]
+fn a_session_saves_its_calibrated_decoder_and_another_loads_it() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bundle-saved");
+    let _ = std::fs::remove_dir_all(&dir);
+    let calibrating = demo_session(
+        &dir,
+        "calibrate",
+        "[decoder]\ntype = \"bandpower\"\nbands_hz = [[8.0, 13.0], [13.0, 30.0]]\n\
+         calibration_s = 30.0\nlabel_delay_s = 0.5\nsave_bundle = \"saved\"\n",
+    );
+    let report = run(&calibrating, 40.0);
+    assert!(report.training.as_ref().is_some_and(|t| t.error.is_none()));
+    let bundle = neuroloop_decode::bundle::Bundle::load(dir.join("saved")).unwrap();
+    let m = bundle.manifest();
+    assert_eq!(m.channels, LABELS.map(String::from));
+    assert_eq!(m.preprocessing.filters.len(), 3);
+    assert_eq!(m.model.architecture(), "bandpower");
+
+    // A session loading it validates against the same profile and filters.
+    let loading = demo_session(
+        &dir,
+        "load",
+        "[decoder]\ntype = \"bundle\"\npath = \"saved\"\n",
+    );
+    let report = run(&loading, 10.0);
+    assert_eq!(report.pipeline.calibration_windows, 0);
+    assert_eq!(report.pipeline.decoded, report.pipeline.windows);
+}
+
 #[test]
 fn a_bundle_decodes_a_session_from_its_first_window() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bundle-session");
@@ -124,39 +192,12 @@ fn a_bundle_decodes_a_session_from_its_first_window() {
     };
     model.save_bundle(dir.join("bundle"), &meta).unwrap();
 
-    // The demo session, not live, with the bundle instead of calibration.
-    let mut text = std::fs::read_to_string(repo().join("configs/demo.toml")).unwrap();
-    let profile = repo().join("hardware-profiles/simulated.toml");
-    text = text
-        .replace(
-            r#"hardware_profile = "simulated""#,
-            &format!("hardware_profile = {:?}", profile.display().to_string()),
-        )
-        .replace("realtime = true", "realtime = false")
-        .replace("seed = 7", "seed = 23");
-    let decoder_at = text.find("[decoder]").unwrap();
-    let policy_at = text.find("[policy]").unwrap();
-    text.replace_range(
-        decoder_at..policy_at,
-        "[decoder]\ntype = \"bundle\"\npath = \"bundle\"\n\n",
+    let config = demo_session(
+        &dir,
+        "session",
+        "[decoder]\ntype = \"bundle\"\npath = \"bundle\"\n",
     );
-    let config = dir.join("session.toml");
-    std::fs::write(&config, text).unwrap();
-
-    let cfg = neuroloop_runtime::load(&config).unwrap();
-    let session = start(
-        cfg,
-        StartOptions {
-            listen: Some("127.0.0.1:0".parse().unwrap()),
-            sample_limit: Some((40.0 * FS) as u64),
-            ..StartOptions::default()
-        },
-    )
-    .unwrap();
-    while !session.source_finished() {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let report = session.finish().unwrap();
+    let report = run(&config, 40.0);
     let p = &report.pipeline;
     assert_eq!(p.calibration_windows, 0, "{p:?}");
     assert!(p.windows > 350, "{p:?}");

@@ -28,6 +28,12 @@ pub(super) fn check_bundle(
     session: &SessionShape<'_>,
     errors: &mut Vec<ConfigError>,
 ) {
+    if d.save_bundle.is_some() {
+        errors.push(ConfigError::new(
+            "decoder.save_bundle",
+            "a bundle decoder is not trained in the session, so there is nothing to save",
+        ));
+    }
     if !d.bands_hz.is_empty() || d.calibration_s != 0.0 {
         errors.push(ConfigError::new(
             "decoder",

@@ -50,6 +50,8 @@ pub struct ValidatedSession {
     pub source: SourceSection,
     /// Filter stage configs, in order.
     pub filters: ChainConfig,
+    /// `[pipeline] filters` as written (saved with a bundle).
+    pub filter_tables: Vec<toml::Value>,
     /// The stream after the filters.
     pub filtered: StreamSpec,
     /// Window length in samples.

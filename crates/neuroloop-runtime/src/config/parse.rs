@@ -7,10 +7,10 @@ use neuroloop_core::ConfigError;
 use serde::de::DeserializeOwned;
 
 use super::ValidatedSession;
+use super::bundle::{SessionShape, check_bundle};
 use super::sections::{
     DecoderSection, PipelineSection, PolicySection, PublishSection, SessionSection,
 };
-use super::bundle::{SessionShape, check_bundle};
 use super::sources::{SourceSection, parse_source};
 use super::validate::{check_decoder, check_filters, check_policy, check_publish, samples_of};
 use crate::lsl_config::LslSection;
@@ -172,6 +172,7 @@ pub fn parse(text: &str, path: &Path) -> Result<ValidatedSession, Vec<ConfigErro
         )]);
     };
     let ring_samples = (session.ring_s * input.sample_rate).ceil() as usize;
+    let filter_tables = pipeline.map(|p| p.filters).unwrap_or_default();
     Ok(ValidatedSession {
         ring_samples,
         session,
@@ -179,6 +180,7 @@ pub fn parse(text: &str, path: &Path) -> Result<ValidatedSession, Vec<ConfigErro
         input,
         source,
         filters,
+        filter_tables,
         filtered,
         window_samples,
         hop_samples,

@@ -59,6 +59,10 @@ pub struct DecoderSection {
     /// config file.
     #[serde(default)]
     pub path: Option<String>,
+    /// Save the decoder trained on calibration as a bundle in this
+    /// directory (`bandpower`); relative to the config file.
+    #[serde(default)]
+    pub save_bundle: Option<String>,
     /// Seconds after a cue before windows count as labelled (task ramp-up).
     #[serde(default = "default_label_delay_s")]
     pub label_delay_s: f64,
@@ -82,15 +86,27 @@ impl DecoderSection {
     /// The bundle directory, resolved against the config file's directory.
     #[must_use]
     pub fn bundle_dir(&self, config_path: &std::path::Path) -> Option<std::path::PathBuf> {
-        let path = std::path::Path::new(self.path.as_deref()?);
-        Some(if path.is_absolute() {
-            path.to_path_buf()
-        } else {
-            config_path
-                .parent()
-                .unwrap_or_else(|| std::path::Path::new("."))
-                .join(path)
-        })
+        Some(beside(config_path, self.path.as_deref()?))
+    }
+
+    /// Where to save the calibration-trained decoder, resolved against the
+    /// config file's directory.
+    #[must_use]
+    pub fn save_dir(&self, config_path: &std::path::Path) -> Option<std::path::PathBuf> {
+        Some(beside(config_path, self.save_bundle.as_deref()?))
+    }
+}
+
+/// `path`, relative to the directory of `config_path` unless absolute.
+fn beside(config_path: &std::path::Path, path: &str) -> std::path::PathBuf {
+    let path = std::path::Path::new(path);
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        config_path
+            .parent()
+            .unwrap_or_else(|| std::path::Path::new("."))
+            .join(path)
     }
 }
 
