@@ -1,0 +1,196 @@
+//! The running LSL source: the first stream's pull loop on the source
+//! thread, the further streams' threads, and the report.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use neuroloop_core::{StreamSpec, clock};
+use neuroloop_lsl::LslError;
+
+use super::LslSource;
+use crate::lsl::outage::Outage;
+use crate::lsl::resolve::Reresolver;
+use crate::lsl::secondary::LaneReport;
+use crate::lsl::stream::PULL_TIMEOUT_S;
+use crate::{Source, SourceError, SourceIo, SourceReport};
+
+impl Source for LslSource {
+    fn spec(&self) -> &StreamSpec {
+        &self.spec
+    }
+
+    fn marker_labels(&self) -> &[String] {
+        &self.classes
+    }
+
+    fn run(&mut self, mut io: SourceIo, stop: &AtomicBool) -> Result<SourceReport, SourceError> {
+        let refused = Arc::new(AtomicU64::new(0));
+        let lanes_stop = Arc::new(AtomicBool::new(false));
+        let mut threads = Vec::new();
+        for secondary in self.secondaries.drain(..) {
+            let thread = crate::lsl::secondary::spawn(
+                self.lsl,
+                secondary,
+                Arc::clone(&lanes_stop),
+                Arc::clone(&refused),
+            );
+            match thread {
+                Ok(t) => threads.push(t),
+                Err(e) => {
+                    lanes_stop.store(true, Ordering::Relaxed);
+                    join_lanes(threads);
+                    return Err(e.into());
+                }
+            }
+        }
+        let result = self.pull_loop(&mut io, stop, &refused);
+        lanes_stop.store(true, Ordering::Relaxed);
+        let lanes = join_lanes(threads);
+        let mut report = result?;
+        for lane in lanes {
+            report.losses += lane.losses;
+            report.reresolutions += lane.reresolutions;
+        }
+        report.refused = refused.load(Ordering::Relaxed);
+        report.unaligned = self.aligner.as_ref().map_or(0, |a| a.unaligned);
+        Ok(report)
+    }
+}
+
+fn join_lanes(threads: Vec<JoinHandle<LaneReport>>) -> Vec<LaneReport> {
+    threads
+        .into_iter()
+        .map(|t| t.join().unwrap_or_default())
+        .collect()
+}
+
+impl LslSource {
+    /// The first stream's loop: pull, time-correct, align, push; after a
+    /// loss, look for the stream in the background and carry on with it.
+    fn pull_loop(
+        &mut self,
+        io: &mut SourceIo,
+        stop: &AtomicBool,
+        refused: &Arc<AtomicU64>,
+    ) -> Result<SourceReport, SourceError> {
+        let mut report = SourceReport::default();
+        let mut next_correction = clock::now() + self.correction_every_s;
+        let mut outage = Outage::default();
+        let mut reresolver: Option<Reresolver> = None;
+        while !stop.load(Ordering::Relaxed) {
+            if let Some(m) = &mut self.markers {
+                report.markers += m.drain(io)?;
+            }
+            if let Some(r) = &mut reresolver
+                && let Some(found) = r.poll()
+            {
+                tracing::info!(source_id = %found.source_id, "LSL stream found again; resuming");
+                report.reresolutions += 1;
+                self.inlet = Some(found);
+                reresolver = None;
+            }
+            let pulled = match &mut self.inlet {
+                Some(inlet) => inlet.pull(),
+                None => {
+                    std::thread::sleep(Duration::from_secs_f64(PULL_TIMEOUT_S));
+                    Ok(0)
+                }
+            };
+            let n = match pulled {
+                Ok(n) => n,
+                Err(LslError::Lost(_)) => {
+                    // liblsl cannot recover the inlet (no source id, or it
+                    // gave up): hold now and look for the stream again.
+                    report.losses += 1;
+                    tracing::warn!(
+                        samples = report.samples,
+                        "LSL stream lost; resolving it again in the background"
+                    );
+                    self.inlet = None;
+                    reresolver = Some(Reresolver::start(
+                        self.lsl,
+                        self.target.clone(),
+                        Arc::clone(refused),
+                    )?);
+                    if outage.lost() {
+                        io.samples.set_stalled(true);
+                        io.wake();
+                    }
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let arrival = clock::now();
+            if n > 0 {
+                if arrival >= next_correction {
+                    next_correction = arrival + self.correction_every_s;
+                    self.refresh_corrections();
+                }
+                if let Some(m) = &mut self.markers {
+                    // Labels reach the pipeline before the samples they cover.
+                    report.markers += m.drain(io)?;
+                }
+                report.samples += n as u64;
+            }
+            let pushed = self.push(io, &mut outage, n, arrival);
+            if pushed > 0 {
+                outage.pushed(arrival);
+                io.wake();
+            } else if outage.check(arrival, self.stall_s) {
+                // The pipeline holds the actuators during the outage.
+                io.samples.set_stalled(true);
+                io.wake();
+            }
+        }
+        Ok(report)
+    }
+
+    /// Moves the `n` samples just pulled (and, with further streams, what
+    /// can be paired by now) into the ring; returns how many went in.
+    fn push(&mut self, io: &mut SourceIo, outage: &mut Outage, n: usize, now: f64) -> usize {
+        let fs = self.spec.sample_rate;
+        let Some(inlet) = &self.inlet else {
+            return self
+                .aligner
+                .as_mut()
+                .map_or(0, |a| a.emit(&mut io.samples, now));
+        };
+        let missing = if n > 0 {
+            let times = inlet.times(n);
+            outage.resume(times[0], times[n - 1], now, fs)
+        } else {
+            0
+        };
+        match &mut self.aligner {
+            Some(a) => {
+                if n > 0 {
+                    a.add(missing, inlet.data(n), inlet.times(n), now);
+                }
+                a.emit(&mut io.samples, now)
+            }
+            None if n > 0 => {
+                // Samples the outlet never delivered (an outage, a restarted
+                // or re-resolved outlet) become a gap the pipeline sees.
+                if missing > 0 {
+                    io.samples.skip(missing);
+                }
+                // The push also ends a stall the ring was marked with.
+                io.samples.push(inlet.data(n), inlet.times(n), now);
+                n
+            }
+            None => 0,
+        }
+    }
+
+    /// Takes liblsl's latest clock offsets; keeps the old ones on failure.
+    fn refresh_corrections(&mut self) {
+        if let Some(inlet) = &mut self.inlet {
+            inlet.refresh_correction();
+        }
+        if let Some(m) = &mut self.markers {
+            m.refresh_correction();
+        }
+    }
+}
