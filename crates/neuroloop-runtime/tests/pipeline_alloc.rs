@@ -87,7 +87,7 @@ fn pipeline_step_allocates_nothing_then_a_constant_amount_per_decoded_window() {
     let (calib_tx, calib_rx) = crossbeam_channel::bounded(1);
     let (decoder_tx, decoder_rx) = crossbeam_channel::bounded(1);
     let calibration_s = 60.0;
-    let (tap, _tap_reader) = sample_ring(channels, 1024);
+    let (tap, tap_reader) = sample_ring(channels, 1024);
     let mut pipeline = Pipeline {
         reader,
         markers: Some(marker_reader),
@@ -150,6 +150,12 @@ fn pipeline_step_allocates_nothing_then_a_constant_amount_per_decoded_window() {
         0,
         "no allocation over {} s of filtering, windowing and calibration",
         calibrating_steps * hop / fs as usize
+    );
+    let tap = tap_reader.stats();
+    assert_eq!(tap.pushed(), 1024, "the filtered-signal tap filled");
+    assert!(
+        tap.dropped() > 0,
+        "then dropped and counted, without allocating"
     );
 
     // Finish calibration; the set goes to a stand-in trainer on this thread.
