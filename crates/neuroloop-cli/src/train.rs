@@ -63,6 +63,9 @@ pub struct TrainArgs {
     /// Adam learning rate (default: the architecture's).
     #[arg(long)]
     learning_rate: Option<f64>,
+    /// L2 weight decay (default: the architecture's).
+    #[arg(long)]
+    weight_decay: Option<f32>,
     /// Share of each class held out for early stopping.
     #[arg(long, default_value_t = 0.2)]
     validation_fraction: f64,
@@ -150,7 +153,7 @@ fn run(args: &TrainArgs) -> Result<(), RuntimeError> {
         max_epochs: args.max_epochs,
         batch_size: args.batch_size,
         learning_rate: args.learning_rate,
-        weight_decay: None,
+        weight_decay: args.weight_decay,
         validation_fraction: args.validation_fraction,
         patience: args.patience,
     };
