@@ -32,6 +32,8 @@ mod aligned;
 mod filtered;
 #[path = "lsl/harness.rs"]
 mod harness;
+#[path = "lsl/markers.rs"]
+mod markers;
 #[path = "lsl/recovery.rs"]
 mod recovery;
 #[path = "lsl/streams.rs"]

@@ -7,6 +7,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
+use neuroloop_core::markers::{MarkerReader, marker_ring};
 use neuroloop_core::ring::{RingReader, sample_ring};
 use neuroloop_core::{HoldReason, Intent, IntentKind, SampleBlock};
 use neuroloop_dsp::{FilterChain, WindowAssembler};
@@ -26,20 +27,30 @@ pub struct Running {
 
 impl Running {
     /// Starts `source` pushing into a new ring of `capacity` samples.
-    pub fn start(mut source: LslSource, capacity: usize) -> (Self, RingReader) {
+    pub fn start(source: LslSource, capacity: usize) -> (Self, RingReader) {
+        let (running, reader, _) = Self::start_marked(source, capacity);
+        (running, reader)
+    }
+
+    /// As [`Self::start`], with a marker ring too.
+    pub fn start_marked(
+        mut source: LslSource,
+        capacity: usize,
+    ) -> (Self, RingReader, MarkerReader) {
         let ch = source.spec().channel_count();
         let (writer, reader) = sample_ring(ch, capacity);
+        let (marker_writer, markers) = marker_ring(64);
         let stop = Arc::new(AtomicBool::new(false));
         let thread_stop = Arc::clone(&stop);
         let thread = std::thread::spawn(move || {
             let io = SourceIo {
                 samples: writer,
-                markers: None,
+                markers: Some(marker_writer),
                 notify: None,
             };
             source.run(io, &thread_stop)
         });
-        (Self { stop, thread }, reader)
+        (Self { stop, thread }, reader, markers)
     }
 
     /// Stops the source and returns its report.

@@ -75,7 +75,10 @@ mod tests {
         let fs = 250.0;
         let mut o = Outage::default();
         assert_eq!(o.resume(10.0, 10.036, 10.04, fs), 0, "first chunk");
-        assert!(!o.check(10.05, 0.1), "the first chunk starts the stall clock");
+        assert!(
+            !o.check(10.05, 0.1),
+            "the first chunk starts the stall clock"
+        );
         // Next sample due at 10.040; 0.3 sample of jitter is no gap.
         assert_eq!(o.resume(10.0412, 10.08, 10.09, fs), 0);
         // One sample late (10.084 missing) is within the tolerance.

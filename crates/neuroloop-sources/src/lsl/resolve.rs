@@ -42,25 +42,28 @@ pub(super) fn resolve_one(
     Ok(found.swap_remove(0))
 }
 
-/// Looks for `target` again until it is found and connected (`Some`) or
-/// `cancel` is set (`None`). Streams refused are counted in `refused`.
-pub(super) fn reresolve(
+/// Looks for a lost stream again by `query` until one with source id
+/// `want` is found and `connect` accepts it (`Some`), or `cancel` is set
+/// (`None`). Streams refused (another source id, or `connect` finds they do
+/// not match) are logged once each and counted in `refused`.
+pub(super) fn reresolve<T>(
     lsl: &'static Lsl,
-    target: &Target,
+    query: &str,
+    want: &str,
     cancel: &AtomicBool,
     refused: &AtomicU64,
-) -> Option<DataInlet> {
-    let want = target.source_id.as_deref().unwrap_or("");
+    connect: &dyn Fn(&StreamInfo) -> Result<T, SourceError>,
+) -> Option<T> {
     let mut seen: Vec<String> = Vec::new();
     while !cancel.load(Ordering::Relaxed) {
-        let Ok(found) = lsl.resolve(&target.query, ATTEMPT_S) else {
+        let Ok(found) = lsl.resolve(query, ATTEMPT_S) else {
             continue;
         };
         for info in &found {
             let id = info.source_id();
             let why = if id == want {
-                match connect(info, target) {
-                    Ok(inlet) => return Some(inlet),
+                match connect(info) {
+                    Ok(connected) => return Some(connected),
                     Err(SourceError::Config(problems)) => problems,
                     Err(e) => {
                         tracing::debug!(error = %e, "LSL stream found but not connected; retrying");
@@ -83,22 +86,39 @@ pub(super) fn reresolve(
     None
 }
 
+/// Looks for `target` again ([`reresolve`] with its query, source id and
+/// profile check).
+pub(super) fn reresolve_data(
+    lsl: &'static Lsl,
+    target: &Target,
+    cancel: &AtomicBool,
+    refused: &AtomicU64,
+) -> Option<DataInlet> {
+    let want = target.source_id.as_deref().unwrap_or("");
+    reresolve(lsl, &target.query, want, cancel, refused, &|info| {
+        connect(info, target)
+    })
+}
+
 /// A background thread looking for a lost stream.
-pub(super) struct Reresolver {
-    found: mpsc::Receiver<DataInlet>,
+pub(super) struct Reresolver<T> {
+    found: mpsc::Receiver<T>,
     cancel: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
-impl Reresolver {
-    /// Starts looking for `target`.
+impl<T: Send + 'static> Reresolver<T> {
+    /// Starts looking for the stream `query` with source id `want`, to be
+    /// accepted by `connect`.
     ///
     /// # Errors
     /// [`SourceError::Io`] if the thread cannot start.
     pub(super) fn start(
         lsl: &'static Lsl,
-        target: Target,
+        query: String,
+        want: String,
         refused: Arc<AtomicU64>,
+        connect: impl Fn(&StreamInfo) -> Result<T, SourceError> + Send + 'static,
     ) -> Result<Self, SourceError> {
         let (tx, found) = mpsc::sync_channel(1);
         let cancel = Arc::new(AtomicBool::new(false));
@@ -106,8 +126,9 @@ impl Reresolver {
         let thread = std::thread::Builder::new()
             .name("neuroloop-lsl-resolve".into())
             .spawn(move || {
-                if let Some(inlet) = reresolve(lsl, &target, &thread_cancel, &refused) {
-                    let _ = tx.send(inlet);
+                let connected = reresolve(lsl, &query, &want, &thread_cancel, &refused, &connect);
+                if let Some(connected) = connected {
+                    let _ = tx.send(connected);
                 }
             })?;
         Ok(Self {
@@ -118,12 +139,12 @@ impl Reresolver {
     }
 
     /// The stream, once found and connected. Never blocks.
-    pub(super) fn poll(&mut self) -> Option<DataInlet> {
+    pub(super) fn poll(&mut self) -> Option<T> {
         self.found.try_recv().ok()
     }
 }
 
-impl Drop for Reresolver {
+impl<T> Drop for Reresolver<T> {
     fn drop(&mut self) {
         self.cancel.store(true, Ordering::Relaxed);
         if let Some(thread) = self.thread.take() {

@@ -10,7 +10,7 @@ use neuroloop_core::clock;
 use neuroloop_core::ring::RingWriter;
 use neuroloop_lsl::{Lsl, LslError};
 
-use super::resolve::reresolve;
+use super::resolve::reresolve_data;
 use super::stream::{DataInlet, Target};
 
 /// What a further stream's thread did.
@@ -71,7 +71,7 @@ fn run(lsl: &'static Lsl, s: Secondary, stop: &AtomicBool, refused: &AtomicU64) 
             Err(LslError::Lost(_)) => {
                 report.losses += 1;
                 tracing::warn!(query = %target.query, "LSL inlet stream lost; resolving it again");
-                match reresolve(lsl, &target, stop, refused) {
+                match reresolve_data(lsl, &target, stop, refused) {
                     Some(found) => {
                         report.reresolutions += 1;
                         inlet = found;

@@ -26,6 +26,7 @@ pub struct LslSource {
     secondaries: Vec<Secondary>,
     aligner: Option<Aligner>,
     markers: Option<MarkerInlet>,
+    marker_query: String,
     correction_every_s: f64,
     stall_s: f64,
 }
@@ -111,11 +112,14 @@ impl LslSource {
             lanes.push(Lane::new(reader, extra.channels, chunk));
             from += extra.channels;
         }
-        let markers = config
-            .markers
-            .as_ref()
-            .map(|m| open_markers(lsl, m, &config.classes, config.resolve_timeout_s))
-            .transpose()?;
+        let (markers, marker_query) = match &config.markers {
+            Some(m) => {
+                let (inlet, query) =
+                    open_markers(lsl, m, &config.classes, config.resolve_timeout_s)?;
+                (Some(inlet), query)
+            }
+            None => (None, String::new()),
+        };
         let aligner = (!lanes.is_empty()).then(|| {
             let waiting = (config.align_timeout_s * spec.sample_rate).ceil() as usize;
             Aligner::new(
@@ -136,6 +140,7 @@ impl LslSource {
             secondaries,
             aligner,
             markers,
+            marker_query,
             spec,
         })
     }

@@ -10,10 +10,12 @@ use neuroloop_core::{StreamSpec, clock};
 use neuroloop_lsl::LslError;
 
 use super::LslSource;
+use crate::lsl::markers::{MarkerInlet, connect_markers};
 use crate::lsl::outage::Outage;
 use crate::lsl::resolve::Reresolver;
 use crate::lsl::secondary::LaneReport;
 use crate::lsl::stream::PULL_TIMEOUT_S;
+use crate::lsl::stream::{DataInlet, connect};
 use crate::{Source, SourceError, SourceIo, SourceReport};
 
 impl Source for LslSource {
@@ -78,11 +80,13 @@ impl LslSource {
         let mut report = SourceReport::default();
         let mut next_correction = clock::now() + self.correction_every_s;
         let mut outage = Outage::default();
-        let mut reresolver: Option<Reresolver> = None;
+        let mut reresolver: Option<Reresolver<DataInlet>> = None;
+        let mut marker_search: Option<Reresolver<MarkerInlet>> = None;
         while !stop.load(Ordering::Relaxed) {
             if let Some(m) = &mut self.markers {
                 report.markers += m.drain(io)?;
             }
+            self.watch_markers(&mut marker_search, refused, &mut report)?;
             if let Some(r) = &mut reresolver
                 && let Some(found) = r.poll()
             {
@@ -109,10 +113,13 @@ impl LslSource {
                         "LSL stream lost; resolving it again in the background"
                     );
                     self.inlet = None;
+                    let target = self.target.clone();
                     reresolver = Some(Reresolver::start(
                         self.lsl,
-                        self.target.clone(),
+                        target.query.clone(),
+                        target.source_id.clone().unwrap_or_default(),
                         Arc::clone(refused),
+                        move |info| connect(info, &target),
                     )?);
                     if outage.lost() {
                         io.samples.set_stalled(true);
@@ -145,6 +152,45 @@ impl LslSource {
             }
         }
         Ok(report)
+    }
+
+    /// Starts looking for a lost marker stream, and takes it back once
+    /// found (same source id, empty included).
+    fn watch_markers(
+        &mut self,
+        search: &mut Option<Reresolver<MarkerInlet>>,
+        refused: &Arc<AtomicU64>,
+        report: &mut SourceReport,
+    ) -> Result<(), SourceError> {
+        let Some(m) = &mut self.markers else {
+            return Ok(());
+        };
+        if !m.lost {
+            return Ok(());
+        }
+        match search {
+            None => {
+                report.losses += 1;
+                tracing::warn!("LSL marker stream lost; resolving it again in the background");
+                let (classes, rest) = (m.classes.clone(), m.rest.clone());
+                *search = Some(Reresolver::start(
+                    self.lsl,
+                    self.marker_query.clone(),
+                    m.source_id.clone(),
+                    Arc::clone(refused),
+                    move |info| connect_markers(info, &classes, &rest),
+                )?);
+            }
+            Some(s) => {
+                if let Some(found) = s.poll() {
+                    tracing::info!("LSL marker stream found again");
+                    report.reresolutions += 1;
+                    *m = found;
+                    *search = None;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Moves the `n` samples just pulled (and, with further streams, what
