@@ -14,7 +14,8 @@
 //!
 //! A stream liblsl reports lost (it cannot recover streams without a source
 //! id) is resolved again in the background ([`resolve`]); only the same
-//! source id is adopted, and the source resumes with a gap.
+//! source id is adopted, and the source resumes with a gap. A lost marker
+//! stream is looked for the same way while the data goes on unlabelled.
 //!
 //! `[[source.inlets]]` adds data streams pulled on threads of their own
 //! ([`secondary`]) and paired with the first stream by timestamp
