@@ -138,6 +138,10 @@ impl Aligner {
 
     /// Queues samples of the first stream that arrived at `arrival`, after
     /// `missing` samples it never delivered.
+    ///
+    /// # Shapes
+    /// `data`: `times.len() × primary_ch` values, channel-interleaved (as
+    /// pulled from liblsl).
     pub(super) fn add(&mut self, missing: u64, data: &[f32], times: &[f64], arrival: f64) {
         self.next_in += missing;
         let ch = self.primary_ch;

@@ -128,7 +128,10 @@ impl DataInlet {
         Ok(n)
     }
 
-    /// Values of the last pull's `n` samples, channel-interleaved.
+    /// Values of the last pull's `n` samples.
+    ///
+    /// # Shapes
+    /// `n × channels`, channel-interleaved.
     pub(super) fn data(&self, n: usize) -> &[f32] {
         &self.data[..n * self.channels]
     }
