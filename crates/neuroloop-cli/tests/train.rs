@@ -90,38 +90,41 @@ fn trained_bundle_loads_and_sessions_are_checked_against_it() {
     let bundle = dir.join("bundle");
 
     let (r06, r10) = (data("S001R06.edf"), data("S001R10.edf"));
-    let out = run(&[
-        "train",
-        "--recording",
-        r06.to_str().unwrap(),
-        "--recording",
-        r10.to_str().unwrap(),
-        "--events",
-        "T1=hands,T2=feet",
-        "--tmin",
-        "0.5",
-        "--tmax",
-        "2.5",
-        "--architecture",
-        "eegnet",
-        "--hyperparameters",
-        r#"{"f1": 4, "kernel_length": 32}"#,
-        "--config",
-        config.to_str().unwrap(),
-        "--max-epochs",
-        "8",
-        "--seed",
-        "3",
-        "--out",
-        bundle.to_str().unwrap(),
-    ]);
+    let train = |out: &Path| {
+        run(&[
+            "train",
+            "--recording",
+            r06.to_str().unwrap(),
+            "--recording",
+            r10.to_str().unwrap(),
+            "--events",
+            "T1=hands,T2=feet",
+            "--tmin",
+            "0.5",
+            "--tmax",
+            "2.5",
+            "--architecture",
+            "eegnet",
+            "--hyperparameters",
+            r#"{"f1": 4, "kernel_length": 32}"#,
+            "--config",
+            config.to_str().unwrap(),
+            "--max-epochs",
+            "8",
+            "--seed",
+            "3",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
+    let out = train(&bundle);
     assert!(out.status.success(), "{}", text(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("30 epochs (hands 14, feet 16)"), "{stderr}");
     assert!(stderr.contains("epoch    8/8"), "{stderr}");
 
     let loaded = Bundle::load(&bundle).unwrap();
-    let m = loaded.manifest();
+    let m = loaded.manifest().clone();
     assert_eq!(m.channels, ["C3..", "Cz..", "C4.."]);
     assert_eq!((m.sample_rate, m.window_samples), (160.0, 320));
     assert_eq!(m.classes, ["hands", "feet"]);
@@ -130,6 +133,14 @@ fn trained_bundle_loads_and_sessions_are_checked_against_it() {
     assert_eq!(m.preprocessing.filters.len(), 1);
     assert_eq!(m.preprocessing.filters[0]["type"], "bandpass");
     assert!(loaded.into_decoder().is_ok());
+
+    // The same seed trains the same model: identical losses and accuracies.
+    let again = dir.join("again");
+    assert!(train(&again).status.success());
+    assert_eq!(
+        Bundle::load(&again).unwrap().manifest().training,
+        m.training
+    );
 
     let out = run(&["check", config.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out));
