@@ -211,3 +211,101 @@ fn a_bundle_decodes_a_session_from_its_first_window() {
     );
     assert!(accuracy > 0.7, "online accuracy {accuracy:.3}");
 }
+
+/// The validation problems of a demo session with `decoder` as its
+/// `[decoder]` section.
+fn problems(dir: &Path, name: &str, decoder: &str) -> Vec<String> {
+    let config = demo_session(dir, name, decoder);
+    match neuroloop_runtime::load(&config) {
+        Ok(_) => Vec::new(),
+        Err(errors) => errors.iter().map(ToString::to_string).collect(),
+    }
+}
+
+#[test]
+fn bundle_sections_are_validated_with_specific_messages() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bundle-validation");
+    let _ = std::fs::remove_dir_all(&dir);
+    // A bandpower bundle for the demo's shape, but with other class names.
+    let epochs = labelled_epochs(30.0, 5, 125);
+    let renamed = EpochSet::new(
+        16,
+        250,
+        FS,
+        vec!["up".into(), "down".into()],
+        epochs.data,
+        epochs.labels,
+    )
+    .unwrap();
+    let model = fit(
+        &ModelSpec::named("bandpower").unwrap(),
+        &renamed,
+        &FitOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    let meta = BundleMeta {
+        channels: LABELS.map(String::from).to_vec(),
+        filters: filters()
+            .iter()
+            .map(|t| serde_json::to_value(t).unwrap())
+            .collect(),
+        source: None,
+    };
+    model.save_bundle(dir.join("updown"), &meta).unwrap();
+
+    let p = problems(
+        &dir,
+        "classes",
+        "[decoder]\ntype = \"bundle\"\npath = \"updown\"\n",
+    );
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(
+        p[0].contains(
+            r#"the bundle's classes ["up", "down"] differ from the session's ["left", "right"]"#
+        ),
+        "{p:?}"
+    );
+
+    let p = problems(&dir, "no-path", "[decoder]\ntype = \"bundle\"\n");
+    assert_eq!(
+        p,
+        ["decoder.path: a bundle decoder needs the bundle directory"]
+    );
+
+    let p = problems(
+        &dir,
+        "missing",
+        "[decoder]\ntype = \"bundle\"\npath = \"nowhere\"\n",
+    );
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(p[0].starts_with("decoder.path: model bundle "), "{p:?}");
+    assert!(p[0].contains("nowhere/decoder.json"), "{p:?}");
+
+    let p = problems(
+        &dir,
+        "save",
+        "[decoder]\ntype = \"bundle\"\npath = \"updown\"\nsave_bundle = \"copy\"\n\
+         calibration_s = 60.0\n",
+    );
+    assert!(
+        p.iter().any(|m| m.starts_with("decoder.save_bundle:")),
+        "{p:?}"
+    );
+    assert!(
+        p.iter()
+            .any(|m| m.contains("bands_hz and calibration_s belong")),
+        "{p:?}"
+    );
+
+    let p = problems(
+        &dir,
+        "path-on-bandpower",
+        "[decoder]\ntype = \"bandpower\"\nbands_hz = [[8.0, 13.0]]\ncalibration_s = 60.0\n\
+         path = \"updown\"\n",
+    );
+    assert_eq!(
+        p,
+        [r#"decoder.path: only a decoder of type "bundle" is loaded from a path"#]
+    );
+}
