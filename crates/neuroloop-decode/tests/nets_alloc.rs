@@ -1,0 +1,117 @@
+//! The inference forms of EEGNet and ShallowConvNet allocate nothing per
+//! decode: zero allocations over 10^4 calls, from the first (small windows:
+//! the test crate is built without optimisation and the buffers' sizes do
+//! not change the count).
+//!
+//! A counting global allocator counts only on the thread that sets the
+//! thread-local flag, so other test threads do not disturb the count.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use burn::tensor::Device;
+use neuroloop_core::Window;
+use neuroloop_decode::synthetic::MotorImagery;
+use neuroloop_decode::{
+    Decoder, EEGNetConfig, EEGNetInference, ShallowConvNetConfig, ShallowConvNetInference,
+};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+}
+
+fn count() {
+    if COUNTING.try_with(Cell::get).unwrap_or(false) {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+// SAFETY: forwards to the system allocator; counting has no effect on memory.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count();
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count();
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count();
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const CALLS: usize = 10_000;
+const WINDOWS: usize = 20;
+
+/// Decodes `CALLS` windows (bad ones included) and returns the total count
+/// of allocations made inside `decode`.
+fn allocations(decoder: &mut dyn Decoder, channels: usize, samples: usize) -> usize {
+    let (mut x, _) = MotorImagery::new(channels, samples, 250.0).generate(WINDOWS, 5);
+    let len = channels * samples;
+    // One window with an artifact: the error path must not allocate either.
+    x[3 * len + 11] = f32::NAN;
+    let mut p = [0.0_f32; 2];
+    let mut total = 0;
+    let mut errors = 0;
+    for i in 0..CALLS {
+        let k = i % WINDOWS;
+        let w = Window {
+            index: i as u64,
+            channels,
+            samples,
+            data: &x[k * len..(k + 1) * len],
+            oldest_time: 0.0,
+            newest_time: 0.0,
+            newest_arrival: 0.0,
+        };
+        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        COUNTING.with(|c| c.set(true));
+        let result = decoder.decode(&w, &mut p);
+        COUNTING.with(|c| c.set(false));
+        total += ALLOCATIONS.load(Ordering::Relaxed) - before;
+        errors += usize::from(result.is_err());
+    }
+    assert_eq!(errors, CALLS / WINDOWS, "only the artifact window fails");
+    total
+}
+
+#[test]
+fn eegnet_inference_never_allocates() {
+    let device = Device::flex();
+    let classes = vec!["left".to_string(), "right".to_string()];
+    let model = EEGNetConfig::new(4, 2, 64)
+        .with_kernel_length(16)
+        .init(&device)
+        .unwrap();
+    let mut decoder = EEGNetInference::from_model(&model, classes).unwrap();
+    assert_eq!(allocations(&mut decoder, 4, 64), 0);
+}
+
+#[test]
+fn shallow_inference_never_allocates() {
+    let device = Device::flex();
+    let classes = vec!["left".to_string(), "right".to_string()];
+    let model = ShallowConvNetConfig::new(4, 2, 128)
+        .with_n_filters_time(8)
+        .with_n_filters_spat(8)
+        .init(&device)
+        .unwrap();
+    let mut decoder = ShallowConvNetInference::from_model(&model, classes).unwrap();
+    assert_eq!(allocations(&mut decoder, 4, 128), 0);
+}
