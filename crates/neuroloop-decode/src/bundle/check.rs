@@ -24,7 +24,7 @@ impl std::fmt::Display for Mismatch {
 
 impl Bundle {
     /// Compares the bundle with a session: the channel labels after the
-    /// filters (in order), the sample rate, the window length in samples
+    /// filters (in order; letter case is ignored), the sample rate, the window length in samples
     /// and the filter chain (`[pipeline] filters` tables in JSON form;
     /// numbers compare by value, so `4` equals `4.0`).
     ///
