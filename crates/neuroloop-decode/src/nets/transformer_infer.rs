@@ -20,7 +20,7 @@ use neuroloop_core::{ConfigError, Window};
 
 use super::transformer::{EegTransformer, LAYER_NORM_EPS};
 use super::transformer_kernels::{
-    axpy, dot, exp_shifted, gelu, matmul_acc, normalize_rows, softmax, vecmat_bias,
+    dot, exp_shifted, gelu, matmul_acc, normalize_rows, scores, softmax, vecmat_bias,
 };
 use super::transformer_weights::{LayerWeights, Weights};
 use crate::{DecodeError, Decoder, check_finite, check_window};
@@ -55,6 +55,8 @@ pub struct TransformerInference {
     row_n: Vec<f32>,
     /// MLP hidden row, `[d_ff]`.
     hidden: Vec<f32>,
+    /// Whether the CPU has AVX2 and FMA (checked once).
+    avx2: bool,
     /// Logits, `[n_outputs]`.
     logits: Vec<f32>,
 }
@@ -95,14 +97,34 @@ impl TransformerInference {
             row: vec![0.0; d],
             row_n: vec![0.0; d],
             hidden: vec![0.0; w.d_ff],
+            avx2: has_avx2(),
             logits: vec![0.0; w.n_outputs],
             w,
         })
     }
 
     /// Runs the network on one channel-major window, leaving the logits in
-    /// `self.logits`.
+    /// `self.logits`; with AVX2 where the CPU has it.
     fn run(&mut self, data: &[f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if self.avx2 {
+            // SAFETY: `avx2` is set only where the CPU reports AVX2 and FMA.
+            unsafe { self.run_avx2(data) };
+            return;
+        }
+        self.run_portable(data);
+    }
+
+    /// [`Self::run_portable`] compiled for AVX2 (every kernel is inlined).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    fn run_avx2(&mut self, data: &[f32]) {
+        self.run_portable(data);
+    }
+
+    /// The forward pass with the baseline instruction set.
+    #[inline(always)]
+    fn run_portable(&mut self, data: &[f32]) {
         let (n, d) = (self.w.n_tokens, self.w.d_model);
         let eps = LAYER_NORM_EPS as f32;
         // Tokens: CLS, then window · W_embed + bias table.
@@ -153,8 +175,21 @@ impl TransformerInference {
     }
 }
 
+/// Whether the CPU has AVX2 and FMA.
+fn has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 /// Copies the K and V columns of `qkv` (`[n, 3d]`) into `kt` and `vt`
 /// (`[d, n]` each).
+#[inline(always)]
 fn transpose_kv(qkv: &[f32], n: usize, d: usize, kt: &mut [f32], vt: &mut [f32]) {
     for (j, row) in qkv.chunks_exact(3 * d).enumerate() {
         for c in 0..d {
@@ -166,16 +201,10 @@ fn transpose_kv(qkv: &[f32], n: usize, d: usize, kt: &mut [f32], vt: &mut [f32])
 }
 
 /// Multi-head attention of one (pre-scaled) query row `q` over all keys:
-/// per head, scores → stable softmax → context, written to `ctx`.
-fn attend(
-    q: &[f32],
-    kt: &[f32],
-    vt: &[f32],
-    d_k: usize,
-    n: usize,
-    scores: &mut [f32],
-    ctx: &mut [f32],
-) {
+/// per head, scores → stable softmax → context, written to `ctx`; `s` is
+/// the `[n]` score buffer.
+#[inline(always)]
+fn attend(q: &[f32], kt: &[f32], vt: &[f32], d_k: usize, n: usize, s: &mut [f32], ctx: &mut [f32]) {
     for (h, (q_h, ctx_h)) in q
         .chunks_exact(d_k)
         .zip(ctx.chunks_exact_mut(d_k))
@@ -183,19 +212,17 @@ fn attend(
     {
         let kt_h = &kt[h * d_k * n..(h + 1) * d_k * n];
         let vt_h = &vt[h * d_k * n..(h + 1) * d_k * n];
-        scores.fill(0.0);
-        for (&qk, k_row) in q_h.iter().zip(kt_h.chunks_exact(n)) {
-            axpy(qk, k_row, scores);
-        }
-        let inv_sum = 1.0 / exp_shifted(scores);
+        let max = scores(q_h, kt_h, n, s);
+        let inv_sum = 1.0 / exp_shifted(s, max);
         for (c, v_row) in ctx_h.iter_mut().zip(vt_h.chunks_exact(n)) {
-            *c = dot(scores, v_row) * inv_sum;
+            *c = dot(s, v_row) * inv_sum;
         }
     }
 }
 
 /// The rest of a layer for one token `x` given its attention context:
 /// output projection and residual, then norm → MLP (GELU) → residual.
+#[inline(always)]
 fn token_tail(
     layer: &LayerWeights,
     ctx: &[f32],

@@ -4,13 +4,16 @@
 //! loops run over contiguous memory with independent accumulators so that
 //! the compiler vectorises them; `exp` and `erf` are branch-free polynomial
 //! forms for the same reason (the standard library's are scalar calls).
+//! Every kernel is `#[inline(always)]`, so that a caller compiled for AVX2
+//! (see `TransformerInference`) gets AVX2 copies of all of them.
 
 /// Lanes of the independent accumulators in reductions.
-const LANES: usize = 16;
+const LANES: usize = 32;
 
 /// `out[r] += a[r] · w` for every row `r`: `a` is `[rows, k]`, `w` is
 /// `[k, n]`, `out` is `[rows, n]`, all row-major. `out` holds the bias (or
 /// a bias table) on entry.
+#[inline(always)]
 pub(crate) fn matmul_acc(a: &[f32], k: usize, w: &[f32], n: usize, out: &mut [f32]) {
     for (a_row, o) in a.chunks_exact(k).zip(out.chunks_exact_mut(n)) {
         for (&x, w_row) in a_row.iter().zip(w.chunks_exact(n)) {
@@ -22,21 +25,49 @@ pub(crate) fn matmul_acc(a: &[f32], k: usize, w: &[f32], n: usize, out: &mut [f3
 }
 
 /// `out = bias + a · w` for one row `a` (`[k]`), `w` `[k, n]`.
+#[inline(always)]
 pub(crate) fn vecmat_bias(a: &[f32], w: &[f32], bias: &[f32], out: &mut [f32]) {
     out.copy_from_slice(bias);
     matmul_acc(a, a.len(), w, out.len(), out);
 }
 
-/// `y += alpha · x`.
-#[inline]
-pub(crate) fn axpy(alpha: f32, x: &[f32], y: &mut [f32]) {
-    for (y, &x) in y.iter_mut().zip(x) {
-        *y += alpha * x;
+/// Attention scores of one query over all keys: `scores[j] = Σ_k q[k]
+/// kt[k][j]` with `kt` `[q.len(), n]`; returns their maximum. Blocks of
+/// [`LANES`] scores stay in registers while the `q.len()` key rows stream
+/// past.
+#[inline(always)]
+pub(crate) fn scores(q: &[f32], kt: &[f32], n: usize, scores: &mut [f32]) -> f32 {
+    let mut max = [f32::NEG_INFINITY; LANES];
+    let blocks = n / LANES;
+    for b in 0..blocks {
+        let j0 = b * LANES;
+        let mut acc = [0.0_f32; LANES];
+        for (&qk, k_row) in q.iter().zip(kt.chunks_exact(n)) {
+            let k_row = &k_row[j0..j0 + LANES];
+            for i in 0..LANES {
+                acc[i] += qk * k_row[i];
+            }
+        }
+        scores[j0..j0 + LANES].copy_from_slice(&acc);
+        for i in 0..LANES {
+            max[i] = if acc[i] > max[i] { acc[i] } else { max[i] };
+        }
     }
+    let mut m = max.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+    for j in blocks * LANES..n {
+        let s: f32 = q
+            .iter()
+            .zip(kt.chunks_exact(n))
+            .map(|(&qk, k)| qk * k[j])
+            .sum();
+        scores[j] = s;
+        m = m.max(s);
+    }
+    m
 }
 
 /// Dot product with [`LANES`] independent partial sums.
-#[inline]
+#[inline(always)]
 pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0.0_f32; LANES];
     let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
@@ -57,6 +88,7 @@ pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
 /// Layer normalisation of each `d`-wide row of `x` into `out`, without the
 /// affine part (folded into the next matmul): `(x - mean) / sqrt(var + eps)`
 /// with the biased variance.
+#[inline(always)]
 pub(crate) fn normalize_rows(x: &[f32], d: usize, eps: f32, out: &mut [f32]) {
     let inv_d = 1.0 / d as f32;
     for (x, o) in x.chunks_exact(d).zip(out.chunks_exact_mut(d)) {
@@ -69,21 +101,11 @@ pub(crate) fn normalize_rows(x: &[f32], d: usize, eps: f32, out: &mut [f32]) {
     }
 }
 
-/// Replaces `x` with `exp(x - max(x))` and returns the sum of the results,
-/// so that `x[i] / sum` is the softmax; never overflows.
-pub(crate) fn exp_shifted(x: &mut [f32]) -> f32 {
-    let mut m = [f32::NEG_INFINITY; LANES];
-    let chunks = x.chunks_exact(LANES);
-    let mut max = chunks
-        .remainder()
-        .iter()
-        .fold(f32::NEG_INFINITY, |a, &b| a.max(b));
-    for c in chunks {
-        for i in 0..LANES {
-            m[i] = if c[i] > m[i] { c[i] } else { m[i] };
-        }
-    }
-    max = m.iter().fold(max, |a, &b| a.max(b));
+/// Replaces `x` with `exp(x - max)` and returns the sum of the results, so
+/// that `x[i] / sum` is the softmax; `max` is the maximum of `x`, so
+/// nothing overflows.
+#[inline(always)]
+pub(crate) fn exp_shifted(x: &mut [f32], max: f32) -> f32 {
     let mut acc = [0.0_f32; LANES];
     let mut chunks = x.chunks_exact_mut(LANES);
     for c in &mut chunks {
@@ -101,15 +123,18 @@ pub(crate) fn exp_shifted(x: &mut [f32]) -> f32 {
 }
 
 /// Softmax of `logits` into `out` (same length), computed stably.
+#[inline(always)]
 pub(crate) fn softmax(logits: &[f32], out: &mut [f32]) {
     out.copy_from_slice(logits);
-    let inv = 1.0 / exp_shifted(out);
+    let max = logits.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+    let inv = 1.0 / exp_shifted(out, max);
     for p in out {
         *p *= inv;
     }
 }
 
 /// Exact (erf) GELU in place: `0.5 x (1 + erf(x / √2))`.
+#[inline(always)]
 pub(crate) fn gelu(x: &mut [f32]) {
     for v in x {
         *v = 0.5 * *v * (1.0 + erf(*v * std::f32::consts::FRAC_1_SQRT_2));
