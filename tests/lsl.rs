@@ -12,16 +12,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use neuroloop_core::ring::sample_ring;
-use neuroloop_core::{HoldReason, IntentKind, SampleBlock, StreamSpec};
-use neuroloop_dsp::{FilterChain, WindowAssembler};
+use neuroloop_core::{SampleBlock, StreamSpec};
 use neuroloop_lsl::Settings;
 use neuroloop_runtime::StartOptions;
-use neuroloop_runtime::decoding::{CalibrationSet, DecoderSlot};
-use neuroloop_runtime::labels::LabelTimeline;
-use neuroloop_runtime::pipeline::{Pipeline, Step};
-use neuroloop_runtime::policy::IntentPolicy;
 use neuroloop_runtime::profile::HardwareProfile;
-use neuroloop_runtime::stats::PipelineStats;
 use neuroloop_sources::lsl::{LslConfig, LslSource};
 use neuroloop_sources::{Source, SourceError, SourceIo};
 use neuroloop_tests::repo_root;
@@ -36,6 +30,8 @@ mod harness;
 mod markers;
 #[path = "lsl/recovery.rs"]
 mod recovery;
+#[path = "lsl/restart.rs"]
+mod restart;
 #[path = "lsl/streams.rs"]
 mod streams;
 
@@ -487,199 +483,6 @@ fn lsl_cues_calibrate_a_session_that_then_decodes() {
         seqs.windows(2).all(|w| w[1] == w[0] + 1),
         "in order, none lost"
     );
-}
-
-/// What the restart test's pipeline steps produced.
-#[derive(Default)]
-struct Collected {
-    /// Sample values, in order.
-    data: Vec<f32>,
-    /// (samples before the gap, missing samples) of each gap.
-    gaps: Vec<(usize, u64)>,
-    /// Arrival of the newest sample taken.
-    last_arrival: f64,
-    /// (hold arrival, newest sample arrival then) of each `signal_loss` hold.
-    signal_loss: Vec<(f64, f64)>,
-}
-
-#[test]
-fn a_restarted_outlet_resumes_after_a_gap_of_the_missing_samples() {
-    let spec = profile_spec();
-    let labels = spec.labels().collect::<Vec<_>>().join(",");
-    let ch = spec.channel_count();
-    let name = format!("nl-test-restart-{}", std::process::id());
-    let source_id = format!("{name}-src");
-    let files: Vec<PathBuf> = (0..2)
-        .map(|i| std::env::temp_dir().join(format!("{name}-{i}.times")))
-        .collect();
-    let per_peer = 250;
-    let start_peer = |file: &PathBuf| {
-        Peer::start(
-            "outlet.py",
-            &[
-                "--name",
-                &name,
-                "--source-id",
-                &source_id,
-                "--labels",
-                &labels,
-                "--samples",
-                &per_peer.to_string(),
-                "--times-out",
-                file.to_str().unwrap(),
-                "--linger-s",
-                "0.5",
-            ],
-        )
-    };
-    let mut first = start_peer(&files[0]);
-    let mut config = source_config(&name);
-    config.stall_s = 0.5;
-    let mut source = LslSource::open(&config, spec.clone(), &Settings::default()).expect("open");
-    let (writer, reader) = sample_ring(ch, 4096);
-    // The real pipeline step over the ring (no filters, so its block holds
-    // the samples as they came), calibrating all along.
-    let (intent_tx, intents) = crossbeam_channel::bounded(4096);
-    let (calib_tx, _calib_rx) = crossbeam_channel::bounded(1);
-    let (_decoder_tx, decoder_rx) = crossbeam_channel::bounded(1);
-    let mut pipeline = Pipeline {
-        reader,
-        markers: None,
-        block: SampleBlock::with_capacity(ch, 256),
-        chain: FilterChain::new(Vec::new()),
-        assembler: WindowAssembler::new(ch, 50, 25).expect("assembler"),
-        labels: LabelTimeline::new(16, 0.5),
-        decoder: DecoderSlot::calibrating(
-            CalibrationSet::with_capacity(4, ch * 50),
-            1000.0,
-            calib_tx,
-            decoder_rx,
-            false,
-        ),
-        policy: IntentPolicy::new(2, 5, 0.7, 0.3),
-        intents: intent_tx,
-        stats: Arc::new(PipelineStats::default()),
-        n_classes: 2,
-        filtered: None,
-    };
-    let stop = Arc::new(AtomicBool::new(false));
-    let thread_stop = Arc::clone(&stop);
-    let thread = std::thread::spawn(move || {
-        let io = SourceIo {
-            samples: writer,
-            markers: None,
-            notify: None,
-        };
-        source.run(io, &thread_stop)
-    });
-    let mut c = Collected::default();
-    let step = |pipeline: &mut Pipeline, c: &mut Collected| {
-        let before = pipeline.stats.snapshot();
-        let step = pipeline.step();
-        let after = pipeline.stats.snapshot();
-        if after.gaps > before.gaps {
-            c.gaps
-                .push((c.data.len() / ch, after.gap_samples - before.gap_samples));
-        }
-        if let Step::Worked(_) = step {
-            c.data.extend_from_slice(pipeline.block.data());
-            c.last_arrival = *pipeline.block.arrivals().last().expect("samples");
-        }
-        for intent in intents.try_iter() {
-            if intent.kind == IntentKind::Hold && intent.hold_reason == HoldReason::SignalLoss {
-                c.signal_loss.push((intent.times.arrival, c.last_arrival));
-            }
-        }
-        if step == Step::Idle {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    };
-    first.expect_line("consumer");
-    // The outlet sends its samples, then falls silent and goes: the stall
-    // reaches the pipeline, which holds now, before the outlet comes back.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while (c.data.len() < per_peer * ch || c.signal_loss.is_empty()) && Instant::now() < deadline {
-        step(&mut pipeline, &mut c);
-    }
-    assert_eq!(c.data.len(), per_peer * ch, "the first outlet's samples");
-    assert_eq!(
-        c.signal_loss.len(),
-        1,
-        "one signal_loss hold during the outage"
-    );
-    let (hold_at, last_sample_at) = c.signal_loss[0];
-    let stall_hold_after = hold_at - last_sample_at;
-    eprintln!(
-        "signal_loss hold {:.1} ms after the last sample (stall_s {} s), before the restart",
-        stall_hold_after * 1e3,
-        config.stall_s
-    );
-    // Typically stall_s + 3–7 ms; the margin absorbs scheduling on a loaded
-    // 2-core machine while still placing the hold well inside the outage.
-    assert!(
-        stall_hold_after >= config.stall_s && stall_hold_after < config.stall_s + 0.75,
-        "the hold came within stall_s + 0.75 s of the last sample: {stall_hold_after} s"
-    );
-    assert_eq!(pipeline.stats.snapshot().stalls, 1);
-    first.expect_line("done");
-    first.wait(Duration::from_secs(10));
-    // The outlet is gone for a while, then comes back with the same source id.
-    std::thread::sleep(Duration::from_millis(1000));
-    step(&mut pipeline, &mut c);
-    assert_eq!(c.signal_loss.len(), 1, "nothing more while the stall lasts");
-    let mut second = start_peer(&files[1]);
-    second.expect_line("consumer");
-    second.expect_line("done");
-
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while c.data.len() < 2 * per_peer * ch && Instant::now() < deadline {
-        step(&mut pipeline, &mut c);
-    }
-    assert_eq!(
-        c.signal_loss.len(),
-        2,
-        "the gap's signal_loss hold on resuming"
-    );
-    assert_eq!(pipeline.stats.snapshot().stalls, 1, "one stall");
-    let Collected { data, gaps, .. } = c;
-    second.wait(Duration::from_secs(10));
-    stop.store(true, Ordering::Relaxed);
-    let report = thread.join().expect("source thread").expect("source ran");
-    assert_eq!(
-        report.samples,
-        2 * per_peer as u64,
-        "both outlets' samples arrived"
-    );
-    let one: Vec<f32> = (0..per_peer * ch).map(|v| v as f32).collect();
-    assert_eq!(
-        data,
-        [one.clone(), one].concat(),
-        "values exact across the restart"
-    );
-    let times: Vec<Vec<f64>> = files
-        .iter()
-        .map(|f| {
-            std::fs::read_to_string(f)
-                .expect("peer timestamps")
-                .lines()
-                .map(|l| l.parse().expect("timestamp"))
-                .collect()
-        })
-        .collect();
-    let expected = ((times[1][0] - times[0][per_peer - 1]) * 250.0).round() as u64 - 1;
-    eprintln!("gap of {expected} samples between the outlets; ring gaps {gaps:?}");
-    assert!(
-        expected > 300,
-        "the outage lasted over a second: {expected}"
-    );
-    assert_eq!(
-        gaps,
-        [(per_peer, expected)],
-        "one gap, of exactly the missing samples"
-    );
-    for f in files {
-        let _ = std::fs::remove_file(f);
-    }
 }
 
 #[test]

@@ -131,6 +131,10 @@ pub struct Steps {
     pub gaps: Vec<(usize, u64)>,
     /// Arrival times of `signal_loss` holds.
     pub signal_loss: Vec<f64>,
+    /// Arrival of the newest sample taken when each `signal_loss` hold came.
+    pub newest_at_hold: Vec<f64>,
+    /// Arrival of the newest sample taken.
+    pub newest_arrival: f64,
 }
 
 impl Steps {
@@ -146,10 +150,14 @@ impl Steps {
         }
         if let Step::Worked(_) = step {
             self.data.extend_from_slice(pipeline.block.data());
+            if let Some(&newest) = pipeline.block.arrivals().last() {
+                self.newest_arrival = newest;
+            }
         }
         for intent in intents.try_iter() {
             if intent.kind == IntentKind::Hold && intent.hold_reason == HoldReason::SignalLoss {
                 self.signal_loss.push(intent.times.arrival);
+                self.newest_at_hold.push(self.newest_arrival);
             }
         }
         if step == Step::Idle {
