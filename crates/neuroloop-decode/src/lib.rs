@@ -21,6 +21,9 @@
 //!   parameter from the file, every file key used.
 //! * [`bundle`] saves a trained model as a directory (`decoder.json` and
 //!   weights) and loads it back, checking it against a session.
+//! * [`EEGNet`] and [`ShallowConvNet`] follow braindecode 1.8 and train with
+//!   burn autodiff; [`EEGNetInference`] and [`ShallowConvNetInference`] are
+//!   their folded, allocation-free real-time decoders.
 //! * [`synthetic`] generates labelled motor-imagery-like windows for tests,
 //!   benchmarks and demos.
 //!
