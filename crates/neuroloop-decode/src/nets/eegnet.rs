@@ -280,7 +280,30 @@ impl ZeroBias for Conv2d {
     }
 }
 
-/// EEGNet, faithful to braindecode 1.8 (see the [module docs](self)).
+/// EEGNet, faithful to braindecode 1.8.
+///
+/// Layers, in braindecode's order and with its state-dict names:
+/// `conv_temporal` (1 → F1, kernel `(1, kernel_length)`, padding
+/// `kernel_length / 2`, no bias) → `bnorm_temporal` → `conv_spatial`
+/// (depthwise over all channels, F1 → F1·D, groups F1, no bias, max-norm
+/// `conv_spatial_max_norm` on each filter, re-applied in every forward like
+/// braindecode's parametrization) → `bnorm_1` → ELU → `pool_1` → `drop_1` →
+/// `conv_separable_depth` (depthwise, kernel `(1, depthwise_kernel_length)`,
+/// padding half) → `conv_separable_point` (1×1, F1·D → F2) → `bnorm_2` → ELU
+/// → `pool_2` → `drop_2` → `final_layer.conv_classifier` (F2 → n_outputs,
+/// kernel `(1, final_conv_length)`, bias), squeezed to logits.
+///
+/// Batch norms use braindecode's momentum 0.01 and epsilon 1e-3 (burn's
+/// momentum has PyTorch's meaning). One difference remains in training:
+/// burn updates the running variance with the biased batch variance,
+/// PyTorch with the unbiased one (a factor `n / (n - 1)`, `n` = batch ×
+/// samples, negligible at EEG window lengths).
+///
+/// # Shapes
+/// Input `[batch, n_chans, n_times]`, seen as braindecode's
+/// `[batch, 1, n_chans, n_times]`; after `conv_temporal` the time axis has
+/// `n_times + 1` samples for an even kernel length (see [`EEGNetShapes`]);
+/// output logits `[batch, n_outputs]`.
 ///
 /// Field names are braindecode's state-dict names; the classifier is
 /// braindecode's `final_layer.conv_classifier`, and the spatial filter's
@@ -321,7 +344,8 @@ impl EEGNet {
     /// Class logits (no softmax).
     ///
     /// Dropout and batch norm run in training mode on an autodiff device,
-    /// in eval mode otherwise (see the [module docs](super)).
+    /// in eval mode otherwise (burn 0.22 decides by the input's device and
+    /// each layer's `training` flag).
     ///
     /// # Shapes
     /// `[batch, n_chans, n_times]` → `[batch, n_outputs]`. Use

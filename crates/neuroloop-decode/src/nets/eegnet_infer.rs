@@ -28,7 +28,26 @@ use super::kernels::{
 use super::{EEGNet, EEGNetShapes};
 use crate::{DecodeError, Decoder, check_finite, check_window};
 
-/// [`EEGNet`] folded for eval-mode decoding (see the [module docs](self)).
+/// [`EEGNet`] folded for eval-mode decoding.
+///
+/// In eval mode every stage up to the first ELU is linear or affine, so the
+/// order can change without changing the result:
+///
+/// 1. the depthwise spatial filters project the window first, `F1·D`
+///    signals from `n_chans` channels (about 8× fewer multiply-adds than
+///    filtering every channel with every temporal filter);
+/// 2. each projected signal is filtered by its own temporal kernel, scaled
+///    by both batch norms around the spatial filter, and offset by their
+///    shifts (`bnorm_temporal`'s shift passes through the spatial filter as
+///    `shift × sum of the filter's weights`);
+/// 3. ELU, `pool_1` (mean), the depthwise temporal filter, then the
+///    pointwise filters with `bnorm_2` folded in, ELU;
+/// 4. `pool_2` (mean) is folded into the classifier: each classifier weight
+///    is spread over the `pool2_kernel_size` samples it averaged, divided by
+///    that size, and the logits are dot products.
+///
+/// Every buffer is allocated in [`EEGNetInference::from_model`]; a decode
+/// allocates nothing.
 #[derive(Debug)]
 pub struct EEGNetInference {
     classes: Vec<String>,

@@ -185,7 +185,26 @@ impl ShallowConvNetConfig {
     }
 }
 
-/// ShallowFBCSPNet, faithful to braindecode 1.8 (see the [module docs](self)).
+/// ShallowFBCSPNet, faithful to braindecode 1.8.
+///
+/// Layers, with braindecode's state-dict names: `conv_time` (1 →
+/// n_filters_time, kernel `(filter_time_length, 1)`, bias) → `conv_spat`
+/// (n_filters_time → n_filters_spat, kernel `(1, n_chans)`, bias only
+/// without batch norm) → `bnorm` (momentum `batch_norm_alpha`, epsilon
+/// 1e-5) → square → `pool` (kernel `pool_time_length`, stride
+/// `pool_time_stride`) → safe log (`log(max(x, 1e-6))`) → `drop` →
+/// `final_layer.conv_classifier` (kernel `(final_conv_length, 1)`, bias),
+/// squeezed to logits. braindecode runs the two first convolutions as one
+/// merged kernel (`CombinedConv`); the result is the same.
+///
+/// As in [`EEGNet`](super::EEGNet), burn's running variance uses the biased
+/// batch variance (PyTorch: unbiased), a negligible difference.
+///
+/// # Shapes
+/// Input `[batch, n_chans, n_times]`, seen as braindecode's
+/// `[batch, 1, n_times, n_chans]`; `n_times - filter_time_length + 1`
+/// samples after the first convolutions, `pooled` after the pool (see
+/// [`ShallowConvNetShapes`]); output logits `[batch, n_outputs]`.
 ///
 /// Field names are braindecode's state-dict names, without the
 /// `conv_time_spat.` and `final_layer.` prefixes (braindecode's own

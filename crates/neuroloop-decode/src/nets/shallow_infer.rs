@@ -21,7 +21,19 @@ use super::shallow::SAFE_LOG_EPS;
 use super::{ShallowConvNet, ShallowConvNetShapes};
 use crate::{DecodeError, Decoder, check_finite, check_window};
 
-/// [`ShallowConvNet`] folded for eval-mode decoding (see the [module docs](self)).
+/// [`ShallowConvNet`] folded for eval-mode decoding.
+///
+/// The temporal filters, the spatial filters and the batch norm are all
+/// linear or affine, so they fold into one spatio-temporal filter bank:
+/// `n_filters_spat` filters of `n_chans × filter_time_length` taps, each
+/// with one bias. That is the cheapest exact order: filtering every
+/// channel with every temporal filter first costs the same multiply-adds
+/// and then the spatial filters on top; projecting channels first would
+/// need one projection per (spatial, temporal) filter pair. Square, mean
+/// pool and safe log follow, then the classifier as dot products.
+///
+/// Every buffer is allocated in [`ShallowConvNetInference::from_model`]; a
+/// decode allocates nothing.
 #[derive(Debug)]
 pub struct ShallowConvNetInference {
     classes: Vec<String>,
