@@ -14,6 +14,9 @@
 //!   from calibration data, then a linear layer to class logits.
 //! * [`train`] fits a [`BandpowerDecoder`] on calibration windows with
 //!   burn autodiff and Adam, seeded and deterministic, with early stopping.
+//! * [`EegTransformer`] is a patch transformer (channel × time-patch
+//!   tokens, CLS pooling) for training; [`TransformerInference`] is its
+//!   fused, allocation-free real-time form.
 //! * [`fit`] trains any architecture ([`fit::ModelSpec`]) on labelled
 //!   epochs ([`fit::EpochSet`]), seeded, and gives a [`fit::FittedModel`].
 //! * [`import`] loads braindecode (PyTorch) state dicts, `.pt` or

@@ -112,25 +112,25 @@ impl TransformerInference {
             unsafe { self.run_avx2(data) };
             return;
         }
-        self.run_portable(data);
+        self.run_portable::<false>(data);
     }
 
     /// [`Self::run_portable`] compiled for AVX2 (every kernel is inlined).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
     fn run_avx2(&mut self, data: &[f32]) {
-        self.run_portable(data);
+        self.run_portable::<true>(data);
     }
 
-    /// The forward pass with the baseline instruction set.
+    /// The forward pass; `F`: fused multiply-adds (only from [`Self::run_avx2`]).
     #[inline(always)]
-    fn run_portable(&mut self, data: &[f32]) {
+    fn run_portable<const F: bool>(&mut self, data: &[f32]) {
         let (n, d) = (self.w.n_tokens, self.w.d_model);
         let eps = LAYER_NORM_EPS as f32;
         // Tokens: CLS, then window · W_embed + bias table.
         self.x[..d].copy_from_slice(&self.w.cls);
         self.x[d..].copy_from_slice(&self.w.embed_bias);
-        matmul_acc(data, self.w.patch_len, &self.w.embed, d, &mut self.x[d..]);
+        matmul_acc::<F>(data, self.w.patch_len, &self.w.embed, d, &mut self.x[d..]);
 
         let n_layers = self.w.layers.len();
         for (l, layer) in self.w.layers.iter().enumerate() {
@@ -138,13 +138,13 @@ impl TransformerInference {
             for q in self.qkv.chunks_exact_mut(3 * d) {
                 q.copy_from_slice(&layer.qkv_bias);
             }
-            matmul_acc(&self.xn, d, &layer.qkv, 3 * d, &mut self.qkv);
+            matmul_acc::<F>(&self.xn, d, &layer.qkv, 3 * d, &mut self.qkv);
             transpose_kv(&self.qkv, n, d, &mut self.kt, &mut self.vt);
             // Only the CLS row feeds the head after the last layer.
             let queries = if l + 1 == n_layers { 1 } else { n };
             for i in 0..queries {
                 let q = &self.qkv[i * 3 * d..i * 3 * d + d];
-                attend(
+                attend::<F>(
                     q,
                     &self.kt,
                     &self.vt,
@@ -154,7 +154,7 @@ impl TransformerInference {
                     &mut self.ctx,
                 );
                 let x = &mut self.x[i * d..(i + 1) * d];
-                token_tail(
+                token_tail::<F>(
                     layer,
                     &self.ctx,
                     x,
@@ -166,7 +166,7 @@ impl TransformerInference {
             }
         }
         normalize_rows(&self.x[..d], d, eps, &mut self.row_n);
-        vecmat_bias(
+        vecmat_bias::<F>(
             &self.row_n,
             &self.w.head,
             &self.w.head_bias,
@@ -204,7 +204,15 @@ fn transpose_kv(qkv: &[f32], n: usize, d: usize, kt: &mut [f32], vt: &mut [f32])
 /// per head, scores → stable softmax → context, written to `ctx`; `s` is
 /// the `[n]` score buffer.
 #[inline(always)]
-fn attend(q: &[f32], kt: &[f32], vt: &[f32], d_k: usize, n: usize, s: &mut [f32], ctx: &mut [f32]) {
+fn attend<const F: bool>(
+    q: &[f32],
+    kt: &[f32],
+    vt: &[f32],
+    d_k: usize,
+    n: usize,
+    s: &mut [f32],
+    ctx: &mut [f32],
+) {
     for (h, (q_h, ctx_h)) in q
         .chunks_exact(d_k)
         .zip(ctx.chunks_exact_mut(d_k))
@@ -212,10 +220,10 @@ fn attend(q: &[f32], kt: &[f32], vt: &[f32], d_k: usize, n: usize, s: &mut [f32]
     {
         let kt_h = &kt[h * d_k * n..(h + 1) * d_k * n];
         let vt_h = &vt[h * d_k * n..(h + 1) * d_k * n];
-        let max = scores(q_h, kt_h, n, s);
+        let max = scores::<F>(q_h, kt_h, n, s);
         let inv_sum = 1.0 / exp_shifted(s, max);
         for (c, v_row) in ctx_h.iter_mut().zip(vt_h.chunks_exact(n)) {
-            *c = dot(s, v_row) * inv_sum;
+            *c = dot::<F>(s, v_row) * inv_sum;
         }
     }
 }
@@ -223,7 +231,7 @@ fn attend(q: &[f32], kt: &[f32], vt: &[f32], d_k: usize, n: usize, s: &mut [f32]
 /// The rest of a layer for one token `x` given its attention context:
 /// output projection and residual, then norm → MLP (GELU) → residual.
 #[inline(always)]
-fn token_tail(
+fn token_tail<const F: bool>(
     layer: &LayerWeights,
     ctx: &[f32],
     x: &mut [f32],
@@ -232,14 +240,14 @@ fn token_tail(
     row_n: &mut [f32],
     hidden: &mut [f32],
 ) {
-    vecmat_bias(ctx, &layer.out, &layer.out_bias, row);
+    vecmat_bias::<F>(ctx, &layer.out, &layer.out_bias, row);
     for (x, r) in x.iter_mut().zip(row.iter()) {
         *x += r;
     }
     normalize_rows(x, x.len(), eps, row_n);
-    vecmat_bias(row_n, &layer.ff_in, &layer.ff_in_bias, hidden);
+    vecmat_bias::<F>(row_n, &layer.ff_in, &layer.ff_in_bias, hidden);
     gelu(hidden);
-    vecmat_bias(hidden, &layer.ff_out, &layer.ff_out_bias, row);
+    vecmat_bias::<F>(hidden, &layer.ff_out, &layer.ff_out_bias, row);
     for (x, r) in x.iter_mut().zip(row.iter()) {
         *x += r;
     }
@@ -270,5 +278,44 @@ impl Decoder for TransformerInference {
         self.run(window.data);
         softmax(&self.logits, probabilities);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::tensor::Device;
+
+    use super::*;
+    use crate::TransformerConfig;
+
+    #[test]
+    fn portable_and_avx2_paths_agree() {
+        let (c, t) = (3, 60);
+        let device = Device::flex();
+        device.seed(4);
+        let model = TransformerConfig::new(c, 3, t)
+            .with_patch_len(15)
+            .init(&device)
+            .unwrap();
+        let classes: Vec<String> = ["a", "b", "c"].map(String::from).into();
+        let mut fast = TransformerInference::from_model(&model, classes.clone()).unwrap();
+        let mut portable = TransformerInference::from_model(&model, classes).unwrap();
+        portable.avx2 = false;
+        let data: Vec<f32> = (0..c * t).map(|i| (i as f32 * 0.37).sin() * 2.0).collect();
+        let w = Window {
+            index: 0,
+            channels: c,
+            samples: t,
+            data: &data,
+            oldest_time: 0.0,
+            newest_time: 0.0,
+            newest_arrival: 0.0,
+        };
+        let (mut a, mut b) = ([0.0_f32; 3], [0.0_f32; 3]);
+        fast.decode(&w, &mut a).unwrap();
+        portable.decode(&w, &mut b).unwrap();
+        for (a, b) in a.iter().zip(&b) {
+            assert!((a - b).abs() <= 1e-6, "{a} vs {b}");
+        }
     }
 }

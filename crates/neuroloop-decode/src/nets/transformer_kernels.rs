@@ -10,15 +10,22 @@
 /// Lanes of the independent accumulators in reductions.
 const LANES: usize = 32;
 
+/// `a * b + c`, one fused multiply-add when `F`. Only code compiled for
+/// FMA may set `F` (elsewhere `mul_add` is a slow library call).
+#[inline(always)]
+pub(crate) fn madd<const F: bool>(a: f32, b: f32, c: f32) -> f32 {
+    if F { a.mul_add(b, c) } else { a * b + c }
+}
+
 /// `out[r] += a[r] · w` for every row `r`: `a` is `[rows, k]`, `w` is
 /// `[k, n]`, `out` is `[rows, n]`, all row-major. `out` holds the bias (or
 /// a bias table) on entry.
 #[inline(always)]
-pub(crate) fn matmul_acc(a: &[f32], k: usize, w: &[f32], n: usize, out: &mut [f32]) {
+pub(crate) fn matmul_acc<const F: bool>(a: &[f32], k: usize, w: &[f32], n: usize, out: &mut [f32]) {
     for (a_row, o) in a.chunks_exact(k).zip(out.chunks_exact_mut(n)) {
         for (&x, w_row) in a_row.iter().zip(w.chunks_exact(n)) {
             for (o, &w) in o.iter_mut().zip(w_row) {
-                *o += x * w;
+                *o = madd::<F>(x, w, *o);
             }
         }
     }
@@ -26,9 +33,9 @@ pub(crate) fn matmul_acc(a: &[f32], k: usize, w: &[f32], n: usize, out: &mut [f3
 
 /// `out = bias + a · w` for one row `a` (`[k]`), `w` `[k, n]`.
 #[inline(always)]
-pub(crate) fn vecmat_bias(a: &[f32], w: &[f32], bias: &[f32], out: &mut [f32]) {
+pub(crate) fn vecmat_bias<const F: bool>(a: &[f32], w: &[f32], bias: &[f32], out: &mut [f32]) {
     out.copy_from_slice(bias);
-    matmul_acc(a, a.len(), w, out.len(), out);
+    matmul_acc::<F>(a, a.len(), w, out.len(), out);
 }
 
 /// Attention scores of one query over all keys: `scores[j] = Σ_k q[k]
@@ -36,7 +43,7 @@ pub(crate) fn vecmat_bias(a: &[f32], w: &[f32], bias: &[f32], out: &mut [f32]) {
 /// [`LANES`] scores stay in registers while the `q.len()` key rows stream
 /// past.
 #[inline(always)]
-pub(crate) fn scores(q: &[f32], kt: &[f32], n: usize, scores: &mut [f32]) -> f32 {
+pub(crate) fn scores<const F: bool>(q: &[f32], kt: &[f32], n: usize, scores: &mut [f32]) -> f32 {
     let mut max = [f32::NEG_INFINITY; LANES];
     let blocks = n / LANES;
     for b in 0..blocks {
@@ -45,7 +52,7 @@ pub(crate) fn scores(q: &[f32], kt: &[f32], n: usize, scores: &mut [f32]) -> f32
         for (&qk, k_row) in q.iter().zip(kt.chunks_exact(n)) {
             let k_row = &k_row[j0..j0 + LANES];
             for i in 0..LANES {
-                acc[i] += qk * k_row[i];
+                acc[i] = madd::<F>(qk, k_row[i], acc[i]);
             }
         }
         scores[j0..j0 + LANES].copy_from_slice(&acc);
@@ -68,7 +75,7 @@ pub(crate) fn scores(q: &[f32], kt: &[f32], n: usize, scores: &mut [f32]) -> f32
 
 /// Dot product with [`LANES`] independent partial sums.
 #[inline(always)]
-pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+pub(crate) fn dot<const F: bool>(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0.0_f32; LANES];
     let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
     let tail: f32 = ca
@@ -79,7 +86,7 @@ pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
         .sum();
     for (x, y) in ca.zip(cb) {
         for i in 0..LANES {
-            acc[i] += x[i] * y[i];
+            acc[i] = madd::<F>(x[i], y[i], acc[i]);
         }
     }
     acc.iter().sum::<f32>() + tail
@@ -246,7 +253,7 @@ mod tests {
         let a: Vec<f32> = (0..rows * k).map(|i| (i as f32 * 0.37).sin()).collect();
         let w: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.11).cos()).collect();
         let mut out = vec![0.5_f32; rows * n];
-        matmul_acc(&a, k, &w, n, &mut out);
+        matmul_acc::<false>(&a, k, &w, n, &mut out);
         for r in 0..rows {
             for c in 0..n {
                 let want: f32 = 0.5 + (0..k).map(|j| a[r * k + j] * w[j * n + c]).sum::<f32>();
@@ -254,7 +261,7 @@ mod tests {
             }
         }
         let x: Vec<f32> = (0..40).map(|i| i as f32).collect();
-        assert!((dot(&x, &x) - (0..40).map(|i| (i * i) as f32).sum::<f32>()).abs() < 1e-2);
+        assert!((dot::<false>(&x, &x) - (0..40).map(|i| (i * i) as f32).sum::<f32>()).abs() < 1e-2);
         let mut z = vec![0.0; 40];
         normalize_rows(&x, 20, 0.0, &mut z);
         let row = &z[20..];
