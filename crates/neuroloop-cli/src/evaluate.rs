@@ -6,10 +6,11 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
+use neuroloop_decode::fit::{BandpowerSpec, FitOptions, ModelSpec};
 use neuroloop_runtime::RuntimeError;
 use neuroloop_runtime::offline::{
     CrossValidation, EpochOptions, Epochs, EventMap, cross_validate, cut_epochs,
-    filters_from_session, fit_predict_bandpower, parse_filters,
+    filters_from_session, fit_predict, parse_filters,
 };
 
 /// Decoder architectures `evaluate` can fit.
@@ -63,6 +64,18 @@ pub struct EvaluateArgs {
     /// Bands of the bandpower architecture, `LOW-HIGH` Hz, comma-separated.
     #[arg(long, default_value = "8-13,13-30")]
     bands: String,
+    /// Most training epochs per fold (passes over the training epochs).
+    #[arg(long, default_value_t = FitOptions::default().max_epochs)]
+    max_epochs: usize,
+    /// Epochs per minibatch (deep models).
+    #[arg(long, default_value_t = FitOptions::default().batch_size)]
+    batch_size: usize,
+    /// Adam learning rate (default: the architecture's own).
+    #[arg(long)]
+    learning_rate: Option<f64>,
+    /// Training epochs without a better validation loss before stopping.
+    #[arg(long, default_value_t = FitOptions::default().patience)]
+    patience: usize,
     /// Print one JSON object instead of tables.
     #[arg(long)]
     json: bool,
@@ -107,23 +120,50 @@ fn run(args: &EvaluateArgs) -> Result<(), RuntimeError> {
     let named: Vec<(&str, &neuroloop_formats::Recording)> =
         recordings.iter().map(|(n, r)| (n.as_str(), r)).collect();
     let epochs = cut_epochs(&named, &options, &chain)?;
-    let bands = parse_bands(&args.bands)?;
-    let train_options = neuroloop_decode::TrainOptions {
-        seed: args.seed,
-        ..neuroloop_decode::TrainOptions::default()
+    let spec = match args.architecture {
+        Architecture::Bandpower => ModelSpec::Bandpower(BandpowerSpec {
+            bands_hz: parse_bands(&args.bands)?,
+            ..BandpowerSpec::default()
+        }),
+        other => ModelSpec::named(architecture_name(other))?,
     };
+    let fit_options = FitOptions {
+        seed: args.seed,
+        max_epochs: args.max_epochs,
+        batch_size: args.batch_size,
+        patience: args.patience,
+        learning_rate: args.learning_rate,
+        ..FitOptions::default()
+    };
+    let mut fold = 0;
     let cv = cross_validate(&epochs, args.folds, args.seed, |train, test| {
-        match args.architecture {
-            Architecture::Bandpower => fit_predict_bandpower(train, test, &bands, &train_options),
-            other => Err(RuntimeError::OfflineOption {
-                what: "architecture",
-                message: format!("{other:?} cannot be trained in this build"),
-            }),
+        fold += 1;
+        let fold_started = Instant::now();
+        let mut trained = 0;
+        let probabilities = fit_predict(&spec, &fit_options, train, test, &mut |p| {
+            trained = p.epoch;
+        })?;
+        if !args.json {
+            eprintln!(
+                "fold {fold}/{}: {} training epochs, {:.1} s",
+                args.folds,
+                trained,
+                fold_started.elapsed().as_secs_f64()
+            );
         }
+        Ok(probabilities)
     })?;
     let seconds = started.elapsed().as_secs_f64();
     if args.json {
-        print_json(args, &filters_text, &epochs, &cv, seconds);
+        print_json(
+            args,
+            &spec,
+            &fit_options,
+            &filters_text,
+            &epochs,
+            &cv,
+            seconds,
+        );
     } else {
         print_table(args, &filters_text, &epochs, &cv, seconds);
     }
@@ -156,6 +196,8 @@ fn architecture_name(a: Architecture) -> &'static str {
 
 fn print_json(
     args: &EvaluateArgs,
+    spec: &ModelSpec,
+    fit_options: &FitOptions,
     filters: &str,
     epochs: &Epochs,
     cv: &CrossValidation,
@@ -168,6 +210,8 @@ fn print_json(
         "tmax": args.tmax,
         "filters": filters,
         "architecture": architecture_name(args.architecture),
+        "spec": spec,
+        "fit_options": fit_options,
         "channels": epochs.channels,
         "samples": epochs.samples,
         "sample_rate": epochs.sample_rate,

@@ -2,10 +2,13 @@
 //!
 //! * [`options`]: the event → class mapping ([`EventMap`]) and short
 //!   filter-chain texts ([`parse_filters`], [`filters_from_session`]).
-//! * [`epochs`]: labelled epochs cut around events after the session's
-//!   filter chain ran causally over each whole recording ([`cut_epochs`]).
+//! * [`epochs`]: labelled epochs ([`Epochs`]) and the window and channels
+//!   to cut ([`EpochOptions`]).
+//! * [`cut`]: epochs cut around events after the session's filter chain
+//!   ran causally over each whole recording ([`cut_epochs`]).
 //! * [`crossval`]: seeded stratified k-fold cross-validation
-//!   ([`cross_validate`]) around any fit-and-predict function.
+//!   ([`cross_validate`]) around any fit-and-predict function, e.g.
+//!   [`fit_predict`] of any [`ModelSpec`].
 //! * [`metrics`]: accuracy, confusion matrix, rank-based ROC-AUC, chance
 //!   levels.
 //!
@@ -25,54 +28,36 @@
 //! ```
 
 pub mod crossval;
+pub mod cut;
 pub mod epochs;
 pub mod metrics;
 pub mod options;
 
 pub use crossval::{CrossValidation, FoldResult, cross_validate, stratified_folds};
-pub use epochs::{EpochOptions, Epochs, SkippedEvent, cut_epochs};
+pub use cut::cut_epochs;
+pub use epochs::{EpochOptions, Epochs, SkippedEvent};
 pub use options::{EventMap, filters_from_session, parse_filters};
 
-use neuroloop_core::Window;
-use neuroloop_decode::{BandpowerConfig, Decoder, TrainOptions};
+use neuroloop_decode::fit::{EpochProgress, FitOptions, ModelSpec, fit};
 
 use crate::RuntimeError;
 
-/// Fits a log-bandpower decoder on `train` (bands `[low, high)` Hz) and
-/// returns its probabilities for `test`.
+/// Fits a fresh `spec` model on `train` with [`fit`] and returns its
+/// probabilities for `test`; `on_epoch` sees the training progress.
 ///
 /// # Shapes
 /// Returns `[test.len(), classes]` probabilities, row-major.
 ///
 /// # Errors
-/// [`RuntimeError::Decode`] when training or decoding fails.
-pub fn fit_predict_bandpower(
+/// [`RuntimeError::Decode`] when the epochs are rejected or training or
+/// prediction fails.
+pub fn fit_predict(
+    spec: &ModelSpec,
+    options: &FitOptions,
     train: &Epochs,
     test: &Epochs,
-    bands: &[[f64; 2]],
-    options: &TrainOptions,
+    on_epoch: &mut dyn FnMut(&EpochProgress),
 ) -> Result<Vec<f32>, RuntimeError> {
-    let config = BandpowerConfig::new(
-        train.channels.len(),
-        train.samples,
-        train.sample_rate,
-        bands.to_vec(),
-        train.classes.clone(),
-    );
-    let (mut decoder, _) = neuroloop_decode::train(&config, &train.data, &train.labels, options)?;
-    let n_classes = train.classes.len();
-    let mut out = vec![0.0_f32; test.len() * n_classes];
-    for (i, row) in out.chunks_exact_mut(n_classes).enumerate() {
-        let window = Window {
-            index: i as u64,
-            channels: test.channels.len(),
-            samples: test.samples,
-            data: test.epoch(i),
-            oldest_time: 0.0,
-            newest_time: 0.0,
-            newest_arrival: 0.0,
-        };
-        decoder.decode(&window, row)?;
-    }
-    Ok(out)
+    let model = fit(spec, &train.to_epoch_set()?, options, on_epoch)?;
+    Ok(model.predict(&test.to_epoch_set()?)?)
 }

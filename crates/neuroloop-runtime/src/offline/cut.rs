@@ -1,0 +1,238 @@
+//! Cutting labelled epochs from whole recordings around their events.
+//!
+//! The session's filter chain runs causally over each continuous recording
+//! first, block by block exactly as the online pipeline runs it, so the
+//! epochs hold what a decoder would have seen live. Each event whose text
+//! (EDF+ annotation) or code (GDF event) the [`EventMap`](crate::offline::EventMap)
+//! names gives one epoch of samples `[onset + tmin, onset + tmax)`.
+//!
+//! # Shapes
+//!
+//! As [`Epochs`]: `[n, channels, samples]`.
+
+use neuroloop_core::{ChannelSpec, SampleBlock, StreamSpec};
+use neuroloop_dsp::ChainConfig;
+use neuroloop_formats::{Event, Recording};
+
+use crate::RuntimeError;
+use crate::offline::{EpochOptions, Epochs, SkippedEvent};
+
+/// Samples per block when running the filter chain over a recording.
+const BLOCK: usize = 256;
+
+/// Cuts the epochs of every recording (`(name, recording)` pairs; names
+/// appear in errors) and pools them, in recording then event order.
+///
+/// `chain` runs over each recording's selected channels from its first
+/// sample, with fresh filter state per recording. Pass an empty
+/// `ChainConfig::new(Vec::new())` for unfiltered data.
+///
+/// # Errors
+/// * [`RuntimeError::OfflineOption`]: `tmax <= tmin`, a window under two
+///   samples, no recording, or a filter chain that does not fit the
+///   channels and rate.
+/// * [`RuntimeError::UnknownChannel`]: a selected label is missing.
+/// * [`RuntimeError::NoMatchingEvents`]: no event of a recording matches.
+/// * [`RuntimeError::NonFiniteRecording`]: a NaN/Inf in a selected channel.
+/// * [`RuntimeError::RecordingMismatch`]: recordings differ in sample rate or
+///   filtered channels, or every matching event runs past an end (nothing
+///   to evaluate).
+pub fn cut_epochs(
+    recordings: &[(&str, &Recording)],
+    options: &EpochOptions,
+    chain: &ChainConfig,
+) -> Result<Epochs, RuntimeError> {
+    let Some((_, first)) = recordings.first() else {
+        return Err(RuntimeError::OfflineOption {
+            what: "recordings",
+            message: "at least one recording is needed".into(),
+        });
+    };
+    options.check(first.sample_rate)?;
+    let mut out = Epochs {
+        channels: Vec::new(),
+        samples: options.samples(first.sample_rate),
+        sample_rate: first.sample_rate,
+        classes: options.events.classes().to_vec(),
+        data: Vec::new(),
+        labels: Vec::new(),
+        recording: Vec::new(),
+        onset_s: Vec::new(),
+        skipped: Vec::new(),
+    };
+    for (index, (name, rec)) in recordings.iter().enumerate() {
+        let mismatch = |what: String| RuntimeError::RecordingMismatch {
+            recording: (*name).to_string(),
+            what,
+        };
+        if rec.sample_rate != out.sample_rate {
+            return Err(mismatch(format!(
+                "sample rate {} Hz differs from the first recording's {} Hz",
+                rec.sample_rate, out.sample_rate
+            )));
+        }
+        let selected = select_channels(name, rec, options.channels.as_deref())?;
+        let (labels, filtered) = filter(name, rec, &selected, chain)?;
+        if index == 0 {
+            out.channels = labels;
+        } else if labels != out.channels {
+            return Err(mismatch(format!(
+                "filtered channels {labels:?} differ from the first recording's {:?}",
+                out.channels
+            )));
+        }
+        let matched: Vec<(&Event, usize)> = rec
+            .events
+            .iter()
+            .filter_map(|e| options.events.class_of(e).map(|c| (e, c)))
+            .collect();
+        if matched.is_empty() {
+            return Err(RuntimeError::NoMatchingEvents {
+                recording: (*name).to_string(),
+                keys: options.events.keys().join(","),
+                seen: distinct_events(&rec.events),
+            });
+        }
+        let n_ch = out.channels.len();
+        let total = filtered.len() / n_ch.max(1);
+        for (event, class) in matched {
+            let start = ((event.onset_s + options.tmin) * rec.sample_rate).round();
+            if start < 0.0 || start as usize + out.samples > total {
+                out.skipped.push(SkippedEvent {
+                    recording: index,
+                    onset_s: event.onset_s,
+                    class,
+                });
+                continue;
+            }
+            let start = start as usize;
+            for c in 0..n_ch {
+                out.data
+                    .extend((start..start + out.samples).map(|s| filtered[s * n_ch + c]));
+            }
+            out.labels.push(class);
+            out.recording.push(index);
+            out.onset_s.push(event.onset_s);
+        }
+    }
+    if out.is_empty() {
+        return Err(RuntimeError::RecordingMismatch {
+            recording: recordings[0].0.to_string(),
+            what: format!(
+                "all {} matching events run past an end of their recording for [{}, {}] s",
+                out.skipped.len(),
+                options.tmin,
+                options.tmax
+            ),
+        });
+    }
+    Ok(out)
+}
+
+/// Indices of the selected channels: `labels` in order, or every channel.
+fn select_channels(
+    name: &str,
+    rec: &Recording,
+    labels: Option<&[String]>,
+) -> Result<Vec<usize>, RuntimeError> {
+    match labels {
+        None => Ok((0..rec.channels.len()).collect()),
+        Some(labels) => labels
+            .iter()
+            .map(|l| {
+                rec.channel_index(l)
+                    .ok_or_else(|| RuntimeError::UnknownChannel {
+                        recording: name.to_string(),
+                        label: l.clone(),
+                    })
+            })
+            .collect(),
+    }
+}
+
+/// Runs `chain` over the selected channels of the whole recording; returns
+/// the output labels and the sample-interleaved output.
+fn filter(
+    name: &str,
+    rec: &Recording,
+    selected: &[usize],
+    chain: &ChainConfig,
+) -> Result<(Vec<String>, Vec<f32>), RuntimeError> {
+    let n = rec.n_samples;
+    for &c in selected {
+        if let Some(s) = rec.channel(c).iter().position(|v| !v.is_finite()) {
+            return Err(RuntimeError::NonFiniteRecording {
+                recording: name.to_string(),
+                channel: rec.channels[c].label.clone(),
+                sample: s,
+            });
+        }
+    }
+    let spec = StreamSpec {
+        name: name.to_string(),
+        channels: selected
+            .iter()
+            .map(|&c| ChannelSpec::eeg(rec.channels[c].label.clone()))
+            .collect(),
+        sample_rate: rec.sample_rate,
+        block_size: BLOCK,
+    };
+    let bad_chain = |what: String| RuntimeError::OfflineOption {
+        what: "filters",
+        message: format!("{name}: {what}"),
+    };
+    let out_spec = chain.preflight(&spec).map_err(|e| {
+        bad_chain(format!(
+            "filters do not fit its channels: {}",
+            e.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))
+    })?;
+    let mut filters = chain
+        .initialize(&spec, BLOCK)
+        .map_err(|e| bad_chain(format!("filters cannot be built: {e}")))?;
+    if out_spec.channel_count() != spec.channel_count() {
+        return Err(bad_chain(
+            "filters that change the channel count are not supported offline".into(),
+        ));
+    }
+    let n_ch = selected.len();
+    let mut out = vec![0.0_f32; n * n_ch];
+    let mut block = SampleBlock::with_capacity(n_ch, BLOCK);
+    let mut start = 0;
+    while start < n {
+        let len = BLOCK.min(n - start);
+        let (data, _, _) = block.buffers_mut();
+        for s in 0..len {
+            for (k, &c) in selected.iter().enumerate() {
+                data[s * n_ch + k] = rec.channel(c)[start + s] as f32;
+            }
+        }
+        block.set_len(len);
+        filters.process(&mut block.as_mut());
+        out[start * n_ch..(start + len) * n_ch].copy_from_slice(block.data());
+        start += len;
+    }
+    let labels = out_spec.channels.into_iter().map(|c| c.label).collect();
+    Ok((labels, out))
+}
+
+/// The first distinct event texts of a recording, for error messages.
+fn distinct_events(events: &[Event]) -> String {
+    let mut seen: Vec<&str> = Vec::new();
+    for e in events {
+        let d = e.description.trim();
+        if !seen.contains(&d) {
+            seen.push(d);
+        }
+    }
+    let more = if seen.len() > 12 { ", ..." } else { "" };
+    seen.truncate(12);
+    if seen.is_empty() {
+        "none".into()
+    } else {
+        format!("{}{more}", seen.join(","))
+    }
+}
