@@ -7,7 +7,8 @@ C-contiguous float32 array (no per-sample Python), --chunk-ms of samples per
 call, paced by the wall clock (each chunk goes out when its newest sample is
 due, stamped with that time: t0 + i / rate). With --markers, a cue stream
 carries "left" / "right" at each trial onset and "rest" at its end, so the
-session can calibrate its decoder.
+session can calibrate its decoder. With --counter the values are a counter
+instead, so a consumer can check every value.
 
 Protocol on stdout: "consumer" once every outlet has a consumer (pushing
 starts then, or with --wait-go at the next line on stdin), then "done {json}" with what the peer achieved: samples pushed,
@@ -37,6 +38,11 @@ def main():
     p.add_argument("--rest-s", type=float, default=0.5)
     p.add_argument("--linger-s", type=float, default=1.0)
     p.add_argument("--wait-go", action="store_true", help="start on a line on stdin")
+    p.add_argument(
+        "--counter",
+        action="store_true",
+        help="sample i, channel c carries (i * channels + c) mod 2**24 (exact in float32)",
+    )
     a = p.parse_args()
     n_ch, rate = a.channels, a.rate
     info = pylsl.StreamInfo(a.name, "EEG", n_ch, rate, "float32", a.name + "-src")
@@ -83,8 +89,12 @@ def main():
             first = -(-(start - trial) // cycle) * cycle + trial
             for end in range(max(first, trial), stop, cycle):
                 cues.push_sample(["rest"], t0 + end / rate)
-        offset = start % period
-        outlet.push_chunk(signal[offset : offset + stop - start], due, True)
+        if a.counter:
+            idx = np.arange(start, stop, dtype=np.int64)[:, None] * n_ch + np.arange(n_ch)
+            outlet.push_chunk((idx % (1 << 24)).astype(np.float32), due, True)
+        else:
+            offset = start % period
+            outlet.push_chunk(signal[offset : offset + stop - start], due, True)
         late[k] = pylsl.local_clock() - due
     t_end = pylsl.local_clock()
     cpu = time.process_time() - cpu0

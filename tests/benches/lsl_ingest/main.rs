@@ -10,11 +10,15 @@
 //!
 //! ```text
 //! cargo bench -p neuroloop-tests --bench lsl_ingest -- [64] [256] [1024] [1024-light]
-//!     [--seconds S] [--chunk-ms MS] [--outlet-chunk N]
+//!     [--seconds S] [--chunk-ms MS] [--outlet-chunk N] [--exact]
 //! ```
+//!
+//! `--exact` runs the source alone into a ring instead and checks every
+//! value against the peer's counter pattern.
 
 mod client;
 mod cpu;
+mod exact;
 mod peer;
 
 use std::time::{Duration, Instant};
@@ -83,6 +87,7 @@ struct Options {
     seconds: f64,
     chunk_ms: f64,
     outlet_chunk: usize,
+    exact: bool,
 }
 
 fn options() -> Options {
@@ -91,6 +96,7 @@ fn options() -> Options {
         seconds: 15.0,
         chunk_ms: 10.0,
         outlet_chunk: 0,
+        exact: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -103,6 +109,7 @@ fn options() -> Options {
         };
         match arg.as_str() {
             "--bench" => {}
+            "--exact" => o.exact = true,
             "--seconds" => o.seconds = value("--seconds"),
             "--chunk-ms" => o.chunk_ms = value("--chunk-ms"),
             "--outlet-chunk" => o.outlet_chunk = value("--outlet-chunk") as usize,
@@ -122,6 +129,14 @@ fn options() -> Options {
 
 fn main() {
     let o = options();
+    if o.exact {
+        println!("| stream | mode | pushed | received | wrong | gaps | ring | source |");
+        println!("|---|---|---|---|---|---|---|---|");
+        for case in &o.cases {
+            exact::run(case, &o);
+        }
+        return;
+    }
     println!(
         "| stream | chain | peer pushed (rate achieved, late p99/max) | received | lost | gaps | ring dropped \
          | lines at client (intent + hold, seq gaps) | inlet thread CPU | pipeline thread CPU | other session threads \
