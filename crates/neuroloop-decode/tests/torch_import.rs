@@ -263,12 +263,19 @@ fn garbage_files_are_format_errors() {
         );
         assert!(!err.is_retryable());
     }
-    // A truncated real file is no better.
-    let bytes = std::fs::read(fixture("eegnet.safetensors")).unwrap();
-    let path = dir.join("truncated.safetensors");
-    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
-    let err = load_pytorch(&path, eegnet(&Device::flex())).unwrap_err();
-    assert!(matches!(err, DecodeError::ImportFormat { .. }), "{err:?}");
+    // A truncated real file is no better, whichever part is cut off.
+    for name in ["eegnet.safetensors", "eegnet.pt"] {
+        let bytes = std::fs::read(fixture(name)).unwrap();
+        let path = dir.join(format!("truncated-{name}"));
+        for keep in [bytes.len() / 2, bytes.len() - 100] {
+            std::fs::write(&path, &bytes[..keep]).unwrap();
+            let err = load_pytorch(&path, eegnet(&Device::flex())).unwrap_err();
+            assert!(
+                matches!(err, DecodeError::ImportFormat { .. }),
+                "{name} cut at {keep}: {err:?}"
+            );
+        }
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
