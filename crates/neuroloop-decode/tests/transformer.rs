@@ -6,6 +6,7 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use burn::module::{Module, Param};
+use burn::nn::LinearConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::activation::{log_softmax, softmax};
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
@@ -280,6 +281,12 @@ fn bad_windows_and_buffers_get_their_errors() {
         Err(DecodeError::Config(_))
     ));
     let mut decoder = TransformerInference::from_model(&model, labels(2)).unwrap();
+    let mut mismatched = model.clone();
+    mismatched.head = LinearConfig::new(16, 2).init(&Device::flex());
+    assert!(matches!(
+        TransformerInference::from_model(&mismatched, labels(2)),
+        Err(DecodeError::RecordMismatch(_))
+    ));
     let mut data = vec![0.5_f32; c * t];
     let mut p = [7.0_f32; 2];
     assert!(matches!(

@@ -69,6 +69,8 @@ impl TransformerInference {
     /// * [`DecodeError::Config`] if `classes` does not have one label per
     ///   output, or the model is not one [`TransformerConfig`] builds
     ///   (post-norm, another activation, quiet softmax).
+    /// * [`DecodeError::RecordMismatch`] if the weights' shapes do not fit
+    ///   together (a hand-assembled or foreign model).
     /// * [`DecodeError::Backend`] if reading a weight fails.
     ///
     /// [`TransformerConfig`]: crate::TransformerConfig

@@ -61,7 +61,8 @@ impl Weights {
     /// # Errors
     /// [`DecodeError::Config`] for a model this form does not compute
     /// (post-norm layers, quiet softmax, an activation other than exact
-    /// GELU); [`DecodeError::Backend`] if a tensor cannot be read.
+    /// GELU); [`DecodeError::RecordMismatch`] if the weights' shapes do not
+    /// fit together; [`DecodeError::Backend`] if a tensor cannot be read.
     pub(crate) fn extract(model: &EegTransformer) -> Result<Self, DecodeError> {
         let unsupported = |what: &str| {
             DecodeError::Config(vec![ConfigError::new(
@@ -70,8 +71,28 @@ impl Weights {
             )])
         };
         let [n_chans, d_model] = model.channel_embed.dims();
-        let [n_patches, _] = model.time_embed.dims();
-        let (embed, patch_bias) = linear(&model.patch_embed)?;
+        let [n_patches, d_time] = model.time_embed.dims();
+        let [patch_len, _] = model.patch_embed.weight.dims();
+        let d_ff = model
+            .encoder
+            .layers
+            .first()
+            .map_or(0, |l| l.pwff.linear_inner.weight.dims()[1]);
+        if d_time != d_model
+            || patch_len != model.patch_len
+            || n_patches * patch_len != model.n_times
+            || model.cls.dims() != [d_model]
+        {
+            return Err(mismatch(format!(
+                "embeddings: channel {:?}, time {:?}, CLS {:?}, patch_len {}, n_times {}",
+                model.channel_embed.dims(),
+                model.time_embed.dims(),
+                model.cls.dims(),
+                model.patch_len,
+                model.n_times
+            )));
+        }
+        let (embed, patch_bias) = linear(&model.patch_embed, "patch_embed", [patch_len, d_model])?;
         let channel = values(model.channel_embed.val())?;
         let time = values(model.time_embed.val())?;
         let mut embed_bias = Vec::with_capacity(n_chans * n_patches * d_model);
@@ -93,10 +114,17 @@ impl Weights {
                 return Err(unsupported("an activation other than GELU"));
             }
             let d_k = layer.mha.d_k;
+            if d_k == 0 || d_k * layer.mha.n_heads != d_model {
+                return Err(mismatch(format!(
+                    "{} heads of {d_k} for width {d_model}",
+                    layer.mha.n_heads
+                )));
+            }
+            let square = [d_model, d_model];
             let (mut qkv, mut qkv_bias) = concat_columns(&[
-                linear(&layer.mha.query)?,
-                linear(&layer.mha.key)?,
-                linear(&layer.mha.value)?,
+                linear(&layer.mha.query, "query", square)?,
+                linear(&layer.mha.key, "key", square)?,
+                linear(&layer.mha.value, "value", square)?,
             ]);
             let scale = 1.0 / (d_k as f32).sqrt();
             for row in qkv.chunks_exact_mut(3 * d_model) {
@@ -105,10 +133,12 @@ impl Weights {
             qkv_bias[..d_model].iter_mut().for_each(|v| *v *= scale);
             // burn's pre-norm layer: norm_2 before attention, norm_1 before the MLP.
             fold_norm(&layer.norm_2, &mut qkv, &mut qkv_bias)?;
-            let (out, out_bias) = linear(&layer.mha.output)?;
-            let (mut ff_in, mut ff_in_bias) = linear(&layer.pwff.linear_inner)?;
+            let (out, out_bias) = linear(&layer.mha.output, "output", square)?;
+            let (mut ff_in, mut ff_in_bias) =
+                linear(&layer.pwff.linear_inner, "linear_inner", [d_model, d_ff])?;
             fold_norm(&layer.norm_1, &mut ff_in, &mut ff_in_bias)?;
-            let (ff_out, ff_out_bias) = linear(&layer.pwff.linear_outer)?;
+            let (ff_out, ff_out_bias) =
+                linear(&layer.pwff.linear_outer, "linear_outer", [d_ff, d_model])?;
             layers.push(LayerWeights {
                 d_k,
                 qkv,
@@ -121,13 +151,9 @@ impl Weights {
                 ff_out_bias,
             });
         }
-        let (mut head, mut head_bias) = linear(&model.head)?;
+        let n_outputs = model.n_outputs();
+        let (mut head, mut head_bias) = linear(&model.head, "head", [d_model, n_outputs])?;
         fold_norm(&model.norm, &mut head, &mut head_bias)?;
-        let d_ff = model
-            .encoder
-            .layers
-            .first()
-            .map_or(0, |l| l.pwff.linear_inner.weight.dims()[1]);
         Ok(Self {
             n_chans,
             n_times: n_patches * model.patch_len,
@@ -154,12 +180,24 @@ fn values<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, DecodeError> {
         .map_err(|e| DecodeError::Backend(format!("{e:?}")))
 }
 
-/// Weight `[d_in, d_out]` and bias `[d_out]` (zeros without one).
-fn linear(l: &Linear) -> Result<(Vec<f32>, Vec<f32>), DecodeError> {
-    let [_, d_out] = l.weight.dims();
+/// A [`DecodeError::RecordMismatch`] for weights of inconsistent shapes.
+fn mismatch(message: String) -> DecodeError {
+    DecodeError::RecordMismatch(format!("transformer weights: {message}"))
+}
+
+/// Weight `[d_in, d_out]` and bias `[d_out]` (zeros without one) of the
+/// linear layer `name`, which must be `dims`.
+fn linear(l: &Linear, name: &str, dims: [usize; 2]) -> Result<(Vec<f32>, Vec<f32>), DecodeError> {
+    let bias_dims = l.bias.as_ref().map_or([dims[1]], |b| b.dims());
+    if l.weight.dims() != dims || bias_dims != [dims[1]] {
+        return Err(mismatch(format!(
+            "{name} is {:?} + {bias_dims:?}, {dims:?} expected",
+            l.weight.dims()
+        )));
+    }
     let bias = match &l.bias {
         Some(b) => values(b.val())?,
-        None => vec![0.0; d_out],
+        None => vec![0.0; dims[1]],
     };
     Ok((values(l.weight.val())?, bias))
 }
@@ -180,12 +218,20 @@ fn concat_columns(parts: &[(Vec<f32>, Vec<f32>)]) -> (Vec<f32>, Vec<f32>) {
 /// Folds `norm`'s affine part into the linear map after it:
 /// `(x̂ γ + β) W + b = x̂ (diag(γ) W) + (β W + b)`.
 fn fold_norm(norm: &LayerNorm, w: &mut [f32], b: &mut [f32]) -> Result<(), DecodeError> {
+    let n = b.len();
+    let rows = w.len() / n.max(1);
+    let beta_dims = norm.beta.as_ref().map_or([rows], |b| b.dims());
+    if norm.gamma.dims() != [rows] || beta_dims != [rows] {
+        return Err(mismatch(format!(
+            "layer norm of {:?} before a linear of {rows} inputs",
+            norm.gamma.dims()
+        )));
+    }
     let gamma = values(norm.gamma.val())?;
     let beta = match &norm.beta {
         Some(beta) => values(beta.val())?,
-        None => vec![0.0; gamma.len()],
+        None => vec![0.0; rows],
     };
-    let n = b.len();
     let mut bias: Vec<f64> = b.iter().map(|&v| f64::from(v)).collect();
     for ((row, &g), &be) in w.chunks_exact_mut(n).zip(&gamma).zip(&beta) {
         for (v, acc) in row.iter_mut().zip(bias.iter_mut()) {
