@@ -21,6 +21,7 @@ pub enum Architecture {
     /// EEGNet (Lawhern et al. 2018).
     Eegnet,
     /// ShallowConvNet (Schirrmeister et al. 2017).
+    #[value(name = "shallow_convnet")]
     ShallowConvnet,
     /// A small transformer over time.
     Transformer,
@@ -136,6 +137,7 @@ fn run(args: &EvaluateArgs) -> Result<(), RuntimeError> {
         ..FitOptions::default()
     };
     let mut fold = 0;
+    let mut trained_epochs = Vec::with_capacity(args.folds);
     let cv = cross_validate(&epochs, args.folds, args.seed, |train, test| {
         fold += 1;
         let fold_started = Instant::now();
@@ -143,6 +145,7 @@ fn run(args: &EvaluateArgs) -> Result<(), RuntimeError> {
         let probabilities = fit_predict(&spec, &fit_options, train, test, &mut |p| {
             trained = p.epoch;
         })?;
+        trained_epochs.push(trained);
         if !args.json {
             eprintln!(
                 "fold {fold}/{}: {} training epochs, {:.1} s",
@@ -155,15 +158,14 @@ fn run(args: &EvaluateArgs) -> Result<(), RuntimeError> {
     })?;
     let seconds = started.elapsed().as_secs_f64();
     if args.json {
-        print_json(
-            args,
-            &spec,
-            &fit_options,
-            &filters_text,
-            &epochs,
-            &cv,
+        let run = Run {
+            spec: &spec,
+            fit_options: &fit_options,
+            filters: &filters_text,
+            trained_epochs: &trained_epochs,
             seconds,
-        );
+        };
+        print_json(args, &run, &epochs, &cv);
     } else {
         print_table(args, &filters_text, &epochs, &cv, seconds);
     }
@@ -194,31 +196,33 @@ fn architecture_name(a: Architecture) -> &'static str {
     }
 }
 
-fn print_json(
-    args: &EvaluateArgs,
-    spec: &ModelSpec,
-    fit_options: &FitOptions,
-    filters: &str,
-    epochs: &Epochs,
-    cv: &CrossValidation,
+/// What was run, for the JSON output.
+struct Run<'a> {
+    spec: &'a ModelSpec,
+    fit_options: &'a FitOptions,
+    filters: &'a str,
+    trained_epochs: &'a [usize],
     seconds: f64,
-) {
+}
+
+fn print_json(args: &EvaluateArgs, run: &Run<'_>, epochs: &Epochs, cv: &CrossValidation) {
     let value = serde_json::json!({
         "recordings": args.recordings,
         "events": args.events,
         "tmin": args.tmin,
         "tmax": args.tmax,
-        "filters": filters,
+        "filters": run.filters,
         "architecture": architecture_name(args.architecture),
-        "spec": spec,
-        "fit_options": fit_options,
+        "spec": run.spec,
+        "fit_options": run.fit_options,
+        "training_epochs_per_fold": run.trained_epochs,
         "channels": epochs.channels,
         "samples": epochs.samples,
         "sample_rate": epochs.sample_rate,
         "n_epochs": epochs.len(),
         "skipped": epochs.skipped.len(),
         "cv": cv,
-        "seconds": seconds,
+        "seconds": run.seconds,
     });
     println!("{value}");
 }
