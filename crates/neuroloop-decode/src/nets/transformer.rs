@@ -19,8 +19,8 @@
 //!
 //! # Shapes
 //! * input `[batch, n_chans, n_times]`, `n_times = n_patches * patch_len`;
-//! * patches `[batch, n_chans * n_patches, patch_len]` (token `c * n_patches
-//!   + p` is patch `p` of channel `c`);
+//! * patches `[batch, n_chans * n_patches, patch_len]`; token
+//!   `c * n_patches + p` is patch `p` of channel `c`;
 //! * tokens `[batch, 1 + n_chans * n_patches, d_model]` (CLS first);
 //! * output logits `[batch, n_outputs]`.
 
@@ -182,8 +182,14 @@ impl TransformerConfig {
 /// transformer encoder, final layer norm, linear head.
 ///
 /// # Shapes
-/// Input `[batch, n_chans, n_times]`; output logits `[batch, n_outputs]`.
-/// See the [module docs](self) for the intermediate shapes.
+/// * input `[batch, n_chans, n_times]`, `n_times = n_patches * patch_len`;
+/// * patches `[batch, n_chans * n_patches, patch_len]`; token
+///   `c * n_patches + p` is patch `p` of channel `c`;
+/// * tokens `[batch, 1 + n_chans * n_patches, d_model]` (CLS first);
+/// * output logits `[batch, n_outputs]`.
+///
+/// A CLS token rather than mean pooling: the output depends on that one
+/// token, so the real-time form runs the last layer for the CLS row only.
 #[derive(Module, Debug)]
 pub struct EegTransformer {
     /// Shared patch embedding, `patch_len → d_model`.
