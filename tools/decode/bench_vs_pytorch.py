@@ -4,12 +4,14 @@ one machine in one run.
 Inference: batch 1, eval mode, ``torch.inference_mode()``, p50/p99 of one
 forward call for ``EEGNet`` and ``ShallowFBCSPNet`` at 22 × 1000 and 64 × 256
 (4 classes), with ``torch.set_num_threads(1)`` and with PyTorch's default
-thread count; then the burn inference forms from
-``cargo bench -p neuroloop-decode --bench nets_latency -- --json``.
+thread count; then the burn nets from
+``cargo bench -p neuroloop-decode --bench nets_latency -- --json``: the folded
+plain-Rust inference forms (``Decoder::decode``, softmax included) and the
+faithful burn forward (eval mode, flex backend).
 
 Training: one step (forward, cross entropy, backward, Adam) at batch 32 of
-22 × 1000, p50 over 20 steps after 3 warm-up steps, PyTorch (default
-threads) against ``cargo bench -p neuroloop-decode --bench train_step -- --json``.
+22 × 1000, p50 over 20 steps after 3 warm-up steps, PyTorch (one thread and
+default threads) against ``cargo bench -p neuroloop-decode --bench train_step -- --json``.
 
 Prints one table with the ratio burn / PyTorch (below 1: burn is faster).
 
@@ -98,12 +100,13 @@ def cargo_json(bench):
     return rows
 
 
-def burn_latency(rows, model, chans, times):
+def burn_latency(rows, model, chans, times, form):
+    """(p50, p99) in µs of one nets_latency record (form "inference": the
+    folded plain-Rust decoder; "burn": the faithful burn forward)."""
     for r in rows:
-        name = r.get("model", "")
-        if (name.lower().startswith(model.lower()[:6]) and r.get("n_chans") == chans
-                and r.get("n_times") == times and r.get("form", "inference") != "faithful"):
-            return r.get("p50_us"), r.get("p99_us")
+        if (r.get("model") == model and r.get("form") == form
+                and list(r.get("shape", [])) == [chans, times]):
+            return r["p50_ms"] * 1e3, r["p99_ms"] * 1e3
     return None, None
 
 
@@ -127,34 +130,39 @@ def main():
             for threads in (1, default_threads):
                 torch_rows[(name, chans, times, threads)] = torch_latency(
                     cls, chans, times, threads, args.calls, args.warmup)
-    torch_train = {name: torch_train_step(cls, default_threads) for name, cls in MODELS.items()}
+    torch_train = {(name, threads): torch_train_step(cls, threads)
+                   for name, cls in MODELS.items() for threads in (1, default_threads)}
     torch.set_num_threads(default_threads)
 
     burn_rows = [] if args.skip_cargo else cargo_json("nets_latency")
     burn_train = [] if args.skip_cargo else cargo_json("train_step")
 
     print()
-    print("Inference, batch 1, one call (µs)")
-    print(f"{'model':<15} {'shape':<9} {'torch 1T p50/p99':>18} "
-          f"{'torch ' + str(default_threads) + 'T p50/p99':>18} {'burn p50/p99':>18} "
-          f"{'burn/torch1T':>12} {'burn/torch' + str(default_threads) + 'T':>12}")
+    print("Inference, batch 1, one call, p50/p99 (µs); ratios of p50")
+    tn_head = f"torch {default_threads}T"
+    print(f"{'model':<15} {'shape':<8} {'torch 1T':>15} {tn_head:>15} {'burn infer':>15} "
+          f"{'burn faithful':>15} {'infer/1T':>8} {'infer/' + str(default_threads) + 'T':>8} "
+          f"{'faith/1T':>8}")
     for (chans, times) in SHAPES:
         for name in MODELS:
             t1 = torch_rows[(name, chans, times, 1)]
             tn = torch_rows[(name, chans, times, default_threads)]
-            b = burn_latency(burn_rows, name, chans, times)
-            bs = f"{b[0]:.0f}/{b[1]:.0f}" if b[0] else "-"
-            print(f"{name:<15} {chans}x{times:<6} {t1[0]:>9.0f}/{t1[1]:<8.0f} "
-                  f"{tn[0]:>9.0f}/{tn[1]:<8.0f} {bs:>18} "
-                  f"{ratio(b[0], t1[0]):>12} {ratio(b[0], tn[0]):>12}")
+            bi = burn_latency(burn_rows, name, chans, times, "inference")
+            bf = burn_latency(burn_rows, name, chans, times, "burn")
+            cell = lambda p: f"{p[0]:.0f}/{p[1]:.0f}" if p[0] else "-"
+            print(f"{name:<15} {f'{chans}x{times}':<8} {cell(t1):>15} {cell(tn):>15} "
+                  f"{cell(bi):>15} {cell(bf):>15} {ratio(bi[0], t1[0]):>8} "
+                  f"{ratio(bi[0], tn[0]):>8} {ratio(bf[0], t1[0]):>8}")
     print()
     print(f"Training step, batch {TRAIN_BATCH} x 22 x 1000, Adam, p50 over {TRAIN_STEPS} steps (ms)")
-    print(f"{'model':<15} {'torch ' + str(default_threads) + 'T':>10} {'burn':>10} {'burn/torch':>10}")
+    tn_head = f"torch {default_threads}T"
+    print(f"{'model':<15} {'torch 1T':>10} {tn_head:>10} {'burn':>10} "
+          f"{'burn/1T':>8} {'burn/' + str(default_threads) + 'T':>8}")
     for name in MODELS:
-        b = next((r["p50_ms"] for r in burn_train
-                  if r.get("model", "").lower()[:6] == name.lower()[:6]), None)
+        b = next((r["p50_ms"] for r in burn_train if r.get("model") == name), None)
+        t1, tn = torch_train[(name, 1)], torch_train[(name, default_threads)]
         bs = f"{b:.1f}" if b else "-"
-        print(f"{name:<15} {torch_train[name]:>10.1f} {bs:>10} {ratio(b, torch_train[name]):>10}")
+        print(f"{name:<15} {t1:>10.1f} {tn:>10.1f} {bs:>10} {ratio(b, t1):>8} {ratio(b, tn):>8}")
 
 
 if __name__ == "__main__":

@@ -214,6 +214,26 @@ mod tests {
     }
 
     #[test]
+    fn missing_parameters_are_named_by_their_file_keys() {
+        let names = NameMap {
+            renames: &[("final_layer.conv_classifier", "conv_classifier")],
+            max_norm_layers: vec!["conv_spatial"],
+            originals: BTreeMap::new(),
+        };
+        assert_eq!(names.file_key("bnorm_1.gamma"), "bnorm_1.weight");
+        assert_eq!(names.file_key("bnorm_1.beta"), "bnorm_1.bias");
+        assert_eq!(names.file_key("bnorm_1.running_var"), "bnorm_1.running_var");
+        assert_eq!(
+            names.file_key("conv_spatial.weight"),
+            "conv_spatial.parametrizations.weight.original"
+        );
+        assert_eq!(
+            names.file_key("conv_classifier.bias"),
+            "final_layer.conv_classifier.bias"
+        );
+    }
+
+    #[test]
     fn renames_match_whole_path_segments_both_ways() {
         let r: &[(&str, &str)] = &[("final_layer.conv_classifier", "conv_classifier")];
         assert_eq!(
