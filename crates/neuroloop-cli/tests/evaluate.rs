@@ -104,3 +104,52 @@ fn table_output_and_specific_errors() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no event matches X,Y"), "{err}");
 }
+
+/// The deep architectures go through the same cross-validation (3 motor
+/// channels, 1-s epochs, 2 folds, 2 training passes: wiring, not accuracy).
+#[test]
+fn deep_architectures_cross_validate_on_a_small_montage() {
+    for arch in ["eegnet", "shallow_convnet"] {
+        let (r06, r10) = (mi("R06"), mi("R10"));
+        let out = Command::new(BIN)
+            .args(["evaluate", "--recording", r06.to_str().unwrap()])
+            .args(["--recording", r10.to_str().unwrap()])
+            .args([
+                "--events",
+                "T1=hands,T2=feet",
+                "--tmin",
+                "0.5",
+                "--tmax",
+                "1.5",
+            ])
+            .args(["--channels", "C3..,Cz..,C4..", "--filters", "bandpass 4-40"])
+            .args(["--architecture", arch, "--folds", "2", "--max-epochs", "2"])
+            .arg("--json")
+            .output()
+            .expect("neuroloop runs");
+        assert!(
+            out.status.success(),
+            "{arch}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["spec"]["architecture"], arch);
+        assert_eq!(v["channels"], serde_json::json!(["C3..", "Cz..", "C4.."]));
+        assert_eq!(v["samples"], 160);
+        let passes = v["training_epochs_per_fold"].as_array().unwrap();
+        assert_eq!(passes.len(), 2);
+        assert!(
+            passes
+                .iter()
+                .all(|p| (1..=2).contains(&p.as_u64().unwrap()))
+        );
+        let confusion: u64 = v["cv"]["confusion"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| r.as_array().unwrap())
+            .map(|n| n.as_u64().unwrap())
+            .sum();
+        assert_eq!(confusion, 30);
+    }
+}
