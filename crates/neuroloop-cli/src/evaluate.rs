@@ -278,7 +278,7 @@ fn print_table(
         .chance_threshold_p05
         .map_or_else(|| "-".into(), |t| format!("{t:.3}"));
     println!(
-        "chance: majority class {:.3}; guessing exceeds {threshold} with p < 0.05 on {} epochs",
+        "chance: majority class {:.3}; guessing reaches {threshold} with p <= 0.05 on {} epochs",
         cv.chance_majority,
         epochs.len()
     );

@@ -58,8 +58,8 @@ pub struct CrossValidation {
     pub class_counts: Vec<usize>,
     /// Accuracy of always predicting the most frequent class.
     pub chance_majority: f64,
-    /// Accuracy that guessing exceeds with probability below 5 % on this many
-    /// epochs (binomial, equally likely classes).
+    /// Smallest accuracy that guessing reaches with probability at most 5 %
+    /// on this many epochs (binomial, equally likely classes).
     pub chance_threshold_p05: Option<f64>,
     /// Fold of each epoch.
     pub fold_of: Vec<usize>,
