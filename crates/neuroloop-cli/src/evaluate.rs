@@ -142,15 +142,28 @@ fn run(args: &EvaluateArgs) -> Result<(), RuntimeError> {
         fold += 1;
         let fold_started = Instant::now();
         let mut trained = 0;
+        let (mut first_loss, mut last_loss) = (f32::NAN, f32::NAN);
+        let mut best_val: Option<(f32, usize)> = None;
         let probabilities = fit_predict(&spec, &fit_options, train, test, &mut |p| {
             trained = p.epoch;
+            if p.epoch == 1 {
+                first_loss = p.train_loss;
+            }
+            last_loss = p.train_loss;
+            if let Some(v) = p.val_loss
+                && best_val.is_none_or(|(b, _)| v < b)
+            {
+                best_val = Some((v, p.epoch));
+            }
         })?;
         trained_epochs.push(trained);
         if !args.json {
+            let val = best_val.map_or_else(String::new, |(v, e)| {
+                format!(", best validation loss {v:.3} after pass {e}")
+            });
             eprintln!(
-                "fold {fold}/{}: {} training epochs, {:.1} s",
+                "fold {fold}/{}: {trained} training passes, training loss {first_loss:.3} -> {last_loss:.3}{val}, {:.1} s",
                 args.folds,
-                trained,
                 fold_started.elapsed().as_secs_f64()
             );
         }
