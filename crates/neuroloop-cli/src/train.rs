@@ -156,6 +156,7 @@ fn run(args: &TrainArgs) -> Result<(), RuntimeError> {
         weight_decay: args.weight_decay,
         validation_fraction: args.validation_fraction,
         patience: args.patience,
+        ..FitOptions::default()
     };
     let mut bar = |p: &EpochProgress| {
         if !args.quiet {

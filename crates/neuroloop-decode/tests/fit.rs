@@ -228,3 +228,40 @@ fn bad_epochs_and_options_get_specific_errors() {
         })
     ));
 }
+
+#[test]
+fn min_epochs_keeps_no_checkpoint_before_it_and_is_capped_at_max_epochs() {
+    let set = epochs(40, 5);
+    // Patience 1 would stop at the first pass without improvement; with
+    // min_epochs 6 neither the kept weights nor the stop come earlier.
+    let early = FitOptions {
+        patience: 1,
+        min_epochs: 6,
+        ..options(2)
+    };
+    let mut seen = 0;
+    let model = fit(&small_eegnet(), &set, &early, &mut |_| seen += 1).unwrap();
+    let r = model.report();
+    assert!(r.best_epoch >= 6, "kept epoch {}", r.best_epoch);
+    assert!(
+        r.epochs >= 6 && seen == r.epochs,
+        "{} epochs, {seen} reported",
+        r.epochs
+    );
+
+    // Beyond max_epochs: the last epoch is the only candidate.
+    let capped = FitOptions {
+        max_epochs: 3,
+        min_epochs: 50,
+        ..options(2)
+    };
+    let model = fit(&small_eegnet(), &set, &capped, &mut |_| {}).unwrap();
+    assert_eq!((model.report().epochs, model.report().best_epoch), (3, 3));
+
+    // The default, and the field from JSON.
+    assert_eq!(FitOptions::default().min_epochs, 20);
+    let parsed: FitOptions = serde_json::from_str(r#"{"min_epochs": 5}"#).unwrap();
+    assert_eq!(parsed.min_epochs, 5);
+    let parsed: FitOptions = serde_json::from_str("{}").unwrap();
+    assert_eq!(parsed.min_epochs, 20);
+}

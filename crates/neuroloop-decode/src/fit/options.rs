@@ -7,8 +7,9 @@ use crate::DecodeError;
 /// How to train.
 ///
 /// `learning_rate` and `weight_decay` default to the architecture's own
-/// value when `None` (bandpower: 0.05 and 1e-3, full batch; deep models:
-/// 1e-3 and 0).
+/// value when `None` (bandpower: 0.05 and 1e-3, full batch; EEGNet and the
+/// transformer: 1e-3 and 0; ShallowConvNet: 6.25e-4 and 0, braindecode's
+/// values for these networks).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FitOptions {
@@ -30,6 +31,13 @@ pub struct FitOptions {
     /// Epochs without improvement of the validation loss (the training loss
     /// when nothing is held out) before stopping; the best weights are kept.
     pub patience: usize,
+    /// Deep models: the kept weights come from epoch `min_epochs` or later
+    /// (capped at `max_epochs`), and early stopping cannot end training
+    /// before it. On a few dozen trials the validation loss of the first,
+    /// barely trained passes (near-uniform outputs, batch-norm running
+    /// statistics not yet settled) is often the lowest, so without this the
+    /// checkpoint is an untrained network. Bandpower ignores it.
+    pub min_epochs: usize,
 }
 
 impl Default for FitOptions {
@@ -42,6 +50,7 @@ impl Default for FitOptions {
             weight_decay: None,
             validation_fraction: 0.2,
             patience: 15,
+            min_epochs: 20,
         }
     }
 }

@@ -20,8 +20,12 @@ use crate::DecodeError;
 use crate::dataset::split;
 use crate::synthetic::Rng;
 
-/// Default Adam learning rate of deep models.
+/// Default Adam learning rate of EEGNet and the transformer (braindecode's
+/// EEGNet examples).
 pub(crate) const DEEP_LEARNING_RATE: f64 = 1e-3;
+/// Default learning rate of ShallowConvNet: braindecode's `0.0625 * 0.01`
+/// for ShallowFBCSPNet.
+pub(crate) const SHALLOW_LEARNING_RATE: f64 = 0.0625 * 0.01;
 
 /// Serialises seeded training (the backend RNG is global).
 static SEEDED: Mutex<()> = Mutex::new(());
@@ -69,7 +73,15 @@ pub(crate) fn fit_net<M: Net>(
         adam = adam.with_weight_decay(Some(WeightDecayConfig::new(weight_decay)));
     }
     let mut optimizer = adam.init();
-    let lr = opts.learning_rate.unwrap_or(DEEP_LEARNING_RATE);
+    let lr = opts
+        .learning_rate
+        .unwrap_or(if architecture == "shallow_convnet" {
+            SHALLOW_LEARNING_RATE
+        } else {
+            DEEP_LEARNING_RATE
+        });
+    // The first epoch whose weights may be kept.
+    let first_candidate = opts.min_epochs.clamp(1, opts.max_epochs);
 
     let mut rng = Rng::new(opts.seed ^ 0x5DEE_CE66_D1CE_F00D);
     let mut order = train_idx.clone();
@@ -112,6 +124,9 @@ pub(crate) fn fit_net<M: Net>(
             val_loss: held_out.then_some(criterion),
             val_accuracy: held_out.then_some(accuracy),
         });
+        if epoch < first_candidate {
+            continue;
+        }
         match &best {
             Some((best_loss, best_epoch, _)) if criterion >= best_loss - 1e-6 => {
                 if epoch - best_epoch >= opts.patience {
