@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use crate::parse_device;
 use clap::{Args, ValueEnum};
+use neuroloop_decode::ComputeDevice;
 use neuroloop_decode::fit::{BandpowerSpec, FitOptions, ModelSpec};
 use neuroloop_runtime::RuntimeError;
 use neuroloop_runtime::offline::{
@@ -77,6 +79,9 @@ pub struct EvaluateArgs {
     /// Training epochs without a better validation loss before stopping.
     #[arg(long, default_value_t = FitOptions::default().patience)]
     patience: usize,
+    /// Where the deep models train: cpu, or wgpu (a build with the `wgpu` feature).
+    #[arg(long, default_value = "cpu", value_parser = parse_device)]
+    device: ComputeDevice,
     /// Print one JSON object instead of tables.
     #[arg(long)]
     json: bool,
@@ -134,6 +139,7 @@ fn run(args: &EvaluateArgs) -> Result<(), RuntimeError> {
         batch_size: args.batch_size,
         patience: args.patience,
         learning_rate: args.learning_rate,
+        device: args.device,
         ..FitOptions::default()
     };
     let mut fold = 0;

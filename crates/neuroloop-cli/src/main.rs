@@ -97,6 +97,13 @@ enum Command {
     Train(train::TrainArgs),
 }
 
+/// Parses `--device`: a known device that this build has.
+pub(crate) fn parse_device(name: &str) -> Result<neuroloop_decode::ComputeDevice, String> {
+    let device = neuroloop_decode::ComputeDevice::parse(name).map_err(|e| e.to_string())?;
+    device.burn_device().map_err(|e| e.to_string())?;
+    Ok(device)
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use crate::parse_device;
 use clap::Args;
+use neuroloop_decode::ComputeDevice;
 use neuroloop_decode::bundle::BundleMeta;
 use neuroloop_decode::fit::{
     BandpowerSpec, EpochProgress, EpochSet, FitOptions, Hyperparameters, ModelSpec, fit,
@@ -72,6 +74,9 @@ pub struct TrainArgs {
     /// Epochs without validation improvement before stopping.
     #[arg(long, default_value_t = 15)]
     patience: usize,
+    /// Where the deep models train: cpu, or wgpu (a build with the `wgpu` feature).
+    #[arg(long, default_value = "cpu", value_parser = parse_device)]
+    device: ComputeDevice,
     /// The bundle directory to write.
     #[arg(long)]
     out: PathBuf,
@@ -156,6 +161,7 @@ fn run(args: &TrainArgs) -> Result<(), RuntimeError> {
         weight_decay: args.weight_decay,
         validation_fraction: args.validation_fraction,
         patience: args.patience,
+        device: args.device,
         ..FitOptions::default()
     };
     let mut bar = |p: &EpochProgress| {

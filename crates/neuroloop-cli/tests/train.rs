@@ -209,5 +209,22 @@ fn bad_training_requests_fail_with_the_reason() {
         "{}",
         text(&out)
     );
+
+    // This build has no wgpu device (the test suite builds without the
+    // `wgpu` feature): refused before any data is read, saying how to get it.
+    let mut args: Vec<&str> = base.to_vec();
+    args.extend([
+        out_dir.to_str().unwrap(),
+        "--architecture",
+        "eegnet",
+        "--device",
+        "wgpu",
+    ]);
+    let out = run(&args);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("--features wgpu"), "{}", text(&out));
+    let mut args: Vec<&str> = base.to_vec();
+    args.extend([out_dir.to_str().unwrap(), "--device", "tpu"]);
+    assert!(text(&run(&args)).contains("known: cpu, wgpu"));
     assert!(!out_dir.join("decoder.json").exists());
 }

@@ -131,6 +131,15 @@ pub enum DecodeError {
     #[error("invalid epoch set: {0}")]
     EpochSet(String),
 
+    /// The compute device is unknown, or not built into this binary.
+    #[error("device {device:?}: {reason}")]
+    DeviceUnavailable {
+        /// The device asked for.
+        device: String,
+        /// Why it cannot be used, and how to fix that.
+        reason: String,
+    },
+
     /// The model architecture is not built into this version.
     #[error("architecture {0:?} is not available")]
     ArchitectureUnavailable(String),
@@ -232,6 +241,7 @@ impl DecodeError {
             DecodeError::Config(_)
             | DecodeError::TrainOptions { .. }
             | DecodeError::ArchitectureUnavailable(_)
+            | DecodeError::DeviceUnavailable { .. }
             | DecodeError::BundleManifest { .. }
             | DecodeError::ImportFile { .. }
             | DecodeError::BundleVersion { .. } => ErrorKind::Config,

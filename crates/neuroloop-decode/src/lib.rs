@@ -27,6 +27,8 @@
 //! * [`EEGNet`] and [`ShallowConvNet`] follow braindecode 1.8 and train with
 //!   burn autodiff; [`EEGNetInference`] and [`ShallowConvNetInference`] are
 //!   their folded, allocation-free real-time decoders.
+//! * [`ComputeDevice`] says where burn tensors run (training, the faithful
+//!   forward): `cpu` (flex) by default, `wgpu` with the `wgpu` feature.
 //! * [`synthetic`] generates labelled motor-imagery-like windows for tests,
 //!   benchmarks and demos.
 //!
@@ -38,6 +40,7 @@ pub mod bundle;
 mod config;
 mod dataset;
 mod decoder;
+mod device;
 mod error;
 mod features;
 pub mod fit;
@@ -50,6 +53,7 @@ mod train;
 pub use bandpower::BandpowerDecoder;
 pub use config::{BandpowerConfig, Taper};
 pub use decoder::{Decoder, check_finite, check_window};
+pub use device::ComputeDevice;
 pub use error::DecodeError;
 pub use features::BandpowerFeatures;
 pub use model::{BandpowerModel, BandpowerModelConfig};

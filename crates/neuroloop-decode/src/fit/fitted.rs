@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use burn::tensor::Device;
 use neuroloop_core::Window;
 
 use super::arch::Infer;
@@ -33,7 +34,7 @@ pub(crate) struct DeepNet<M>(pub(crate) M);
 impl<M: Infer> DeepModel for DeepNet<M> {
     fn predict(&self, data: &EpochSet, scale: f32) -> Result<Vec<f32>, DecodeError> {
         let rows: Vec<usize> = (0..data.len()).collect();
-        probabilities(&self.0, data, &rows, scale)
+        probabilities(&self.0, data, &rows, scale, &Device::flex())
     }
 
     fn save(&self, path: &Path) -> Result<(), DecodeError> {

@@ -59,18 +59,19 @@ pub(crate) fn values<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, DecodeErr
         .map_err(|e| DecodeError::Backend(format!("{e:?}")))
 }
 
-/// Softmax probabilities of `model` (in eval mode, on the plain device) for
-/// the epochs at `rows`, `rows.len() × classes` values.
+/// Softmax probabilities of `model` (in eval mode, on the plain `device`
+/// its weights live on) for the epochs at `rows`, `rows.len() × classes`
+/// values.
 pub(crate) fn probabilities<M: Net>(
     model: &M,
     data: &EpochSet,
     rows: &[usize],
     scale: f32,
+    device: &Device,
 ) -> Result<Vec<f32>, DecodeError> {
-    let device = Device::flex();
     let mut out = Vec::with_capacity(rows.len() * data.classes.len());
     for chunk in rows.chunks(EVAL_BATCH) {
-        let x = batch_tensor(data, chunk, scale, &device);
+        let x = batch_tensor(data, chunk, scale, device);
         out.extend(values(softmax(model.logits(x), 1))?);
     }
     if out.len() != rows.len() * data.classes.len() {

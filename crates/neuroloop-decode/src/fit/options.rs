@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::DecodeError;
+use crate::{ComputeDevice, DecodeError};
 
 /// How to train.
 ///
@@ -38,6 +38,11 @@ pub struct FitOptions {
     /// statistics not yet settled) is often the lowest, so without this the
     /// checkpoint is an untrained network. Bandpower ignores it.
     pub min_epochs: usize,
+    /// Where the deep models train (`"cpu"`, the default, or `"wgpu"` in a
+    /// build with the `wgpu` feature). The trained weights come back to the
+    /// CPU: prediction, bundles and the real-time forms run there.
+    /// Bandpower always trains on the CPU.
+    pub device: ComputeDevice,
 }
 
 impl Default for FitOptions {
@@ -51,6 +56,7 @@ impl Default for FitOptions {
             validation_fraction: 0.2,
             patience: 15,
             min_epochs: 20,
+            device: ComputeDevice::Cpu,
         }
     }
 }
@@ -83,6 +89,9 @@ impl FitOptions {
                 "validation_fraction",
                 format!("{} is outside [0, 0.5]", self.validation_fraction),
             );
+        }
+        if !self.device.is_built() {
+            return self.device.burn_device().map(|_| ());
         }
         Ok(())
     }

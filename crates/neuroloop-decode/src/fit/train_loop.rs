@@ -63,9 +63,9 @@ pub(crate) fn fit_net<M: Net>(
     let _guard = SEEDED
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let plain = Device::flex();
+    let plain = opts.device.burn_device()?;
     plain.seed(opts.seed);
-    let device = plain.autodiff();
+    let device = plain.clone().autodiff();
     let mut model = init(&device)?.train();
     let mut adam = AdamConfig::new();
     let weight_decay = opts.weight_decay.unwrap_or(0.0);
@@ -111,7 +111,7 @@ pub(crate) fn fit_net<M: Net>(
         }
 
         let snapshot = model.valid();
-        let p = probabilities(&snapshot, data, criterion_rows, scale)?;
+        let p = probabilities(&snapshot, data, criterion_rows, scale, &plain)?;
         let (criterion, accuracy) = metrics(&p, data, criterion_rows);
         if !criterion.is_finite() {
             return Err(DecodeError::Diverged { epoch });
@@ -138,13 +138,16 @@ pub(crate) fn fit_net<M: Net>(
     }
     drop(_guard);
     let (_, best_epoch, model) = best.ok_or(DecodeError::Diverged { epoch: 0 })?;
+    // Prediction, bundles and the real-time forms run on the CPU.
+    let cpu = Device::flex();
+    let model = model.to_device(&cpu);
 
-    let p = probabilities(&model, data, &train_idx, scale)?;
+    let p = probabilities(&model, data, &train_idx, scale, &cpu)?;
     let (train_loss, train_accuracy) = metrics(&p, data, &train_idx);
     let validation = if val_idx.is_empty() {
         None
     } else {
-        let p = probabilities(&model, data, &val_idx, scale)?;
+        let p = probabilities(&model, data, &val_idx, scale, &cpu)?;
         Some(metrics(&p, data, &val_idx))
     };
     Ok(TrainedNet {
