@@ -9,15 +9,16 @@
 # Writes one JSON result per run to target/evaluate-real-data/ and prints a
 # summary line per run. Environment: DATA (default ../shared/data),
 # MAX_EPOCHS, BATCH_SIZE, LEARNING_RATE and PATIENCE for the deep models
-# (default 40, 8, 0.002 and 10: the folds train on 24-52 epochs, so a
-# small batch gives more steps per pass).
+# (default 40, 8, the architecture's own rate and 10: the folds train on
+# 24-52 epochs, so a small batch gives more steps per pass; the kept
+# weights come from pass 20 or later, FitOptions::min_epochs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DATA="${DATA:-../shared/data}"
 MAX_EPOCHS="${MAX_EPOCHS:-40}"
 BATCH_SIZE="${BATCH_SIZE:-8}"
-LEARNING_RATE="${LEARNING_RATE:-0.002}"
+LEARNING_RATE="${LEARNING_RATE:-}"
 PATIENCE="${PATIENCE:-10}"
 OUT=target/evaluate-real-data
 ARCHS=("$@")
@@ -47,8 +48,10 @@ run() {
     if [ "$arch" = bandpower ]; then
         extra=(--bands "$bands")
     else
-        extra=(--max-epochs "$MAX_EPOCHS" --batch-size "$BATCH_SIZE"
-            --learning-rate "$LEARNING_RATE" --patience "$PATIENCE")
+        extra=(--max-epochs "$MAX_EPOCHS" --batch-size "$BATCH_SIZE" --patience "$PATIENCE")
+        if [ -n "$LEARNING_RATE" ]; then
+            extra+=(--learning-rate "$LEARNING_RATE")
+        fi
     fi
     "$BIN" evaluate "$@" --architecture "$arch" "${extra[@]}" --json >"$OUT/$name-$arch.json"
     python3 - "$OUT/$name-$arch.json" "$name" "$arch" <<'EOF'
