@@ -6,7 +6,7 @@
 //! wgpu adapter the first tensor operation fails and so does the test.
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Tensor, TensorData};
 use neuroloop_decode::synthetic::MotorImagery;
