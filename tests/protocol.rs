@@ -484,9 +484,13 @@ fn rss_kib() -> u64 {
 #[test]
 fn a_client_that_never_reads_does_not_delay_the_others() {
     let _memory = alone();
+    // The fast session publishes ~300 lines/s; a queue of 1024 gives the
+    // reading client 3 s of slack for a descheduled moment on a loaded
+    // machine, while the client that never reads still fills its socket
+    // and is disconnected after the stall timeout.
     let running = session(
         true,
-        "queue = 64\nstall_timeout_ms = 1000\nheartbeat_ms = 100",
+        "queue = 1024\nstall_timeout_ms = 1000\nheartbeat_ms = 100",
         "127.0.0.1:0",
         2,
     );
