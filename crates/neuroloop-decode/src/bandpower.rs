@@ -9,7 +9,7 @@ use neuroloop_core::Window;
 
 use crate::{
     BandpowerConfig, BandpowerFeatures, BandpowerModel, BandpowerModelConfig, DecodeError, Decoder,
-    check_finite, check_window,
+    check_finite, check_probabilities, check_window,
 };
 
 /// Log band power per channel and band, standardised, then a linear layer and
@@ -143,12 +143,7 @@ impl Decoder for BandpowerDecoder {
         probabilities: &mut [f32],
     ) -> Result<(), DecodeError> {
         let n_classes = self.config.classes.len();
-        if probabilities.len() != n_classes {
-            return Err(DecodeError::ProbabilitiesLength {
-                expected: n_classes,
-                got: probabilities.len(),
-            });
-        }
+        check_probabilities(probabilities, n_classes)?;
         check_window(window, self.config.channels, self.config.samples)?;
         check_finite(window.data, self.config.samples)?;
         self.features.compute(window.data, &mut self.feature_buf);

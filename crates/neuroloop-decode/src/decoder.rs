@@ -63,6 +63,21 @@ pub fn check_window(
     }
 }
 
+/// Checks that `probabilities` has one entry per class.
+///
+/// # Errors
+/// [`DecodeError::ProbabilitiesLength`] otherwise.
+pub fn check_probabilities(probabilities: &[f32], classes: usize) -> Result<(), DecodeError> {
+    if probabilities.len() == classes {
+        Ok(())
+    } else {
+        Err(DecodeError::ProbabilitiesLength {
+            expected: classes,
+            got: probabilities.len(),
+        })
+    }
+}
+
 /// Checks that every value of channel-major `data` (`samples` per channel) is
 /// finite.
 ///

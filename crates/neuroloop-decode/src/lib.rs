@@ -52,7 +52,7 @@ mod train;
 
 pub use bandpower::BandpowerDecoder;
 pub use config::{BandpowerConfig, Taper};
-pub use decoder::{Decoder, check_finite, check_window};
+pub use decoder::{Decoder, check_finite, check_probabilities, check_window};
 pub use device::ComputeDevice;
 pub use error::DecodeError;
 pub use features::BandpowerFeatures;

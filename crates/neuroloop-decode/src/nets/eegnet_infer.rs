@@ -26,7 +26,7 @@ use super::kernels::{
     BANK_LANES, DEPTH_LANES, Simd, bank, correlate, dot, elu_in_place, padded, softmax, sum,
 };
 use super::{EEGNet, EEGNetShapes};
-use crate::{DecodeError, Decoder, check_finite, check_window};
+use crate::{DecodeError, Decoder, check_finite, check_probabilities, check_window};
 
 /// [`EEGNet`] folded for eval-mode decoding.
 ///
@@ -312,12 +312,7 @@ impl Decoder for EEGNetInference {
         window: &Window<'_>,
         probabilities: &mut [f32],
     ) -> Result<(), DecodeError> {
-        if probabilities.len() != self.classes.len() {
-            return Err(DecodeError::ProbabilitiesLength {
-                expected: self.classes.len(),
-                got: probabilities.len(),
-            });
-        }
+        check_probabilities(probabilities, self.classes.len())?;
         self.logits(window)?;
         softmax(&self.logits, probabilities);
         Ok(())

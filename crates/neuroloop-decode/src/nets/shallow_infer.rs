@@ -19,7 +19,7 @@ use super::common::{PoolMode, batch_norm_affine, param_values};
 use super::kernels::{BANK_LANES, Simd, bank, dot, padded, softmax, sum_squares};
 use super::shallow::SAFE_LOG_EPS;
 use super::{ShallowConvNet, ShallowConvNetShapes};
-use crate::{DecodeError, Decoder, check_finite, check_window};
+use crate::{DecodeError, Decoder, check_finite, check_probabilities, check_window};
 
 /// [`ShallowConvNet`] folded for eval-mode decoding.
 ///
@@ -234,12 +234,7 @@ impl Decoder for ShallowConvNetInference {
         window: &Window<'_>,
         probabilities: &mut [f32],
     ) -> Result<(), DecodeError> {
-        if probabilities.len() != self.classes.len() {
-            return Err(DecodeError::ProbabilitiesLength {
-                expected: self.classes.len(),
-                got: probabilities.len(),
-            });
-        }
+        check_probabilities(probabilities, self.classes.len())?;
         self.logits(window)?;
         softmax(&self.logits, probabilities);
         Ok(())

@@ -23,7 +23,7 @@ use super::transformer_kernels::{
     dot, exp_shifted, gelu, matmul_acc, normalize_rows, scores, softmax, vecmat_bias,
 };
 use super::transformer_weights::{LayerWeights, Weights};
-use crate::{DecodeError, Decoder, check_finite, check_window};
+use crate::{DecodeError, Decoder, check_finite, check_probabilities, check_window};
 
 /// [`EegTransformer`] as a [`Decoder`]: softmax probabilities per window,
 /// no allocation per call.
@@ -271,12 +271,7 @@ impl Decoder for TransformerInference {
     ) -> Result<(), DecodeError> {
         check_window(window, self.w.n_chans, self.w.n_times)?;
         check_finite(window.data, self.w.n_times)?;
-        if probabilities.len() != self.classes.len() {
-            return Err(DecodeError::ProbabilitiesLength {
-                expected: self.classes.len(),
-                got: probabilities.len(),
-            });
-        }
+        check_probabilities(probabilities, self.classes.len())?;
         self.run(window.data);
         softmax(&self.logits, probabilities);
         Ok(())
