@@ -3,52 +3,13 @@
 //! A counting global allocator counts only on the thread that sets the
 //! thread-local flag, so other test threads do not disturb the count.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use neuroloop_core::Window;
 use neuroloop_decode::synthetic::MotorImagery;
 use neuroloop_decode::{BandpowerConfig, Decoder, TrainOptions, train};
 
-struct Counting;
+mod counting;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-}
-
-fn count() {
-    if COUNTING.try_with(Cell::get).unwrap_or(false) {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-// SAFETY: forwards to the system allocator; counting has no effect on memory.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count();
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+use counting::allocations;
 
 const CALLS: usize = 10_000;
 const WARMUP: usize = 5;
@@ -83,11 +44,8 @@ fn allocations_per_decode_are_constant() {
             newest_time: 0.0,
             newest_arrival: 0.0,
         };
-        let before = ALLOCATIONS.load(Ordering::Relaxed);
-        COUNTING.with(|c| c.set(true));
-        let result = decoder.decode(&w, &mut p);
-        COUNTING.with(|c| c.set(false));
-        counts.push(ALLOCATIONS.load(Ordering::Relaxed) - before);
+        let (result, made) = allocations(|| decoder.decode(&w, &mut p));
+        counts.push(made);
         result.unwrap();
     }
     let steady = counts[WARMUP];

@@ -1,10 +1,6 @@
 //! The patch transformer: its real-time form against the burn forward pass,
 //! allocation-free decoding, training under autodiff, and its errors.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use burn::module::{Module, Param};
 use burn::nn::LinearConfig;
 use burn::optim::{AdamConfig, GradientsParams};
@@ -16,44 +12,9 @@ use neuroloop_decode::{
     DecodeError, Decoder, EegTransformer, TransformerConfig, TransformerInference,
 };
 
-struct Counting;
+mod counting;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-}
-
-fn count() {
-    if COUNTING.try_with(Cell::get).unwrap_or(false) {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-// SAFETY: forwards to the system allocator; counting has no effect on memory.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count();
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+use counting::allocations;
 
 fn window(data: &[f32], channels: usize, samples: usize) -> Window<'_> {
     Window {
@@ -173,15 +134,14 @@ fn decoding_never_allocates() {
     let mut decoder = TransformerInference::from_model(&model, labels(2)).unwrap();
     let (x, _) = MotorImagery::new(c, t, 64.0).generate(16, 3);
     let mut p = [0.0_f32; 2];
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
-    COUNTING.with(|f| f.set(true));
-    let mut failures = 0;
-    for i in 0..10_000 {
-        let w = window(&x[(i % 16) * c * t..(i % 16 + 1) * c * t], c, t);
-        failures += usize::from(decoder.decode(&w, &mut p).is_err());
-    }
-    COUNTING.with(|f| f.set(false));
-    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    let (failures, allocations) = allocations(|| {
+        let mut failures = 0;
+        for i in 0..10_000 {
+            let w = window(&x[(i % 16) * c * t..(i % 16 + 1) * c * t], c, t);
+            failures += usize::from(decoder.decode(&w, &mut p).is_err());
+        }
+        failures
+    });
     assert_eq!(failures, 0);
     assert_eq!(allocations, 0, "{allocations} allocations in 10^4 decodes");
 }
