@@ -11,7 +11,7 @@ use neuroloop_decode::ComputeDevice;
 use neuroloop_decode::fit::{BandpowerSpec, FitOptions, ModelSpec};
 use neuroloop_runtime::RuntimeError;
 use neuroloop_runtime::offline::{
-    CrossValidation, EpochOptions, Epochs, EventMap, cross_validate, cut_epochs,
+    CrossValidation, EpochOptions, Epochs, EventMap, cross_validate, cut_epochs_from_files,
     filters_from_session, fit_predict, parse_filters,
 };
 
@@ -114,18 +114,7 @@ fn run(args: &EvaluateArgs) -> Result<(), RuntimeError> {
         tmax: args.tmax,
         channels: args.channels.clone(),
     };
-    let mut recordings = Vec::with_capacity(args.recordings.len());
-    for path in &args.recordings {
-        let rec =
-            neuroloop_formats::read_recording(path).map_err(|source| RuntimeError::Recording {
-                path: path.display().to_string(),
-                source,
-            })?;
-        recordings.push((path.display().to_string(), rec));
-    }
-    let named: Vec<(&str, &neuroloop_formats::Recording)> =
-        recordings.iter().map(|(n, r)| (n.as_str(), r)).collect();
-    let epochs = cut_epochs(&named, &options, &chain)?;
+    let epochs = cut_epochs_from_files(&args.recordings, &options, &chain)?;
     let spec = match args.architecture {
         Architecture::Bandpower => ModelSpec::Bandpower(BandpowerSpec {
             bands_hz: parse_bands(&args.bands)?,

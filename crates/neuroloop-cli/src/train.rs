@@ -19,7 +19,7 @@ use neuroloop_decode::fit::{
     BandpowerSpec, EpochProgress, EpochSet, FitOptions, Hyperparameters, ModelSpec, fit,
 };
 use neuroloop_runtime::RuntimeError;
-use neuroloop_runtime::offline::{EpochOptions, EventMap, cut_epochs};
+use neuroloop_runtime::offline::{EpochOptions, EventMap, cut_epochs_from_files};
 use neuroloop_runtime::profile::{HardwareProfile, resolve_profile_path};
 
 /// Options of `neuroloop train`.
@@ -119,18 +119,7 @@ fn run(args: &TrainArgs) -> Result<(), RuntimeError> {
         tmax: args.tmax,
         channels: args.channels.clone().or(profile_channels),
     };
-    let mut recordings = Vec::with_capacity(args.recordings.len());
-    for path in &args.recordings {
-        let rec =
-            neuroloop_formats::read_recording(path).map_err(|source| RuntimeError::Recording {
-                path: path.display().to_string(),
-                source,
-            })?;
-        recordings.push((path.display().to_string(), rec));
-    }
-    let named: Vec<(&str, &neuroloop_formats::Recording)> =
-        recordings.iter().map(|(n, r)| (n.as_str(), r)).collect();
-    let epochs = cut_epochs(&named, &options, &chain)?;
+    let epochs = cut_epochs_from_files(&args.recordings, &options, &chain)?;
     let set = EpochSet::new(
         epochs.channels.len(),
         epochs.samples,

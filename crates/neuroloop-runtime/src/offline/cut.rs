@@ -20,6 +20,31 @@ use crate::offline::{EpochOptions, Epochs, SkippedEvent};
 /// Samples per block when running the filter chain over a recording.
 const BLOCK: usize = 256;
 
+/// Reads the recordings at `paths` (EDF/EDF+/BDF/GDF) and cuts their
+/// epochs as [`cut_epochs`] does, each named by its path.
+///
+/// # Errors
+/// [`RuntimeError::Recording`] naming a file that cannot be read, then
+/// every error of [`cut_epochs`].
+pub fn cut_epochs_from_files(
+    paths: &[std::path::PathBuf],
+    options: &EpochOptions,
+    chain: &ChainConfig,
+) -> Result<Epochs, RuntimeError> {
+    let mut recordings = Vec::with_capacity(paths.len());
+    for path in paths {
+        let name = path.display().to_string();
+        let recording =
+            neuroloop_formats::read_recording(path).map_err(|source| RuntimeError::Recording {
+                path: name.clone(),
+                source,
+            })?;
+        recordings.push((name, recording));
+    }
+    let named: Vec<(&str, &Recording)> = recordings.iter().map(|(n, r)| (n.as_str(), r)).collect();
+    cut_epochs(&named, options, chain)
+}
+
 /// Cuts the epochs of every recording (`(name, recording)` pairs; names
 /// appear in errors) and pools them, in recording then event order.
 ///

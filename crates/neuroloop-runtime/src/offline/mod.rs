@@ -34,7 +34,7 @@ pub mod metrics;
 pub mod options;
 
 pub use crossval::{CrossValidation, FoldResult, cross_validate, stratified_folds};
-pub use cut::cut_epochs;
+pub use cut::{cut_epochs, cut_epochs_from_files};
 pub use epochs::{EpochOptions, Epochs, SkippedEvent};
 pub use options::{EventMap, filters_from_session, parse_filters};
 
