@@ -231,6 +231,16 @@ pub enum DecodeError {
         /// The file tensor's shape.
         found: Vec<usize>,
     },
+    /// A matrix computation failed on the data: a covariance that is not
+    /// symmetric positive definite, a singular system, an eigensolver that
+    /// did not converge.
+    #[error("{what}: {message}")]
+    Numerical {
+        /// What was being computed (e.g. `riemannian mean`).
+        what: &'static str,
+        /// Why it failed.
+        message: String,
+    },
 }
 
 impl DecodeError {
@@ -259,7 +269,8 @@ impl DecodeError {
             | DecodeError::ImportFormat { .. }
             | DecodeError::ImportMissingKeys { .. }
             | DecodeError::ImportUnexpectedKeys { .. }
-            | DecodeError::ImportShape { .. } => ErrorKind::InvalidData,
+            | DecodeError::ImportShape { .. }
+            | DecodeError::Numerical { .. } => ErrorKind::InvalidData,
             DecodeError::Record(_) | DecodeError::BundleIo { .. } => ErrorKind::Io,
             DecodeError::ProbabilitiesLength { .. } | DecodeError::Backend(_) => {
                 ErrorKind::Internal
