@@ -27,10 +27,7 @@ fn run(name: &str, channels: usize, samples: usize, rate: f64) {
     );
     let n = 64;
     let (x, y) = MotorImagery::new(channels, samples, rate).generate(n, 1);
-    let options = TrainOptions {
-        max_epochs: 50,
-        ..TrainOptions::default()
-    };
+    let options = TrainOptions::default();
     let (mut decoder, _) = train(&config, &x, &y, &options).expect("training");
 
     let len = channels * samples;

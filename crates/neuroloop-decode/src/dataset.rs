@@ -96,14 +96,6 @@ impl Subset {
         let data = TensorData::new(self.features.clone(), [self.labels.len(), self.n_features]);
         Tensor::from_data(data, device)
     }
-
-    pub(crate) fn onehot(&self, n_classes: usize, device: &Device) -> Tensor<2> {
-        let mut v = vec![0.0_f32; self.labels.len() * n_classes];
-        for (i, &l) in self.labels.iter().enumerate() {
-            v[i * n_classes + l] = 1.0;
-        }
-        Tensor::from_data(TensorData::new(v, [self.labels.len(), n_classes]), device)
-    }
 }
 
 /// Mean cross-entropy and accuracy of `model` on `x` (plain device).

@@ -38,6 +38,7 @@
 mod bandpower;
 pub mod bundle;
 mod config;
+pub mod covariance;
 mod dataset;
 mod decoder;
 mod device;
@@ -45,8 +46,10 @@ mod error;
 mod features;
 pub mod fit;
 pub mod import;
+pub mod linear;
 mod model;
 mod nets;
+pub mod spd;
 pub mod synthetic;
 mod train;
 

@@ -1,17 +1,20 @@
 //! Calibration training of a [`BandpowerDecoder`].
 //!
-//! Features are computed once in plain Rust; the model is then fitted
-//! full-batch with burn autodiff and Adam on the flex CPU backend. The
-//! weights start at zero (the loss is convex in them) and the data split is
-//! drawn from `seed`, so the same inputs and seed give the same weights.
+//! Log band power per channel and band, standardised, then an L2 logistic
+//! regression fitted to convergence ([`crate::linear::fit_logistic`], the
+//! classifier of the covariance decoders) on *all* the windows: the problem
+//! is convex, so there is nothing to stop early and no reason to leave data
+//! out. When a validation share is asked for, a second fit on the rest
+//! scores the held-out windows; that figure is reported, and the decoder
+//! is still the one fitted on everything. The split is drawn from `seed`.
 
-use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams, decay::WeightDecayConfig};
-use burn::tensor::Device;
-use burn::tensor::activation::log_softmax;
+use burn::module::Param;
+use burn::nn::Linear;
+use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::dataset::{Subset, evaluate, split, standardisation};
+use crate::linear::{LinearModel, LogisticOptions, fit_logistic};
 use crate::{
     BandpowerConfig, BandpowerDecoder, BandpowerFeatures, BandpowerModel, BandpowerModelConfig,
     DecodeError,
@@ -23,29 +26,19 @@ use crate::{
 pub struct TrainOptions {
     /// Seed of the train/validation split.
     pub seed: u64,
-    /// Most full-batch epochs.
-    pub max_epochs: usize,
-    /// Adam learning rate.
-    pub learning_rate: f64,
-    /// Share of each class held out for validation and early stopping, in
-    /// `[0, 0.5]`; 0 trains on everything for `max_epochs`.
+    /// Share of each class held out to *estimate* accuracy, in `[0, 0.5]`;
+    /// the decoder is fitted on every window either way.
     pub validation_fraction: f64,
-    /// Epochs without improvement of the validation loss (the training loss
-    /// when nothing is held out) before stopping.
-    pub patience: usize,
-    /// L2 penalty on the linear weights; 0 disables it.
-    pub weight_decay: f32,
+    /// Inverse L2 regularisation strength of the logistic regression.
+    pub c: f64,
 }
 
 impl Default for TrainOptions {
     fn default() -> Self {
         Self {
             seed: 0,
-            max_epochs: 300,
-            learning_rate: 0.05,
             validation_fraction: 0.2,
-            patience: 30,
-            weight_decay: 1e-3,
+            c: 1.0,
         }
     }
 }
@@ -53,19 +46,19 @@ impl Default for TrainOptions {
 /// What training did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainReport {
-    /// Epochs run.
+    /// Fits run: 1, or 2 with a validation estimate.
     pub epochs: usize,
-    /// Epoch (1-based) whose weights were kept.
+    /// Always 1: the decoder is the fit on every window.
     pub best_epoch: usize,
-    /// Windows trained on.
+    /// Windows the decoder was fitted on (all of them).
     pub n_train: usize,
-    /// Windows held out.
+    /// Windows held out for the validation estimate.
     pub n_validation: usize,
-    /// Accuracy of the kept weights on the training windows.
+    /// Accuracy of the decoder on its training windows.
     pub train_accuracy: f32,
-    /// Mean cross-entropy of the kept weights on the training windows.
+    /// Mean cross-entropy of the decoder on its training windows.
     pub train_loss: f32,
-    /// Accuracy on the held-out windows, if any.
+    /// Accuracy on the held-out windows of the fit without them, if any.
     pub validation_accuracy: Option<f32>,
     /// Mean cross-entropy on the held-out windows, if any.
     pub validation_loss: Option<f32>,
@@ -144,66 +137,25 @@ pub fn train(
         extractor.compute(x, f);
     }
 
+    let all: Vec<usize> = (0..labels.len()).collect();
     let (train_idx, val_idx) = split(labels, n_classes, options.validation_fraction, options.seed);
-    let (mean, std) = standardisation(&features, n_features, &train_idx);
-    let train_set = Subset::new(&features, labels, n_features, &train_idx);
-    let val_set = Subset::new(&features, labels, n_features, &val_idx);
-
     let plain = Device::flex();
-    let device = plain.clone().autodiff();
-    let x_train = train_set.tensor(&device);
-    let onehot = train_set.onehot(n_classes, &device);
-    let x_train_eval = train_set.tensor(&plain);
-    let x_val = (!val_idx.is_empty()).then(|| val_set.tensor(&plain));
-
-    let mut model = BandpowerModelConfig::new(n_features, n_classes)
-        .init(&device)
-        .with_standardization(&mean, &std);
-    let mut adam = AdamConfig::new();
-    if options.weight_decay > 0.0 {
-        adam = adam.with_weight_decay(Some(WeightDecayConfig::new(options.weight_decay)));
-    }
-    let mut optimizer = adam.init();
-
-    let mut best: Option<(f32, usize, BandpowerModel)> = None;
-    let mut epochs = 0;
-    for epoch in 1..=options.max_epochs {
-        epochs = epoch;
-        let logits = model.forward(x_train.clone());
-        let loss = (log_softmax(logits, 1) * onehot.clone())
-            .sum_dim(1)
-            .mean()
-            .neg();
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        model = optimizer.step(options.learning_rate, model, grads);
-
-        let snapshot = model.valid();
-        let criterion = match &x_val {
-            Some(x) => evaluate(&snapshot, x.clone(), &val_set.labels)?.0,
-            None => evaluate(&snapshot, x_train_eval.clone(), &train_set.labels)?.0,
-        };
-        if !criterion.is_finite() {
-            return Err(DecodeError::Diverged { epoch });
-        }
-        match &best {
-            Some((best_loss, best_epoch, _)) if criterion >= best_loss - 1e-6 => {
-                if epoch - best_epoch >= options.patience {
-                    break;
-                }
-            }
-            _ => best = Some((criterion, epoch, snapshot)),
-        }
-    }
-    let (_, best_epoch, model) = best.ok_or(DecodeError::Diverged { epoch: 0 })?;
-
-    let (train_loss, train_accuracy) = evaluate(&model, x_train_eval, &train_set.labels)?;
-    let validation = x_val
-        .map(|x| evaluate(&model, x, &val_set.labels))
-        .transpose()?;
+    let validation = if val_idx.is_empty() {
+        None
+    } else {
+        let model = fit_rows(
+            &features, labels, n_features, n_classes, &train_idx, options.c,
+        )?;
+        let held_out = Subset::new(&features, labels, n_features, &val_idx);
+        Some(evaluate(&model, held_out.tensor(&plain), &held_out.labels)?)
+    };
+    let model = fit_rows(&features, labels, n_features, n_classes, &all, options.c)?;
+    let everything = Subset::new(&features, labels, n_features, &all);
+    let (train_loss, train_accuracy) = evaluate(&model, everything.tensor(&plain), labels)?;
     let report = TrainReport {
-        epochs,
-        best_epoch,
-        n_train: train_idx.len(),
+        epochs: 1 + usize::from(validation.is_some()),
+        best_epoch: 1,
+        n_train: labels.len(),
         n_validation: val_idx.len(),
         train_accuracy,
         train_loss,
@@ -213,28 +165,77 @@ pub fn train(
     Ok((BandpowerDecoder::from_model(config.clone(), model)?, report))
 }
 
+/// Standardises the features of `rows` with their own statistics and fits
+/// the logistic regression; returns it as the burn model.
+fn fit_rows(
+    features: &[f32],
+    labels: &[usize],
+    n_features: usize,
+    n_classes: usize,
+    rows: &[usize],
+    c: f64,
+) -> Result<BandpowerModel, DecodeError> {
+    let (mean, std) = standardisation(features, n_features, rows);
+    let x: Vec<f64> = rows
+        .iter()
+        .flat_map(|&r| {
+            let row = &features[r * n_features..(r + 1) * n_features];
+            row.iter()
+                .zip(&mean)
+                .zip(&std)
+                .map(|((f, m), s)| f64::from((f - m) / s))
+        })
+        .collect();
+    let y: Vec<usize> = rows.iter().map(|&r| labels[r]).collect();
+    let options = LogisticOptions {
+        c,
+        ..LogisticOptions::default()
+    };
+    let linear = fit_logistic(&x, &y, n_classes, &options)?;
+    let device = Device::flex();
+    let model = BandpowerModelConfig::new(n_features, n_classes)
+        .init(&device)
+        .with_standardization(&mean, &std);
+    Ok(BandpowerModel {
+        linear: burn_linear(&linear, &device),
+        ..model
+    })
+}
+
+/// The logistic regression as a burn linear layer (`[features, classes]`):
+/// two classes get a zero column for class 0 (softmax of `(0, z)` is the
+/// sigmoid of `z`).
+fn burn_linear(model: &LinearModel, device: &Device) -> Linear {
+    let (d, k) = (model.features, model.classes);
+    let mut weight = vec![0.0_f32; d * k];
+    let mut bias = vec![0.0_f32; k];
+    let rows = LinearModel::rows_for(k);
+    for r in 0..rows {
+        let class = if k == 2 { 1 } else { r };
+        for j in 0..d {
+            weight[j * k + class] = model.coef[r * d + j] as f32;
+        }
+        bias[class] = model.intercept[r] as f32;
+    }
+    Linear {
+        weight: Param::from_tensor(Tensor::from_data(TensorData::new(weight, [d, k]), device)),
+        bias: Some(Param::from_tensor(Tensor::from_data(
+            TensorData::new(bias, [k]),
+            device,
+        ))),
+    }
+}
+
 fn check_options(o: &TrainOptions) -> Result<(), DecodeError> {
     let bad = |field, message: String| Err(DecodeError::TrainOptions { field, message });
-    if o.max_epochs == 0 {
-        return bad("max_epochs", "must be at least 1".into());
-    }
-    if !(o.learning_rate.is_finite() && o.learning_rate > 0.0) {
-        return bad(
-            "learning_rate",
-            format!("{} is not positive", o.learning_rate),
-        );
-    }
     if !(0.0..=0.5).contains(&o.validation_fraction) {
         return bad(
             "validation_fraction",
             format!("{} is outside [0, 0.5]", o.validation_fraction),
         );
     }
-    if !(o.weight_decay.is_finite() && o.weight_decay >= 0.0) {
-        return bad(
-            "weight_decay",
-            format!("{} is negative or not finite", o.weight_decay),
-        );
+    if !(o.c.is_finite() && (1e-6..=1e6).contains(&o.c)) {
+        return bad("c", format!("{} is outside 1e-6..=1e6", o.c));
     }
     Ok(())
 }

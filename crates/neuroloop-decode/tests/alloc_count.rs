@@ -25,10 +25,7 @@ fn allocations_per_decode_are_constant() {
         vec!["rest".into(), "move".into()],
     );
     let (x, y) = MotorImagery::new(channels, samples, rate).generate(40, 1);
-    let options = TrainOptions {
-        max_epochs: 20,
-        ..TrainOptions::default()
-    };
+    let options = TrainOptions::default();
     let (mut decoder, _) = train(&config, &x, &y, &options).unwrap();
 
     let len = channels * samples;

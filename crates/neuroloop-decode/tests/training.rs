@@ -70,10 +70,11 @@ fn held_out_accuracy_is_at_least_90_percent() {
     let accuracy = correct as f32 / y.len() as f32;
     eprintln!("held-out accuracy {accuracy}, {report:?}");
     assert!(accuracy >= 0.9, "held-out accuracy {accuracy}, {report:?}");
-    assert_eq!(report.n_train + report.n_validation, 120);
+    // Fitted on all 120 windows; 24 held out only for the estimate.
+    assert_eq!(report.n_train, 120);
     assert_eq!(report.n_validation, 24);
     assert!(report.validation_accuracy.unwrap() >= 0.8, "{report:?}");
-    assert!(report.best_epoch <= report.epochs);
+    assert_eq!((report.epochs, report.best_epoch), (2, 1));
 }
 
 #[test]
@@ -195,16 +196,10 @@ fn bad_calibration_data_is_rejected() {
         train(&bad, &x, &y, &o).unwrap_err(),
         DecodeError::Config(e) if e[0].path == "decoder.bands[2]"
     ));
-    let lr = TrainOptions {
-        learning_rate: 0.0,
-        ..o
-    };
+    let zero_c = TrainOptions { c: 0.0, ..o };
     assert!(matches!(
-        train(&c, &x, &y, &lr).unwrap_err(),
-        DecodeError::TrainOptions {
-            field: "learning_rate",
-            ..
-        }
+        train(&c, &x, &y, &zero_c).unwrap_err(),
+        DecodeError::TrainOptions { field: "c", .. }
     ));
 }
 

@@ -7,6 +7,7 @@ use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device};
 
 use super::schema::{FORMAT_VERSION, MANIFEST_FILE, Manifest};
+use crate::covariance::CovarianceRecord;
 use crate::fit::{FittedModel, ModelSpec, Trained, arch};
 use crate::{BandpowerDecoder, BandpowerModelConfig, DecodeError, Decoder};
 
@@ -94,6 +95,14 @@ impl Bundle {
                     manifest.input_scale,
                 )
             }
+            spec @ (ModelSpec::CspLda(_)
+            | ModelSpec::Fbcsp(_)
+            | ModelSpec::TangentSpace(_)
+            | ModelSpec::Mdm(_)) => {
+                let record = covariance_record(spec, &bytes, &manifest, shape)
+                    .map_err(|message| weights_error(DecodeError::RecordMismatch(message)))?;
+                Trained::Covariance(Box::new(record))
+            }
         };
         let model = FittedModel {
             spec: manifest.model.clone(),
@@ -136,6 +145,36 @@ impl Bundle {
     pub fn into_decoder(self) -> Result<Box<dyn Decoder>, DecodeError> {
         self.model.into_decoder()
     }
+}
+
+/// Parses a covariance decoder's record and checks it against the
+/// manifest's architecture and shape by building its decoder once.
+fn covariance_record(
+    spec: &ModelSpec,
+    bytes: &[u8],
+    manifest: &Manifest,
+    shape: arch::Shape,
+) -> Result<CovarianceRecord, String> {
+    let record: CovarianceRecord = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    let tag = serde_json::to_value(&record).ok().and_then(|v| {
+        v.get("architecture")
+            .and_then(|a| a.as_str().map(String::from))
+    });
+    if tag.as_deref() != Some(spec.architecture()) {
+        return Err(format!(
+            "the weights are of architecture {tag:?}, the manifest says {}",
+            spec.architecture()
+        ));
+    }
+    record
+        .decoder(
+            manifest.classes.clone(),
+            shape.channels,
+            shape.samples,
+            manifest.sample_rate,
+        )
+        .map_err(|e| e.to_string())?;
+    Ok(record)
 }
 
 /// Reads and checks `decoder.json`: the version first (a newer writer may

@@ -6,7 +6,9 @@
 //!                  channel labels in order, sample rate, window length,
 //!                  the filter chain it was trained behind, classes, input
 //!                  scale, training summary, weights file name
-//!   weights.bpk    the weights as a burn record (burnpack)
+//!   weights.bpk    the weights as a burn record (burnpack), or
+//!   weights.json   a covariance decoder's fitted parameters
+//!                  ([`CovarianceRecord`](crate::covariance::CovarianceRecord))
 //! ```
 //!
 //! * `schema`: [`Manifest`], the `decoder.json` document (strict: unknown
@@ -29,4 +31,6 @@ mod schema;
 pub use check::Mismatch;
 pub use load::Bundle;
 pub use save::BundleMeta;
-pub use schema::{FORMAT_VERSION, MANIFEST_FILE, Manifest, Preprocessing, WEIGHTS_FILE};
+pub use schema::{
+    FORMAT_VERSION, MANIFEST_FILE, Manifest, Preprocessing, RECORD_FILE, WEIGHTS_FILE,
+};

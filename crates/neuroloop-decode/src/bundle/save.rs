@@ -4,7 +4,9 @@ use std::path::Path;
 
 use burn::module::Module;
 
-use super::schema::{FORMAT_VERSION, MANIFEST_FILE, Manifest, Preprocessing, WEIGHTS_FILE};
+use super::schema::{
+    FORMAT_VERSION, MANIFEST_FILE, Manifest, Preprocessing, RECORD_FILE, WEIGHTS_FILE,
+};
 use crate::DecodeError;
 use crate::fit::FittedModel;
 use crate::fit::Trained;
@@ -50,7 +52,11 @@ impl FittedModel {
             }
         };
         std::fs::create_dir_all(dir).map_err(io(dir))?;
-        let weights_path = dir.join(WEIGHTS_FILE);
+        let weights_name = match &self.trained {
+            Trained::Covariance(_) => RECORD_FILE,
+            _ => WEIGHTS_FILE,
+        };
+        let weights_path = dir.join(weights_name);
         let input_scale = match &self.trained {
             Trained::Bandpower(decoder) => {
                 decoder
@@ -67,6 +73,12 @@ impl FittedModel {
                 net.save(&weights_path)?;
                 *scale
             }
+            Trained::Covariance(record) => {
+                let text = serde_json::to_string(record)
+                    .map_err(|e| DecodeError::Backend(format!("record as JSON: {e}")))?;
+                std::fs::write(&weights_path, text + "\n").map_err(io(&weights_path))?;
+                1.0
+            }
         };
         let manifest = Manifest {
             format_version: FORMAT_VERSION,
@@ -81,7 +93,7 @@ impl FittedModel {
             input_scale,
             training: self.report.clone(),
             source: meta.source.clone(),
-            weights: WEIGHTS_FILE.to_string(),
+            weights: weights_name.to_string(),
         };
         let text = serde_json::to_string_pretty(&manifest)
             .map_err(|e| DecodeError::Backend(format!("manifest as JSON: {e}")))?;

@@ -8,8 +8,11 @@ use crate::fit::{FitReport, ModelSpec};
 pub const FORMAT_VERSION: u32 = 1;
 /// Name of the manifest inside a bundle directory.
 pub const MANIFEST_FILE: &str = "decoder.json";
-/// Name of the weights file written by this build.
+/// Name of the weights file of a burn model written by this build.
 pub const WEIGHTS_FILE: &str = "weights.bpk";
+/// Name of the weights file of a covariance decoder (its fitted
+/// parameters as JSON).
+pub const RECORD_FILE: &str = "weights.json";
 
 /// What a bundle holds besides its weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

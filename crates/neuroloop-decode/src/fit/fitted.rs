@@ -5,7 +5,6 @@
 use std::path::Path;
 
 use burn::tensor::Device;
-use neuroloop_core::Window;
 
 use super::arch::Infer;
 use super::net::probabilities;
@@ -63,6 +62,8 @@ pub(crate) enum Trained {
     Bandpower(Box<BandpowerDecoder>),
     /// A deep network with its input scale.
     Deep(Box<dyn DeepModel>, f32),
+    /// A covariance decoder's fitted parameters.
+    Covariance(Box<crate::covariance::CovarianceRecord>),
 }
 
 /// A trained model with the shape it was trained for.
@@ -177,21 +178,16 @@ impl FittedModel {
                     decoder.config().clone(),
                     decoder.model().clone(),
                 )?;
-                let k = self.classes.len();
-                let mut out = vec![0.0_f32; data.len() * k];
-                for (i, p) in out.chunks_exact_mut(k).enumerate() {
-                    let window = Window {
-                        index: i as u64,
-                        channels: data.channels,
-                        samples: data.samples,
-                        data: data.epoch(i),
-                        oldest_time: 0.0,
-                        newest_time: 0.0,
-                        newest_arrival: 0.0,
-                    };
-                    decoder.decode(&window, p)?;
-                }
-                Ok(out)
+                super::decode_all(&mut decoder, data)
+            }
+            Trained::Covariance(record) => {
+                let mut decoder = record.decoder(
+                    self.classes.clone(),
+                    self.channels,
+                    self.samples,
+                    self.sample_rate,
+                )?;
+                super::decode_all(decoder.as_mut(), data)
             }
         }
     }
@@ -205,6 +201,9 @@ impl FittedModel {
         match self.trained {
             Trained::Bandpower(decoder) => Ok(decoder),
             Trained::Deep(net, scale) => net.into_decoder(self.classes, scale),
+            Trained::Covariance(record) => {
+                record.decoder(self.classes, self.channels, self.samples, self.sample_rate)
+            }
         }
     }
 }

@@ -15,10 +15,13 @@
 //! * `fitted`: [`FittedModel`].
 //!
 //! Bandpower trains with [`crate::train`] (full batch, convex); the deep
-//! models with the minibatch loop. Every architecture splits its
+//! models with the minibatch loop; the covariance decoders
+//! ([`crate::covariance`]) in closed form and to convergence, on all the
+//! data (`covariance`). Every architecture splits its
 //! validation set the same way (stratified, from the seed).
 
 pub(crate) mod arch;
+mod covariance;
 mod epochs;
 mod fitted;
 mod net;
@@ -35,14 +38,11 @@ pub use report::{EpochProgress, FitReport};
 pub use spec::{ARCHITECTURES, BandpowerSpec, Hyperparameters, ModelSpec};
 
 use arch::{Infer, Shape};
+pub(crate) use covariance::decode_all;
 use fitted::DeepNet;
 pub(crate) use fitted::Trained;
 
 use crate::{BandpowerConfig, DecodeError, TrainOptions};
-
-/// Default learning rate and weight decay of the bandpower decoder.
-const BANDPOWER_LEARNING_RATE: f64 = 0.05;
-const BANDPOWER_WEIGHT_DECAY: f32 = 1e-3;
 
 /// Trains `spec` on `data`.
 ///
@@ -83,6 +83,10 @@ pub fn fit(
             config.validate()?;
             fit_deep("transformer", |d| config.init(d), data, opts, on_epoch)?
         }
+        ModelSpec::CspLda(_)
+        | ModelSpec::Fbcsp(_)
+        | ModelSpec::TangentSpace(_)
+        | ModelSpec::Mdm(_) => covariance::fit_covariance(spec, data, opts, on_epoch)?,
     };
     Ok(FittedModel {
         spec: spec.clone(),
@@ -93,6 +97,37 @@ pub fn fit(
         report,
         trained,
     })
+}
+
+impl ModelSpec {
+    /// Checks the spec against the data it will be trained on (channels,
+    /// window samples, classes, sample rate) without training: every
+    /// hyperparameter that does not fit is reported, as `fit` would.
+    ///
+    /// # Errors
+    /// [`DecodeError::Config`] naming each problem.
+    pub fn check_against(
+        &self,
+        channels: usize,
+        samples: usize,
+        classes: &[String],
+        sample_rate: f64,
+    ) -> Result<(), DecodeError> {
+        let shape = Shape {
+            channels,
+            classes: classes.len(),
+            samples,
+        };
+        match self {
+            ModelSpec::Bandpower(b) => bandpower_config_for(b, shape, sample_rate, classes)
+                .validate("decoder")
+                .map_err(DecodeError::Config),
+            ModelSpec::Eegnet(hp) => arch::eegnet_config(hp, shape)?.shapes().map(|_| ()),
+            ModelSpec::ShallowConvnet(hp) => arch::shallow_config(hp, shape)?.shapes().map(|_| ()),
+            ModelSpec::Transformer(hp) => arch::transformer_config(hp, shape)?.validate(),
+            _ => covariance::check_spec(self, channels, sample_rate),
+        }
+    }
 }
 
 /// At least two epochs of every class.
@@ -156,16 +191,13 @@ fn fit_bandpower(
     let config = bandpower_config(spec, data);
     let options = TrainOptions {
         seed: opts.seed,
-        max_epochs: opts.max_epochs,
-        learning_rate: opts.learning_rate.unwrap_or(BANDPOWER_LEARNING_RATE),
         validation_fraction: opts.validation_fraction,
-        patience: opts.patience,
-        weight_decay: opts.weight_decay.unwrap_or(BANDPOWER_WEIGHT_DECAY),
+        ..TrainOptions::default()
     };
     let (decoder, r) = crate::train(&config, &data.data, &data.labels, &options)?;
     on_epoch(&EpochProgress {
-        epoch: r.epochs,
-        max_epochs: opts.max_epochs,
+        epoch: 1,
+        max_epochs: 1,
         train_loss: r.train_loss,
         val_loss: r.validation_loss,
         val_accuracy: r.validation_accuracy,

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::covariance::{CspSpec, FbcspSpec, MdmSpec, TangentSpaceSpec};
 use crate::{DecodeError, Taper};
 
 /// Which model to train, tagged by `architecture`.
@@ -25,10 +26,27 @@ pub enum ModelSpec {
     ShallowConvnet(Hyperparameters),
     /// A transformer over time patches.
     Transformer(Hyperparameters),
+    /// CSP spatial filters, log-variance, shrinkage LDA.
+    CspLda(CspSpec),
+    /// Filter-bank CSP with feature selection, shrinkage LDA.
+    Fbcsp(FbcspSpec),
+    /// Riemannian tangent space, L2 logistic regression.
+    TangentSpace(TangentSpaceSpec),
+    /// Minimum distance to the Riemannian class means.
+    Mdm(MdmSpec),
 }
 
 /// The architecture names [`ModelSpec::named`] knows.
-pub const ARCHITECTURES: [&str; 4] = ["bandpower", "eegnet", "shallow_convnet", "transformer"];
+pub const ARCHITECTURES: [&str; 8] = [
+    "bandpower",
+    "eegnet",
+    "shallow_convnet",
+    "transformer",
+    "csp_lda",
+    "fbcsp",
+    "tangent_space",
+    "mdm",
+];
 
 impl ModelSpec {
     /// The spec of `architecture` with default hyperparameters.
@@ -41,7 +59,39 @@ impl ModelSpec {
             "eegnet" => ModelSpec::Eegnet(Hyperparameters::default()),
             "shallow_convnet" => ModelSpec::ShallowConvnet(Hyperparameters::default()),
             "transformer" => ModelSpec::Transformer(Hyperparameters::default()),
+            "csp_lda" => ModelSpec::CspLda(CspSpec::csp_lda()),
+            "fbcsp" => ModelSpec::Fbcsp(FbcspSpec::default()),
+            "tangent_space" => ModelSpec::TangentSpace(TangentSpaceSpec::default()),
+            "mdm" => ModelSpec::Mdm(MdmSpec::default()),
             other => return Err(DecodeError::ArchitectureUnavailable(other.to_string())),
+        })
+    }
+
+    /// The spec of `architecture` with `hyperparameters` (its fields, as
+    /// a JSON object) laid over the defaults.
+    ///
+    /// # Errors
+    /// [`DecodeError::ArchitectureUnavailable`] for an unknown name,
+    /// [`DecodeError::Config`] for hyperparameters that do not belong to it
+    /// (deep networks check theirs when built).
+    pub fn with_hyperparameters(
+        architecture: &str,
+        hyperparameters: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Self, DecodeError> {
+        Self::named(architecture)?;
+        if hyperparameters.contains_key("architecture") {
+            return Err(DecodeError::Config(vec![neuroloop_core::ConfigError::new(
+                "hyperparameters.architecture",
+                "the architecture is given on its own, not as a hyperparameter",
+            )]));
+        }
+        let mut map = hyperparameters;
+        map.insert("architecture".into(), architecture.into());
+        serde_json::from_value(serde_json::Value::Object(map)).map_err(|e| {
+            DecodeError::Config(vec![neuroloop_core::ConfigError::new(
+                format!("{architecture} hyperparameters"),
+                e.to_string(),
+            )])
         })
     }
 
@@ -53,7 +103,24 @@ impl ModelSpec {
             ModelSpec::Eegnet(_) => "eegnet",
             ModelSpec::ShallowConvnet(_) => "shallow_convnet",
             ModelSpec::Transformer(_) => "transformer",
+            ModelSpec::CspLda(_) => "csp_lda",
+            ModelSpec::Fbcsp(_) => "fbcsp",
+            ModelSpec::TangentSpace(_) => "tangent_space",
+            ModelSpec::Mdm(_) => "mdm",
         }
+    }
+
+    /// Whether this is a covariance decoder (fitted in closed form or to
+    /// convergence, no epochs of gradient descent).
+    #[must_use]
+    pub fn is_covariance(&self) -> bool {
+        matches!(
+            self,
+            ModelSpec::CspLda(_)
+                | ModelSpec::Fbcsp(_)
+                | ModelSpec::TangentSpace(_)
+                | ModelSpec::Mdm(_)
+        )
     }
 }
 

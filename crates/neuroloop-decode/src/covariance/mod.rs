@@ -1,0 +1,91 @@
+//! Covariance decoders: what wins on the few dozen calibration trials of a
+//! BCI session. Each is a first-class architecture of
+//! [`fit`](crate::fit): fitted to convergence on all the data (convex
+//! classifiers, closed-form means and filters), stored in a bundle as a
+//! JSON record, and decoded allocation-free on the pipeline thread.
+//!
+//! ```text
+//! window ─FilterBank─▶ bands ─covariance─▶ SPD matrices
+//!    csp_lda / fbcsp: CSP filters → log-variance → standardise → (select) → shrinkage LDA
+//!    tangent_space:   tangent vectors at the Riemannian mean → L2 logistic regression
+//!    mdm:             distances to the Riemannian class means → softmax(−δ²)
+//! ```
+//!
+//! * `spec`: hyperparameters ([`CspSpec`], [`FbcspSpec`],
+//!   [`TangentSpaceSpec`], [`MdmSpec`]).
+//! * `filter_bank`: [`FilterBank`], zero-phase band-pass of one window.
+//! * `frame`: the window checks and output shared by the decoders.
+//! * `record`: pieces of the stored form; [`CovarianceRecord`] is the whole.
+//! * `csp`, `csp_lda`, `tangent_space`, `mdm`: the estimators, each with
+//!   its fit, record and real-time decoder.
+//!
+//! The math is in [`crate::spd`] and [`crate::linear`].
+
+mod csp;
+mod csp_lda;
+mod filter_bank;
+mod frame;
+mod mdm;
+mod record;
+mod spec;
+mod tangent_space;
+
+pub use csp::{fit_csp, log_variance};
+pub use csp_lda::{CspLdaDecoder, CspLdaRecord, fit_csp_lda};
+pub use filter_bank::FilterBank;
+pub use mdm::{MdmDecoder, MdmRecord, class_means, fit_mdm};
+pub use record::Standardiser;
+pub use spec::{CspSpec, FbcspSpec, MAX_BANDS, MAX_BANK_ORDER, MdmSpec, TangentSpaceSpec};
+pub(crate) use spec::{check_bands, check_c, check_csp};
+pub use tangent_space::{TangentSpaceDecoder, TangentSpaceRecord, fit_tangent_space};
+
+use serde::{Deserialize, Serialize};
+
+use crate::{DecodeError, Decoder};
+
+/// A fitted covariance decoder in its stored form (`weights.json` of a
+/// bundle), tagged by architecture.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "architecture", rename_all = "snake_case")]
+pub enum CovarianceRecord {
+    /// CSP + shrinkage LDA.
+    CspLda(CspLdaRecord),
+    /// Filter-bank CSP + feature selection + shrinkage LDA.
+    Fbcsp(CspLdaRecord),
+    /// Tangent space + logistic regression.
+    TangentSpace(TangentSpaceRecord),
+    /// Minimum distance to mean.
+    Mdm(MdmRecord),
+}
+
+impl CovarianceRecord {
+    /// The real-time decoder for `channels × samples` windows at
+    /// `sample_rate`.
+    ///
+    /// # Errors
+    /// [`DecodeError::Numerical`] if the record does not fit together or
+    /// with the shape; [`DecodeError::Config`] for a band outside the rate.
+    pub fn decoder(
+        &self,
+        classes: Vec<String>,
+        channels: usize,
+        samples: usize,
+        sample_rate: f64,
+    ) -> Result<Box<dyn Decoder>, DecodeError> {
+        Ok(match self {
+            CovarianceRecord::CspLda(r) | CovarianceRecord::Fbcsp(r) => Box::new(
+                CspLdaDecoder::new(r, classes, channels, samples, sample_rate)?,
+            ),
+            CovarianceRecord::TangentSpace(r) => Box::new(TangentSpaceDecoder::new(
+                r,
+                classes,
+                channels,
+                samples,
+                sample_rate,
+            )?),
+            CovarianceRecord::Mdm(r) => {
+                Box::new(MdmDecoder::new(r, classes, channels, samples, sample_rate)?)
+            }
+        })
+    }
+}
