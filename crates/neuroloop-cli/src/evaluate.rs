@@ -6,28 +6,14 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use crate::parse_device;
-use clap::{Args, ValueEnum};
+use clap::Args;
 use neuroloop_decode::ComputeDevice;
-use neuroloop_decode::fit::{BandpowerSpec, FitOptions, ModelSpec};
+use neuroloop_decode::fit::{FitOptions, ModelSpec};
 use neuroloop_runtime::RuntimeError;
 use neuroloop_runtime::offline::{
     CrossValidation, EpochOptions, Epochs, EventMap, cross_validate, cut_epochs_from_files,
-    filters_from_session, fit_predict, parse_filters,
+    export_epochs, filters_from_session, fit_predict, parse_filters, stratified_folds,
 };
-
-/// Decoder architectures `evaluate` can fit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Architecture {
-    /// Log band power per channel and band, linear read-out.
-    Bandpower,
-    /// EEGNet (Lawhern et al. 2018).
-    Eegnet,
-    /// ShallowConvNet (Schirrmeister et al. 2017).
-    #[value(name = "shallow_convnet")]
-    ShallowConvnet,
-    /// A small transformer over time.
-    Transformer,
-}
 
 /// Options of `neuroloop evaluate`.
 #[derive(Debug, Args)]
@@ -47,9 +33,18 @@ pub struct EvaluateArgs {
     /// Channels by label, comma-separated, in this order (default: all).
     #[arg(long, value_delimiter = ',')]
     channels: Option<Vec<String>>,
-    /// The architecture to cross-validate.
-    #[arg(long, value_enum)]
-    architecture: Architecture,
+    /// The architecture to cross-validate: bandpower, csp_lda, fbcsp,
+    /// tangent_space, mdm, eegnet, shallow_convnet, transformer.
+    #[arg(long)]
+    architecture: String,
+    /// Hyperparameters of the architecture, a JSON object laid over its
+    /// defaults (e.g. `{"c": 0.5}`).
+    #[arg(long)]
+    hyperparameters: Option<String>,
+    /// Also write the cut epochs, labels and fold of each epoch here
+    /// (`epochs.npy`, `labels.npy`, `meta.json`) for reference tools.
+    #[arg(long)]
+    export_epochs: Option<PathBuf>,
     /// Number of folds.
     #[arg(long, default_value_t = 5)]
     folds: usize,
@@ -115,13 +110,16 @@ fn run(args: &EvaluateArgs) -> Result<(), RuntimeError> {
         channels: args.channels.clone(),
     };
     let epochs = cut_epochs_from_files(&args.recordings, &options, &chain)?;
-    let spec = match args.architecture {
-        Architecture::Bandpower => ModelSpec::Bandpower(BandpowerSpec {
-            bands_hz: parse_bands(&args.bands)?,
-            ..BandpowerSpec::default()
-        }),
-        other => ModelSpec::named(architecture_name(other))?,
-    };
+    let spec = model_spec(args)?;
+    if let Some(dir) = &args.export_epochs {
+        let fold_of = stratified_folds(&epochs.labels, &epochs.classes, args.folds, args.seed)?;
+        let names: Vec<String> = args
+            .recordings
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        export_epochs(dir, &epochs, &names, &fold_of, args.folds)?;
+    }
     let fit_options = FitOptions {
         seed: args.seed,
         max_epochs: args.max_epochs,
@@ -195,13 +193,28 @@ fn parse_bands(text: &str) -> Result<Vec<[f64; 2]>, RuntimeError> {
         .collect()
 }
 
-fn architecture_name(a: Architecture) -> &'static str {
-    match a {
-        Architecture::Bandpower => "bandpower",
-        Architecture::Eegnet => "eegnet",
-        Architecture::ShallowConvnet => "shallow_convnet",
-        Architecture::Transformer => "transformer",
+/// The architecture's spec: `--hyperparameters` over its defaults, and
+/// `--bands` for bandpower.
+fn model_spec(args: &EvaluateArgs) -> Result<ModelSpec, RuntimeError> {
+    let mut map = match &args.hyperparameters {
+        Some(text) => match serde_json::from_str(text) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => {
+                return Err(RuntimeError::OfflineOption {
+                    what: "hyperparameters",
+                    message: format!("{text:?} is not a JSON object"),
+                });
+            }
+        },
+        None => serde_json::Map::new(),
+    };
+    if args.architecture == "bandpower" && !map.contains_key("bands_hz") {
+        map.insert(
+            "bands_hz".into(),
+            serde_json::json!(parse_bands(&args.bands)?),
+        );
     }
+    Ok(ModelSpec::with_hyperparameters(&args.architecture, map)?)
 }
 
 /// What was run, for the JSON output.
@@ -220,7 +233,7 @@ fn print_json(args: &EvaluateArgs, run: &Run<'_>, epochs: &Epochs, cv: &CrossVal
         "tmin": args.tmin,
         "tmax": args.tmax,
         "filters": run.filters,
-        "architecture": architecture_name(args.architecture),
+        "architecture": args.architecture,
         "spec": run.spec,
         "fit_options": run.fit_options,
         "training_epochs_per_fold": run.trained_epochs,
@@ -263,9 +276,7 @@ fn print_table(
     println!("filters: {filters}");
     println!(
         "{}, {}-fold stratified cross-validation, seed {}",
-        architecture_name(args.architecture),
-        cv.k,
-        cv.seed
+        args.architecture, cv.k, cv.seed
     );
     println!("\nfold  train  test  accuracy    AUC");
     for f in &cv.folds {

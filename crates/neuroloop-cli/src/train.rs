@@ -15,9 +15,7 @@ use crate::parse_device;
 use clap::Args;
 use neuroloop_decode::ComputeDevice;
 use neuroloop_decode::bundle::BundleMeta;
-use neuroloop_decode::fit::{
-    BandpowerSpec, EpochProgress, EpochSet, FitOptions, Hyperparameters, ModelSpec, fit,
-};
+use neuroloop_decode::fit::{EpochProgress, EpochSet, FitOptions, Hyperparameters, ModelSpec, fit};
 use neuroloop_runtime::RuntimeError;
 use neuroloop_runtime::offline::{EpochOptions, EventMap, cut_epochs_from_files};
 use neuroloop_runtime::profile::{HardwareProfile, resolve_profile_path};
@@ -211,19 +209,7 @@ fn model_spec(
             .map_err(|e| option_error("hyperparameters", format!("not a JSON object: {e}")))?,
         None => Hyperparameters::default(),
     };
-    let spec = ModelSpec::named(architecture)?;
-    Ok(match spec {
-        ModelSpec::Bandpower(_) => {
-            let value = serde_json::Value::Object(hp.0);
-            ModelSpec::Bandpower(
-                serde_json::from_value::<BandpowerSpec>(value)
-                    .map_err(|e| option_error("hyperparameters", e.to_string()))?,
-            )
-        }
-        ModelSpec::Eegnet(_) => ModelSpec::Eegnet(hp),
-        ModelSpec::ShallowConvnet(_) => ModelSpec::ShallowConvnet(hp),
-        ModelSpec::Transformer(_) => ModelSpec::Transformer(hp),
-    })
+    Ok(ModelSpec::with_hyperparameters(architecture, hp.0)?)
 }
 
 /// `[pipeline] filters` tables and the profile's channel labels of a

@@ -5,7 +5,10 @@
 //! set is *moved* to the trainer thread (no copy, no allocation on the
 //! pipeline thread); training runs there, and the trained decoder comes back
 //! through a channel the pipeline polls once per window. Until then every
-//! window yields a hold intent.
+//! window yields a hold intent. A calibration that cannot be fitted (a class
+//! without trials, a singular covariance) comes back with its reason and its
+//! set: the slot calibrates for another period, the set's oldest windows
+//! making room for new ones, and tries again; decoding never ends for it.
 //!
 //! A session with `[decoder] type = "bundle"` skips all of this: its
 //! decoder is loaded from the bundle ([`bundle_decoder`]) and the slot
@@ -66,6 +69,8 @@ pub struct CalibrationSet {
     pub labels: Vec<usize>,
     window_len: usize,
     capacity: usize,
+    /// Once full, the slot the next window replaces (the oldest).
+    next: usize,
 }
 
 impl CalibrationSet {
@@ -77,16 +82,27 @@ impl CalibrationSet {
             labels: Vec::with_capacity(capacity),
             window_len,
             capacity,
+            next: 0,
         }
     }
 
-    /// Copies a window in; returns `false` when full (nothing is allocated).
+    /// Copies a window in; once the set is full, the window replaces the
+    /// oldest one. Returns `false` only for a window of the wrong size.
+    /// Nothing is allocated.
     pub fn push(&mut self, window: &Window<'_>, label: usize) -> bool {
-        if self.labels.len() >= self.capacity || window.data.len() != self.window_len {
+        if window.data.len() != self.window_len || self.capacity == 0 {
             return false;
         }
-        self.windows.extend_from_slice(window.data);
-        self.labels.push(label);
+        if self.labels.len() < self.capacity {
+            self.windows.extend_from_slice(window.data);
+            self.labels.push(label);
+        } else {
+            let slot = self.next % self.capacity;
+            self.windows[slot * self.window_len..(slot + 1) * self.window_len]
+                .copy_from_slice(window.data);
+            self.labels[slot] = label;
+            self.next = slot + 1;
+        }
         true
     }
 
@@ -103,8 +119,17 @@ impl CalibrationSet {
     }
 }
 
+/// A calibration that could not be fitted: why, and the set to extend.
+#[derive(Debug)]
+pub struct TrainingFailure {
+    /// The reason, for the log and the report.
+    pub reason: String,
+    /// The windows collected so far.
+    pub set: CalibrationSet,
+}
+
 /// What the trainer thread sends back.
-pub type TrainingResult = Result<Box<dyn Decoder>, String>;
+pub type TrainingResult = Result<Box<dyn Decoder>, TrainingFailure>;
 
 /// Where the pipeline's decoder is in its life.
 pub enum DecoderSlot {
@@ -128,13 +153,17 @@ pub enum DecoderSlot {
     Training {
         /// Where the decoder will come from.
         from_trainer: Receiver<TrainingResult>,
+        /// Where a set goes again after a failed fit.
+        to_trainer: Sender<CalibrationSet>,
+        /// Seconds of each further calibration period.
+        duration_s: f64,
         /// Block the pipeline until the decoder arrives (sources that are not
         /// live, where waiting loses nothing and keeps sessions reproducible).
         wait: bool,
     },
     /// Decoding.
     Ready(Box<dyn Decoder>),
-    /// Training failed or the trainer is gone; the session only holds.
+    /// The trainer is gone; the session only holds.
     Failed,
 }
 
@@ -193,7 +222,10 @@ impl DecoderSlot {
             }
             self.finish_calibration();
         }
-        if let DecoderSlot::Training { from_trainer, wait } = self {
+        if let DecoderSlot::Training {
+            from_trainer, wait, ..
+        } = self
+        {
             let received = if *wait {
                 from_trainer.recv().map_err(|_| TryRecvError::Disconnected)
             } else {
@@ -201,7 +233,11 @@ impl DecoderSlot {
             };
             match received {
                 Ok(Ok(decoder)) => *self = DecoderSlot::Ready(decoder),
-                Ok(Err(_)) | Err(TryRecvError::Disconnected) => *self = DecoderSlot::Failed,
+                Ok(Err(failure)) => {
+                    self.calibrate_again(failure.set);
+                    return (SlotAction::Wait, collected);
+                }
+                Err(TryRecvError::Disconnected) => *self = DecoderSlot::Failed,
                 Err(TryRecvError::Empty) => return (SlotAction::Wait, collected),
             }
         }
@@ -219,13 +255,40 @@ impl DecoderSlot {
             to_trainer,
             from_trainer,
             wait,
+            duration_s,
             ..
         } = old
         {
             *self = if to_trainer.send(set).is_ok() {
-                DecoderSlot::Training { from_trainer, wait }
+                DecoderSlot::Training {
+                    from_trainer,
+                    to_trainer,
+                    duration_s,
+                    wait,
+                }
             } else {
                 DecoderSlot::Failed
+            };
+        }
+    }
+
+    /// After a failed fit: collect for another period into the same set.
+    fn calibrate_again(&mut self, set: CalibrationSet) {
+        let old = std::mem::replace(self, DecoderSlot::Failed);
+        if let DecoderSlot::Training {
+            from_trainer,
+            to_trainer,
+            duration_s,
+            wait,
+        } = old
+        {
+            *self = DecoderSlot::Calibrating {
+                set,
+                until: None,
+                duration_s,
+                to_trainer,
+                from_trainer,
+                wait,
             };
         }
     }

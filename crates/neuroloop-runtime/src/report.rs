@@ -19,8 +19,11 @@ pub struct TrainingSummary {
     pub validation_accuracy: Option<f32>,
     /// Seconds spent training (on the trainer thread).
     pub seconds: f64,
-    /// Why training failed, if it did.
+    /// Why the last fit failed, if it did.
     pub error: Option<String>,
+    /// Fits tried (a calibration that cannot be fitted is extended and
+    /// tried again).
+    pub attempts: usize,
 }
 
 /// Latency figures of the session.

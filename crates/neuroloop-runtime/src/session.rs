@@ -19,7 +19,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use neuroloop_core::{SampleBlock, markers::marker_ring, ring::RingStats, ring::sample_ring};
-use neuroloop_decode::{BandpowerConfig, TrainOptions};
+use neuroloop_decode::fit::FitOptions;
 use neuroloop_dsp::WindowAssembler;
 use neuroloop_sources::lsl::LslSource;
 use neuroloop_sources::sim::SimSource;
@@ -38,7 +38,7 @@ use crate::publisher::{Line, ServerStats, forward};
 use crate::report::{LatencyReport, ProtocolReport, SessionReport, TrainingSummary};
 use crate::server::{Hub, ServerConfig, serve};
 use crate::stats::PipelineStats;
-use crate::trainer::train_thread;
+use crate::trainer::{TrainerConfig, train_thread};
 
 /// Largest block the pipeline pops from the ring at once.
 const PIPELINE_BLOCK: usize = 256;
@@ -118,13 +118,6 @@ pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSess
     let assembler = WindowAssembler::new(channels, cfg.window_samples, cfg.hop_samples)
         .map_err(build_err("window assembler"))?;
     let bundled = crate::decoding::bundle_decoder(&cfg)?;
-    let decoder_config = BandpowerConfig::new(
-        cfg.filtered.channel_count(),
-        cfg.window_samples,
-        spec.sample_rate,
-        cfg.decoder.bands_hz.clone(),
-        cfg.classes.clone(),
-    );
     let calibration_windows =
         (cfg.decoder.calibration_s * spec.sample_rate / cfg.hop_samples as f64).ceil() as usize + 2;
     let set = CalibrationSet::with_capacity(calibration_windows, channels * cfg.window_samples);
@@ -234,11 +227,6 @@ pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSess
         n_classes: cfg.classes.len(),
         filtered: filtered_tap,
     };
-    let train_options = TrainOptions {
-        seed: cfg.decoder.seed,
-        weight_decay: cfg.decoder.weight_decay,
-        ..TrainOptions::default()
-    };
     let save = cfg.decoder.save_dir(&cfg.path).map(|dir| {
         let meta = neuroloop_decode::bundle::BundleMeta {
             channels: cfg
@@ -256,17 +244,32 @@ pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSess
         };
         (dir, meta)
     });
+    let trainer_config = TrainerConfig {
+        spec: if cfg.decoder.is_bundle() {
+            None
+        } else {
+            Some(
+                cfg.decoder
+                    .model_spec()
+                    .map_err(|message| RuntimeError::Build {
+                        what: "decoder",
+                        message,
+                    })?,
+            )
+        },
+        options: FitOptions {
+            seed: cfg.decoder.seed,
+            ..FitOptions::default()
+        },
+        channels: cfg.filtered.channel_count(),
+        samples: cfg.window_samples,
+        sample_rate: spec.sample_rate,
+        classes: cfg.classes.clone(),
+        save,
+    };
     let spawn = |name: &'static str| std::thread::Builder::new().name(format!("neuroloop-{name}"));
     let trainer = spawn("trainer")
-        .spawn(move || {
-            train_thread(
-                &calib_rx,
-                &decoder_tx,
-                &decoder_config,
-                &train_options,
-                save.as_ref(),
-            )
-        })
+        .spawn(move || train_thread(&calib_rx, &decoder_tx, &trainer_config))
         .map_err(|_| RuntimeError::Thread("trainer"))?;
     let pipeline = spawn("pipeline")
         .spawn(move || pipeline.run())

@@ -1,83 +1,137 @@
-//! The trainer thread: waits for the calibration set, trains the decoder
-//! off the real-time path, and hands it to the pipeline; with
-//! `[decoder] save_bundle` it first saves the decoder as a model bundle.
+//! The trainer thread: waits for a calibration set, fits the session's
+//! architecture on it off the real-time path ([`neuroloop_decode::fit`],
+//! the same fit as `neuroloop train`), and hands the decoder to the
+//! pipeline; with `[decoder] save_bundle` it first saves it as a model
+//! bundle. A set that cannot be fitted goes back to the pipeline with the
+//! reason, and the next one is tried.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use crossbeam_channel::{Receiver, Sender};
 use neuroloop_decode::bundle::BundleMeta;
-use neuroloop_decode::fit::FittedModel;
-use neuroloop_decode::{BandpowerConfig, Decoder, TrainOptions, TrainReport, train};
+use neuroloop_decode::fit::{EpochSet, FitOptions, FittedModel, ModelSpec, fit};
+use neuroloop_decode::{DecodeError, Decoder};
 
-use crate::decoding::{CalibrationSet, TrainingResult};
+use crate::decoding::{CalibrationSet, TrainingFailure, TrainingResult};
 use crate::report::TrainingSummary;
 
-/// Runs until one set was trained (or the pipeline hung up before sending
-/// one, then returns `None`).
+/// What the trainer fits, and on which windows.
+#[derive(Debug, Clone)]
+pub struct TrainerConfig {
+    /// Architecture and hyperparameters; `None` for a bundle decoder
+    /// (nothing to train: no set ever arrives).
+    pub spec: Option<ModelSpec>,
+    /// Seed and training options.
+    pub options: FitOptions,
+    /// Channels per window.
+    pub channels: usize,
+    /// Samples per window.
+    pub samples: usize,
+    /// Sample rate, Hz.
+    pub sample_rate: f64,
+    /// The session's classes.
+    pub classes: Vec<String>,
+    /// Where to save the decoder as a bundle, if asked.
+    pub save: Option<(PathBuf, BundleMeta)>,
+}
+
+/// Runs until one set was fitted, or the pipeline hung up (then returns
+/// the summary of the failed attempts, `None` if none arrived).
 pub fn train_thread(
     sets: &Receiver<CalibrationSet>,
     decoders: &Sender<TrainingResult>,
-    config: &BandpowerConfig,
-    options: &TrainOptions,
-    save: Option<&(PathBuf, BundleMeta)>,
+    config: &TrainerConfig,
 ) -> Option<TrainingSummary> {
-    let set = sets.recv().ok()?;
-    let started = Instant::now();
-    tracing::info!(windows = set.len(), "calibration finished; training");
-    let result = train(config, &set.windows, &set.labels, options);
-    let seconds = started.elapsed().as_secs_f64();
-    let summary = match result {
-        Ok((decoder, report)) => {
-            tracing::info!(
-                epochs = report.epochs,
-                train_accuracy = report.train_accuracy,
-                validation_accuracy = ?report.validation_accuracy,
-                seconds,
-                "decoder trained"
-            );
-            let decoder: TrainingResult = match save {
-                Some((dir, meta)) => save_bundle(decoder, options.seed, &report, dir, meta)
-                    .map_err(|e| e.to_string()),
-                None => Ok(Box::new(decoder)),
-            };
-            let _ = decoders.send(decoder);
-            TrainingSummary {
-                windows: set.len(),
-                epochs: report.epochs,
-                train_accuracy: report.train_accuracy,
-                validation_accuracy: report.validation_accuracy,
-                seconds,
-                error: None,
+    let mut summary: Option<TrainingSummary> = None;
+    for set in sets {
+        let attempts = summary.as_ref().map_or(0, |s| s.attempts) + 1;
+        let started = Instant::now();
+        tracing::info!(
+            windows = set.len(),
+            attempt = attempts,
+            "calibration finished; training"
+        );
+        let result = fit_set(&set, config);
+        let seconds = started.elapsed().as_secs_f64();
+        match result {
+            Ok((decoder, s)) => {
+                let _ = decoders.send(Ok(decoder));
+                return Some(TrainingSummary {
+                    attempts,
+                    seconds,
+                    ..s
+                });
+            }
+            Err(e) => {
+                tracing::warn!(
+                    error = %e,
+                    attempt = attempts,
+                    "calibration could not be fitted; calibrating again"
+                );
+                summary = Some(TrainingSummary {
+                    windows: set.len(),
+                    seconds,
+                    attempts,
+                    error: Some(e.to_string()),
+                    ..TrainingSummary::default()
+                });
+                let failure = TrainingFailure {
+                    reason: e.to_string(),
+                    set,
+                };
+                if decoders.send(Err(failure)).is_err() {
+                    break;
+                }
             }
         }
-        Err(e) => {
-            tracing::error!(error = %e, "training failed; the session will only hold");
-            let _ = decoders.send(Err(e.to_string()));
-            TrainingSummary {
-                windows: set.len(),
-                seconds,
-                error: Some(e.to_string()),
-                ..TrainingSummary::default()
-            }
-        }
-    };
-    Some(summary)
+    }
+    summary
 }
 
-/// Saves the trained decoder as a bundle in `dir` (a failure to write is
-/// logged; the session goes on with the decoder).
-fn save_bundle(
-    decoder: neuroloop_decode::BandpowerDecoder,
-    seed: u64,
-    report: &TrainReport,
-    dir: &PathBuf,
-    meta: &BundleMeta,
-) -> Result<Box<dyn Decoder>, neuroloop_decode::DecodeError> {
-    let model = FittedModel::from_bandpower(decoder, seed, report);
+/// Fits the set (a copy of it, so that a failed set can be extended).
+fn fit_set(
+    set: &CalibrationSet,
+    config: &TrainerConfig,
+) -> Result<(Box<dyn Decoder>, TrainingSummary), DecodeError> {
+    let epochs = EpochSet::new(
+        config.channels,
+        config.samples,
+        config.sample_rate,
+        config.classes.clone(),
+        set.windows.clone(),
+        set.labels.clone(),
+    )?;
+    let spec = config
+        .spec
+        .as_ref()
+        .ok_or_else(|| DecodeError::ArchitectureUnavailable("a bundle is not trained".into()))?;
+    let model = fit(spec, &epochs, &config.options, &mut |_| {})?;
+    let r = model.report();
+    tracing::info!(
+        architecture = %r.architecture,
+        train_accuracy = r.train_accuracy,
+        validation_accuracy = ?r.validation_accuracy,
+        "decoder trained"
+    );
+    let summary = TrainingSummary {
+        windows: set.len(),
+        epochs: r.epochs,
+        train_accuracy: r.train_accuracy,
+        validation_accuracy: r.validation_accuracy,
+        ..TrainingSummary::default()
+    };
+    if let Some((dir, meta)) = &config.save {
+        save_bundle(&model, dir, meta);
+    }
+    Ok((model.into_decoder()?, summary))
+}
+
+/// Saves the trained decoder as a bundle in `dir`; a failure to write is
+/// logged and the session goes on with the decoder.
+fn save_bundle(model: &FittedModel, dir: &PathBuf, meta: &BundleMeta) {
     match model.save_bundle(dir, meta) {
         Ok(()) => tracing::info!(bundle = %dir.display(), "decoder saved as a bundle"),
         Err(e) => tracing::error!(error = %e, "the decoder could not be saved as a bundle"),
     }
-    model.into_decoder()
 }

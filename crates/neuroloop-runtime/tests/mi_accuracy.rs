@@ -98,10 +98,9 @@ fn held_out_accuracy_on_simulated_motor_imagery_is_at_least_90_percent() {
         vec![[8.0, 13.0], [13.0, 30.0]],
         vec!["left".into(), "right".into()],
     );
-    // The session's defaults: [decoder] seed = 1, weight_decay = 0.2.
+    // The session's defaults: [decoder] seed = 1.
     let options = TrainOptions {
         seed: 1,
-        weight_decay: neuroloop_runtime::config::DEFAULT_WEIGHT_DECAY,
         ..TrainOptions::default()
     };
     let (mut decoder, report) = train(

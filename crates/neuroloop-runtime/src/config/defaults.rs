@@ -2,13 +2,6 @@
 
 use super::sections::{PolicySection, PublishSection};
 
-/// Default `[decoder] weight_decay`.
-pub const DEFAULT_WEIGHT_DECAY: f32 = 0.2;
-
-pub(super) fn default_weight_decay() -> f32 {
-    DEFAULT_WEIGHT_DECAY
-}
-
 pub(super) fn default_send_buffer_bytes() -> u32 {
     16 * 1024
 }

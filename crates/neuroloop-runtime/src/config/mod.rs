@@ -30,7 +30,7 @@ mod sections;
 mod sources;
 mod validate;
 
-pub use defaults::{DEFAULT_WEIGHT_DECAY, MAX_SMOOTHING};
+pub use defaults::MAX_SMOOTHING;
 pub use parse::parse;
 pub use sections::{
     DecoderSection, PipelineSection, PolicySection, PublishSection, SessionSection,

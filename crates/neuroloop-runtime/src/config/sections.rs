@@ -6,7 +6,7 @@ use super::defaults::{
     default_deadman_missed, default_heartbeat_ms, default_hello_timeout_ms, default_label_delay_s,
     default_max_connections, default_max_line_bytes, default_max_msgs_per_s, default_queue,
     default_ring_s, default_seed, default_send_buffer_bytes, default_smoothing,
-    default_stall_timeout_ms, default_tcp, default_threshold, default_weight_decay,
+    default_stall_timeout_ms, default_tcp, default_threshold,
 };
 
 /// `[session]`.
@@ -37,20 +37,26 @@ pub struct PipelineSection {
 
 /// `[decoder]`.
 ///
-/// `type = "bandpower"` calibrates at the start of the session
-/// (`bands_hz`, `calibration_s`); `type = "bundle"` loads a trained model
-/// bundle from `path` (written by `neuroloop train`) and decodes from the
-/// first window.
+/// `type` names an architecture (`bandpower`, `csp_lda`, `fbcsp`,
+/// `tangent_space`, `mdm`, `eegnet`, `shallow_convnet`, `transformer`)
+/// that is calibrated at the start of the session (`calibration_s`, with
+/// `hyperparameters`, and `bands_hz` for bandpower); `type = "bundle"`
+/// loads a trained model bundle from `path` (written by `neuroloop train`)
+/// and decodes from the first window.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DecoderSection {
-    /// Decoder type: `bandpower` (log band power + linear layer, trained on
-    /// calibration) or `bundle` (a trained model bundle).
+    /// Decoder type: an architecture trained on calibration, or `bundle`
+    /// (a trained model bundle).
     #[serde(rename = "type")]
     pub kind: String,
     /// Frequency bands `[low, high]` in Hz (`bandpower`).
     #[serde(default)]
     pub bands_hz: Vec<[f64; 2]>,
+    /// Hyperparameters of the architecture (its spec's fields, e.g.
+    /// `{ c = 0.5 }` for `tangent_space`, `{ pairs = 3 }` for `csp_lda`).
+    #[serde(default)]
+    pub hyperparameters: Option<toml::Table>,
     /// Seconds of labelled calibration at the start of the session
     /// (`bandpower`).
     #[serde(default)]
@@ -69,11 +75,6 @@ pub struct DecoderSection {
     /// Training seed.
     #[serde(default = "default_seed")]
     pub seed: u64,
-    /// L2 weight decay of the linear layer. Calibration windows overlap and
-    /// come from few trials, so a linear model over every channel × band
-    /// overfits without it.
-    #[serde(default = "default_weight_decay")]
-    pub weight_decay: f32,
 }
 
 impl DecoderSection {
@@ -81,6 +82,26 @@ impl DecoderSection {
     #[must_use]
     pub fn is_bundle(&self) -> bool {
         self.kind == "bundle"
+    }
+
+    /// The architecture and hyperparameters to calibrate.
+    ///
+    /// # Errors
+    /// A message for an unknown architecture or hyperparameters that do not
+    /// belong to it.
+    pub fn model_spec(&self) -> Result<neuroloop_decode::fit::ModelSpec, String> {
+        let mut map = match &self.hyperparameters {
+            Some(table) => match serde_json::to_value(table).map_err(|e| e.to_string())? {
+                serde_json::Value::Object(map) => map,
+                _ => return Err("hyperparameters must be a table".into()),
+            },
+            None => serde_json::Map::new(),
+        };
+        if self.kind == "bandpower" && !self.bands_hz.is_empty() {
+            map.insert("bands_hz".into(), serde_json::json!(self.bands_hz));
+        }
+        neuroloop_decode::fit::ModelSpec::with_hyperparameters(&self.kind, map)
+            .map_err(|e| e.to_string())
     }
 
     /// The bundle directory, resolved against the config file's directory.

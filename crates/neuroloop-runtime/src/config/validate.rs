@@ -64,10 +64,15 @@ pub(super) fn check_decoder(
     classes: &[String],
     errors: &mut Vec<ConfigError>,
 ) {
-    if d.kind != "bandpower" {
+    use neuroloop_decode::fit::ARCHITECTURES;
+    if !ARCHITECTURES.contains(&d.kind.as_str()) {
         errors.push(ConfigError::new(
             "decoder.type",
-            format!("unknown decoder {:?} (known: bandpower, bundle)", d.kind),
+            format!(
+                "unknown decoder {:?} (known: {}, bundle)",
+                d.kind,
+                ARCHITECTURES.join(", ")
+            ),
         ));
         return;
     }
@@ -77,16 +82,19 @@ pub(super) fn check_decoder(
             "only a decoder of type \"bundle\" is loaded from a path",
         ));
     }
+    if d.kind != "bandpower" && !d.bands_hz.is_empty() {
+        errors.push(ConfigError::new(
+            "decoder.bands_hz",
+            format!(
+                "belongs to bandpower; set the bands of {} in `hyperparameters`",
+                d.kind
+            ),
+        ));
+    }
     if !(d.calibration_s > 0.0 && d.calibration_s.is_finite()) {
         errors.push(ConfigError::new(
             "decoder.calibration_s",
             format!("{} must be a positive number of seconds", d.calibration_s),
-        ));
-    }
-    if !(d.weight_decay >= 0.0 && d.weight_decay.is_finite()) {
-        errors.push(ConfigError::new(
-            "decoder.weight_decay",
-            format!("{} must be ≥ 0", d.weight_decay),
         ));
     }
     if !(d.label_delay_s >= 0.0 && d.label_delay_s.is_finite()) {
@@ -95,19 +103,25 @@ pub(super) fn check_decoder(
             format!("{} must be ≥ 0 seconds", d.label_delay_s),
         ));
     }
+    let model = match d.model_spec() {
+        Ok(m) => m,
+        Err(e) => {
+            errors.push(ConfigError::new("decoder.hyperparameters", e));
+            return;
+        }
+    };
     if window > 0 {
-        let cfg = neuroloop_decode::BandpowerConfig::new(
-            spec.channel_count(),
-            window,
-            spec.sample_rate,
-            d.bands_hz.clone(),
-            classes.to_vec(),
-        );
-        if let Err(mut e) = cfg.validate("decoder") {
-            for err in &mut e {
+        let checked = model.check_against(spec.channel_count(), window, classes, spec.sample_rate);
+        if let Err(neuroloop_decode::DecodeError::Config(e)) = checked {
+            for mut err in e {
                 err.path = err.path.replace("decoder.bands", "decoder.bands_hz");
+                if !err.path.starts_with("decoder") {
+                    err.path = format!("decoder.hyperparameters ({})", err.path);
+                }
+                errors.push(err);
             }
-            errors.extend(e);
+        } else if let Err(e) = checked {
+            errors.push(ConfigError::new("decoder.hyperparameters", e.to_string()));
         }
     }
 }

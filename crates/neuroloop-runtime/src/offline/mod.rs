@@ -11,6 +11,8 @@
 //!   [`fit_predict`] of any [`ModelSpec`].
 //! * [`metrics`]: accuracy, confusion matrix, rank-based ROC-AUC, chance
 //!   levels.
+//! * [`export`]: the epochs and folds as NumPy files for reference tools
+//!   ([`export_epochs`]).
 //!
 //! ```no_run
 //! use neuroloop_runtime::offline::{EpochOptions, EventMap, cut_epochs, parse_filters};
@@ -30,12 +32,14 @@
 pub mod crossval;
 pub mod cut;
 pub mod epochs;
+pub mod export;
 pub mod metrics;
 pub mod options;
 
 pub use crossval::{CrossValidation, FoldResult, cross_validate, stratified_folds};
 pub use cut::{cut_epochs, cut_epochs_from_files};
 pub use epochs::{EpochOptions, Epochs, SkippedEvent};
+pub use export::export_epochs;
 pub use options::{EventMap, filters_from_session, parse_filters};
 
 use neuroloop_decode::fit::{EpochProgress, FitOptions, ModelSpec, fit};
