@@ -355,11 +355,19 @@ impl Client {
                     self.observe(&m);
                     return Ok(m);
                 }
+                // A signal (the process was stopped and continued) is
+                // not an error of the connection.
                 Err(ProtocolError::Io(e))
-                    if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
+                    if matches!(
+                        e.kind(),
+                        ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                    ) =>
                 {
                     if deadline.is_some_and(|d| Instant::now() >= d) {
-                        return Err(ProtocolError::Io(e));
+                        return Err(ProtocolError::Io(std::io::Error::new(
+                            ErrorKind::TimedOut,
+                            format!("no message in time ({e})"),
+                        )));
                     }
                 }
                 Err(e) => return Err(e),
