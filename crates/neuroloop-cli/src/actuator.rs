@@ -7,7 +7,8 @@
 //! closes. After any heartbeat gap (its own watchdog, or a heartbeat that
 //! was sent longer than the deadman time ago, as after the actuator itself
 //! was frozen) it stays stopped until a fresh heartbeat *and* a new current
-//! intent arrive. It acks every intent and hold it acts on.
+//! intent arrive. It acks every intent and hold it reads (a stale intent is
+//! handled, and acked, as a hold).
 //!
 //! Every change of motion is one line on stdout, for people and tests:
 //! `move <class> seq=<n> age_ms=<a>`, `stop <why> …`, `connected …`,
@@ -117,6 +118,9 @@ pub fn actuator(addr: &str, token: Option<String>, device: Device) -> ExitCode {
                 let age_ms = client
                     .age_of(i.t.arrival.get())
                     .map_or(f64::NAN, |a| a * 1e3);
+                // Every intent read is acked, also those handled as holds
+                // below: the server judges the actuator's lag by its acks.
+                let _ = client.ack(i.seq);
                 if gate.need_heartbeat {
                     motion.stop(device, "waiting for a fresh heartbeat");
                     println!("ignored seq={} (no fresh heartbeat yet)", i.seq);
@@ -128,7 +132,6 @@ pub fn actuator(addr: &str, token: Option<String>, device: Device) -> ExitCode {
                     println!("stale seq={} age_ms={age_ms:.0}", i.seq);
                     continue;
                 }
-                let _ = client.ack(i.seq);
                 if gate.need_intent {
                     gate.need_intent = false;
                     println!("resumed seq={}", i.seq);

@@ -39,6 +39,8 @@ pub struct Line {
     /// An intent or hold (skipped for a client that is behind); not the
     /// hello or the bye.
     pub droppable: bool,
+    /// Sequence number of an intent or hold, else 0.
+    pub seq: u64,
 }
 
 impl Line {
@@ -50,6 +52,7 @@ impl Line {
             published: clock::now(),
             valid_until: None,
             droppable: false,
+            seq: 0,
         }
     }
 
@@ -110,6 +113,7 @@ pub fn forward(
             published: intent.times.publish,
             valid_until,
             droppable: true,
+            seq,
         });
     }
     buffer.clear();

@@ -13,11 +13,16 @@
 //!   never low.
 //! * Unix sockets: the bytes the peer has not consumed (`SIOCOUTQ`; counted
 //!   with the kernel's per-buffer overhead, so also on the high side).
-//! * Anything else (the WebSocket bridge): unknown; only the server's own
-//!   queue is judged.
+//! * Anything else (the WebSocket bridge): unknown.
 //!
-//! [`Backlog`] remembers the byte offset and publish time of each line
-//! written, so the unread byte count names the oldest unread line.
+//! The TCP estimate is blind to the part of the client's receive buffer
+//! below its advertised window (tens of kilobytes). A client that acks
+//! (an actuator) says exactly what it has read: every intent or hold it has
+//! not acked is unread.
+//!
+//! [`Backlog`] remembers the byte offset, publish time and sequence number
+//! of each line written, so the unread byte count, or the last ack, names
+//! the oldest unread line.
 
 use std::collections::VecDeque;
 use std::os::fd::RawFd;
@@ -106,14 +111,25 @@ fn send_window(fd: RawFd) -> Option<u32> {
     (rc == 0 && len as usize >= needed).then_some(info.tcpi_snd_wnd)
 }
 
+/// One line written: its end offset, publish time and sequence number
+/// (0 for lines that are not intents or holds).
+#[derive(Debug, Clone, Copy)]
+struct Written {
+    end: u64,
+    published: f64,
+    seq: u64,
+}
+
 /// The lines written to one connection and how many of their bytes the
 /// client has not read.
 #[derive(Debug)]
 pub(crate) struct Backlog {
     pub(crate) probe: Probe,
     written: u64,
-    /// End offset and publish time of each line not known to be read.
-    lines: VecDeque<(u64, f64)>,
+    /// The lines not known to be read.
+    lines: VecDeque<Written>,
+    /// The newest sequence number acked, once the client acks.
+    acked: Option<u64>,
 }
 
 impl Backlog {
@@ -122,29 +138,68 @@ impl Backlog {
             probe,
             written: 0,
             lines: VecDeque::with_capacity(64),
+            acked: None,
         }
     }
 
-    /// Records a line of `len` bytes published at `published`, written now.
-    pub(crate) fn wrote(&mut self, len: usize, published: f64) {
+    /// Records a line of `len` bytes published at `published`, written now
+    /// (`seq` 0 for lines other than intents and holds).
+    pub(crate) fn wrote(&mut self, len: usize, published: f64, seq: u64) {
         self.written += len as u64;
-        if matches!(self.probe, Probe::None) {
-            return;
-        }
         if self.lines.len() == REMEMBERED_LINES {
             self.lines.pop_front();
         }
-        self.lines.push_back((self.written, published));
+        self.lines.push_back(Written {
+            end: self.written,
+            published,
+            seq,
+        });
     }
 
-    /// Publish time of the oldest line the client has not read (`None`:
-    /// all read, or not known).
+    /// The client acked `seq`: it has read every intent and hold up to it.
+    pub(crate) fn acked(&mut self, seq: u64) {
+        self.acked = Some(self.acked.map_or(seq, |a| a.max(seq)));
+    }
+
+    /// Publish time of the oldest line the client has not read, by the
+    /// kernel's count and by its acks, whichever says older (`None`: all
+    /// read, or not known).
     pub(crate) fn oldest_unread(&mut self) -> Option<f64> {
-        let unread = self.probe.unread_bytes()?;
-        let read = self.written.saturating_sub(unread);
-        while self.lines.front().is_some_and(|&(end, _)| end <= read) {
+        let probed = self
+            .probe
+            .unread_bytes()
+            .map(|unread| self.written.saturating_sub(unread));
+        let acked = self.acked;
+        let unacked = |w: &Written| acked.is_some_and(|a| w.seq > a);
+        let read = |w: &Written| probed.is_none_or(|r| w.end <= r);
+        if probed.is_none() && acked.is_none() {
+            return None;
+        }
+        while self.lines.front().is_some_and(|w| read(w) && !unacked(w)) {
             self.lines.pop_front();
         }
-        self.lines.front().map(|&(_, published)| published)
+        self.lines
+            .iter()
+            .find(|w| !read(w) || unacked(w))
+            .map(|w| w.published)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acks_name_the_oldest_unread_intent() {
+        let mut b = Backlog::new(Probe::None);
+        b.wrote(100, 1.0, 0);
+        b.wrote(300, 2.0, 7);
+        b.wrote(100, 3.0, 0);
+        b.wrote(300, 4.0, 8);
+        assert_eq!(b.oldest_unread(), None, "not known without acks");
+        b.acked(7);
+        assert_eq!(b.oldest_unread(), Some(4.0));
+        b.acked(8);
+        assert_eq!(b.oldest_unread(), None);
     }
 }

@@ -37,6 +37,13 @@ impl<W: AsyncWrite + Unpin + Abort> Connection<W> {
                 }
             };
         }
+        if let Split::Line(line) = &item
+            && let Ok(ClientMessage::Ack { seq }) = ClientMessage::parse(line)
+            && self.role.may_send(&ClientMessage::Ack { seq })
+        {
+            // What the client has read counts even beyond its rate limit.
+            self.backlog.acked(seq);
+        }
         if !self.within_rate() {
             // One error per second at most, so a flood is not mirrored back.
             let now = Instant::now();

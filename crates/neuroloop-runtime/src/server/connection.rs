@@ -80,7 +80,7 @@ impl<W: AsyncWrite + Unpin + Abort> Connection<W> {
         mut lines: broadcast::Receiver<Line>,
     ) {
         tracing::info!(peer = %self.peer, client = self.id, "client connected");
-        if self.write_line(&hello, hello.published).await {
+        if self.write_line(&hello, hello.published, 0).await {
             self.serve(&mut read, &mut lines).await;
         }
         if self.cut {
@@ -166,14 +166,14 @@ impl<W: AsyncWrite + Unpin + Abort> Connection<W> {
                                 continue;
                             }
                         }
-                        if line.droppable {
-                            if let Some((_, skipped)) = &mut self.behind {
-                                *skipped += 1;
-                                self.stats.lagged_lines.fetch_add(1, Ordering::Relaxed);
-                                continue;
-                            }
+                        if line.droppable
+                            && let Some((_, skipped)) = &mut self.behind
+                        {
+                            *skipped += 1;
+                            self.stats.lagged_lines.fetch_add(1, Ordering::Relaxed);
+                            continue;
                         }
-                        if !self.write_line(&line, line.published).await {
+                        if !self.write_line(&line, line.published, line.seq).await {
                             break;
                         }
                     }
@@ -207,9 +207,9 @@ impl<W: AsyncWrite + Unpin + Abort> Connection<W> {
         }
     }
 
-    /// Writes a line published at `published`; false when the client is
-    /// gone or stalled.
-    pub(super) async fn write_line(&mut self, bytes: &[u8], published: f64) -> bool {
+    /// Writes a line published at `published` (`seq`: of an intent or
+    /// hold, else 0); false when the client is gone or stalled.
+    pub(super) async fn write_line(&mut self, bytes: &[u8], published: f64, seq: u64) -> bool {
         let mut written = 0;
         let write = &mut self.write;
         let result = tokio::time::timeout(self.config.stall_timeout, async {
@@ -224,7 +224,7 @@ impl<W: AsyncWrite + Unpin + Abort> Connection<W> {
         .await;
         match result {
             Ok(true) => {
-                self.backlog.wrote(bytes.len(), published);
+                self.backlog.wrote(bytes.len(), published, seq);
                 true
             }
             Ok(false) => false,
@@ -241,7 +241,7 @@ impl<W: AsyncWrite + Unpin + Abort> Connection<W> {
         let mut out = std::mem::take(&mut self.out);
         out.clear();
         message.write_line(&mut out);
-        let ok = self.write_line(&out, clock::now()).await;
+        let ok = self.write_line(&out, clock::now(), 0).await;
         self.out = out;
         ok
     }
