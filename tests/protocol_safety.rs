@@ -52,7 +52,7 @@ fn lines_until_closed(stream: TcpStream, timeout: Duration) -> Vec<String> {
 fn a_slow_reader_with_default_buffers_is_told_it_lags_within_the_bound() {
     // Real time: 10 intents and 4 heartbeats a second. The reader, an
     // actuator that acks every intent and hold it reads (docs/protocol.md,
-    // 4.5), takes one line every 100 ms; its kernel buffers are the defaults.
+    // 4.6), takes one line every 100 ms; its kernel buffers are the defaults.
     let running = session(false, "");
     let stream = TcpStream::connect(local(&running)).unwrap();
     let mut writer = stream.try_clone().unwrap();
