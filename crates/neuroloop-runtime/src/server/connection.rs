@@ -21,6 +21,24 @@ use super::backlog::Backlog;
 use super::{Hub, ServerConfig};
 use crate::publisher::{Line, ServerStats};
 
+/// How long a closing connection reads what the client still sends.
+const CLOSE_DRAIN: Duration = Duration::from_millis(100);
+/// At most this much of it.
+const CLOSE_DRAIN_BYTES: usize = 64 * 1024;
+
+/// Reads and discards until the end of stream, an error or
+/// [`CLOSE_DRAIN_BYTES`].
+async fn drain<R: AsyncRead + Unpin>(read: &mut R) {
+    let mut buffer = [0u8; 4096];
+    let mut total = 0;
+    while total < CLOSE_DRAIN_BYTES {
+        match read.read(&mut buffer).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => total += n,
+        }
+    }
+}
+
 /// What to do after a client line.
 pub(super) enum Next {
     Go,
@@ -88,6 +106,10 @@ impl<W: AsyncWrite + Unpin + Abort> Connection<W> {
             self.write.abort();
         } else {
             let _ = tokio::time::timeout(Duration::from_millis(200), self.write.shutdown()).await;
+            // Closing with unread input would reset the connection and could
+            // discard the last lines on the client's side: read a little of
+            // what it still sends first.
+            let _ = tokio::time::timeout(CLOSE_DRAIN, drain(&mut read)).await;
         }
         drop(read);
         tracing::info!(peer = %self.peer, client = self.id, "client disconnected");
