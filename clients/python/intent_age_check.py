@@ -6,7 +6,8 @@ with neuroloop_client.py. Usage:
     python3 intent_age_check.py HOST PORT
 
 Connects as an observer and reads until the server closes or SIGTERM, then
-prints one JSON object (the summary) as its last stdout line. Before that,
+prints one JSON object (the summary) as its last stdout line. Before that:
+`connected` once the hello is read, `lagged` for each `lagged` error, and
 one line per intent: `intent SEQ VALID_UNTIL ARRIVAL RECEIVED`, times on the
 server's clock (RECEIVED is this host's CLOCK_MONOTONIC, the same clock when
 both run on one Linux host).
@@ -84,6 +85,7 @@ def main(host, port):
                     violation("first line is not a neuroloop hello: %r" % (m,))
                 hello = m
                 s["max_age_ms"] = m.get("intent_max_age_ms")
+                print("connected", flush=True)
                 continue
             if kind == "heartbeat":
                 s["heartbeats"] += 1
@@ -99,6 +101,7 @@ def main(host, port):
                     offset = (max(sample, decayed), local)
             elif kind == "error" and m.get("code") == "lagged":
                 s["lagged"] += 1
+                print("lagged", flush=True)
             elif kind in ("intent", "hold"):
                 s["intents" if kind == "intent" else "holds"] += 1
                 check_numbers(m, violation)

@@ -214,9 +214,9 @@ fn field(line: &str, key: &str) -> f64 {
         .unwrap_or_else(|| panic!("no {key} in {line:?}"))
 }
 
-/// `clients/python/intent_age_check.py` observing `port`, its stdout
-/// collected by a thread.
-fn start_checker(port: u16) -> (Child, std::thread::JoinHandle<String>) {
+/// `clients/python/intent_age_check.py` observing `port`, its stdout lines
+/// on a channel; returns once it has read the hello.
+fn start_checker(port: u16) -> Checker {
     let venv = repo().join(".venv/bin/python");
     let python = if venv.exists() {
         venv
@@ -230,30 +230,36 @@ fn start_checker(port: u16) -> (Child, std::thread::JoinHandle<String>) {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("python3 runs");
-    let mut stdout = checker.stdout.take().unwrap();
-    let collect = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = std::io::Read::read_to_string(&mut stdout, &mut text);
-        text
-    });
-    (checker, collect)
+    let lines = lines_of(&mut checker);
+    let mut seen = Vec::new();
+    wait_for(&lines, Duration::from_secs(10), "connected", &mut seen);
+    Checker {
+        child: checker,
+        lines,
+    }
+}
+
+/// A running `intent_age_check.py`.
+struct Checker {
+    child: Child,
+    lines: mpsc::Receiver<(Instant, String)>,
 }
 
 /// Ends a checker; its per-intent records (seq → valid_until) and summary.
-fn finish_checker(
-    (mut checker, collect): (Child, std::thread::JoinHandle<String>),
-) -> (Vec<(u64, f64)>, serde_json::Value) {
-    signal(&checker, "TERM");
-    let _ = checker.wait();
-    let text = collect.join().unwrap();
+fn finish_checker(mut checker: Checker) -> (Vec<(u64, f64)>, serde_json::Value) {
+    signal(&checker.child, "TERM");
+    let _ = checker.child.wait();
     let mut intents = Vec::new();
     let mut summary = None;
-    for line in text.lines() {
+    for (_, line) in checker.lines.iter() {
+        if line == "connected" || line == "lagged" {
+            continue;
+        }
         if let Some(rest) = line.strip_prefix("intent ") {
             let parts: Vec<f64> = rest.split(' ').map(|v| v.parse().unwrap()).collect();
             intents.push((parts[0] as u64, parts[1]));
         } else {
-            summary = Some(serde_json::from_str(line).expect("the summary is JSON"));
+            summary = Some(serde_json::from_str(&line).expect("the summary is JSON"));
         }
     }
     (intents, summary.expect("a summary line"))
@@ -271,8 +277,8 @@ fn a_frozen_actuator_waits_for_a_fresh_heartbeat_and_intent_and_no_stale_intent_
     let mut actuator = start_actuator(&addr);
     let _reap = KillOnDrop(vec![
         session.id(),
-        prompt.0.id(),
-        frozen.0.id(),
+        prompt.child.id(),
+        frozen.child.id(),
         actuator.id(),
     ]);
     let rx = lines_of(&mut actuator);
@@ -281,7 +287,7 @@ fn a_frozen_actuator_waits_for_a_fresh_heartbeat_and_intent_and_no_stale_intent_
     wait_for(&rx, Duration::from_secs(60), "move ", &mut seen);
 
     signal(&actuator, "STOP");
-    signal(&frozen.0, "STOP");
+    signal(&frozen.child, "STOP");
     // The freeze itself: 3 s during which the session keeps publishing.
     std::thread::sleep(Duration::from_secs(3));
     let before: Vec<String> = rx.try_iter().map(|(_, l)| l).collect();
@@ -289,9 +295,10 @@ fn a_frozen_actuator_waits_for_a_fresh_heartbeat_and_intent_and_no_stale_intent_
         !before.iter().any(|l| l.starts_with("link lost")),
         "still connected before the freeze: {before:#?}"
     );
-    signal(&actuator, "CONT");
-    signal(&frozen.0, "CONT");
+    // Taken before the signal: the actuator may act at once.
     let thawed = neuroloop_core::clock::now();
+    signal(&actuator, "CONT");
+    signal(&frozen.child, "CONT");
     seen.clear();
     wait_for(&rx, Duration::from_secs(20), "move ", &mut seen);
     let moved = seen.last().unwrap().clone();
@@ -320,6 +327,14 @@ fn a_frozen_actuator_waits_for_a_fresh_heartbeat_and_intent_and_no_stale_intent_
     eprintln!("backlog intents not acted on: {stale} stale, {ignored} before a fresh heartbeat");
 
     let seq = field(&moved, "seq=") as u64;
+    // The frozen observer reads its backlog, then is told it lagged.
+    let mut observed = Vec::new();
+    wait_for(
+        &frozen.lines,
+        Duration::from_secs(10),
+        "lagged",
+        &mut observed,
+    );
     let (prompt_intents, prompt_summary) = finish_checker(prompt);
     let (_, frozen_summary) = finish_checker(frozen);
     let _ = actuator.kill();
