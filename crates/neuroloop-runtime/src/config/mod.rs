@@ -33,7 +33,7 @@ mod validate;
 
 pub use defaults::{DEFAULT_WEIGHT_DECAY, MAX_SMOOTHING};
 pub use parse::parse;
-pub use publish_timing::{DEFAULT_MAX_LAG_MS, INTENT_AGE_MARGIN_MS};
+pub use publish_timing::{DEFAULT_MAX_LAG_MS, FALLBACK_INTENT_MAX_AGE_MS, INTENT_AGE_MARGIN_MS};
 pub use sections::{
     DecoderSection, PipelineSection, PolicySection, PublishSection, SessionSection,
 };

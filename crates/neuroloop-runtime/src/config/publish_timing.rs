@@ -14,6 +14,9 @@ pub const MAX_DEADMAN_MS: u64 = 60_000;
 pub const INTENT_MAX_AGE_MS: std::ops::RangeInclusive<u64> = 10..=10_000;
 /// Added to one hop for the default `intent_max_age_ms`.
 pub const INTENT_AGE_MARGIN_MS: u64 = 100;
+/// `intent_max_age_ms` of settings that were not validated against a
+/// session (one 100 ms hop plus the margin).
+pub const FALLBACK_INTENT_MAX_AGE_MS: u64 = 100 + INTENT_AGE_MARGIN_MS;
 /// Allowed `max_lag_ms`.
 pub const MAX_LAG_MS: std::ops::RangeInclusive<u64> = 50..=60_000;
 /// Default `max_lag_ms`.

@@ -83,7 +83,7 @@ impl ServerConfig {
             deadman_missed: publish.deadman_missed,
             intent_max_age_ms: publish
                 .intent_max_age_ms
-                .unwrap_or(crate::config::INTENT_AGE_MARGIN_MS + 100),
+                .unwrap_or(crate::config::FALLBACK_INTENT_MAX_AGE_MS),
             auth: if publish.token.is_some() {
                 Auth::Token
             } else {

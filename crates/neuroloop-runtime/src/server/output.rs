@@ -56,7 +56,7 @@ pub struct Status {
 
 impl Default for Hub {
     fn default() -> Self {
-        let age_ms = crate::config::INTENT_AGE_MARGIN_MS + 100;
+        let age_ms = crate::config::FALLBACK_INTENT_MAX_AGE_MS;
         Self::with_intent_max_age(age_ms as f64 / 1e3)
     }
 }
