@@ -254,3 +254,52 @@ fn with_a_token_any_other_first_line_is_unauthorized_and_closed_at_once() {
     drop(ok);
     running.finish().unwrap();
 }
+
+#[test]
+fn the_rust_client_sees_a_late_backlog_as_stale() {
+    use neuroloop_protocol::{Client, ClientOptions, ProtocolError, Role, ServerMessage};
+    let running = session(true, "heartbeat_ms = 50\nstall_timeout_ms = 10000");
+    let mut client = Client::connect_with(
+        local(&running),
+        &ClientOptions {
+            role: Some(Role::Actuator),
+            ..ClientOptions::default()
+        },
+    )
+    .unwrap();
+    client.set_timeout(Some(Duration::from_secs(5))).unwrap();
+    // Read until a current class intent: the clock estimate is set.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        assert!(Instant::now() < deadline, "no current intent");
+        if let Ok(ServerMessage::Intent(i)) = client.next_message()
+            && client.is_current(&i)
+        {
+            break;
+        }
+    }
+    assert!(client.last_heartbeat_fresh());
+    // Stop reading for a second: lines wait in the socket.
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(matches!(
+        client.next_message(),
+        Err(ProtocolError::Deadman { .. })
+    ));
+    let (mut stale, mut stale_beats) = (0, 0);
+    loop {
+        match client.next_message().unwrap() {
+            ServerMessage::Intent(i) if !client.is_current(&i) => stale += 1,
+            ServerMessage::Heartbeat { .. } if client.last_heartbeat_fresh() => break,
+            ServerMessage::Heartbeat { .. } => {
+                stale_beats += 1;
+                assert!(client.deadman_expired(), "a stale heartbeat re-armed it");
+            }
+            _ => {}
+        }
+    }
+    eprintln!("backlog: {stale} stale intents, {stale_beats} stale heartbeats");
+    assert!(stale > 0 && stale_beats > 0);
+    assert!(!client.deadman_expired(), "a fresh heartbeat re-arms it");
+    drop(client);
+    running.finish().unwrap();
+}
