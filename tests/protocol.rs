@@ -565,7 +565,12 @@ fn a_client_that_never_reads_does_not_delay_the_others() {
     // Whatever it still reads ends at a line boundary, or in a reset: never
     // half a line followed by an orderly end.
     let mut sink = Vec::new();
-    match stalled.read_to_end(&mut sink) {
+    let end = stalled.read_to_end(&mut sink);
+    eprintln!(
+        "stalled client: {} bytes left to read, then {end:?}",
+        sink.len()
+    );
+    match end {
         Ok(_) => assert!(
             sink.is_empty() || sink.ends_with(b"\n"),
             "cut line before EOF: …{:?}",
