@@ -303,3 +303,30 @@ fn the_rust_client_sees_a_late_backlog_as_stale() {
     drop(client);
     running.finish().unwrap();
 }
+
+#[test]
+fn out_of_range_timing_is_refused_with_the_allowed_range() {
+    // Values far out of range are refused with the allowed range, never
+    // accepted (a heartbeat of i64::MAX ms would disable the deadman).
+    let (text, path) = shipped_config("demo.toml");
+    let text = edit(
+        &text,
+        "queue = 64\n",
+        "queue = 64\nheartbeat_ms = 9223372036854775807\nintent_max_age_ms = 0\nmax_lag_ms = 99999999\n",
+    );
+    let errors: Vec<String> = neuroloop_runtime::parse(&text, &path)
+        .unwrap_err()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    for expected in [
+        "publish.heartbeat_ms: 9223372036854775807 is out of range: allowed 1 to 10000 ms",
+        "publish.intent_max_age_ms: 0 is out of range: allowed 10 to 10000 ms",
+        "publish.max_lag_ms: 99999999 is out of range: allowed 50 to 60000 ms",
+    ] {
+        assert!(
+            errors.iter().any(|e| e.starts_with(expected)),
+            "missing {expected:?} in {errors:#?}"
+        );
+    }
+}

@@ -360,3 +360,30 @@ fn a_frozen_actuator_waits_for_a_fresh_heartbeat_and_intent_and_no_stale_intent_
         "the frozen observer was told it lagged: {frozen_summary}"
     );
 }
+
+#[test]
+fn check_refuses_a_heartbeat_that_would_disable_the_deadman() {
+    let (config, _) = session_config("");
+    let text = std::fs::read_to_string(&config).unwrap().replacen(
+        "heartbeat_ms = 100",
+        "heartbeat_ms = 9223372036854775807",
+        1,
+    );
+    std::fs::write(&config, text).unwrap();
+    let out = Command::new(BIN)
+        .args(["check", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{all}");
+    assert!(
+        all.contains(
+            "publish.heartbeat_ms: 9223372036854775807 is out of range: allowed 1 to 10000 ms"
+        ),
+        "{all}"
+    );
+}
