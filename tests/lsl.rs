@@ -16,6 +16,7 @@ use neuroloop_core::{SampleBlock, StreamSpec};
 use neuroloop_lsl::Settings;
 use neuroloop_runtime::StartOptions;
 use neuroloop_runtime::profile::HardwareProfile;
+use neuroloop_runtime::publisher::Line;
 use neuroloop_sources::lsl::{LslConfig, LslSource};
 use neuroloop_sources::{Source, SourceError, SourceIo};
 use neuroloop_tests::repo_root;
@@ -298,7 +299,7 @@ fn resolving_a_missing_stream_times_out_retryably() {
 #[test]
 fn intents_outlet_into_a_pylsl_inlet_is_exact() {
     let name = format!("nl-test-outlet-{}", std::process::id());
-    let (tx, _) = tokio::sync::broadcast::channel::<Arc<[u8]>>(1024);
+    let (tx, _) = tokio::sync::broadcast::channel::<Line>(1024);
     let outlet = neuroloop_runtime::lsl_outlet::spawn_outlet(
         &Settings::default(),
         &name,
@@ -327,10 +328,10 @@ fn intents_outlet_into_a_pylsl_inlet_is_exact() {
             "{{\"type\":\"intent\",\"seq\":{},\"class\":\"ü-{i}\",\"t\":{{\"sample\":{t}}}}}",
             i + 1
         );
-        tx.send(Arc::from(format!("{line}\n").into_bytes()))
+        tx.send(Line::new(format!("{line}\n").as_bytes()))
             .expect("outlet listens");
         // Lines that are not intents are not pushed.
-        tx.send(Arc::from(&b"{\"type\":\"heartbeat\"}\n"[..]))
+        tx.send(Line::new(b"{\"type\":\"heartbeat\"}\n"))
             .expect("outlet listens");
         sent.push((line, t));
     }

@@ -16,10 +16,17 @@ heartbeat watchdog (deadman rule), ack, estop, clear, pause, resume.
                 continue
             if m is None:
                 continue                      # nothing yet
-            if m["type"] == "intent":
+            if m["type"] == "intent" and c.is_current(m):
                 move(m["class"]); c.ack(m["seq"])
-            elif m["type"] in ("hold", "bye") or (m["type"] == "status" and m["state"] != "running"):
-                stop_the_device()
+            elif m["type"] in ("intent", "hold", "bye") or (m["type"] == "status" and m["state"] != "running"):
+                stop_the_device()                 # a stale intent is a hold
+
+The server's clock is estimated from the heartbeats (docs/protocol.md,
+section 5): offset = max(t - local receive time), lowered by at most
+CLOCK_DRIFT per second. A heartbeat that waited in a buffer (this process
+was frozen, or read slowly) arrives late and does not raise it, so it is
+seen to be old: only a fresh heartbeat (sent within the deadman time)
+re-arms the watchdog, and an intent whose valid_until has passed is stale.
 """
 
 import json
@@ -28,6 +35,7 @@ import time
 
 PROTOCOL = "neuroloop"
 VERSIONS = (1,)
+CLOCK_DRIFT = 1e-3  # seconds per second the clock estimate may fall
 
 
 class ProtocolError(Exception):
@@ -101,6 +109,8 @@ class Client:
         self.deadman_ms = hb * missed if hb and missed else None
         self._last_heartbeat = time.monotonic()
         self._deadman_reported = False
+        self._offset = None  # (server minus local seconds, local time it was set)
+        self.last_heartbeat_fresh = False
         if role is not None or token is not None or self.hello.get("auth") == "token":
             hello = {"type": "hello", "versions": list(versions), "role": role or "observer"}
             if token is not None:
@@ -125,8 +135,7 @@ class Client:
                     raise ServerError(m["code"], m.get("message", ""))
                 if m["type"] == "bye":
                     raise Closed("server said bye")
-                if m["type"] == "heartbeat":
-                    self._last_heartbeat = time.monotonic()
+                self._observe(m)
                 self._pending.append(m)
         self._last_heartbeat = time.monotonic()
 
@@ -167,8 +176,8 @@ class Client:
     def recv(self, timeout=None):
         """The next message (a dict), or None after `timeout` seconds.
 
-        Raises Deadman once when no heartbeat arrived for deadman_ms (a later
-        heartbeat re-arms it), Closed when the connection closes.
+        Raises Deadman once when no fresh heartbeat arrived for deadman_ms (a
+        later fresh heartbeat re-arms it), Closed when the connection closes.
         """
         if self._pending:
             return self._pending.pop(0)
@@ -186,10 +195,52 @@ class Client:
             m = self._read_line(max(wait, 0.001))
             if m is None:
                 continue
-            if m["type"] == "heartbeat":
-                self._last_heartbeat = time.monotonic()
-                self._deadman_reported = False
+            self._observe(m)
             return m
+
+    # -- the server's clock ------------------------------------------------
+    def _offset_now(self, local):
+        if self._offset is None:
+            return None
+        offset, at = self._offset
+        return offset - CLOCK_DRIFT * max(local - at, 0.0)
+
+    def server_now(self):
+        """The server's clock now (seconds), or None before the first heartbeat."""
+        local = time.monotonic()
+        offset = self._offset_now(local)
+        return None if offset is None else local + offset
+
+    def age_of(self, server_time):
+        """Seconds since `server_time` on the server's clock, or None."""
+        now = self.server_now()
+        return None if now is None else now - server_time
+
+    def is_current(self, intent):
+        """Whether an intent may still be acted on (its valid_until not passed)."""
+        now = self.server_now()
+        if now is None:
+            return False
+        until = intent.get("valid_until")
+        if until is None:  # an earlier server: publish time + deadman time
+            if self.deadman_ms is None:
+                return False
+            until = intent["t"]["publish"] + self.deadman_ms / 1000.0
+        return now <= until
+
+    def _observe(self, m):
+        if m["type"] != "heartbeat":
+            return
+        local = time.monotonic()
+        sample = m["t"] - local
+        offset = self._offset_now(local)
+        self._offset = (sample if offset is None or sample > offset else offset, local)
+        age = self.age_of(m["t"])
+        fresh = self.deadman_ms is None or age <= self.deadman_ms / 1000.0
+        self.last_heartbeat_fresh = fresh
+        if fresh:
+            self._last_heartbeat = local
+            self._deadman_reported = False
 
     # -- sending ---------------------------------------------------------
     def send(self, message):

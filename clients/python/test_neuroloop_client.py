@@ -127,6 +127,36 @@ class LoopbackSession(unittest.TestCase):
             rate = (len(beats) - 1) / span
             self.assertTrue(18.0 <= rate <= 22.0, "heartbeat rate %.1f/s" % rate)
 
+    def test_a_backlog_read_late_is_stale_and_does_not_rearm_the_watchdog(self):
+        with self.session.client(role="actuator") as c:
+            self.assertIsNotNone(until(c, lambda m: m["type"] == "heartbeat"))
+            self.assertTrue(c.last_heartbeat_fresh)
+            now = c.server_now()
+            self.assertIsNotNone(now)
+            self.assertTrue(c.is_current({"type": "intent", "valid_until": now + 1.0}))
+            self.assertFalse(c.is_current({"type": "intent", "valid_until": now - 0.01}))
+            time.sleep(1.0)  # not reading: lines wait in the socket
+            with self.assertRaises(Deadman):
+                c.recv(timeout=1.0)
+            # The first heartbeat read now was sent about 1 s ago.
+            beat = until(c, lambda m: m["type"] == "heartbeat")
+            self.assertGreater(c.age_of(beat["t"]), 0.5)
+            self.assertFalse(c.last_heartbeat_fresh)
+            self.assertTrue(c.deadman_expired(), "a stale heartbeat does not re-arm")
+            # Read on: a fresh one comes and re-arms it.
+            self.assertIsNotNone(until(c, lambda m: m["type"] == "heartbeat"
+                                       and c.last_heartbeat_fresh))
+            self.assertFalse(c.deadman_expired())
+
+    def test_holds_without_a_decode_carry_no_probabilities(self):
+        with self.session.client() as c:
+            m = until(c, lambda m: m["type"] == "hold" and m["hold_reason"] == "calibrating")
+            self.assertIsNotNone(m)
+            self.assertNotIn("probabilities", m)
+            self.assertNotIn("confidence", m)
+            self.assertEqual(c.hello["intent_max_age_ms"], 200)
+            self.assertEqual(c.hello["limits"]["max_lag_ms"], 1000)
+
     def test_the_unix_socket_speaks_the_same_protocol(self):
         with Client(unix=self.session.unix, role="actuator") as c:
             self.assertEqual(c.role, "actuator")

@@ -1,12 +1,18 @@
 //! `neuroloop actuator [ADDR]`: an example actuator, a simulated cursor or
 //! wheelchair that follows the protocol's safety rules (docs/protocol.md,
-//! section 4): it moves only on `intent`, stops on every `hold`, on an
-//! e-stop, when no heartbeat arrived for the deadman time, when the last
+//! section 4): it moves only on a current `intent` (before its
+//! `valid_until`), stops on every `hold`, on a stale intent, on an e-stop,
+//! when no fresh heartbeat arrived for the deadman time, when the last
 //! confirming intent is older than the deadman time, and when the link
-//! closes. It acks every intent and hold it acts on.
+//! closes. After any heartbeat gap (its own watchdog, or a heartbeat that
+//! was sent longer than the deadman time ago, as after the actuator itself
+//! was frozen) it stays stopped until a fresh heartbeat *and* a new current
+//! intent arrive. It acks every intent and hold it reads (a stale intent is
+//! handled, and acked, as a hold).
 //!
 //! Every change of motion is one line on stdout, for people and tests:
-//! `move <class> seq=<n>`, `stop <why> …`, `connected …`, `resumed …`.
+//! `move <class> seq=<n> age_ms=<a>`, `stop <why> …`, `connected …`,
+//! `heartbeat fresh …`, `stale …`, `ignored …`, `resumed …`.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -20,6 +26,14 @@ pub enum Device {
     Cursor,
     /// A wheelchair turning left/right (forward on any other class).
     Wheelchair,
+}
+
+/// What must arrive before the device may move again.
+struct Gate {
+    /// A fresh heartbeat (sent within the deadman time).
+    need_heartbeat: bool,
+    /// A new, current intent.
+    need_intent: bool,
 }
 
 struct Motion {
@@ -85,8 +99,13 @@ pub fn actuator(addr: &str, token: Option<String>, device: Device) -> ExitCode {
         position: 0.0,
         updated: Instant::now(),
     };
-    // After a deadman stop, e-stop or pause, wait for a fresh intent.
-    let mut latched: Option<&'static str> = None;
+    // No motion before a fresh heartbeat (the server clock is unknown until
+    // then), and after a heartbeat gap, e-stop or pause none before a new
+    // intent as well.
+    let mut gate = Gate {
+        need_heartbeat: true,
+        need_intent: false,
+    };
     loop {
         if motion.class.is_some() && motion.confirmed.elapsed() >= deadman {
             motion.stop(
@@ -96,15 +115,31 @@ pub fn actuator(addr: &str, token: Option<String>, device: Device) -> ExitCode {
         }
         match client.next_message() {
             Ok(ServerMessage::Intent(i)) => {
+                let age_ms = client
+                    .age_of(i.t.arrival.get())
+                    .map_or(f64::NAN, |a| a * 1e3);
+                // Every intent read is acked, also those handled as holds
+                // below: the server judges the actuator's lag by its acks.
                 let _ = client.ack(i.seq);
-                if latched.is_some() {
-                    latched = None;
+                if gate.need_heartbeat {
+                    motion.stop(device, "waiting for a fresh heartbeat");
+                    println!("ignored seq={} (no fresh heartbeat yet)", i.seq);
+                    continue;
+                }
+                if !client.is_current(&i) {
+                    // Past its valid_until (it waited in a buffer): a hold.
+                    motion.stop(device, &format!("stale intent seq={}", i.seq));
+                    println!("stale seq={} age_ms={age_ms:.0}", i.seq);
+                    continue;
+                }
+                if gate.need_intent {
+                    gate.need_intent = false;
                     println!("resumed seq={}", i.seq);
                 }
                 motion.advance(device);
                 motion.confirmed = Instant::now();
                 if motion.class.as_deref() != Some(i.class.as_str()) {
-                    println!("move {} seq={}", i.class, i.seq);
+                    println!("move {} seq={} age_ms={age_ms:.0}", i.class, i.seq);
                     motion.class = Some(i.class);
                 }
             }
@@ -118,7 +153,7 @@ pub fn actuator(addr: &str, token: Option<String>, device: Device) -> ExitCode {
             }
             Ok(ServerMessage::Status { state, by, reason }) => {
                 if state != OutputState::Running {
-                    latched = Some("status");
+                    gate.need_intent = true;
                     motion.stop(
                         device,
                         &format!("{state:?} by={by:?} reason={reason:?}").to_lowercase(),
@@ -128,10 +163,21 @@ pub fn actuator(addr: &str, token: Option<String>, device: Device) -> ExitCode {
                     println!("state Running");
                 }
             }
-            Ok(ServerMessage::Heartbeat { .. }) => {
-                if latched == Some("deadman") {
-                    println!("heartbeat resumed; waiting for a new intent");
-                    latched = Some("heartbeat");
+            Ok(ServerMessage::Heartbeat { n, t, .. }) => {
+                let age_ms = client.age_of(t.get()).map_or(f64::NAN, |a| a * 1e3);
+                if client.last_heartbeat_fresh() {
+                    if gate.need_heartbeat {
+                        gate.need_heartbeat = false;
+                        println!("heartbeat fresh n={n} t={t} age_ms={age_ms:.0}");
+                    }
+                } else {
+                    // Sent longer than the deadman time ago: there was a gap.
+                    motion.stop(device, "stale heartbeat");
+                    if !gate.need_heartbeat {
+                        println!("stale heartbeat n={n} age_ms={age_ms:.0}");
+                    }
+                    gate.need_heartbeat = true;
+                    gate.need_intent = true;
                 }
             }
             Ok(ServerMessage::Error { code, message, .. }) => {
@@ -147,16 +193,19 @@ pub fn actuator(addr: &str, token: Option<String>, device: Device) -> ExitCode {
                 silent_ms,
                 limit_ms,
             }) => {
-                // Stopped whether or not it was moving: the latch is what
+                // Stopped whether or not it was moving: the gate is what
                 // matters for the next intent.
                 motion.stop(device, "deadman");
                 println!("deadman silent_ms={silent_ms} limit_ms={limit_ms}");
-                latched = Some("deadman");
+                gate.need_heartbeat = true;
+                gate.need_intent = true;
             }
             Err(ProtocolError::Io(e))
                 if matches!(
                     e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    std::io::ErrorKind::WouldBlock
+                        | std::io::ErrorKind::TimedOut
+                        | std::io::ErrorKind::Interrupted
                 ) => {}
             Err(ProtocolError::InvalidMessage(m)) => eprintln!("ignored a bad line: {m}"),
             Err(e) => {

@@ -46,10 +46,12 @@ pub fn listen(addr: &str, json: bool, count: Option<u64>, token: Option<String>)
                         IntentKind::Class => format!("{:<8}", i.class),
                         IntentKind::Hold => format!("hold ({:?})", i.hold_reason).to_lowercase(),
                     };
+                    let p = i
+                        .confidence
+                        .map_or_else(|| "-".to_string(), |c| format!("{:.2}", c.get()));
                     println!(
-                        "#{:<6} {what:<22} p={:.2} latency {:.3} ms",
+                        "#{:<6} {what:<22} p={p:<4} latency {:.3} ms",
                         i.seq,
-                        i.confidence,
                         (i.t.publish - i.t.arrival) * 1e3
                     );
                 }

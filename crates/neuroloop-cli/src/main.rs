@@ -66,8 +66,9 @@ enum Command {
         #[arg(long)]
         token: Option<String>,
     },
-    /// Run an example actuator: a simulated device that follows intents,
-    /// stops on holds, e-stops, lost heartbeats (deadman) and lost links.
+    /// Run an example actuator: a simulated device that follows current
+    /// intents, stops on holds, stale intents, e-stops, lost or stale
+    /// heartbeats (deadman) and lost links.
     Actuator {
         /// Address of the session's intent server.
         #[arg(default_value = "127.0.0.1:7878")]

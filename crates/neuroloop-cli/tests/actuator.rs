@@ -1,7 +1,11 @@
 //! The example actuator (`neuroloop actuator`) against a real session
 //! process: it moves on intents and stops within the deadman rule's time
 //! when the session process is frozen (SIGSTOP: the link stays up, the
-//! heartbeats stop) and at once when the process is killed.
+//! heartbeats stop) and at once when the process is killed; frozen itself
+//! under load, it does not move on its backlog after SIGCONT until a fresh
+//! heartbeat and a fresh intent arrive, while independent observers
+//! (clients/python/intent_age_check.py, written from docs/protocol.md)
+//! check that no intent is written after its `valid_until`.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -17,14 +21,16 @@ fn repo() -> PathBuf {
 }
 
 /// The demo session, faster than real time so that class intents come
-/// within seconds, on a free port with 100 ms heartbeats, deadman 3.
-fn session_config() -> (PathBuf, u16) {
+/// within seconds, on a free port with 100 ms heartbeats, deadman 3, and
+/// `extra` `[publish]` lines.
+fn session_config(extra: &str) -> (PathBuf, u16) {
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let dir = std::env::temp_dir().join(format!("neuroloop-actuator-{}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("neuroloop-actuator-{}-{port}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let profile = repo()
         .join("hardware-profiles/simulated.toml")
@@ -34,7 +40,7 @@ fn session_config() -> (PathBuf, u16) {
     for (from, to) in [
         (
             "tcp = \"127.0.0.1:7878\"".to_string(),
-            format!("tcp = \"127.0.0.1:{port}\"\nheartbeat_ms = 100\ndeadman_missed = 3"),
+            format!("tcp = \"127.0.0.1:{port}\"\nheartbeat_ms = 100\ndeadman_missed = 3\n{extra}"),
         ),
         (
             r#"hardware_profile = "simulated""#.to_string(),
@@ -53,6 +59,33 @@ fn session_config() -> (PathBuf, u16) {
     (path, port)
 }
 
+fn start_session(config: &Path, port: u16) -> (Child, String) {
+    let session = Command::new(BIN)
+        .args(["run", config.to_str().unwrap()])
+        .env("NEUROLOOP_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let addr = format!("127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(&addr).is_err() {
+        assert!(Instant::now() < deadline, "session did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (session, addr)
+}
+
+fn start_actuator(addr: &str) -> Child {
+    Command::new(BIN)
+        .args(["actuator", addr, "--device", "wheelchair"])
+        .env("NEUROLOOP_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 fn signal(child: &Child, name: &str) {
     let status = Command::new("kill")
         .args([format!("-{name}"), child.id().to_string()])
@@ -67,7 +100,12 @@ fn lines_of(child: &mut Child) -> mpsc::Receiver<(Instant, String)> {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
+            let line = match line {
+                Ok(line) => line,
+                // A signal to this process interrupts the read; go on.
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => format!("stdout unreadable: {e}"),
+            };
             if tx.send((Instant::now(), line)).is_err() {
                 break;
             }
@@ -109,27 +147,10 @@ fn wait_for_any(
 
 #[test]
 fn the_example_actuator_stops_on_deadman_and_on_a_killed_session() {
-    let (config, port) = session_config();
-    let mut session = Command::new(BIN)
-        .args(["run", config.to_str().unwrap()])
-        .env("NEUROLOOP_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let addr = format!("127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(&addr).is_err() {
-        assert!(Instant::now() < deadline, "session did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let mut actuator = Command::new(BIN)
-        .args(["actuator", &addr, "--device", "wheelchair"])
-        .env("NEUROLOOP_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let (config, port) = session_config("");
+    let (mut session, addr) = start_session(&config, port);
+    let mut actuator = start_actuator(&addr);
+    let _reap = KillOnDrop(vec![session.id(), actuator.id()]);
     let rx = lines_of(&mut actuator);
     let mut seen = Vec::new();
     wait_for(&rx, Duration::from_secs(10), "connected", &mut seen);
@@ -157,14 +178,8 @@ fn the_example_actuator_stops_on_deadman_and_on_a_killed_session() {
     );
 
     signal(&session, "CONT");
-    // Thawed, the session's first line may be a heartbeat or a queued
-    // intent; either tells the actuator the session is back.
-    wait_for_any(
-        &rx,
-        Duration::from_secs(3),
-        &["heartbeat resumed", "resumed seq="],
-        &mut seen,
-    );
+    // Thawed, the session's heartbeats are fresh again.
+    wait_for(&rx, Duration::from_secs(3), "heartbeat fresh", &mut seen);
     // Killed: the link closes, the actuator stops and exits.
     session.kill().unwrap();
     let killed = Instant::now();
@@ -174,4 +189,201 @@ fn the_example_actuator_stops_on_deadman_and_on_a_killed_session() {
     let status = actuator.wait().unwrap();
     assert!(status.code().is_some(), "the actuator exited by itself");
     let _ = session.wait();
+}
+
+/// Kills the processes it names when dropped, so that a failed assertion
+/// leaves no session, actuator or observer running.
+struct KillOnDrop(Vec<u32>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        for pid in &self.0 {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
+/// The value after `key` (e.g. `seq=`) in an actuator line.
+fn field(line: &str, key: &str) -> f64 {
+    line.split_whitespace()
+        .find_map(|w| w.strip_prefix(key))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {key} in {line:?}"))
+}
+
+/// `clients/python/intent_age_check.py` observing `port`, its stdout lines
+/// on a channel; returns once it has read the hello.
+fn start_checker(port: u16) -> Checker {
+    let venv = repo().join(".venv/bin/python");
+    let python = if venv.exists() {
+        venv
+    } else {
+        "python3".into()
+    };
+    let mut checker = Command::new(python)
+        .arg(repo().join("clients/python/intent_age_check.py"))
+        .args(["127.0.0.1", &port.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("python3 runs");
+    let lines = lines_of(&mut checker);
+    let mut seen = Vec::new();
+    wait_for(&lines, Duration::from_secs(10), "connected", &mut seen);
+    Checker {
+        child: checker,
+        lines,
+    }
+}
+
+/// A running `intent_age_check.py`.
+struct Checker {
+    child: Child,
+    lines: mpsc::Receiver<(Instant, String)>,
+}
+
+/// Ends a checker; its per-intent records (seq → valid_until) and summary.
+fn finish_checker(mut checker: Checker) -> (Vec<(u64, f64)>, serde_json::Value) {
+    signal(&checker.child, "TERM");
+    let _ = checker.child.wait();
+    let mut intents = Vec::new();
+    let mut summary = None;
+    for (_, line) in checker.lines.iter() {
+        if line == "connected" || line == "lagged" {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("intent ") {
+            let parts: Vec<f64> = rest.split(' ').map(|v| v.parse().unwrap()).collect();
+            intents.push((parts[0] as u64, parts[1]));
+        } else {
+            summary = Some(serde_json::from_str(&line).expect("the summary is JSON"));
+        }
+    }
+    (intents, summary.expect("a summary line"))
+}
+
+#[test]
+fn a_frozen_actuator_waits_for_a_fresh_heartbeat_and_intent_and_no_stale_intent_is_sent() {
+    // The fast session publishes hundreds of lines a second: a frozen
+    // reader's buffers fill within the freeze. The stall timeout is longer
+    // than the freeze so that the server keeps the frozen connections.
+    let (config, port) = session_config("stall_timeout_ms = 10000");
+    let (mut session, addr) = start_session(&config, port);
+    let prompt = start_checker(port);
+    let frozen = start_checker(port);
+    let mut actuator = start_actuator(&addr);
+    let _reap = KillOnDrop(vec![
+        session.id(),
+        prompt.child.id(),
+        frozen.child.id(),
+        actuator.id(),
+    ]);
+    let rx = lines_of(&mut actuator);
+    let mut seen = Vec::new();
+    wait_for(&rx, Duration::from_secs(10), "heartbeat fresh", &mut seen);
+    wait_for(&rx, Duration::from_secs(60), "move ", &mut seen);
+
+    signal(&actuator, "STOP");
+    signal(&frozen.child, "STOP");
+    // The freeze itself: 3 s during which the session keeps publishing.
+    std::thread::sleep(Duration::from_secs(3));
+    let before: Vec<String> = rx.try_iter().map(|(_, l)| l).collect();
+    assert!(
+        !before.iter().any(|l| l.starts_with("link lost")),
+        "still connected before the freeze: {before:#?}"
+    );
+    // Taken before the signal: the actuator may act at once.
+    let thawed = neuroloop_core::clock::now();
+    signal(&actuator, "CONT");
+    signal(&frozen.child, "CONT");
+    seen.clear();
+    wait_for(&rx, Duration::from_secs(20), "move ", &mut seen);
+    let moved = seen.last().unwrap().clone();
+    eprintln!("after SIGCONT: {} lines, then {moved:?}", seen.len());
+    let gap = seen
+        .iter()
+        .position(|l| l.starts_with("deadman") || l.starts_with("stale heartbeat"))
+        .unwrap_or_else(|| panic!("the gap was noticed: {seen:#?}"));
+    let fresh = seen
+        .iter()
+        .position(|l| l.starts_with("heartbeat fresh"))
+        .unwrap_or_else(|| panic!("a fresh heartbeat before moving: {seen:#?}"));
+    assert!(gap < fresh, "the gap came first: {seen:#?}");
+    // That heartbeat was sent after the freeze, not read from the backlog
+    // (the deadman time is 300 ms).
+    let beat_t = field(&seen[fresh], "t=");
+    assert!(
+        beat_t >= thawed - 0.3,
+        "heartbeat t={beat_t} thawed at {thawed}"
+    );
+    let stale = seen.iter().filter(|l| l.starts_with("stale seq=")).count();
+    let ignored = seen
+        .iter()
+        .filter(|l| l.starts_with("ignored seq="))
+        .count();
+    eprintln!("backlog intents not acted on: {stale} stale, {ignored} before a fresh heartbeat");
+
+    let seq = field(&moved, "seq=") as u64;
+    // The frozen observer reads its backlog, then is told it lagged.
+    let mut observed = Vec::new();
+    wait_for(
+        &frozen.lines,
+        Duration::from_secs(10),
+        "lagged",
+        &mut observed,
+    );
+    let (prompt_intents, prompt_summary) = finish_checker(prompt);
+    let (_, frozen_summary) = finish_checker(frozen);
+    let _ = actuator.kill();
+    let _ = session.kill();
+    let _ = (actuator.wait(), session.wait());
+    eprintln!("prompt observer: {prompt_summary}\nfrozen observer: {frozen_summary}");
+    // The intent it moved on was still valid after the freeze: a fresh one.
+    let &(_, valid_until) = prompt_intents
+        .iter()
+        .find(|(s, _)| *s == seq)
+        .unwrap_or_else(|| panic!("the observer saw intent {seq}"));
+    assert!(
+        valid_until >= thawed,
+        "moved on intent {seq}, valid until {valid_until}, thawed at {thawed}"
+    );
+    for summary in [&prompt_summary, &frozen_summary] {
+        assert_eq!(summary["violations"], serde_json::json!([]), "{summary}");
+        assert!(summary["intents"].as_u64().unwrap() > 0, "{summary}");
+        assert_eq!(summary["max_age_ms"], 200, "hop 100 ms + 100 ms: {summary}");
+    }
+    assert!(
+        frozen_summary["lagged"].as_u64().unwrap() >= 1,
+        "the frozen observer was told it lagged: {frozen_summary}"
+    );
+}
+
+#[test]
+fn check_refuses_a_heartbeat_that_would_disable_the_deadman() {
+    let (config, _) = session_config("");
+    let text = std::fs::read_to_string(&config).unwrap().replacen(
+        "heartbeat_ms = 100",
+        "heartbeat_ms = 9223372036854775807",
+        1,
+    );
+    std::fs::write(&config, text).unwrap();
+    let out = Command::new(BIN)
+        .args(["check", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{all}");
+    assert!(
+        all.contains(
+            "publish.heartbeat_ms: 9223372036854775807 is out of range: allowed 1 to 10000 ms"
+        ),
+        "{all}"
+    );
 }

@@ -1,6 +1,14 @@
 //! A blocking client: connect, check the hello, optionally send a client
 //! hello (role, token), read messages with a heartbeat watchdog, send acks
 //! and commands.
+//!
+//! The client estimates the server's clock from the heartbeats it reads
+//! (docs/protocol.md, section 5): `offset = max(t − local receive time)`,
+//! lowered by at most [`CLOCK_DRIFT`](crate::server_clock::CLOCK_DRIFT) per second. Lines that waited in a
+//! buffer (a frozen or slow reader) arrive late and do not raise it, so
+//! their age shows: only a *fresh* heartbeat (sent within the deadman time)
+//! re-arms the watchdog, and [`Client::is_current`] tells an intent still
+//! before its `valid_until` from a stale one.
 
 use std::collections::VecDeque;
 use std::io::{BufReader, ErrorKind, Write};
@@ -9,9 +17,11 @@ use std::time::{Duration, Instant};
 
 use crate::ProtocolError;
 use crate::framing::LineReader;
+use crate::intent::IntentMessage;
 use crate::message::{
     Auth, ClientHello, ClientMessage, Hello, PROTOCOL_NAME, PROTOCOL_VERSION, Role, ServerMessage,
 };
+use crate::server_clock::ServerClock;
 
 /// How to connect.
 #[derive(Debug, Clone)]
@@ -44,7 +54,7 @@ impl Default for ClientOptions {
 /// A connected client that has received and checked the server's hello.
 pub struct Client {
     reader: LineReader<BufReader<TcpStream>>,
-    writer: TcpStream,
+    pub(crate) writer: TcpStream,
     hello: Hello,
     role: Role,
     client_id: Option<u64>,
@@ -54,6 +64,7 @@ pub struct Client {
     last_heartbeat: Instant,
     deadman_reported: bool,
     out: Vec<u8>,
+    clock: ServerClock,
 }
 
 impl Client {
@@ -136,6 +147,11 @@ impl Client {
             last_heartbeat: Instant::now(),
             deadman_reported: false,
             out: Vec::new(),
+            clock: ServerClock {
+                epoch: Instant::now(),
+                offset: None,
+                last_fresh: false,
+            },
         };
         let must_hello = client.hello.auth == Auth::Token;
         if options.role.is_some() || options.token.is_some() || must_hello {
@@ -172,9 +188,7 @@ impl Client {
                     }
                     ServerMessage::Bye { .. } => return Err(ProtocolError::Closed),
                     other => {
-                        if matches!(other, ServerMessage::Heartbeat { .. }) {
-                            client.last_heartbeat = Instant::now();
-                        }
+                        client.observe(&other);
                         client.pending.push_back(other);
                     }
                 }
@@ -232,10 +246,67 @@ impl Client {
             .is_some_and(|ms| self.last_heartbeat.elapsed() >= Duration::from_millis(ms))
     }
 
-    /// Time since the last heartbeat (or since connecting).
+    /// Time since the last fresh heartbeat (or since connecting).
     #[must_use]
     pub fn since_heartbeat(&self) -> Duration {
         self.last_heartbeat.elapsed()
+    }
+
+    /// The server's clock now, estimated from the heartbeats (`None`
+    /// before the first one).
+    #[must_use]
+    pub fn server_now(&self) -> Option<f64> {
+        self.clock.now()
+    }
+
+    /// Seconds since `server_time` (a time on the server's clock), by the
+    /// estimate of [`Self::server_now`].
+    #[must_use]
+    pub fn age_of(&self, server_time: f64) -> Option<f64> {
+        self.server_now().map(|now| now - server_time)
+    }
+
+    /// Whether the last heartbeat read was fresh: sent at most the deadman
+    /// time ago. Heartbeats that waited in a buffer are not, and do not
+    /// re-arm the watchdog.
+    #[must_use]
+    pub fn last_heartbeat_fresh(&self) -> bool {
+        self.clock.last_fresh
+    }
+
+    /// Whether `intent` may still be acted on: the server clock is known
+    /// and has not passed its `valid_until` (for servers that send none,
+    /// its publish time plus the deadman time). A stale intent is a hold.
+    #[must_use]
+    pub fn is_current(&self, intent: &IntentMessage) -> bool {
+        let Some(now) = self.server_now() else {
+            return false;
+        };
+        let until = match intent.valid_until {
+            Some(v) => v.get(),
+            None => match self.deadman_ms() {
+                Some(ms) => intent.t.publish.get() + ms as f64 / 1e3,
+                None => return false,
+            },
+        };
+        now <= until
+    }
+
+    /// Updates the clock estimate and the watchdog from a heartbeat.
+    fn observe(&mut self, message: &ServerMessage) {
+        let ServerMessage::Heartbeat { t, .. } = message else {
+            return;
+        };
+        self.clock.observe(t.get());
+        let fresh = match (self.deadman_ms(), self.age_of(t.get())) {
+            (Some(ms), Some(age)) => age <= ms as f64 / 1e3,
+            _ => true,
+        };
+        self.clock.last_fresh = fresh;
+        if fresh {
+            self.last_heartbeat = Instant::now();
+            self.deadman_reported = false;
+        }
     }
 
     /// Blocks for the next message. When the deadman time passes without a
@@ -281,17 +352,22 @@ impl Client {
                 .set_read_timeout(wait.map(|w| w.max(Duration::from_millis(1))))?;
             match self.reader.next_message() {
                 Ok(m) => {
-                    if matches!(m, ServerMessage::Heartbeat { .. }) {
-                        self.last_heartbeat = Instant::now();
-                        self.deadman_reported = false;
-                    }
+                    self.observe(&m);
                     return Ok(m);
                 }
+                // A signal (the process was stopped and continued) is
+                // not an error of the connection.
                 Err(ProtocolError::Io(e))
-                    if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
+                    if matches!(
+                        e.kind(),
+                        ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                    ) =>
                 {
                     if deadline.is_some_and(|d| Instant::now() >= d) {
-                        return Err(ProtocolError::Io(e));
+                        return Err(ProtocolError::Io(std::io::Error::new(
+                            ErrorKind::TimedOut,
+                            format!("no message in time ({e})"),
+                        )));
                     }
                 }
                 Err(e) => return Err(e),
@@ -307,57 +383,6 @@ impl Client {
         self.out.clear();
         message.write_line(&mut self.out);
         self.writer.write_all(&self.out)?;
-        Ok(())
-    }
-
-    /// Acknowledges intent `seq` (actuators).
-    ///
-    /// # Errors
-    /// Socket errors.
-    pub fn ack(&mut self, seq: u64) -> Result<(), ProtocolError> {
-        self.send(&ClientMessage::Ack { seq })
-    }
-
-    /// Emergency stop for every client (actuators, operators).
-    ///
-    /// # Errors
-    /// Socket errors.
-    pub fn estop(&mut self, reason: &str) -> Result<(), ProtocolError> {
-        self.send(&ClientMessage::Estop {
-            reason: Some(reason.into()),
-        })
-    }
-
-    /// Lifts an emergency stop (operators).
-    ///
-    /// # Errors
-    /// Socket errors.
-    pub fn clear(&mut self) -> Result<(), ProtocolError> {
-        self.send(&ClientMessage::Clear {})
-    }
-
-    /// Pauses the session's output (operators).
-    ///
-    /// # Errors
-    /// Socket errors.
-    pub fn pause(&mut self) -> Result<(), ProtocolError> {
-        self.send(&ClientMessage::Pause {})
-    }
-
-    /// Resumes the session's output (operators).
-    ///
-    /// # Errors
-    /// Socket errors.
-    pub fn resume(&mut self) -> Result<(), ProtocolError> {
-        self.send(&ClientMessage::Resume {})
-    }
-
-    /// Writes raw bytes (tests of the server's error handling).
-    ///
-    /// # Errors
-    /// Socket errors.
-    pub fn send_raw(&mut self, bytes: &[u8]) -> Result<(), ProtocolError> {
-        self.writer.write_all(bytes)?;
         Ok(())
     }
 }

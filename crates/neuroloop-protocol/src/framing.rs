@@ -202,6 +202,13 @@ impl LineSplitter {
     pub fn buffered(&self) -> usize {
         self.line.len()
     }
+
+    /// Whether the partial line has already passed the limit (its bytes are
+    /// being discarded until its newline).
+    #[must_use]
+    pub fn discarding(&self) -> bool {
+        self.discarding
+    }
 }
 
 #[cfg(test)]

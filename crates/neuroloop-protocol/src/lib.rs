@@ -7,22 +7,31 @@
 //! (monotonic, liblsl `local_clock` domain).
 //!
 //! * [`message`]: the message types and their JSON form.
+//! * [`intent`]: intents and holds, with their expiry (`valid_until`).
+//! * [`number`]: the only floating-point types on the wire (never NaN or
+//!   ±∞).
 //! * [`framing`]: line framing with a size limit; parse errors are typed.
 //! * [`client`]: a blocking Rust client with a heartbeat watchdog.
 //!
 //! The full specification is `docs/protocol.md`.
 
 pub mod client;
+mod client_message;
+mod commands;
 pub mod framing;
+pub mod intent;
 pub mod message;
+pub mod number;
+pub mod server_clock;
 
 pub use client::{Client, ClientOptions};
 pub use framing::{LineReader, LineSplitter, MAX_LINE_BYTES, Split};
+pub use intent::{IntentMessage, IntentTimestamps};
 pub use message::{
-    Actor, Auth, ClientHello, ClientMessage, ErrorCode, Hello, IntentMessage, IntentTimestamps,
-    Limits, OutputState, PROTOCOL_NAME, PROTOCOL_VERSION, ParseError, Role, ServerMessage,
-    constant_time_eq,
+    Actor, Auth, ClientHello, ClientMessage, ErrorCode, Hello, Limits, OutputState, PROTOCOL_NAME,
+    PROTOCOL_VERSION, ParseError, Role, ServerMessage, constant_time_eq,
 };
+pub use number::{Finite, Probabilities, Probability};
 
 use neuroloop_core::ErrorKind;
 

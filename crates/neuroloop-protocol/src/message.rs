@@ -1,7 +1,12 @@
 //! Protocol messages and their JSON form.
 
-use neuroloop_core::{HoldReason, Intent, IntentKind};
 use serde::{Deserialize, Serialize};
+
+pub use crate::client_message::{
+    CLIENT_TYPES, ClientHello, ClientMessage, ParseError, constant_time_eq,
+};
+use crate::intent::IntentMessage;
+use crate::number::Finite;
 
 /// Protocol name sent in the hello.
 pub const PROTOCOL_NAME: &str = "neuroloop";
@@ -31,6 +36,11 @@ pub struct Hello {
     /// An actuator stops after this many heartbeat intervals without one.
     #[serde(default)]
     pub deadman_missed: u32,
+    /// Milliseconds after the arrival of its newest sample at which an
+    /// intent expires (its `valid_until`); 0 from servers older than this
+    /// member.
+    #[serde(default)]
+    pub intent_max_age_ms: u64,
     /// `none` (a client that sends nothing is an observer) or `token` (a
     /// client hello with the token is required before anything else).
     #[serde(default)]
@@ -45,8 +55,10 @@ impl Hello {
     /// (`None` when the server sends no heartbeats).
     #[must_use]
     pub fn deadman_ms(&self) -> Option<u64> {
-        (self.heartbeat_ms > 0 && self.deadman_missed > 0)
-            .then(|| self.heartbeat_ms * u64::from(self.deadman_missed))
+        (self.heartbeat_ms > 0 && self.deadman_missed > 0).then(|| {
+            self.heartbeat_ms
+                .saturating_mul(u64::from(self.deadman_missed))
+        })
     }
 }
 
@@ -70,6 +82,11 @@ pub struct Limits {
     pub max_msgs_per_s: u32,
     /// Milliseconds the server waits for a required client hello.
     pub hello_timeout_ms: u64,
+    /// A client whose unread lines are older than this many milliseconds
+    /// is sent `lagged` and skips intents until it catches up (0 from
+    /// servers older than this member).
+    #[serde(default)]
+    pub max_lag_ms: u64,
 }
 
 /// A client's role.
@@ -177,71 +194,6 @@ impl ErrorCode {
     }
 }
 
-/// Timestamps of an intent, seconds on the server's process clock.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct IntentTimestamps {
-    /// Source time of the newest sample in the decoded window.
-    pub sample: f64,
-    /// Arrival of that sample in the runtime.
-    pub arrival: f64,
-    /// Decoder start.
-    pub decode_start: f64,
-    /// Decoder end.
-    pub decode_end: f64,
-    /// Handed to the connections.
-    pub publish: f64,
-}
-
-/// One decoded intent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct IntentMessage {
-    /// Per-session sequence number, starting at 1, +1 per intent.
-    pub seq: u64,
-    /// `class` (act on `class`) or `hold` (do nothing new).
-    pub kind: IntentKind,
-    /// Label of the most probable class (also when holding).
-    pub class: String,
-    /// Index of `class` in the hello's `classes`.
-    pub class_index: u8,
-    /// Smoothed probability of `class`.
-    pub confidence: f32,
-    /// Smoothed probabilities in class order.
-    pub probabilities: Vec<f32>,
-    /// Why the intent holds (`none` for class intents).
-    pub hold_reason: HoldReason,
-    /// Index of the decoded window.
-    pub window: u64,
-    /// Data-path timestamps.
-    pub t: IntentTimestamps,
-}
-
-impl IntentMessage {
-    /// Builds the message for `intent` with sequence number `seq`.
-    #[must_use]
-    pub fn from_intent(intent: &Intent, seq: u64, classes: &[String]) -> Self {
-        Self {
-            seq,
-            kind: intent.kind,
-            class: classes
-                .get(usize::from(intent.class))
-                .cloned()
-                .unwrap_or_default(),
-            class_index: intent.class,
-            confidence: intent.confidence,
-            probabilities: intent.probabilities().to_vec(),
-            hold_reason: intent.hold_reason,
-            window: intent.window,
-            t: IntentTimestamps {
-                sample: intent.times.sample_time,
-                arrival: intent.times.arrival,
-                decode_start: intent.times.decode_start,
-                decode_end: intent.times.decode_end,
-                publish: intent.times.publish,
-            },
-        }
-    }
-}
-
 /// Every line the server sends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -266,7 +218,7 @@ pub enum ServerMessage {
         /// Heartbeats sent on this connection, from 1.
         n: u64,
         /// Server clock, seconds.
-        t: f64,
+        t: Finite,
         /// The output state now.
         state: OutputState,
         /// Sequence number of the newest intent or hold published.
@@ -310,126 +262,6 @@ pub struct Actor {
     pub role: Role,
 }
 
-/// A client's hello.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ClientHello {
-    /// Protocol versions the client speaks.
-    pub versions: Vec<u32>,
-    /// The role asked for.
-    pub role: Role,
-    /// The session token, when the server requires one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token: Option<String>,
-    /// Free-form client name for logs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-}
-
-/// Every line a client may send.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum ClientMessage {
-    /// Role, versions and token.
-    Hello(ClientHello),
-    /// An actuator received (and acted on) intent `seq`.
-    Ack {
-        /// The intent's sequence number.
-        seq: u64,
-    },
-    /// Emergency stop for every client.
-    Estop {
-        /// Free text.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        reason: Option<String>,
-    },
-    /// Lift an emergency stop (operator).
-    Clear {},
-    /// Turn every intent into a hold (operator).
-    Pause {},
-    /// Undo `pause` (operator).
-    Resume {},
-    /// Client liveness; no reply.
-    Heartbeat {},
-    /// The client is leaving.
-    Bye {
-        /// Why.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        reason: Option<String>,
-    },
-}
-
-/// Message types a client may send.
-pub const CLIENT_TYPES: &[&str] = &[
-    "hello",
-    "ack",
-    "estop",
-    "clear",
-    "pause",
-    "resume",
-    "heartbeat",
-    "bye",
-];
-
-/// Why a client line was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParseError {
-    /// The code to reply with.
-    pub code: ErrorCode,
-    /// Detail.
-    pub message: String,
-}
-
-impl ClientMessage {
-    /// Parses one client line (without its newline). Never panics.
-    ///
-    /// # Errors
-    /// `invalid_json`, `invalid_message` (no string `type`, bad fields) or
-    /// `unknown_type`.
-    pub fn parse(line: &[u8]) -> Result<Self, ParseError> {
-        let value: serde_json::Value = serde_json::from_slice(line).map_err(|e| ParseError {
-            code: ErrorCode::InvalidJson,
-            message: e.to_string(),
-        })?;
-        let Some(kind) = value.get("type").and_then(serde_json::Value::as_str) else {
-            return Err(ParseError {
-                code: ErrorCode::InvalidMessage,
-                message: "a message is a JSON object with a string \"type\"".into(),
-            });
-        };
-        if !CLIENT_TYPES.contains(&kind) {
-            return Err(ParseError {
-                code: ErrorCode::UnknownType,
-                message: format!("unknown type {kind:?} (known: {})", CLIENT_TYPES.join(", ")),
-            });
-        }
-        serde_json::from_value(value).map_err(|e| ParseError {
-            code: ErrorCode::InvalidMessage,
-            message: e.to_string(),
-        })
-    }
-
-    /// Appends the JSON line (with its `\n`) to `out`.
-    ///
-    /// # Panics
-    /// Never: these types always serialise.
-    pub fn write_line(&self, out: &mut Vec<u8>) {
-        serde_json::to_writer(&mut *out, self).expect("protocol messages always serialise");
-        out.push(b'\n');
-    }
-}
-
-/// Compares two secrets in time independent of where they differ.
-#[must_use]
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = u8::from(a.len() != b.len());
-    for i in 0..a.len().max(b.len()) {
-        let x = a.get(i).copied().unwrap_or(0);
-        let y = b.get(i).copied().unwrap_or(0);
-        diff |= x ^ y;
-    }
-    std::hint::black_box(diff) == 0
-}
-
 impl ServerMessage {
     /// Appends the JSON line (with its `\n`) to `out`.
     ///
@@ -444,87 +276,6 @@ impl ServerMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use neuroloop_core::{IntentTimes, MAX_CLASSES};
-
-    #[test]
-    fn intent_round_trips_through_json() {
-        let mut probabilities = [0.0; MAX_CLASSES];
-        probabilities[..2].copy_from_slice(&[0.25, 0.75]);
-        let intent = Intent {
-            window: 9,
-            kind: IntentKind::Class,
-            hold_reason: HoldReason::None,
-            class: 1,
-            confidence: 0.75,
-            probabilities,
-            n_classes: 2,
-            times: IntentTimes {
-                sample_time: 1.0,
-                arrival: 1.001,
-                decode_start: 1.002,
-                decode_end: 1.003,
-                publish: 1.004,
-            },
-        };
-        let classes = vec!["left".to_string(), "right".to_string()];
-        let msg = ServerMessage::Intent(IntentMessage::from_intent(&intent, 5, &classes));
-        let mut line = Vec::new();
-        msg.write_line(&mut line);
-        let text = std::str::from_utf8(&line).unwrap();
-        assert!(
-            text.starts_with(r#"{"type":"intent","seq":5,"kind":"class","class":"right""#),
-            "{text}"
-        );
-        assert!(text.ends_with('\n'));
-        let back: ServerMessage = serde_json::from_str(text.trim_end()).unwrap();
-        assert_eq!(back, msg);
-    }
-
-    #[test]
-    fn client_lines_parse_with_codes() {
-        assert_eq!(
-            ClientMessage::parse(br#"{"type":"ack","seq":7}"#),
-            Ok(ClientMessage::Ack { seq: 7 })
-        );
-        assert_eq!(
-            ClientMessage::parse(
-                br#"{"type":"hello","versions":[1],"role":"operator","token":"t"}"#
-            ),
-            Ok(ClientMessage::Hello(ClientHello {
-                versions: vec![1],
-                role: Role::Operator,
-                token: Some("t".into()),
-                name: None,
-            }))
-        );
-        assert_eq!(
-            ClientMessage::parse(br#"{"type":"clear"}"#),
-            Ok(ClientMessage::Clear {})
-        );
-        let code = |l: &[u8]| ClientMessage::parse(l).unwrap_err().code;
-        assert_eq!(code(b"{nope"), ErrorCode::InvalidJson);
-        assert_eq!(code(b"\xff"), ErrorCode::InvalidJson);
-        assert_eq!(code(b"[1,2]"), ErrorCode::InvalidMessage);
-        assert_eq!(code(br#"{"type":3}"#), ErrorCode::InvalidMessage);
-        assert_eq!(code(br#"{"type":"ack"}"#), ErrorCode::InvalidMessage);
-        assert_eq!(
-            code(br#"{"type":"ack","seq":1,"x":2}"#),
-            ErrorCode::InvalidMessage
-        );
-        assert_eq!(code(br#"{"type":"launch"}"#), ErrorCode::UnknownType);
-    }
-
-    #[test]
-    fn roles_gate_messages() {
-        let estop = ClientMessage::Estop { reason: None };
-        assert!(!Role::Observer.may_send(&estop));
-        assert!(Role::Actuator.may_send(&estop));
-        assert!(Role::Operator.may_send(&estop));
-        assert!(!Role::Actuator.may_send(&ClientMessage::Clear {}));
-        assert!(Role::Operator.may_send(&ClientMessage::Clear {}));
-        assert!(!Role::Observer.may_send(&ClientMessage::Ack { seq: 1 }));
-        assert!(Role::Observer.may_send(&ClientMessage::Heartbeat {}));
-    }
 
     #[test]
     fn error_codes_serialise_as_their_names() {
@@ -536,15 +287,6 @@ mod tests {
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));
         }
-    }
-
-    #[test]
-    fn constant_time_eq_compares() {
-        assert!(constant_time_eq(b"secret", b"secret"));
-        assert!(!constant_time_eq(b"secret", b"secreT"));
-        assert!(!constant_time_eq(b"secret", b"secret2"));
-        assert!(!constant_time_eq(b"", b"x"));
-        assert!(constant_time_eq(b"", b""));
     }
 
     #[test]

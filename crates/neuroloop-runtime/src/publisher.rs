@@ -10,6 +10,10 @@
 //!   Each connection has a bounded queue (the broadcast capacity); a client
 //!   that falls behind loses the oldest lines (counted and told to it), so a
 //!   slow client never stalls the pipeline or the other clients.
+//!
+//! Each [`Line`] carries its publish time and, for class intents, its
+//! expiry (`valid_until`), so that connections drop an expired intent
+//! instead of sending it and can tell how old a client's backlog is.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -22,8 +26,55 @@ use tokio::sync::broadcast;
 use crate::latency::LatencyHistograms;
 use crate::server::{Hub, intent_line};
 
-/// A serialised protocol line shared by every connection.
-pub type Line = Arc<[u8]>;
+/// A serialised protocol line shared by every connection, with what the
+/// connections need to know about it without parsing it.
+#[derive(Debug, Clone)]
+pub struct Line {
+    bytes: Arc<[u8]>,
+    /// When it was published (server clock, seconds).
+    pub published: f64,
+    /// For a class intent, when it expires (server clock); `None` for
+    /// every other line.
+    pub valid_until: Option<f64>,
+    /// An intent or hold (skipped for a client that is behind); not the
+    /// hello or the bye.
+    pub droppable: bool,
+    /// Sequence number of an intent or hold, else 0.
+    pub seq: u64,
+}
+
+impl Line {
+    /// A line published now that never expires (hello, bye).
+    #[must_use]
+    pub fn new(bytes: &[u8]) -> Self {
+        Self {
+            bytes: bytes.into(),
+            published: clock::now(),
+            valid_until: None,
+            droppable: false,
+            seq: 0,
+        }
+    }
+
+    /// Whether this is a class intent whose expiry has passed at `now`.
+    #[must_use]
+    pub fn expired(&self, now: f64) -> bool {
+        self.valid_until.is_some_and(|v| now > v)
+    }
+
+    /// Whether this is a class intent.
+    #[must_use]
+    pub fn is_class_intent(&self) -> bool {
+        self.valid_until.is_some()
+    }
+}
+
+impl std::ops::Deref for Line {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
 
 /// Connection counters of the server.
 #[derive(Debug, Default)]
@@ -34,6 +85,8 @@ pub struct ServerStats {
     pub lagged_lines: AtomicU64,
     /// Connections open now.
     pub active: AtomicU64,
+    /// Times a client's backlog exceeded `max_lag_ms` (each told `lagged`).
+    pub lag_episodes: AtomicU64,
 }
 
 /// Forwards intents until the pipeline hangs up, then broadcasts `bye`.
@@ -53,15 +106,21 @@ pub fn forward(
         hub.gate(&mut intent, seq);
         histograms.record(&intent);
         buffer.clear();
-        intent_line(&intent, seq, &classes, &mut buffer);
+        let valid_until = intent_line(&intent, seq, &classes, hub.intent_max_age_s(), &mut buffer);
         // No receivers is fine: intents are not stored for later clients.
-        let _ = lines.send(Line::from(buffer.as_slice()));
+        let _ = lines.send(Line {
+            bytes: buffer.as_slice().into(),
+            published: intent.times.publish,
+            valid_until,
+            droppable: true,
+            seq,
+        });
     }
     buffer.clear();
     ServerMessage::Bye {
         reason: "session ended".into(),
     }
     .write_line(&mut buffer);
-    let _ = lines.send(Line::from(buffer.as_slice()));
+    let _ = lines.send(Line::new(&buffer));
     histograms
 }

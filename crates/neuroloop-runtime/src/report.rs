@@ -52,6 +52,12 @@ pub struct ProtocolReport {
     pub stalled_clients: u64,
     /// Connections refused at the connection limit.
     pub refused_connections: u64,
+    /// Class intents not sent because they had expired (`valid_until`
+    /// passed before a connection could write them), counted per connection.
+    pub stale_intents_dropped: u64,
+    /// Times a client's unread lines grew older than `max_lag_ms` (each
+    /// time it was told `lagged` and skipped intents until it caught up).
+    pub lag_episodes: u64,
 }
 
 /// Everything a finished session reports.

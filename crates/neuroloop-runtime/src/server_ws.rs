@@ -29,7 +29,7 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use crate::publisher::{Line, ServerStats};
-use crate::server::{Hub, ServerConfig, Shared, accept_loop};
+use crate::server::{Hub, Probe, ServerConfig, Shared, accept_loop};
 
 /// Bytes buffered between a connection and its WebSocket; when full, the
 /// connection's writes wait and its stall timeout applies as on TCP.
@@ -106,7 +106,10 @@ async fn connection(stream: TcpStream, peer: String, context: Arc<Context>) {
     };
     let (server_side, bridge_side) = tokio::io::duplex(PIPE_BYTES);
     let (read, write) = tokio::io::split(server_side);
-    if !context.shared.admit(read, write, format!("ws:{peer}")) {
+    if !context
+        .shared
+        .admit(read, write, format!("ws:{peer}"), Probe::None)
+    {
         let away = CloseFrame {
             code: CloseCode::Away,
             reason: "session over".into(),

@@ -134,7 +134,7 @@ pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSess
     let local_addr = listener.local_addr()?;
     let (lines, _) = broadcast::channel::<Line>(cfg.publish.queue);
     let server = Arc::new(ServerStats::default());
-    let hub = Arc::new(Hub::default());
+    let hub = Arc::new(Hub::new(&cfg.publish));
     let server_config = Arc::new(ServerConfig::new(
         &cfg.publish,
         &cfg.session.name,
@@ -440,6 +440,8 @@ impl RunningSession {
                 errors_sent: self.hub.errors_sent.load(Ordering::Relaxed),
                 stalled_clients: self.hub.stalled.load(Ordering::Relaxed),
                 refused_connections: self.hub.refused.load(Ordering::Relaxed),
+                stale_intents_dropped: self.hub.stale_intents_dropped.load(Ordering::Relaxed),
+                lag_episodes: self.server.lag_episodes.load(Ordering::Relaxed),
             },
             latency: LatencyReport {
                 publish_minus_arrival: summary(&histograms.end_to_end),

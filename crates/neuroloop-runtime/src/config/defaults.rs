@@ -74,6 +74,8 @@ impl Default for PublishSection {
             hello_timeout_ms: default_hello_timeout_ms(),
             stall_timeout_ms: default_stall_timeout_ms(),
             send_buffer_bytes: default_send_buffer_bytes(),
+            intent_max_age_ms: None,
+            max_lag_ms: None,
             unix: None,
             websocket: None,
             websocket_origins: Vec::new(),

@@ -26,12 +26,14 @@ use crate::profile::HardwareProfile;
 mod bundle;
 mod defaults;
 mod parse;
+mod publish_timing;
 mod sections;
 mod sources;
 mod validate;
 
 pub use defaults::MAX_SMOOTHING;
 pub use parse::parse;
+pub use publish_timing::{DEFAULT_MAX_LAG_MS, FALLBACK_INTENT_MAX_AGE_MS, INTENT_AGE_MARGIN_MS};
 pub use sections::{
     DecoderSection, PipelineSection, PolicySection, PublishSection, SessionSection,
 };

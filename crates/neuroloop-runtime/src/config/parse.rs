@@ -46,7 +46,7 @@ pub fn parse(text: &str, path: &Path) -> Result<ValidatedSession, Vec<ConfigErro
     let decoder: Option<DecoderSection> = section(&root, "decoder", &mut errors, None);
     let policy: Option<PolicySection> =
         section(&root, "policy", &mut errors, Some(PolicySection::default()));
-    let publish: Option<PublishSection> = section(
+    let mut publish: Option<PublishSection> = section(
         &root,
         "publish",
         &mut errors,
@@ -138,6 +138,9 @@ pub fn parse(text: &str, path: &Path) -> Result<ValidatedSession, Vec<ConfigErro
         check_policy(p, &mut errors);
     }
     let publish_addr = publish.as_ref().and_then(|p| check_publish(p, &mut errors));
+    if let (Some(p), Some(pl)) = (publish.as_mut(), &pipeline) {
+        super::publish_timing::check_publish_timing(p, pl.hop_s, &mut errors);
+    }
 
     if !errors.is_empty() {
         return Err(errors);

@@ -186,6 +186,16 @@ pub struct PublishSection {
     /// in the kernel.
     #[serde(default = "default_send_buffer_bytes")]
     pub send_buffer_bytes: u32,
+    /// Milliseconds after the arrival of its newest sample at which an
+    /// intent expires: it is never sent later, and clients treat it as a
+    /// hold (default: one hop plus 100 ms, filled in by validation).
+    #[serde(default)]
+    pub intent_max_age_ms: Option<u64>,
+    /// A client whose unread lines are older than this many milliseconds
+    /// is sent `lagged` and skips intents until it catches up (default
+    /// 1000).
+    #[serde(default)]
+    pub max_lag_ms: Option<u64>,
     /// Also serve the protocol on this Unix domain socket path (mode 0600).
     #[serde(default)]
     pub unix: Option<String>,

@@ -10,7 +10,10 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpSocket, TcpStream, UnixListener, UnixStream};
 use tokio::sync::broadcast;
 
+use std::os::fd::AsRawFd;
+
 use super::admit::Shared;
+use super::backlog::Probe;
 use super::{Hub, ServerConfig};
 use crate::publisher::{Line, ServerStats};
 
@@ -98,8 +101,9 @@ pub async fn serve(
 ) {
     let shared = Shared::new(config, lines, stats, hub);
     accept_loop(listener, &shared, |stream, peer| {
+        let probe = Probe::tcp(stream.as_raw_fd());
         let (read, write) = stream.into_split();
-        let _ = shared.admit(read, write, peer);
+        let _ = shared.admit(read, write, peer, probe);
     })
     .await;
 }
@@ -144,8 +148,9 @@ pub async fn serve_unix(
     let _remove = Remove(path);
     let shared = Shared::new(config, lines, stats, hub);
     accept_loop(listener, &shared, |stream, peer| {
+        let probe = Probe::Unix(stream.as_raw_fd());
         let (read, write) = stream.into_split();
-        let _ = shared.admit(read, write, peer);
+        let _ = shared.admit(read, write, peer, probe);
     })
     .await;
 }

@@ -10,7 +10,8 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::sync::broadcast;
 use tokio::time::Instant;
 
-use super::connection::Connection;
+use super::backlog::{Backlog, Probe};
+use super::connection::{Abort, Connection};
 use super::{Hub, ServerConfig, hello_line};
 use crate::publisher::{Line, ServerStats};
 
@@ -48,10 +49,10 @@ impl Shared {
 
     /// Serves a new connection (or refuses it at the connection limit).
     /// False once the session has ended.
-    pub(crate) fn admit<R, W>(&self, read: R, mut write: W, peer: String) -> bool
+    pub(crate) fn admit<R, W>(&self, read: R, mut write: W, peer: String, probe: Probe) -> bool
     where
         R: AsyncRead + Unpin + Send + 'static,
-        W: AsyncWrite + Unpin + Send + 'static,
+        W: AsyncWrite + Unpin + Send + Abort + 'static,
     {
         let Some(sender) = self.lines.upgrade() else {
             return false;
@@ -94,8 +95,11 @@ impl Shared {
             tokens: f64::from(self.config.max_msgs_per_s),
             refilled: Instant::now(),
             rate_error_at: None,
+            backlog: Backlog::new(probe),
+            behind: None,
+            cut: false,
         };
-        let hello = Arc::clone(&self.hello);
+        let hello = self.hello.clone();
         let stats = Arc::clone(&self.stats);
         tokio::spawn(async move {
             connection.run(read, hello, rx).await;

@@ -1,18 +1,49 @@
 //! Handling of each client line: rate limit, framing errors, parsing, the
 //! client hello (version, token, role), role checks, acks and commands.
+//!
+//! With a token, the first line decides: a hello with the token admits the
+//! client; anything else (garbage, an oversize line, a hello without the
+//! token or with a token that is not a string) gets `unauthorized` and the
+//! connection closes at once.
 
 use std::time::Duration;
 
 use neuroloop_core::clock;
-use neuroloop_protocol::{Actor, ClientMessage, ErrorCode, ServerMessage, Split, constant_time_eq};
+use neuroloop_protocol::{
+    Actor, ClientHello, ClientMessage, ErrorCode, ServerMessage, Split, constant_time_eq,
+};
 use tokio::io::AsyncWrite;
 use tokio::time::Instant;
 
 use super::SUPPORTED_VERSIONS;
-use super::connection::{Connection, Next};
+use super::connection::{Abort, Connection, Next};
 
-impl<W: AsyncWrite + Unpin> Connection<W> {
+impl<W: AsyncWrite + Unpin + Abort> Connection<W> {
     pub(super) async fn client_line(&mut self, item: Split) -> Next {
+        if !self.admitted {
+            let hello = match &item {
+                Split::Line(line) => match ClientMessage::parse(line) {
+                    Ok(ClientMessage::Hello(hello)) => Ok(hello),
+                    Ok(_) => Err("not a hello"),
+                    Err(_) => Err("not a valid hello"),
+                },
+                Split::TooLong => Err("the first line is longer than max_line_bytes"),
+            };
+            return match hello {
+                Ok(hello) => self.hello(hello).await,
+                Err(why) => {
+                    self.refuse_unadmitted(why).await;
+                    Next::Close
+                }
+            };
+        }
+        if let Split::Line(line) = &item
+            && let Ok(ClientMessage::Ack { seq }) = ClientMessage::parse(line)
+            && self.role.may_send(&ClientMessage::Ack { seq })
+        {
+            // What the client has read counts even beyond its rate limit.
+            self.backlog.acked(seq);
+        }
         if !self.within_rate() {
             // One error per second at most, so a flood is not mirrored back.
             let now = Instant::now();
@@ -52,64 +83,7 @@ impl<W: AsyncWrite + Unpin> Connection<W> {
             Err(e) => return self.reply_error(e.code, e.message).await,
         };
         if let ClientMessage::Hello(hello) = message {
-            if self.said_hello {
-                return self
-                    .reply_error(ErrorCode::InvalidState, "hello was already sent".into())
-                    .await;
-            }
-            let Some(version) = hello
-                .versions
-                .iter()
-                .copied()
-                .filter(|v| SUPPORTED_VERSIONS.contains(v))
-                .max()
-            else {
-                return self
-                    .reply_error(
-                        ErrorCode::UnsupportedVersion,
-                        format!(
-                            "no common version: client {:?}, server {SUPPORTED_VERSIONS:?}",
-                            hello.versions
-                        ),
-                    )
-                    .await;
-            };
-            if let Some(token) = &self.config.token {
-                let given = hello.token.as_deref().unwrap_or("");
-                if !constant_time_eq(given.as_bytes(), token.as_bytes()) {
-                    return self
-                        .reply_error(ErrorCode::Unauthorized, "missing or wrong token".into())
-                        .await;
-                }
-            }
-            self.said_hello = true;
-            self.admitted = true;
-            self.role = hello.role;
-            tracing::info!(peer = %self.peer, client = self.id, role = ?self.role, name = ?hello.name, "client hello");
-            let welcome = ServerMessage::Welcome {
-                version,
-                role: self.role,
-                client: self.id,
-            };
-            let s = self.hub.status.borrow().clone();
-            let status = ServerMessage::Status {
-                state: s.state,
-                by: s.by,
-                reason: s.reason,
-            };
-            return if self.send(&welcome).await && self.send(&status).await {
-                Next::Go
-            } else {
-                Next::Close
-            };
-        }
-        if !self.admitted {
-            return self
-                .reply_error(
-                    ErrorCode::Unauthorized,
-                    "send a hello with the session token first".into(),
-                )
-                .await;
+            return self.hello(hello).await;
         }
         if !self.role.may_send(&message) {
             let kind = line_type(&line);
@@ -147,6 +121,68 @@ impl<W: AsyncWrite + Unpin> Connection<W> {
             ClientMessage::Bye { .. } => Next::Close,
             ClientMessage::Heartbeat {} | ClientMessage::Hello(_) => Next::Go,
         }
+    }
+
+    /// A client hello: the token (checked first, when one is set), the
+    /// version, then the welcome and the current status.
+    async fn hello(&mut self, hello: ClientHello) -> Next {
+        if self.said_hello {
+            return self
+                .reply_error(ErrorCode::InvalidState, "hello was already sent".into())
+                .await;
+        }
+        if let Some(token) = &self.config.token {
+            let given = hello.token.as_deref().unwrap_or("");
+            if !constant_time_eq(given.as_bytes(), token.as_bytes()) {
+                return self
+                    .reply_error(ErrorCode::Unauthorized, "missing or wrong token".into())
+                    .await;
+            }
+        }
+        let Some(version) = hello
+            .versions
+            .iter()
+            .copied()
+            .filter(|v| SUPPORTED_VERSIONS.contains(v))
+            .max()
+        else {
+            return self
+                .reply_error(
+                    ErrorCode::UnsupportedVersion,
+                    format!(
+                        "no common version: client {:?}, server {SUPPORTED_VERSIONS:?}",
+                        hello.versions
+                    ),
+                )
+                .await;
+        };
+        self.said_hello = true;
+        self.admitted = true;
+        self.role = hello.role;
+        tracing::info!(peer = %self.peer, client = self.id, role = ?self.role, name = ?hello.name, "client hello");
+        let welcome = ServerMessage::Welcome {
+            version,
+            role: self.role,
+            client: self.id,
+        };
+        let s = self.hub.status.borrow().clone();
+        let status = ServerMessage::Status {
+            state: s.state,
+            by: s.by,
+            reason: s.reason,
+        };
+        if self.send(&welcome).await && self.send(&status).await {
+            Next::Go
+        } else {
+            Next::Close
+        }
+    }
+
+    /// Refuses a client that must send a hello with the token first; the
+    /// caller closes the connection.
+    pub(super) async fn refuse_unadmitted(&mut self, why: &str) {
+        let message = format!("{why}: the first line must be a hello with the session token");
+        self.error(ErrorCode::Unauthorized, message, None).await;
     }
 
     async fn reply_error(&mut self, code: ErrorCode, message: String) -> Next {

@@ -1,25 +1,71 @@
 //! One connection's loop: the hello, broadcast lines, status changes and
 //! heartbeats out, client lines in; writes with the stall timeout and the
 //! client's rate limit.
+//!
+//! Before a line from the broadcast is written, an expired class intent is
+//! dropped (counted in the hub) and the client's lag is judged (`lag`).
+//! A write that stalls in the middle of a line ends the connection with a
+//! reset (TCP), never with an orderly end after half a line.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use neuroloop_core::clock;
-use neuroloop_protocol::{ErrorCode, OutputState, Role, ServerMessage};
+use neuroloop_protocol::{ErrorCode, Finite, OutputState, Role, ServerMessage};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::broadcast;
 use tokio::time::{Instant, MissedTickBehavior};
 
-use super::output::is_class_intent;
+use super::backlog::Backlog;
 use super::{Hub, ServerConfig};
 use crate::publisher::{Line, ServerStats};
+
+/// How long a closing connection reads what the client still sends.
+const CLOSE_DRAIN: Duration = Duration::from_millis(100);
+/// At most this much of it.
+const CLOSE_DRAIN_BYTES: usize = 64 * 1024;
+
+/// Reads and discards until the end of stream, an error or
+/// [`CLOSE_DRAIN_BYTES`].
+async fn drain<R: AsyncRead + Unpin>(read: &mut R) {
+    let mut buffer = [0u8; 4096];
+    let mut total = 0;
+    while total < CLOSE_DRAIN_BYTES {
+        match read.read(&mut buffer).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => total += n,
+        }
+    }
+}
 
 /// What to do after a client line.
 pub(super) enum Next {
     Go,
     Close,
+}
+
+/// A write half that can be dropped without ending the stream in order
+/// (so that closing resets a TCP connection whose last line was cut).
+pub(crate) trait Abort {
+    /// Drops the half without shutting the stream down.
+    fn abort(self);
+}
+
+impl Abort for tokio::net::tcp::OwnedWriteHalf {
+    fn abort(self) {
+        self.forget();
+    }
+}
+
+impl Abort for tokio::net::unix::OwnedWriteHalf {
+    fn abort(self) {
+        self.forget();
+    }
+}
+
+impl<T> Abort for tokio::io::WriteHalf<T> {
+    fn abort(self) {}
 }
 
 pub(super) struct Connection<W> {
@@ -36,9 +82,15 @@ pub(super) struct Connection<W> {
     pub(super) tokens: f64,
     pub(super) refilled: Instant,
     pub(super) rate_error_at: Option<Instant>,
+    pub(super) backlog: Backlog,
+    /// Since when the client's backlog is over `max_lag` (intents and
+    /// holds are skipped meanwhile), and how many were skipped.
+    pub(super) behind: Option<(Instant, u64)>,
+    /// A stalled write left part of a line in the socket.
+    pub(super) cut: bool,
 }
 
-impl<W: AsyncWrite + Unpin> Connection<W> {
+impl<W: AsyncWrite + Unpin + Abort> Connection<W> {
     pub(super) async fn run<R: AsyncRead + Unpin>(
         mut self,
         mut read: R,
@@ -46,9 +98,28 @@ impl<W: AsyncWrite + Unpin> Connection<W> {
         mut lines: broadcast::Receiver<Line>,
     ) {
         tracing::info!(peer = %self.peer, client = self.id, "client connected");
-        if !self.write(&hello).await {
-            return;
+        if self.write_line(&hello, hello.published, 0).await {
+            self.serve(&mut read, &mut lines).await;
         }
+        if self.cut {
+            self.backlog.probe.reset_on_close();
+            self.write.abort();
+        } else {
+            let _ = tokio::time::timeout(Duration::from_millis(200), self.write.shutdown()).await;
+            // Closing with unread input would reset the connection and could
+            // discard the last lines on the client's side: read a little of
+            // what it still sends first.
+            let _ = tokio::time::timeout(CLOSE_DRAIN, drain(&mut read)).await;
+        }
+        drop(read);
+        tracing::info!(peer = %self.peer, client = self.id, "client disconnected");
+    }
+
+    async fn serve<R: AsyncRead + Unpin>(
+        &mut self,
+        read: &mut R,
+        lines: &mut broadcast::Receiver<Line>,
+    ) {
         let mut status = self.hub.status.subscribe();
         status.mark_unchanged();
         let mut heartbeat = tokio::time::interval_at(
@@ -72,6 +143,11 @@ impl<W: AsyncWrite + Unpin> Connection<W> {
                     };
                     splitter.push(&buffer[..n]);
                     let was_admitted = self.admitted;
+                    if !was_admitted && splitter.discarding() {
+                        // An oversize first line cannot be a valid hello.
+                        self.refuse_unadmitted("the first line is longer than max_line_bytes").await;
+                        break;
+                    }
                     while let Some(item) = splitter.pop() {
                         if let Next::Close = self.client_line(item).await {
                             break 'connection;
@@ -80,7 +156,7 @@ impl<W: AsyncWrite + Unpin> Connection<W> {
                     if !was_admitted && self.admitted {
                         // Lines published before admission are not this
                         // client's: start at the newest, without a lag report.
-                        lines = lines.resubscribe();
+                        *lines = lines.resubscribe();
                     }
                 }
                 () = &mut hello_deadline, if !self.admitted => {
@@ -98,10 +174,28 @@ impl<W: AsyncWrite + Unpin> Connection<W> {
                 }
                 line = lines.recv(), if self.admitted => match line {
                     Ok(line) => {
-                        if self.hub.state() != OutputState::Running && is_class_intent(&line) {
+                        if !self.judge_lag(line.published).await {
+                            break;
+                        }
+                        // Judged right before the write: nothing written
+                        // since could have delayed it.
+                        if line.is_class_intent() {
+                            if self.hub.state() != OutputState::Running {
+                                continue;
+                            }
+                            if line.expired(clock::now()) {
+                                self.hub.stale_intents_dropped.fetch_add(1, Ordering::Relaxed);
+                                continue;
+                            }
+                        }
+                        if line.droppable
+                            && let Some((_, skipped)) = &mut self.behind
+                        {
+                            *skipped += 1;
+                            self.stats.lagged_lines.fetch_add(1, Ordering::Relaxed);
                             continue;
                         }
-                        if !self.write(&line).await {
+                        if !self.write_line(&line, line.published, line.seq).await {
                             break;
                         }
                     }
@@ -116,10 +210,14 @@ impl<W: AsyncWrite + Unpin> Connection<W> {
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
                 _ = heartbeat.tick(), if self.admitted => {
+                    let now = clock::now();
+                    if !self.judge_lag(now).await {
+                        break;
+                    }
                     beats += 1;
                     let beat = ServerMessage::Heartbeat {
                         n: beats,
-                        t: clock::now(),
+                        t: Finite::new(now).unwrap_or(Finite::ZERO),
                         state: self.hub.state(),
                         last_seq: self.hub.last_seq(),
                     };
@@ -129,16 +227,31 @@ impl<W: AsyncWrite + Unpin> Connection<W> {
                 }
             }
         }
-        let _ = tokio::time::timeout(Duration::from_millis(200), self.write.shutdown()).await;
-        tracing::info!(peer = %self.peer, client = self.id, "client disconnected");
     }
 
-    /// Writes bytes; false when the client is gone or stalled.
-    pub(super) async fn write(&mut self, bytes: &[u8]) -> bool {
-        match tokio::time::timeout(self.config.stall_timeout, self.write.write_all(bytes)).await {
-            Ok(Ok(())) => true,
-            Ok(Err(_)) => false,
+    /// Writes a line published at `published` (`seq`: of an intent or
+    /// hold, else 0); false when the client is gone or stalled.
+    pub(super) async fn write_line(&mut self, bytes: &[u8], published: f64, seq: u64) -> bool {
+        let mut written = 0;
+        let write = &mut self.write;
+        let result = tokio::time::timeout(self.config.stall_timeout, async {
+            while written < bytes.len() {
+                match write.write(&bytes[written..]).await {
+                    Ok(0) | Err(_) => return false,
+                    Ok(n) => written += n,
+                }
+            }
+            true
+        })
+        .await;
+        match result {
+            Ok(true) => {
+                self.backlog.wrote(bytes.len(), published, seq);
+                true
+            }
+            Ok(false) => false,
             Err(_) => {
+                self.cut = written > 0;
                 self.hub.stalled.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(peer = %self.peer, client = self.id, "client stalled; disconnected");
                 false
@@ -150,7 +263,7 @@ impl<W: AsyncWrite + Unpin> Connection<W> {
         let mut out = std::mem::take(&mut self.out);
         out.clear();
         message.write_line(&mut out);
-        let ok = self.write(&out).await;
+        let ok = self.write_line(&out, clock::now(), 0).await;
         self.out = out;
         ok
     }

@@ -18,6 +18,8 @@
 //! * `admit`: admission of a new connection, or refusal at the limit.
 //! * `connection`: the per-connection loop and its writes.
 //! * `client`: handling of each client line.
+//! * `backlog` and `lag`: how old a client's unread lines are, and what
+//!   happens above `max_lag_ms`.
 
 use std::time::Duration;
 
@@ -28,13 +30,16 @@ use crate::publisher::Line;
 
 mod accept;
 mod admit;
+mod backlog;
 mod client;
 mod connection;
+mod lag;
 mod output;
 
 pub(crate) use accept::accept_loop;
 pub use accept::{bind, bind_unix, serve, serve_unix};
 pub(crate) use admit::Shared;
+pub(crate) use backlog::Probe;
 pub use output::{Hub, Status, intent_line};
 
 /// Protocol versions this server speaks.
@@ -59,6 +64,8 @@ pub struct ServerConfig {
     pub hello_timeout: Duration,
     /// A client that accepts no bytes for this long is disconnected.
     pub stall_timeout: Duration,
+    /// A client whose unread lines are older than this is behind.
+    pub max_lag: Duration,
 }
 
 impl ServerConfig {
@@ -74,6 +81,9 @@ impl ServerConfig {
             clock: "process-monotonic-seconds".into(),
             heartbeat_ms: publish.heartbeat_ms,
             deadman_missed: publish.deadman_missed,
+            intent_max_age_ms: publish
+                .intent_max_age_ms
+                .unwrap_or(crate::config::FALLBACK_INTENT_MAX_AGE_MS),
             auth: if publish.token.is_some() {
                 Auth::Token
             } else {
@@ -83,6 +93,7 @@ impl ServerConfig {
                 max_line_bytes: publish.max_line_bytes,
                 max_msgs_per_s: publish.max_msgs_per_s,
                 hello_timeout_ms: publish.hello_timeout_ms,
+                max_lag_ms: max_lag_ms(publish),
             },
         };
         Self {
@@ -94,12 +105,19 @@ impl ServerConfig {
             max_msgs_per_s: publish.max_msgs_per_s.max(1),
             hello_timeout: Duration::from_millis(publish.hello_timeout_ms),
             stall_timeout: Duration::from_millis(publish.stall_timeout_ms),
+            max_lag: Duration::from_millis(max_lag_ms(publish)),
         }
     }
+}
+
+fn max_lag_ms(publish: &PublishSection) -> u64 {
+    publish
+        .max_lag_ms
+        .unwrap_or(crate::config::DEFAULT_MAX_LAG_MS)
 }
 
 pub(crate) fn hello_line(config: &ServerConfig) -> Line {
     let mut line = Vec::new();
     ServerMessage::Hello(config.hello.clone()).write_line(&mut line);
-    line.into()
+    Line::new(&line)
 }

@@ -34,6 +34,11 @@ pub struct Hub {
     pub refused: AtomicU64,
     /// Emergency stops received.
     pub estops: AtomicU64,
+    /// Class intents dropped because they expired before they were sent
+    /// (once per connection that would have sent it).
+    pub stale_intents_dropped: AtomicU64,
+    /// Seconds after its newest sample's arrival at which an intent expires.
+    intent_max_age_s: f64,
     /// Connection ids handed out.
     pub(super) next_client: AtomicU64,
 }
@@ -51,6 +56,25 @@ pub struct Status {
 
 impl Default for Hub {
     fn default() -> Self {
+        let age_ms = crate::config::FALLBACK_INTENT_MAX_AGE_MS;
+        Self::with_intent_max_age(age_ms as f64 / 1e3)
+    }
+}
+
+impl Hub {
+    /// The hub of a session with these `[publish]` settings.
+    #[must_use]
+    pub fn new(publish: &crate::config::PublishSection) -> Self {
+        match publish.intent_max_age_ms {
+            Some(ms) => Self::with_intent_max_age(ms as f64 / 1e3),
+            None => Self::default(),
+        }
+    }
+
+    /// A hub whose intents expire `seconds` after their newest sample
+    /// arrived.
+    #[must_use]
+    pub fn with_intent_max_age(seconds: f64) -> Self {
         Self {
             flags: AtomicU8::new(0),
             status: watch::channel(Status::default()).0,
@@ -62,8 +86,16 @@ impl Default for Hub {
             stalled: AtomicU64::new(0),
             refused: AtomicU64::new(0),
             estops: AtomicU64::new(0),
+            stale_intents_dropped: AtomicU64::new(0),
+            intent_max_age_s: seconds,
             next_client: AtomicU64::new(0),
         }
+    }
+
+    /// Seconds after its newest sample's arrival at which an intent expires.
+    #[must_use]
+    pub fn intent_max_age_s(&self) -> f64 {
+        self.intent_max_age_s
     }
 }
 
@@ -161,16 +193,19 @@ impl Hub {
 }
 
 /// Serialises a published intent: `intent` for class intents, `hold`
-/// otherwise.
-pub fn intent_line(intent: &Intent, seq: u64, classes: &[String], out: &mut Vec<u8>) {
-    let message = IntentMessage::from_intent(intent, seq, classes);
-    match intent.kind {
-        IntentKind::Class => ServerMessage::Intent(message),
-        IntentKind::Hold => ServerMessage::Hold(message),
+/// otherwise (also for a class intent with a non-finite number, see
+/// [`IntentMessage::from_intent`]). Returns the expiry of a class intent.
+pub fn intent_line(
+    intent: &Intent,
+    seq: u64,
+    classes: &[String],
+    max_age_s: f64,
+    out: &mut Vec<u8>,
+) -> Option<f64> {
+    let message = IntentMessage::from_intent(intent, seq, classes, max_age_s);
+    message.write_line(out);
+    match message {
+        ServerMessage::Intent(i) => Some(i.valid_until.map_or(f64::NEG_INFINITY, |v| v.get())),
+        _ => None,
     }
-    .write_line(out);
-}
-
-pub(super) fn is_class_intent(line: &[u8]) -> bool {
-    line.starts_with(br#"{"type":"intent""#)
 }
