@@ -118,12 +118,12 @@ fn flat_needs_the_full_flat_time_and_ends_with_a_change() {
         values.extend([*x, i as f32]);
     }
     let (found, out) = scan(&mut d, 2, &values);
-    // Samples 3, 4, 5 are the 4th..6th equal values.
-    assert_eq!(count(&found, ArtifactReason::Flat), 3, "{found:?}");
+    // Flat after 4 intervals without change: samples 4 and 5.
+    assert_eq!(count(&found, ArtifactReason::Flat), 2, "{found:?}");
     assert_eq!(out, values, "flat values are not replaced");
     let reasons = |offset| d.window_reasons(offset, 1);
-    assert!(reasons(2).is_empty(), "3 equal samples are not yet flat");
-    assert!(reasons(3).contains(ArtifactReason::Flat));
+    assert!(reasons(3).is_empty(), "3 intervals are not yet flat");
+    assert!(reasons(4).contains(ArtifactReason::Flat));
     assert!(reasons(5).contains(ArtifactReason::Flat));
     assert!(reasons(6).is_empty(), "a change ends the flat line");
 }
@@ -135,7 +135,7 @@ fn flat_tolerance_and_off() {
         ..config()
     };
     let mut d = detector(&cfg, 1);
-    let (found, _) = scan(&mut d, 1, &[1.0, 1.5, 0.5, 1.25, 1.51]);
+    let (found, _) = scan(&mut d, 1, &[1.0, 1.5, 0.5, 1.25, 0.9, 1.51]);
     assert_eq!(count(&found, ArtifactReason::Flat), 1, "within 0.5 of 1.0");
     let off = ArtifactConfig {
         flat_s: 0.0,

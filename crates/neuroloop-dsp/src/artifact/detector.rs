@@ -99,7 +99,8 @@ impl ArtifactDetector {
             self.flat_ref[ch] = x;
             self.flat_run[ch] = 1;
         }
-        (self.flat_run[ch] >= l.flat_samples).then_some(ArtifactReason::Flat)
+        // `flat_samples` intervals without a change: flat from the next value.
+        (self.flat_run[ch] > l.flat_samples).then_some(ArtifactReason::Flat)
     }
 
     /// Scans `block` (interleaved; where artifacts were is remembered for its

@@ -13,8 +13,8 @@
 //! * `amplitude`: `|value| > amplitude_uv` (by default 90 % of the larger
 //!   magnitude of the physical range: outside the amplifier's linear range);
 //! * `flat`: the channel has stayed within `flat_uv` of one value for
-//!   `flat_s` seconds (a detached electrode or a dead channel); flagged from
-//!   that moment until the channel changes again.
+//!   `flat_s` seconds (`flat_s × rate` sample intervals: a detached
+//!   electrode or a dead channel); flagged from then until it changes.
 //!
 //! Values of the first three kinds are replaced, in place, by the last good
 //! value of their channel, so the filters only ever see plausible samples;
