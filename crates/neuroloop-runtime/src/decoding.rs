@@ -80,9 +80,17 @@ impl CalibrationSet {
         }
     }
 
-    /// Copies a window in; returns `false` when full (nothing is allocated).
+    /// Copies a window in; returns `false` (and keeps nothing) when full,
+    /// when the window's shape is not the set's, or when it holds a NaN or
+    /// ±Inf: bad samples never reach training. Nothing is allocated.
+    /// (Windows touching any other artifact are never offered: the pipeline
+    /// does not label them.)
     pub fn push(&mut self, window: &Window<'_>, label: usize) -> bool {
         if self.labels.len() >= self.capacity || window.data.len() != self.window_len {
+            return false;
+        }
+        // Non-short-circuiting so the loop vectorises.
+        if !window.data.iter().fold(true, |ok, v| ok & v.is_finite()) {
             return false;
         }
         self.windows.extend_from_slice(window.data);
@@ -228,5 +236,33 @@ impl DecoderSlot {
                 DecoderSlot::Failed
             };
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(data: &[f32]) -> Window<'_> {
+        Window {
+            index: 0,
+            channels: 1,
+            samples: data.len(),
+            data,
+            oldest_time: 0.0,
+            newest_time: 0.0,
+            newest_arrival: 0.0,
+        }
+    }
+
+    #[test]
+    fn a_calibration_set_refuses_non_finite_windows() {
+        let mut set = CalibrationSet::with_capacity(4, 3);
+        assert!(set.push(&window(&[1.0, 2.0, 3.0]), 0));
+        assert!(!set.push(&window(&[1.0, f32::NAN, 3.0]), 1));
+        assert!(!set.push(&window(&[f32::INFINITY, 2.0, 3.0]), 1));
+        assert!(!set.push(&window(&[1.0, 2.0]), 1), "wrong shape");
+        assert_eq!(set.len(), 1);
+        assert_eq!(set.windows, [1.0, 2.0, 3.0]);
     }
 }

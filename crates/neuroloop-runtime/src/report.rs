@@ -81,6 +81,8 @@ pub struct SessionReport {
     pub protocol: ProtocolReport,
     /// Latency percentiles.
     pub latency: LatencyReport,
+    /// Artifacts and rejected decoder outputs.
+    pub artifacts: crate::artifacts::ArtifactReport,
 }
 
 impl SessionReport {
@@ -105,7 +107,7 @@ impl SessionReport {
             Some(t) => format!("failed: {}", t.error.as_deref().unwrap_or("?")),
             None => "not run".into(),
         };
-        format!(
+        let text = format!(
             "session {name} — {dur:.1} s\n\
              samples in      {samples} (produced {produced}, ring dropped {dropped})\n\
              gaps            {gaps} ({gap_samples} samples), {stalls} source stalls\n\
@@ -150,6 +152,7 @@ impl SessionReport {
             an = self.protocol.ack_rtt.count,
             estops = self.protocol.estops,
             errors = self.protocol.errors_sent,
-        )
+        );
+        format!("{text}\n{}", self.artifacts.summary_line())
     }
 }
