@@ -177,3 +177,53 @@ fn railed_saturated_and_flat_channels_hold_with_reason_artifact_then_intents_res
     assert_eq!(a.decoder_rejections, 0);
     assert!(report.training.as_ref().is_some_and(|t| t.error.is_none()));
 }
+
+/// `neuroloop check` (config validation) names every bad artifact limit
+/// with its allowed range, and takes the physical range from the profile.
+#[test]
+fn the_artifact_limits_are_checked_with_their_ranges() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("artifact-check");
+    let path = config(&dir);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let cfg = neuroloop_runtime::parse(&text, &path).unwrap();
+    assert_eq!(cfg.artifacts.physical_min_uv, Some(-187_500.0));
+    assert_eq!(cfg.artifacts.physical_max_uv, Some(187_500.0));
+    assert_eq!(cfg.artifacts.amplitude_limit(), Some(168_750.0));
+
+    let with = |table: &str| {
+        let text = text.replacen(
+            "[decoder]",
+            &format!("[pipeline.artifacts]\n{table}\n\n[decoder]"),
+            1,
+        );
+        match neuroloop_runtime::parse(&text, &path) {
+            Ok(cfg) => Ok(cfg.artifacts),
+            Err(e) => Err(e.iter().map(ToString::to_string).collect::<Vec<_>>()),
+        }
+    };
+    let own = with("physical_min_uv = -500.0\nphysical_max_uv = 400.0\nflat_s = 0.0").unwrap();
+    assert_eq!(own.amplitude_limit(), Some(450.0));
+    assert_eq!(own.flat_s, 0.0);
+    let errors = with(
+        "physical_min_uv = 1e12\nphysical_max_uv = 10.0\namplitude_uv = -1.0\n\
+         flat_s = 0.001\nflat_uv = 1000.0",
+    )
+    .unwrap_err();
+    for expected in [
+        "pipeline.artifacts.physical_min_uv: 1000000000000 must be between -1e9 and 1e9 µV",
+        "pipeline.artifacts.amplitude_uv: -1 must be in (0, 1e9] µV",
+        "pipeline.artifacts.flat_s: 0.001 must be 0 (off) or between 0.008 s (2 samples at 250 Hz) and 60 s",
+        "pipeline.artifacts.flat_uv: 1000 must be between 0 and 100 µV",
+    ] {
+        assert!(
+            errors.iter().any(|e| e == expected),
+            "{expected}\n{errors:#?}"
+        );
+    }
+    assert_eq!(errors.len(), 4, "{errors:#?}");
+    let unknown = with("flat_seconds = 1.0").unwrap_err();
+    assert!(
+        unknown[0].starts_with("pipeline.artifacts.flat_seconds: unknown field"),
+        "{unknown:?}"
+    );
+}
