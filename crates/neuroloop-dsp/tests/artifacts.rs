@@ -329,3 +329,26 @@ fn the_table_is_parsed_key_by_key() {
         "{e:?}"
     );
 }
+
+#[test]
+fn a_flat_run_continues_across_clean_and_mixed_blocks() {
+    // Channel 0 flat at 2 µV throughout; channel 1 varies, and is railed in
+    // the second block (which then takes the value-by-value path).
+    let mut d = detector(&config(), 2);
+    let (found, _) = scan(&mut d, 2, &[2.0, 0.0, 2.0, 1.0, 2.0, 2.0]);
+    assert!(!found.any(), "3 equal values: 2 intervals");
+    let (found, out) = scan(&mut d, 2, &[2.0, 1e30, 2.0, 4.0, 2.0, 5.0]);
+    assert_eq!(count(&found, ArtifactReason::Rail), 1);
+    assert_eq!(
+        count(&found, ArtifactReason::Flat),
+        2,
+        "5th and 6th equal values"
+    );
+    assert_eq!(out, [2.0, 2.0, 2.0, 4.0, 2.0, 5.0]);
+    let (found, _) = scan(&mut d, 2, &[2.0, 6.0, 2.5, 7.0]);
+    assert_eq!(
+        count(&found, ArtifactReason::Flat),
+        1,
+        "ends with the change"
+    );
+}

@@ -195,7 +195,10 @@ impl ArtifactConfig {
             _ => f32::INFINITY,
         };
         let flat_samples = if self.enabled {
-            (self.flat_s * input.sample_rate).round() as u64
+            // At most 60 s of samples: far below u32::MAX at any real rate.
+            (self.flat_s * input.sample_rate)
+                .round()
+                .min(f64::from(u32::MAX)) as u32
         } else {
             0
         };

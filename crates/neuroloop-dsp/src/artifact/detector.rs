@@ -16,7 +16,7 @@ pub(super) struct Limits {
     pub low: f32,
     pub high: f32,
     pub amplitude: f32,
-    pub flat_samples: u64,
+    pub flat_samples: u32,
     pub flat_uv: f32,
 }
 
@@ -46,7 +46,7 @@ pub struct ArtifactDetector {
     last_good: Vec<f32>,
     /// Value a channel's current run started at, and the run's length.
     flat_ref: Vec<f32>,
-    flat_run: Vec<u64>,
+    flat_run: Vec<u32>,
     /// Samples since each reason was last seen, after each sample of the
     /// last block (0: that sample had it).
     since: Vec<[u64; REASONS]>,
@@ -94,7 +94,7 @@ impl ArtifactDetector {
             return None;
         }
         if self.flat_run[ch] > 0 && (x - self.flat_ref[ch]).abs() <= l.flat_uv {
-            self.flat_run[ch] += 1;
+            self.flat_run[ch] = self.flat_run[ch].saturating_add(1);
         } else {
             self.flat_ref[ch] = x;
             self.flat_run[ch] = 1;
@@ -103,11 +103,67 @@ impl ArtifactDetector {
         (self.flat_run[ch] > l.flat_samples).then_some(ArtifactReason::Flat)
     }
 
-    /// Scans `block` (interleaved; where artifacts were is remembered for its
-    /// first `max_block` samples): classifies
-    /// every value, replaces non-finite, rail and amplitude values by their
-    /// channel's last good value, and records where each reason was seen.
-    /// No allocation; with detection off the block is left alone.
+    /// Whether every value is finite, inside the physical range and within
+    /// the amplitude limit (one branch-free pass that vectorises).
+    fn all_in_range(&self, data: &[f32]) -> bool {
+        let (low, high, amplitude) = (self.limits.low, self.limits.high, self.limits.amplitude);
+        // NaN fails every comparison; ±Inf fails the infinite range too.
+        data.iter().fold(true, |ok, &x| {
+            ok & (x > low) & (x < high) & (x.abs() <= amplitude)
+        })
+    }
+
+    /// One sample of a block known to be in range: only flat lines are
+    /// possible. Branch-free over the channels.
+    fn in_range_sample(&mut self, sample: &[f32]) -> ArtifactReasons {
+        self.last_good.copy_from_slice(sample);
+        let (tolerance, limit) = (self.limits.flat_uv, self.limits.flat_samples);
+        if limit == 0 {
+            return ArtifactReasons::NONE;
+        }
+        let mut flat = false;
+        for ((&x, reference), run) in sample
+            .iter()
+            .zip(&mut self.flat_ref)
+            .zip(&mut self.flat_run)
+        {
+            let same = (*run > 0) & ((x - *reference).abs() <= tolerance);
+            *run = if same { run.saturating_add(1) } else { 1 };
+            *reference = if same { *reference } else { x };
+            flat |= *run > limit;
+        }
+        let mut seen = ArtifactReasons::NONE;
+        if flat {
+            seen.insert(ArtifactReason::Flat);
+        }
+        seen
+    }
+
+    /// One sample of a block with values out of range: classifies each
+    /// value and replaces the unusable ones.
+    fn mixed_sample(&mut self, sample: &mut [f32]) -> ArtifactReasons {
+        let mut seen = ArtifactReasons::NONE;
+        for (ch, x) in sample.iter_mut().enumerate() {
+            match self.classify(ch, *x) {
+                None => self.last_good[ch] = *x,
+                Some(ArtifactReason::Flat) => {
+                    seen.insert(ArtifactReason::Flat);
+                    self.last_good[ch] = *x;
+                }
+                Some(reason) => {
+                    seen.insert(reason);
+                    *x = self.last_good[ch];
+                }
+            }
+        }
+        seen
+    }
+
+    /// Scans `block` (interleaved; where artifacts were is remembered for
+    /// its first `max_block` samples): classifies every value, replaces
+    /// non-finite, rail and amplitude values by their channel's last good
+    /// value, and records where each reason was seen. No allocation; with
+    /// detection off the block is left alone.
     pub fn scan(&mut self, block: &mut BlockMut<'_>) -> BlockArtifacts {
         let mut out = BlockArtifacts::default();
         let c = self.channels;
@@ -115,19 +171,13 @@ impl ArtifactDetector {
             self.carry = [NEVER; REASONS];
             return out;
         }
-        for s in 0..block.len() {
-            let mut seen = ArtifactReasons::NONE;
-            let sample = &mut block.data[s * c..(s + 1) * c];
-            for (ch, x) in sample.iter_mut().enumerate() {
-                match self.classify(ch, *x) {
-                    None => self.last_good[ch] = *x,
-                    Some(ArtifactReason::Flat) => seen.insert(ArtifactReason::Flat),
-                    Some(reason) => {
-                        seen.insert(reason);
-                        *x = self.last_good[ch];
-                    }
-                }
-            }
+        let in_range = self.all_in_range(block.data);
+        for (s, sample) in block.data.chunks_exact_mut(c).enumerate() {
+            let seen = if in_range {
+                self.in_range_sample(sample)
+            } else {
+                self.mixed_sample(sample)
+            };
             for (r, since) in self.carry.iter_mut().enumerate() {
                 if seen.contains(ArtifactReason::ALL[r]) {
                     *since = 0;
