@@ -187,6 +187,12 @@ fn pipeline_step_allocates_nothing_then_a_constant_amount_per_decoded_window() {
     // Finish calibration; the set goes to a stand-in trainer on this thread.
     let trainer = std::thread::spawn(move || {
         let set: CalibrationSet = calib_rx.recv().unwrap();
+        // The artifact span reached no training window: nothing railed,
+        // saturated or NaN, and filtered EEG stays within a few hundred µV.
+        assert!(
+            set.windows.iter().all(|v| v.is_finite() && v.abs() < 1e3),
+            "calibration windows are clean"
+        );
         let config = BandpowerConfig::new(
             16,
             250,
