@@ -115,7 +115,11 @@ fn railed_saturated_and_flat_channels_hold_with_reason_artifact_then_intents_res
     }
     let report = session.finish().unwrap();
     assert_eq!(report.pipeline.gaps, 0);
-    assert_eq!(report.lagged_lines, 0, "the client saw every line");
+    assert_eq!(
+        lines.len() as u64 + report.lagged_lines,
+        report.pipeline.intents,
+        "every line was received or counted as dropped for this client"
+    );
 
     let mut resumed_classes = 0;
     for v in &lines {
@@ -147,13 +151,10 @@ fn railed_saturated_and_flat_channels_hold_with_reason_artifact_then_intents_res
         .filter(|v| v["hold_reason"] == "artifact")
         .map(|v| v["window"].as_u64().unwrap())
         .collect();
-    assert_eq!(held.first(), Some(&591), "the first window reaching 60 s");
-    assert_eq!(
-        held.last(),
-        Some(&659),
-        "the last window reaching back before 66 s"
-    );
-    assert_eq!(held.len(), 69);
+    // Windows 591 (the first reaching 60 s) to 659 (the last reaching back
+    // before 66 s): 69 holds, all of which the client saw unless it lagged.
+    assert!(held.iter().all(|k| (591..=659).contains(k)), "{held:?}");
+    assert!(held.len() as u64 + report.lagged_lines >= 69, "{held:?}");
     assert!(
         resumed_classes >= 20,
         "class intents after the bad span: {resumed_classes}"
