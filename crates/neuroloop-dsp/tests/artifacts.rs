@@ -18,11 +18,12 @@ fn spec(channels: usize) -> StreamSpec {
     }
 }
 
-/// Limits ±1000 µV, amplitude 500 µV, flat after 4 samples.
+/// Limits ±1000 µV, amplitude 500 µV, flat after 4 samples, no settling.
 fn config() -> ArtifactConfig {
     ArtifactConfig {
         amplitude_uv: Some(500.0),
         flat_s: 4.0 / FS,
+        settle_s: 0.0,
         ..ArtifactConfig::default()
     }
     .with_physical_range(Some((-1000.0, 1000.0)))
@@ -161,6 +162,23 @@ fn windows_touch_artifacts_across_blocks() {
 }
 
 #[test]
+fn windows_beginning_within_the_settling_time_hold_too() {
+    let cfg = ArtifactConfig {
+        settle_s: 3.0 / FS,
+        ..config()
+    };
+    let mut d = detector(&cfg, 1);
+    let (found, _) = scan(&mut d, 1, &[1.0, 1e30, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]);
+    assert_eq!(found.last, Some(1));
+    // A 2-sample window ending at offset 5 (samples 4, 5) begins 3 samples
+    // after the artifact: still settling; one ending at 6 does not.
+    assert!(d.window_reasons(5, 2).contains(ArtifactReason::Rail));
+    assert!(d.window_reasons(6, 2).is_empty());
+    let (found, _) = scan(&mut d, 1, &[1.0, 2.0]);
+    assert_eq!(found.last, None);
+}
+
+#[test]
 fn disabled_or_without_a_range_only_some_limits_apply() {
     let off = ArtifactConfig {
         enabled: false,
@@ -202,7 +220,7 @@ fn problems(cfg: &ArtifactConfig) -> Vec<String> {
 #[test]
 fn preflight_names_each_limit_and_its_allowed_range() {
     assert!(problems(&config()).is_empty());
-    let cases: [(ArtifactConfig, &str, &str); 9] = [
+    let cases: [(ArtifactConfig, &str, &str); 10] = [
         (
             ArtifactConfig {
                 physical_min_uv: Some(f64::NAN),
@@ -277,6 +295,14 @@ fn preflight_names_each_limit_and_its_allowed_range() {
             },
             "flat_uv",
             "between 0 and 100",
+        ),
+        (
+            ArtifactConfig {
+                settle_s: 10.5,
+                ..config()
+            },
+            "settle_s",
+            "between 0 and 10 s",
         ),
     ];
     for (cfg, key, range) in cases {

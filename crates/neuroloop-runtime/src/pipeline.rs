@@ -5,11 +5,12 @@
 //! filters. Unusable values (non-finite, railed, above the amplitude limit)
 //! are replaced by their channel's last good value, so garbage never enters
 //! a filter state or the common average, and the filter chain restarts from
-//! rest after every block that had an artifact. A window touching an
-//! artifact sample is not decoded and not collected for calibration: it is a
+//! rest right after the last artifact sample of every block. A window
+//! touching an artifact sample, or beginning less than the settling time
+//! after one, is not decoded and not collected for calibration: it is a
 //! hold with reason `artifact`, and the policy's history is forgotten. The
-//! first window decoded after an artifact is the first whose samples are
-//! all clean, so ringing cannot produce intents. A decoder output that is
+//! first window decoded after an artifact is a whole clean window past the
+//! settling time, so ringing cannot produce intents. A decoder output that is
 //! not a probability distribution is a hold with reason `decoder_error`.
 //!
 //! One [`Pipeline`] per session, on a dedicated OS thread. Once built (every
@@ -24,7 +25,7 @@ use std::time::Duration;
 use crossbeam_channel::Sender;
 use neuroloop_core::markers::MarkerReader;
 use neuroloop_core::ring::{Gap, RingReader, RingWriter};
-use neuroloop_core::{HoldReason, Intent, MAX_CLASSES, SampleBlock, Window, clock};
+use neuroloop_core::{BlockMut, HoldReason, Intent, MAX_CLASSES, SampleBlock, Window, clock};
 use neuroloop_dsp::{ArtifactDetector, ArtifactReasons, FilterChain, WindowAssembler};
 
 use crate::decoding::{DecoderSlot, SlotAction};
@@ -109,10 +110,30 @@ impl Pipeline {
         }
         PipelineStats::add(&self.stats.samples, popped.samples as u64);
         let found = self.artifacts.scan(&mut self.block.as_mut());
-        self.chain.process(&mut self.block.as_mut());
-        if found.any() {
-            self.stats.artifact.count_block(&found);
-            self.chain.reset();
+        match found.last {
+            // The filters restart from rest right after the block's last
+            // artifact sample.
+            Some(last) => {
+                self.stats.artifact.count_block(&found);
+                let block = self.block.as_mut();
+                let channels = block.channels;
+                let (head, tail) = block.data.split_at_mut((last + 1) * channels);
+                let (head_t, tail_t) = block.timestamps.split_at(last + 1);
+                self.chain.process(&mut BlockMut {
+                    channels,
+                    data: head,
+                    timestamps: head_t,
+                });
+                self.chain.reset();
+                if !tail_t.is_empty() {
+                    self.chain.process(&mut BlockMut {
+                        channels,
+                        data: tail,
+                        timestamps: tail_t,
+                    });
+                }
+            }
+            None => self.chain.process(&mut self.block.as_mut()),
         }
         if let Some(tap) = &mut self.filtered {
             let newest = self.block.arrivals()[popped.samples - 1];

@@ -31,10 +31,13 @@ fn artifact_windows_are_held_and_never_collected() {
         reader,
         markers: Some(marker_reader),
         block: SampleBlock::with_capacity(CH, 256),
-        artifacts: ArtifactConfig::default()
-            .with_physical_range(Some((-1000.0, 1000.0)))
-            .build(&spec, 256)
-            .unwrap(),
+        artifacts: ArtifactConfig {
+            settle_s: 0.1,
+            ..ArtifactConfig::default()
+        }
+        .with_physical_range(Some((-1000.0, 1000.0)))
+        .build(&spec, 256)
+        .unwrap(),
         chain: FilterChain::new(Vec::new()),
         assembler: WindowAssembler::new(CH, 50, 10).unwrap(),
         labels: LabelTimeline::new(16, 0.0),
@@ -64,14 +67,15 @@ fn artifact_windows_are_held_and_never_collected() {
     assert_eq!(writer.push(&data, &times, clock::now()), 0);
     while let Step::Worked(_) = pipeline.step() {}
 
-    // Windows k cover samples 10k..10k+49: 6..=10 touch 100..110.
+    // Windows k cover samples 10k..10k+49: 6..=10 touch 100..110, and
+    // 11..=13 begin within the 0.1 s (25 samples) of settling after it.
     let holds: Vec<(u64, HoldReason)> = intents
         .try_iter()
         .map(|i| (i.window, i.hold_reason))
         .collect();
     assert_eq!(holds.len(), 26);
     for (k, reason) in &holds {
-        let expected = if (6..=10).contains(k) {
+        let expected = if (6..=13).contains(k) {
             HoldReason::Artifact
         } else {
             HoldReason::Calibrating
@@ -79,13 +83,13 @@ fn artifact_windows_are_held_and_never_collected() {
         assert_eq!(*reason, expected, "window {k}");
     }
     let stats = pipeline.stats.snapshot();
-    assert_eq!(stats.calibration_windows, 21, "{stats:?}");
+    assert_eq!(stats.calibration_windows, 18, "{stats:?}");
     let artifacts = pipeline.stats.artifact.snapshot();
-    assert_eq!((artifacts.samples.rail, artifacts.held_windows), (10, 5));
+    assert_eq!((artifacts.samples.rail, artifacts.held_windows), (10, 8));
     let DecoderSlot::Calibrating { set, .. } = &pipeline.decoder else {
         panic!("still calibrating");
     };
-    assert_eq!(set.len(), 21);
+    assert_eq!(set.len(), 18);
     assert!(set.labels.iter().all(|&l| l == 1));
     assert!(
         set.windows.iter().all(|v| v.abs() <= 20.0),

@@ -14,6 +14,8 @@ pub const MAX_PHYSICAL_UV: f64 = 1e9;
 pub const MAX_FLAT_S: f64 = 60.0;
 /// Largest flat-line tolerance, µV (more would call ordinary EEG flat).
 pub const MAX_FLAT_UV: f64 = 100.0;
+/// Longest settling time after an artifact, seconds.
+pub const MAX_SETTLE_S: f64 = 10.0;
 
 /// The artifact limits. The physical range normally comes from the hardware
 /// profile ([`Self::with_physical_range`]); every key can override it.
@@ -42,12 +44,20 @@ pub struct ArtifactConfig {
     /// How far a value may move and still count as "no change", µV.
     #[serde(default)]
     pub flat_uv: f64,
+    /// Seconds after an artifact during which windows still hold: the
+    /// filters restart from rest at the first clean sample and ring while
+    /// they settle.
+    #[serde(default = "default_settle_s")]
+    pub settle_s: f64,
 }
 
 fn default_enabled() -> bool {
     true
 }
 fn default_flat_s() -> f64 {
+    0.5
+}
+fn default_settle_s() -> f64 {
     0.5
 }
 
@@ -60,6 +70,7 @@ impl Default for ArtifactConfig {
             amplitude_uv: None,
             flat_s: default_flat_s(),
             flat_uv: 0.0,
+            settle_s: default_settle_s(),
         }
     }
 }
@@ -80,6 +91,7 @@ impl ArtifactConfig {
         "amplitude_uv",
         "flat_s",
         "flat_uv",
+        "settle_s",
     ];
 
     /// Parses a `[pipeline.artifacts]` table at config path `path`.
@@ -171,6 +183,12 @@ impl ArtifactConfig {
                 format!("{} must be between 0 and {MAX_FLAT_UV} µV", self.flat_uv),
             );
         }
+        if !(self.settle_s >= 0.0 && self.settle_s <= MAX_SETTLE_S) {
+            err(
+                "settle_s",
+                format!("{} must be between 0 and {MAX_SETTLE_S} s", self.settle_s),
+            );
+        }
         errors
     }
 
@@ -209,6 +227,7 @@ impl ArtifactConfig {
             amplitude,
             flat_samples,
             flat_uv: self.flat_uv as f32,
+            settle_samples: (self.settle_s * input.sample_rate).round() as usize,
         };
         Ok(ArtifactDetector::new(
             limits,

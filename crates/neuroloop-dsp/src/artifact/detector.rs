@@ -18,6 +18,7 @@ pub(super) struct Limits {
     pub amplitude: f32,
     pub flat_samples: u32,
     pub flat_uv: f32,
+    pub settle_samples: usize,
 }
 
 /// What one block held: samples (time points) per reason; a sample counts
@@ -26,6 +27,8 @@ pub(super) struct Limits {
 pub struct BlockArtifacts {
     /// Samples per reason, indexed by [`ArtifactReason::index`].
     pub samples: [u64; REASONS],
+    /// Position of the block's last sample with an artifact, if any.
+    pub last: Option<usize>,
 }
 
 impl BlockArtifacts {
@@ -178,6 +181,9 @@ impl ArtifactDetector {
             } else {
                 self.mixed_sample(sample)
             };
+            if !seen.is_empty() {
+                out.last = Some(s);
+            }
             for (r, since) in self.carry.iter_mut().enumerate() {
                 if seen.contains(ArtifactReason::ALL[r]) {
                     *since = 0;
@@ -194,15 +200,17 @@ impl ArtifactDetector {
     }
 
     /// The reasons found in the `window` samples ending at sample `offset`
-    /// of the last scanned block (earlier blocks included).
+    /// of the last scanned block (earlier blocks included), or in the
+    /// `settle_s` before them.
     #[must_use]
     pub fn window_reasons(&self, offset: usize, window: usize) -> ArtifactReasons {
         let mut out = ArtifactReasons::NONE;
         let Some(since) = self.since.get(offset) else {
             return out;
         };
+        let reach = window.saturating_add(self.limits.settle_samples) as u64;
         for (r, &ago) in since.iter().enumerate() {
-            if ago < window as u64 {
+            if ago < reach {
                 out.insert(ArtifactReason::ALL[r]);
             }
         }

@@ -20,8 +20,10 @@
 //! value of their channel, so the filters only ever see plausible samples;
 //! flat values are left as they are. The detector remembers, for every
 //! sample of the last block, how long ago each reason was last seen, so the
-//! pipeline can tell whether a window touches an artifact
-//! ([`ArtifactDetector::window_reasons`]).
+//! pipeline can tell whether a window touches an artifact or begins less
+//! than `settle_s` after one ([`ArtifactDetector::window_reasons`]), and
+//! where the block's last artifact sample is (the pipeline restarts its
+//! filters right after it).
 //!
 //! Configuration (`[pipeline.artifacts]`, every key optional):
 //! ```toml
@@ -32,12 +34,15 @@
 //! amplitude_uv = 168750      # default: 90 % of the larger range magnitude
 //! flat_s = 0.5               # 0 turns flat-line detection off
 //! flat_uv = 0.0              # tolerance of "no change"
+//! settle_s = 0.5             # windows beginning this soon after an artifact hold too
 //! ```
 
 mod config;
 mod detector;
 
-pub use config::{ArtifactConfig, MAX_FLAT_S, MAX_FLAT_UV, MAX_PHYSICAL_UV, default_amplitude_uv};
+pub use config::{
+    ArtifactConfig, MAX_FLAT_S, MAX_FLAT_UV, MAX_PHYSICAL_UV, MAX_SETTLE_S, default_amplitude_uv,
+};
 pub use detector::{ArtifactDetector, BlockArtifacts};
 
 /// Why a value is an artifact, in order of precedence.
