@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::Receiver;
 use neuroloop_core::markers::{MarkerReader, marker_ring};
 use neuroloop_core::ring::{RingReader, sample_ring};
-use neuroloop_core::{HoldReason, Intent, IntentKind, SampleBlock};
-use neuroloop_dsp::{FilterChain, WindowAssembler};
+use neuroloop_core::{ChannelSpec, HoldReason, Intent, IntentKind, SampleBlock, StreamSpec};
+use neuroloop_dsp::{ArtifactConfig, FilterChain, WindowAssembler};
 use neuroloop_runtime::decoding::{CalibrationSet, DecoderSlot};
 use neuroloop_runtime::labels::LabelTimeline;
 use neuroloop_runtime::pipeline::{Pipeline, Step};
@@ -103,6 +103,17 @@ pub fn pipeline(
         reader,
         markers: None,
         block: SampleBlock::with_capacity(ch, 256),
+        artifacts: ArtifactConfig::default()
+            .build(
+                &StreamSpec {
+                    name: "lsl".into(),
+                    channels: (0..ch).map(|i| ChannelSpec::eeg(format!("E{i}"))).collect(),
+                    sample_rate: 250.0,
+                    block_size: 10,
+                },
+                256,
+            )
+            .expect("artifact detector"),
         chain: FilterChain::new(Vec::new()),
         assembler: WindowAssembler::new(ch, 50, 25).expect("assembler"),
         labels: LabelTimeline::new(16, 0.5),

@@ -31,8 +31,11 @@ pub enum HoldReason {
     Dwell,
     /// The signal has a gap or the stream vanished.
     SignalLoss,
-    /// Bad samples (NaN/Inf) in the window.
+    /// The window touches an artifact (non-finite, railed, out-of-range or
+    /// flat-lined samples).
     Artifact,
+    /// The decoder failed or its output was not a probability distribution.
+    DecoderError,
     /// The decoder is being calibrated or trained.
     Calibrating,
     /// An operator paused the session's output (set by the publisher).

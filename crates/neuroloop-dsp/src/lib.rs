@@ -11,11 +11,15 @@
 //! * [`chain`]: [`ChainConfig`] (parse + preflight a list of tables, every
 //!   error at once) and [`FilterChain`] (the built stages, run in order).
 //! * [`window`]: [`WindowAssembler`], sliding channel-major analysis windows.
+//! * [`artifact`]: [`ArtifactDetector`] (`[pipeline.artifacts]`), raw-sample
+//!   artifact detection (non-finite, rail, amplitude, flat line) before the
+//!   filters.
 //!
 //! Errors are core's: [`neuroloop_core::ConfigError`] (with the config path)
 //! from parsing and preflight, [`neuroloop_core::Error`] (whose kind says
 //! whether a retry can help) elsewhere.
 
+pub mod artifact;
 pub mod car;
 pub mod chain;
 pub mod complex;
@@ -26,6 +30,9 @@ pub mod sosfilt;
 pub mod window;
 pub mod zpk2sos;
 
+pub use artifact::{
+    ArtifactConfig, ArtifactDetector, ArtifactReason, ArtifactReasons, BlockArtifacts,
+};
 pub use car::{CarConfig, CarStage};
 pub use chain::{ChainConfig, FilterChain, NonFiniteCounter};
 pub use design::{Band, MAX_ORDER, Section, butter, iirnotch, notch_harmonics};

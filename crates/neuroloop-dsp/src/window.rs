@@ -116,6 +116,21 @@ impl WindowAssembler {
         arrivals: &[f64],
         mut emit: impl FnMut(Window<'_>),
     ) -> Result<usize, Error> {
+        self.push_at(data, timestamps, arrivals, |w, _| emit(w))
+    }
+
+    /// [`Self::push`], also telling `emit` the position in `timestamps` of
+    /// each window's newest sample.
+    ///
+    /// # Errors
+    /// As [`Self::push`].
+    pub fn push_at(
+        &mut self,
+        data: &[f32],
+        timestamps: &[f64],
+        arrivals: &[f64],
+        mut emit: impl FnMut(Window<'_>, usize),
+    ) -> Result<usize, Error> {
         let n = timestamps.len();
         if data.len() != n * self.channels || arrivals.len() != n {
             return Err(Error::new(
@@ -138,7 +153,7 @@ impl WindowAssembler {
             if self.until_emit == 0 {
                 self.until_emit = self.hop;
                 if self.filled == w {
-                    emit(self.assemble(pos));
+                    emit(self.assemble(pos), s);
                     emitted += 1;
                 }
             }
@@ -156,6 +171,18 @@ impl WindowAssembler {
         emit: impl FnMut(Window<'_>),
     ) -> Result<usize, Error> {
         self.push(block.data(), block.timestamps(), block.arrivals(), emit)
+    }
+
+    /// [`Self::push_at`] for the valid samples of a block.
+    ///
+    /// # Errors
+    /// As [`Self::push`].
+    pub fn push_block_at(
+        &mut self,
+        block: &SampleBlock,
+        emit: impl FnMut(Window<'_>, usize),
+    ) -> Result<usize, Error> {
+        self.push_at(block.data(), block.timestamps(), block.arrivals(), emit)
     }
 
     /// Copies the ring into `out`, oldest first; `newest` is the ring

@@ -88,3 +88,16 @@ fn invalid_shapes_are_rejected() {
     let e = a.push(&[0.0; 3], &[0.0; 2], &[0.0; 2], |_| {}).unwrap_err();
     assert_eq!(e.kind(), neuroloop_core::ErrorKind::InvalidData);
 }
+
+#[test]
+fn push_at_names_the_newest_sample_of_each_window() {
+    let mut a = neuroloop_dsp::WindowAssembler::new(1, 4, 3).unwrap();
+    let data: Vec<f32> = (0..12).map(|v| v as f32).collect();
+    let times: Vec<f64> = (0..12).map(f64::from).collect();
+    let mut seen = Vec::new();
+    a.push_at(&data, &times, &times, |w, at| {
+        seen.push((at, w.newest_time));
+    })
+    .unwrap();
+    assert_eq!(seen, [(3, 3.0), (6, 6.0), (9, 9.0)]);
+}

@@ -87,10 +87,16 @@ impl CalibrationSet {
     }
 
     /// Copies a window in; once the set is full, the window replaces the
-    /// oldest one. Returns `false` only for a window of the wrong size.
-    /// Nothing is allocated.
+    /// oldest one. Returns `false` (and keeps nothing) when the window's
+    /// shape is not the set's or it holds a NaN or ±Inf: bad samples never
+    /// reach training. Nothing is allocated. (Windows touching any other
+    /// artifact are never offered: the pipeline does not label them.)
     pub fn push(&mut self, window: &Window<'_>, label: usize) -> bool {
         if window.data.len() != self.window_len || self.capacity == 0 {
+            return false;
+        }
+        // Non-short-circuiting so the loop vectorises.
+        if !window.data.iter().fold(true, |ok, v| ok & v.is_finite()) {
             return false;
         }
         if self.labels.len() < self.capacity {
@@ -291,5 +297,33 @@ impl DecoderSlot {
                 wait,
             };
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(data: &[f32]) -> Window<'_> {
+        Window {
+            index: 0,
+            channels: 1,
+            samples: data.len(),
+            data,
+            oldest_time: 0.0,
+            newest_time: 0.0,
+            newest_arrival: 0.0,
+        }
+    }
+
+    #[test]
+    fn a_calibration_set_refuses_non_finite_windows() {
+        let mut set = CalibrationSet::with_capacity(4, 3);
+        assert!(set.push(&window(&[1.0, 2.0, 3.0]), 0));
+        assert!(!set.push(&window(&[1.0, f32::NAN, 3.0]), 1));
+        assert!(!set.push(&window(&[f32::INFINITY, 2.0, 3.0]), 1));
+        assert!(!set.push(&window(&[1.0, 2.0]), 1), "wrong shape");
+        assert_eq!(set.len(), 1);
+        assert_eq!(set.windows, [1.0, 2.0, 3.0]);
     }
 }

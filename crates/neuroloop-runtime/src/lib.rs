@@ -8,10 +8,12 @@
 //!
 //! * [`config`]: the session TOML, validated all at once with paths.
 //! * [`profile`]: hardware profiles.
+//! * [`artifacts`]: the artifact limits of a session and their counters.
 //! * [`session`]: start, stop, drain, report.
 //! * [`server`], [`server_ws`]: the actuator protocol over TCP, Unix
 //!   sockets and WebSocket.
 
+pub mod artifacts;
 pub mod config;
 pub mod decoding;
 pub mod error;

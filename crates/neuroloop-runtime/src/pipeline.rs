@@ -1,4 +1,17 @@
-//! The pipeline thread: ring → filters → windows → decoder → policy → intents.
+//! The pipeline thread: ring → artifacts → filters → windows → decoder →
+//! policy → intents.
+//!
+//! Artifacts: every block is scanned by the [`ArtifactDetector`] before the
+//! filters. Unusable values (non-finite, railed, above the amplitude limit)
+//! are replaced by their channel's last good value, so garbage never enters
+//! a filter state or the common average, and the filter chain restarts from
+//! rest right after the last artifact sample of every block. A window
+//! touching an artifact sample, or beginning less than the settling time
+//! after one, is not decoded and not collected for calibration: it is a
+//! hold with reason `artifact`, and the policy's history is forgotten. The
+//! first window decoded after an artifact is a whole clean window past the
+//! settling time, so ringing cannot produce intents. A decoder output that is
+//! not a probability distribution is a hold with reason `decoder_error`.
 //!
 //! One [`Pipeline`] per session, on a dedicated OS thread. Once built (every
 //! buffer allocated up front) it does not allocate, lock, log or await: samples come
@@ -12,12 +25,12 @@ use std::time::Duration;
 use crossbeam_channel::Sender;
 use neuroloop_core::markers::MarkerReader;
 use neuroloop_core::ring::{Gap, RingReader, RingWriter};
-use neuroloop_core::{HoldReason, Intent, MAX_CLASSES, SampleBlock, Window, clock};
-use neuroloop_dsp::{FilterChain, WindowAssembler};
+use neuroloop_core::{BlockMut, HoldReason, Intent, MAX_CLASSES, SampleBlock, Window, clock};
+use neuroloop_dsp::{ArtifactDetector, ArtifactReasons, FilterChain, WindowAssembler};
 
 use crate::decoding::{DecoderSlot, SlotAction};
 use crate::labels::LabelTimeline;
-use crate::policy::IntentPolicy;
+use crate::policy::{IntentPolicy, is_distribution};
 use crate::stats::PipelineStats;
 
 /// Everything the pipeline thread owns, allocated up front.
@@ -28,6 +41,8 @@ pub struct Pipeline {
     pub markers: Option<MarkerReader>,
     /// The reusable block samples are popped into.
     pub block: SampleBlock,
+    /// Artifact detection, before the filters.
+    pub artifacts: ArtifactDetector,
     /// Filters, in place.
     pub chain: FilterChain,
     /// Window assembler.
@@ -94,7 +109,32 @@ impl Pipeline {
             return Step::Idle;
         }
         PipelineStats::add(&self.stats.samples, popped.samples as u64);
-        self.chain.process(&mut self.block.as_mut());
+        let found = self.artifacts.scan(&mut self.block.as_mut());
+        match found.last {
+            // The filters restart from rest right after the block's last
+            // artifact sample.
+            Some(last) => {
+                self.stats.artifact.count_block(&found);
+                let block = self.block.as_mut();
+                let channels = block.channels;
+                let (head, tail) = block.data.split_at_mut((last + 1) * channels);
+                let (head_t, tail_t) = block.timestamps.split_at(last + 1);
+                self.chain.process(&mut BlockMut {
+                    channels,
+                    data: head,
+                    timestamps: head_t,
+                });
+                self.chain.reset();
+                if !tail_t.is_empty() {
+                    self.chain.process(&mut BlockMut {
+                        channels,
+                        data: tail,
+                        timestamps: tail_t,
+                    });
+                }
+            }
+            None => self.chain.process(&mut self.block.as_mut()),
+        }
         if let Some(tap) = &mut self.filtered {
             let newest = self.block.arrivals()[popped.samples - 1];
             tap.push(self.block.data(), self.block.timestamps(), newest);
@@ -102,6 +142,7 @@ impl Pipeline {
 
         let Self {
             block,
+            artifacts,
             assembler,
             labels,
             decoder,
@@ -111,11 +152,13 @@ impl Pipeline {
             n_classes,
             ..
         } = self;
+        let window_samples = assembler.window_samples();
         // The block's shape always matches the assembler (both are built
         // from the same stream spec), so push cannot fail.
-        let _ = assembler.push_block(block, |window| {
+        let _ = assembler.push_block_at(block, |window, newest| {
             PipelineStats::add(&stats.windows, 1);
-            let intent = decide(&window, labels, decoder, policy, stats, *n_classes);
+            let touched = artifacts.window_reasons(newest, window_samples);
+            let intent = decide(&window, touched, labels, decoder, policy, stats, *n_classes);
             send(intents, stats, intent);
         });
         Step::Worked(popped.samples)
@@ -124,6 +167,7 @@ impl Pipeline {
     fn on_gap(&mut self, gap: Gap) {
         PipelineStats::add(&self.stats.gaps, 1);
         PipelineStats::add(&self.stats.gap_samples, gap.count);
+        self.artifacts.reset();
         self.chain.reset();
         self.assembler.reset();
         self.hold_for_signal_loss();
@@ -152,22 +196,35 @@ impl Pipeline {
     }
 }
 
-/// Turns one window into an intent.
+/// Turns one window into an intent; `touched` are the artifacts the window
+/// touches.
 fn decide(
     window: &Window<'_>,
+    touched: ArtifactReasons,
     labels: &LabelTimeline,
     decoder: &mut DecoderSlot,
     policy: &mut IntentPolicy,
     stats: &PipelineStats,
     n_classes: usize,
 ) -> Intent {
-    let label = labels.label(window.oldest_time, window.newest_time);
+    let clean = touched.is_empty();
+    // An artifact window is never labelled, so never collected; the slot
+    // still sees it to keep its calibration schedule.
+    let label = clean
+        .then(|| labels.label(window.oldest_time, window.newest_time))
+        .flatten();
     let (action, collected) = decoder.on_window(window, label);
     if collected {
         PipelineStats::add(&stats.calibration_windows, 1);
     }
     let decode_start = clock::now();
+    if !clean {
+        stats.artifact.count_window(touched);
+        PipelineStats::add(&stats.artifacts, 1);
+        policy.reset();
+    }
     let mut intent = match action {
+        _ if !clean => policy.hold(HoldReason::Artifact, window.index, window.newest_time),
         SlotAction::Wait => policy.hold(HoldReason::Calibrating, window.index, window.newest_time),
         SlotAction::Failed => {
             policy.hold(HoldReason::LowConfidence, window.index, window.newest_time)
@@ -175,6 +232,11 @@ fn decide(
         SlotAction::Decode(d) => {
             let mut probabilities = [0.0f32; MAX_CLASSES];
             match d.decode(window, &mut probabilities[..n_classes]) {
+                Ok(()) if !is_distribution(&probabilities[..n_classes]) => {
+                    PipelineStats::add(&stats.artifact.decoder_rejections, 1);
+                    policy.reset();
+                    policy.hold(HoldReason::DecoderError, window.index, window.newest_time)
+                }
                 Ok(()) => {
                     PipelineStats::add(&stats.decoded, 1);
                     if let Some(truth) = label {
@@ -196,7 +258,8 @@ fn decide(
                 }
                 Err(_) => {
                     PipelineStats::add(&stats.decode_errors, 1);
-                    policy.hold(HoldReason::LowConfidence, window.index, window.newest_time)
+                    policy.reset();
+                    policy.hold(HoldReason::DecoderError, window.index, window.newest_time)
                 }
             }
         }

@@ -8,11 +8,25 @@
 //!    ([`HoldReason::Dwell`]).
 //!
 //! [`IntentPolicy::reset`] forgets history after a gap or artifact. No
-//! allocation after construction.
+//! allocation after construction. [`is_distribution`] is the check every
+//! decoder output passes before it reaches the policy.
 
 use neuroloop_core::{HoldReason, Intent, IntentKind, IntentTimes, MAX_CLASSES};
 
 use crate::config::MAX_SMOOTHING;
+
+/// How far the sum of a decoder's probabilities may be from 1.
+pub const PROBABILITY_SUM_TOLERANCE: f32 = 1e-3;
+
+/// Whether `p` is a probability distribution: every value finite and in
+/// [0, 1], the sum within [`PROBABILITY_SUM_TOLERANCE`] of 1, at least one
+/// class.
+#[must_use]
+pub fn is_distribution(p: &[f32]) -> bool {
+    let in_range = p.iter().all(|v| (0.0..=1.0).contains(v));
+    let sum: f32 = p.iter().sum();
+    !p.is_empty() && in_range && (sum - 1.0).abs() <= PROBABILITY_SUM_TOLERANCE
+}
 
 /// Smoothing, threshold and dwell state.
 #[derive(Debug, Clone)]
@@ -189,6 +203,27 @@ mod tests {
             (IntentKind::Hold, 1),
             "a new class restarts the dwell"
         );
+    }
+
+    #[test]
+    fn only_distributions_pass() {
+        assert!(is_distribution(&[0.25, 0.75]));
+        assert!(is_distribution(&[1.0, 0.0, 0.0]));
+        assert!(
+            is_distribution(&[0.5, 0.5 + 0.9e-3]),
+            "within the tolerance"
+        );
+        for bad in [
+            &[f32::NAN, 1.0][..],
+            &[f32::INFINITY, 0.0],
+            &[0.5, 0.6],
+            &[1.5, -0.5],
+            &[f32::MIN, 1.0],
+            &[0.4, 0.4],
+            &[],
+        ] {
+            assert!(!is_distribution(bad), "{bad:?}");
+        }
     }
 
     #[test]

@@ -37,6 +37,14 @@ pub struct HardwareProfile {
     /// Serial settings for `transport = "serial"`.
     #[serde(default)]
     pub serial: Option<SerialSettings>,
+    /// Lowest value the amplifier can represent, in `unit` (after scaling);
+    /// with `physical_max_uv`, the range the artifact detector's rail and
+    /// amplitude limits derive from.
+    #[serde(default)]
+    pub physical_min_uv: Option<f64>,
+    /// Highest value the amplifier can represent, in `unit`.
+    #[serde(default)]
+    pub physical_max_uv: Option<f64>,
 }
 
 /// Serial-port settings of a profile.
@@ -119,6 +127,7 @@ impl HardwareProfile {
                 );
             }
         }
+        self.check_physical_range(&mut err);
         match self.transport.as_str() {
             "sim" | "lsl" => {}
             "serial" if self.serial.is_none() => err(
@@ -135,6 +144,36 @@ impl HardwareProfile {
             Ok(())
         } else {
             Err(errors)
+        }
+    }
+
+    /// The physical input range `(min, max)`, if the profile states it.
+    #[must_use]
+    pub fn physical_range(&self) -> Option<(f64, f64)> {
+        self.physical_min_uv.zip(self.physical_max_uv)
+    }
+
+    fn check_physical_range(&self, err: &mut impl FnMut(&str, String)) {
+        let limit = neuroloop_dsp::artifact::MAX_PHYSICAL_UV;
+        let ok = |v: f64| v.is_finite() && v.abs() <= limit;
+        for (key, value) in [
+            ("physical_min_uv", self.physical_min_uv),
+            ("physical_max_uv", self.physical_max_uv),
+        ] {
+            if let Some(v) = value.filter(|v| !ok(*v)) {
+                err(key, format!("{v} must be between -{limit:e} and {limit:e}"));
+            }
+        }
+        match (self.physical_min_uv, self.physical_max_uv) {
+            (Some(min), Some(max)) if ok(min) && ok(max) && min >= max => err(
+                "physical_min_uv",
+                format!("{min} must be below physical_max_uv ({max})"),
+            ),
+            (Some(_), None) | (None, Some(_)) => err(
+                "physical_min_uv",
+                "set both physical_min_uv and physical_max_uv, or neither".into(),
+            ),
+            _ => {}
         }
     }
 
@@ -216,5 +255,47 @@ mod tests {
         assert_eq!(text.len(), 3, "{text:?}");
         assert!(text[0].starts_with("t.toml: sample_rate: -1"));
         assert!(text[2].contains("channels[1]") && text[2].contains("duplicate"));
+    }
+
+    #[test]
+    fn checks_the_physical_range() {
+        let with = |extra: &str| HardwareProfile::parse(&format!("{OK}\n{extra}"), "t.toml");
+        let p = with("physical_min_uv = -187500.0\nphysical_max_uv = 187500.0").unwrap();
+        assert_eq!(p.physical_range(), Some((-187_500.0, 187_500.0)));
+        assert_eq!(with("").unwrap().physical_range(), None);
+        for (extra, expected) in [
+            (
+                "physical_min_uv = 5.0\nphysical_max_uv = 5.0",
+                "below physical_max_uv",
+            ),
+            ("physical_max_uv = 5.0", "set both"),
+            (
+                "physical_min_uv = -2e9\nphysical_max_uv = 5.0",
+                "between -1e9 and 1e9",
+            ),
+            (
+                "physical_min_uv = -inf\nphysical_max_uv = 5.0",
+                "between -1e9 and 1e9",
+            ),
+        ] {
+            let e = with(extra).unwrap_err();
+            assert_eq!(e.len(), 1, "{extra}: {e:?}");
+            assert!(e[0].to_string().contains(expected), "{extra}: {e:?}");
+        }
+    }
+
+    #[test]
+    fn every_shipped_profile_states_its_physical_range() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hardware-profiles");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let p = HardwareProfile::load(&path).unwrap();
+                assert!(p.physical_range().is_some(), "{}", path.display());
+                seen += 1;
+            }
+        }
+        assert!(seen >= 10, "{seen} profiles");
     }
 }

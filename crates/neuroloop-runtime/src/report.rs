@@ -90,6 +90,8 @@ pub struct SessionReport {
     pub protocol: ProtocolReport,
     /// Latency percentiles.
     pub latency: LatencyReport,
+    /// Artifacts and rejected decoder outputs.
+    pub artifacts: crate::artifacts::ArtifactReport,
 }
 
 impl SessionReport {
@@ -114,7 +116,7 @@ impl SessionReport {
             Some(t) => format!("failed: {}", t.error.as_deref().unwrap_or("?")),
             None => "not run".into(),
         };
-        format!(
+        let text = format!(
             "session {name} — {dur:.1} s\n\
              samples in      {samples} (produced {produced}, ring dropped {dropped})\n\
              gaps            {gaps} ({gap_samples} samples), {stalls} source stalls\n\
@@ -159,6 +161,7 @@ impl SessionReport {
             an = self.protocol.ack_rtt.count,
             estops = self.protocol.estops,
             errors = self.protocol.errors_sent,
-        )
+        );
+        format!("{text}\n{}", self.artifacts.summary_line())
     }
 }

@@ -115,6 +115,10 @@ pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSess
         .filters
         .initialize(&spec, PIPELINE_BLOCK)
         .map_err(build_err("filters"))?;
+    let artifacts = cfg
+        .artifacts
+        .build(&spec, PIPELINE_BLOCK)
+        .map_err(build_err("artifact detector"))?;
     let assembler = WindowAssembler::new(channels, cfg.window_samples, cfg.hop_samples)
         .map_err(build_err("window assembler"))?;
     let bundled = crate::decoding::bundle_decoder(&cfg)?;
@@ -212,6 +216,7 @@ pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSess
         reader,
         markers: Some(marker_reader),
         block: SampleBlock::with_capacity(channels, PIPELINE_BLOCK),
+        artifacts,
         chain,
         assembler,
         labels: LabelTimeline::new(256, cfg.decoder.label_delay_s),
@@ -449,6 +454,7 @@ impl RunningSession {
                 decode: summary(&histograms.decode),
                 pipeline: summary(&histograms.pipeline),
             },
+            artifacts: self.stats.artifact.snapshot(),
         };
         Ok(report)
     }

@@ -19,7 +19,7 @@ pub struct PipelineStats {
     pub windows: AtomicU64,
     /// Windows the decoder classified.
     pub decoded: AtomicU64,
-    /// Windows refused for NaN/Inf samples.
+    /// Windows held for artifacts (see also `artifact`).
     pub artifacts: AtomicU64,
     /// Other decoder failures.
     pub decode_errors: AtomicU64,
@@ -33,6 +33,9 @@ pub struct PipelineStats {
     pub labelled: AtomicU64,
     /// Of those, how many the decoder got right (raw argmax).
     pub correct: AtomicU64,
+    /// Artifact samples and windows, decoder output rejections (reported
+    /// on their own, [`crate::artifacts::ArtifactReport`]).
+    pub artifact: crate::artifacts::ArtifactStats,
 }
 
 impl PipelineStats {

@@ -1,6 +1,7 @@
-//! The pipeline thread allocates nothing after initialize while filtering,
-//! windowing and calibrating, and a constant number of times per decoded
-//! window once the burn decoder runs.
+//! The pipeline thread allocates nothing after initialize while detecting
+//! artifacts, filtering, windowing and calibrating, and a constant number of
+//! times per decoded window once the burn decoder runs (none for windows
+//! held for artifacts).
 //!
 //! A counting global allocator counts only while the flag of the current
 //! thread is armed, so the test harness's own threads do not interfere.
@@ -11,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use neuroloop_core::markers::marker_ring;
 use neuroloop_core::ring::sample_ring;
-use neuroloop_core::{Marker, SampleBlock, clock};
+use neuroloop_core::{HoldReason, Marker, SampleBlock, clock};
 use neuroloop_decode::{BandpowerConfig, TrainOptions, train};
 use neuroloop_dsp::WindowAssembler;
 use neuroloop_runtime::decoding::{CalibrationSet, DecoderSlot};
@@ -92,6 +93,7 @@ fn pipeline_step_allocates_nothing_then_a_constant_amount_per_decoded_window() {
         reader,
         markers: Some(marker_reader),
         block: SampleBlock::with_capacity(channels, 256),
+        artifacts: cfg.artifacts.build(&spec, 256).unwrap(),
         chain: cfg.filters.initialize(&spec, 256).unwrap(),
         assembler: WindowAssembler::new(channels, cfg.window_samples, hop).unwrap(),
         labels: LabelTimeline::new(256, 0.5),
@@ -113,18 +115,28 @@ fn pipeline_step_allocates_nothing_then_a_constant_amount_per_decoded_window() {
         filtered: Some(tap),
     };
 
-    // Feeds one hop of simulated samples; returns the allocations of the
-    // pipeline step that processes it (exactly one window each, once full).
+    // Feeds one hop of simulated samples (with artifacts if `bad`: channel
+    // 0 railed at ±1e30, 1 NaN, 2 saturated at the profile's maximum, 3
+    // flat); returns the allocations of the pipeline step that processes it
+    // (exactly one window each, once full) and the reasons of its holds.
     let mut data = vec![0f32; hop * channels];
     let mut times = vec![0f64; hop];
     let mut produced = 0u64;
-    let mut feed_and_step = |pipeline: &mut Pipeline| {
+    let mut feed = |pipeline: &mut Pipeline, bad: bool| {
         generator.fill(&mut data, |index, code| {
             marker_writer.push(Marker {
                 time: index as f64 / fs,
                 code,
             });
         });
+        if bad {
+            for (s, sample) in data.chunks_exact_mut(channels).enumerate() {
+                sample[0] = if s % 2 == 0 { 1e30 } else { -1e30 };
+                sample[1] = f32::NAN;
+                sample[2] = 187_500.0;
+                sample[3] = 3.0;
+            }
+        }
         for (i, t) in times.iter_mut().enumerate() {
             *t = (produced + i as u64) as f64 / fs;
         }
@@ -132,15 +144,29 @@ fn pipeline_step_allocates_nothing_then_a_constant_amount_per_decoded_window() {
         assert_eq!(writer.push(&data, &times, clock::now()), 0);
         let (step, allocations) = count(|| pipeline.step());
         assert_eq!(step, Step::Worked(hop));
-        while intent_rx.try_recv().is_ok() {}
-        allocations
+        let reasons: Vec<HoldReason> = intent_rx.try_iter().map(|i| i.hold_reason).collect();
+        (allocations, reasons)
     };
+    let bad = Cell::new(false);
+    let mut feed_and_step = |pipeline: &mut Pipeline| feed(pipeline, bad.get()).0;
 
-    // 55 s of calibration: filters, CAR, windows, labels, calibration copies.
+    // 55 s of calibration: artifact detection, filters, CAR, windows,
+    // labels, calibration copies; 4 s of artifacts from 20 s on.
     let calibrating_steps = (55.0 * fs / hop as f64) as usize;
+    let artifact_steps = (20.0 * fs / hop as f64) as usize..(24.0 * fs / hop as f64) as usize;
     let total: u64 = (0..calibrating_steps)
-        .map(|_| feed_and_step(&mut pipeline))
+        .map(|step| {
+            bad.set(artifact_steps.contains(&step));
+            feed_and_step(&mut pipeline)
+        })
         .sum();
+    bad.set(false);
+    let artifacts = pipeline.stats.artifact.snapshot();
+    assert!(
+        artifacts.samples.rail == 1000 && artifacts.samples.non_finite == 1000,
+        "{artifacts:?}"
+    );
+    assert!(artifacts.held_windows >= 40 + 9, "{artifacts:?}");
     assert!(
         pipeline.stats.snapshot().calibration_windows > 150,
         "windows were collected"
@@ -148,7 +174,7 @@ fn pipeline_step_allocates_nothing_then_a_constant_amount_per_decoded_window() {
     assert_eq!(
         total,
         0,
-        "no allocation over {} s of filtering, windowing and calibration",
+        "no allocation over {} s of artifact detection, filtering, windowing and calibration",
         calibrating_steps * hop / fs as usize
     );
     let tap = tap_reader.stats();
@@ -161,6 +187,12 @@ fn pipeline_step_allocates_nothing_then_a_constant_amount_per_decoded_window() {
     // Finish calibration; the set goes to a stand-in trainer on this thread.
     let trainer = std::thread::spawn(move || {
         let set: CalibrationSet = calib_rx.recv().unwrap();
+        // The artifact span reached no training window: nothing railed,
+        // saturated or NaN, and filtered EEG stays within a few hundred µV.
+        assert!(
+            set.windows.iter().all(|v| v.is_finite() && v.abs() < 1e3),
+            "calibration windows are clean"
+        );
         let config = BandpowerConfig::new(
             16,
             250,
@@ -197,11 +229,35 @@ fn pipeline_step_allocates_nothing_then_a_constant_amount_per_decoded_window() {
         &per_window[..40]
     );
     assert!(pipeline.stats.snapshot().decoded >= 2000);
+
+    // 4 s of artifacts while decoding: no decode, no allocation, only
+    // artifact holds; then 14 hops whose windows still touch the artifact or
+    // begin within the 0.5 s settling time after it, then decoding again at
+    // the same allocation count.
+    let held: Vec<(u64, Vec<HoldReason>)> = (0..40).map(|_| feed(&mut pipeline, true)).collect();
+    assert!(
+        held.iter()
+            .all(|(a, r)| *a == 0 && r == &[HoldReason::Artifact]),
+        "{held:?}"
+    );
+    let after: Vec<(u64, Vec<HoldReason>)> = (0..30).map(|_| feed(&mut pipeline, false)).collect();
+    assert!(
+        after[..14]
+            .iter()
+            .all(|(a, r)| *a == 0 && r == &[HoldReason::Artifact]),
+        "{after:?}"
+    );
+    assert!(
+        after[14..]
+            .iter()
+            .all(|(a, r)| *a == steady[0] && r.len() == 1 && r[0] != HoldReason::Artifact),
+        "{after:?}"
+    );
 }
 
 #[test]
 fn a_stalled_source_on_an_empty_ring_sends_one_signal_loss_hold_without_allocating() {
-    use neuroloop_core::{HoldReason, IntentKind};
+    use neuroloop_core::IntentKind;
     use neuroloop_dsp::FilterChain;
 
     let channels = 2;
@@ -213,6 +269,17 @@ fn a_stalled_source_on_an_empty_ring_sends_one_signal_loss_hold_without_allocati
         reader,
         markers: None,
         block: SampleBlock::with_capacity(channels, 256),
+        artifacts: neuroloop_dsp::ArtifactConfig::default()
+            .build(
+                &neuroloop_core::StreamSpec {
+                    name: "t".into(),
+                    channels: ["A", "B"].map(neuroloop_core::ChannelSpec::eeg).to_vec(),
+                    sample_rate: 250.0,
+                    block_size: 10,
+                },
+                256,
+            )
+            .unwrap(),
         chain: FilterChain::new(Vec::new()),
         assembler: WindowAssembler::new(channels, 50, 10).unwrap(),
         labels: LabelTimeline::new(16, 0.5),

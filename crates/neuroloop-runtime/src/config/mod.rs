@@ -56,6 +56,8 @@ pub struct ValidatedSession {
     pub filter_tables: Vec<toml::Value>,
     /// The stream after the filters.
     pub filtered: StreamSpec,
+    /// `[pipeline.artifacts]` over the profile's physical range.
+    pub artifacts: neuroloop_dsp::ArtifactConfig,
     /// Window length in samples.
     pub window_samples: usize,
     /// Hop in samples.

@@ -103,6 +103,12 @@ pub fn parse(text: &str, path: &Path) -> Result<ValidatedSession, Vec<ConfigErro
         }
     }
 
+    let artifacts = match (&pipeline, &profile, &input) {
+        (Some(p), Some(profile), Some(spec)) => {
+            crate::artifacts::artifact_config(p.artifacts.as_ref(), profile, spec, &mut errors)
+        }
+        _ => None,
+    };
     let (filters, filtered) = match (&pipeline, &input) {
         (Some(p), Some(spec)) => check_filters(&p.filters, spec, &mut errors),
         _ => (None, None),
@@ -185,6 +191,7 @@ pub fn parse(text: &str, path: &Path) -> Result<ValidatedSession, Vec<ConfigErro
         filters,
         filter_tables,
         filtered,
+        artifacts: artifacts.unwrap_or_default(),
         window_samples,
         hop_samples,
         decoder,

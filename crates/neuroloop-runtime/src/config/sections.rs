@@ -33,6 +33,10 @@ pub struct PipelineSection {
     pub window_s: f64,
     /// Hop between window starts in seconds.
     pub hop_s: f64,
+    /// `[pipeline.artifacts]`: artifact limits over the hardware profile's
+    /// physical range (see `crate::artifacts`).
+    #[serde(default)]
+    pub artifacts: Option<toml::Value>,
 }
 
 /// `[decoder]`.

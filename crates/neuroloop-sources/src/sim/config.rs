@@ -29,6 +29,9 @@ pub struct SimConfig {
     pub duration_s: Option<f64>,
     /// The scripted task.
     pub paradigm: ParadigmConfig,
+    /// Amplifier faults injected for a time span (`[[source.faults]]`).
+    #[serde(default)]
+    pub faults: Vec<super::faults::FaultConfig>,
 }
 
 /// The scripted, labelled task the simulated subject performs.
@@ -150,6 +153,10 @@ impl SimConfig {
                 format!("{d} must be a positive number of seconds"),
             );
         }
+        super::faults::preflight(&self.faults, spec, &format!("{path}.faults"), &mut errors);
+        let mut err = |field: &str, msg: String| {
+            errors.push(ConfigError::new(format!("{path}.{field}"), msg))
+        };
         let p = "paradigm";
         let (trial_s, rest_s) = match &self.paradigm {
             ParadigmConfig::MotorImagery {

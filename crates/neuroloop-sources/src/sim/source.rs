@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use neuroloop_core::{Marker, StreamSpec, clock};
 
+use super::faults::Faults;
 use super::{SimConfig, SimGenerator};
 use crate::{Source, SourceError, SourceIo, SourceReport};
 
@@ -16,6 +17,7 @@ pub struct SimSource {
     limit: Option<u64>,
     block: Vec<f32>,
     times: Vec<f64>,
+    faults: Faults,
 }
 
 impl SimSource {
@@ -46,6 +48,7 @@ impl SimSource {
             block: vec![0.0; block_size * spec.channel_count()],
             times: vec![0.0; block_size],
             labels: config.paradigm.classes(),
+            faults: Faults::new(&config.faults, &spec),
             generator,
             realtime: config.realtime,
             limit,
@@ -96,6 +99,8 @@ impl Source for SimSource {
                     }
                 });
             report.markers += marker_count;
+            self.faults
+                .apply(&mut self.block[..n * channels], produced, channels);
             for (i, t) in self.times[..n].iter_mut().enumerate() {
                 *t = start + (produced + i as u64) as f64 / fs;
             }
