@@ -11,6 +11,11 @@
 //! * `sources`: the source registry (`[source] type`).
 //! * `parse`: the one pass over the file.
 //! * `validate`: the checks of each section.
+//! * `bounds`: the allowed range of every numeric key; config files must be
+//!   regular files of bounded size.
+//! * `memory`: the preallocations of a session, refused above
+//!   `session.max_memory_mb` before anything is allocated.
+//! * `keypath`: names the key of a type error.
 //! * `bundle`: the checks of a `[decoder] type = "bundle"` against the
 //!   session (channels, rate, window, filters, classes).
 
@@ -23,14 +28,19 @@ use neuroloop_dsp::ChainConfig;
 use crate::lsl_config::LslSection;
 use crate::profile::HardwareProfile;
 
+mod bounds;
 mod bundle;
 mod defaults;
+mod keypath;
+mod memory;
 mod parse;
 mod sections;
 mod sources;
 mod validate;
 
-pub use defaults::{DEFAULT_WEIGHT_DECAY, MAX_SMOOTHING};
+pub use bounds::{MAX_CONFIG_BYTES, read_config_file};
+pub use defaults::{DEFAULT_WEIGHT_DECAY, MAX_CALIBRATION_S, MAX_SMOOTHING};
+pub use memory::{DEFAULT_MAX_MEMORY_MB, MAX_MEMORY_MB, MemoryEstimate};
 pub use parse::parse;
 pub use sections::{
     DecoderSection, PipelineSection, PolicySection, PublishSection, SessionSection,
@@ -81,11 +91,7 @@ pub struct ValidatedSession {
 /// # Errors
 /// Every problem found in the config and its hardware profile.
 pub fn load(path: &Path) -> Result<ValidatedSession, Vec<ConfigError>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        vec![ConfigError::new(
-            path.display().to_string(),
-            format!("cannot read: {e}"),
-        )]
-    })?;
+    let text = read_config_file(path)
+        .map_err(|e| vec![ConfigError::new(path.display().to_string(), e)])?;
     parse(&text, path)
 }
