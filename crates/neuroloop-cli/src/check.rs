@@ -7,7 +7,7 @@ use std::process::ExitCode;
 pub fn check(config: &Path) -> ExitCode {
     match neuroloop_runtime::load(config) {
         Ok(s) => {
-            println!(
+            outln!(
                 "{}: ok — profile {} ({} channels @ {} Hz), {} filter stage(s), window {} samples / hop {}, classes {:?}, intents on {}",
                 config.display(),
                 s.profile.name,
@@ -22,9 +22,9 @@ pub fn check(config: &Path) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(errors) => {
-            eprintln!("{}: {} problem(s)", config.display(), errors.len());
+            errln!("{}: {} problem(s)", config.display(), errors.len());
             for e in &errors {
-                eprintln!("  {e}");
+                errln!("  {e}");
             }
             ExitCode::FAILURE
         }

@@ -12,6 +12,11 @@ use neuroloop_decode::fit::EpochSet;
 use crate::RuntimeError;
 use crate::offline::EventMap;
 
+/// Largest `|tmin|`, `|tmax|`, seconds from the event.
+pub const MAX_EPOCH_OFFSET_S: f64 = 3600.0;
+/// Most samples per channel of one epoch.
+pub const MAX_EPOCH_SAMPLES: usize = 1 << 20;
+
 /// How to cut epochs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EpochOptions {
@@ -27,18 +32,39 @@ pub struct EpochOptions {
 }
 
 impl EpochOptions {
-    /// Samples per epoch at `sample_rate`: `round((tmax - tmin) * rate)`.
+    /// Samples per epoch at `sample_rate`: `round((tmax - tmin) * rate)`
+    /// (saturating; [`MAX_EPOCH_SAMPLES`] bounds what is accepted).
     #[must_use]
     pub fn samples(&self, sample_rate: f64) -> usize {
+        // `as` saturates; NaN becomes 0.
         ((self.tmax - self.tmin) * sample_rate).round().max(0.0) as usize
     }
 
     pub(crate) fn check(&self, sample_rate: f64) -> Result<(), RuntimeError> {
-        if !(self.tmin.is_finite() && self.tmax.is_finite() && self.tmax > self.tmin) {
-            return Err(RuntimeError::OfflineOption {
-                what: "epoch window",
-                message: format!("tmax ({}) must be above tmin ({})", self.tmax, self.tmin),
-            });
+        let bad = |message: String| RuntimeError::OfflineOption {
+            what: "epoch window",
+            message,
+        };
+        for (name, t) in [("tmin", self.tmin), ("tmax", self.tmax)] {
+            if !(-MAX_EPOCH_OFFSET_S..=MAX_EPOCH_OFFSET_S).contains(&t) {
+                return Err(bad(format!(
+                    "{name} {t} is outside the allowed range -{MAX_EPOCH_OFFSET_S} to {MAX_EPOCH_OFFSET_S} s"
+                )));
+            }
+        }
+        if self.tmax <= self.tmin {
+            return Err(bad(format!(
+                "tmax ({}) must be above tmin ({})",
+                self.tmax, self.tmin
+            )));
+        }
+        if self.samples(sample_rate) > MAX_EPOCH_SAMPLES {
+            return Err(bad(format!(
+                "[{}, {}] s is {} samples at {sample_rate} Hz; at most {MAX_EPOCH_SAMPLES} are allowed",
+                self.tmin,
+                self.tmax,
+                self.samples(sample_rate)
+            )));
         }
         if self.samples(sample_rate) < 2 {
             return Err(RuntimeError::OfflineOption {
