@@ -71,8 +71,20 @@ impl HardwareProfile {
     /// # Errors
     /// The file's parse error, or every validation problem with its path.
     pub fn parse(text: &str, origin: &str) -> Result<Self, Vec<ConfigError>> {
-        let profile: Self = toml::from_str(text)
-            .map_err(|e| vec![ConfigError::new(origin, e.message().to_string())])?;
+        let profile: Self = toml::from_str(text).map_err(|e| {
+            // Name the key when toml knows where the bad value is.
+            let at = match e.span() {
+                Some(span) => {
+                    let key = crate::config::key_at(text, span.start, "");
+                    match key.trim_start_matches('.') {
+                        "" => origin.to_string(),
+                        key => format!("{origin}: {key}"),
+                    }
+                }
+                None => origin.to_string(),
+            };
+            vec![ConfigError::new(at, e.message().to_string())]
+        })?;
         profile.validate(origin)?;
         Ok(profile)
     }

@@ -117,7 +117,7 @@ fn remove(value: &mut toml::Value, path: &[String]) {
 }
 
 /// `header.key` of the value starting at byte `offset` of `text`.
-fn key_at(text: &str, offset: usize, section: &str) -> String {
+pub(crate) fn key_at(text: &str, offset: usize, section: &str) -> String {
     let offset = (0..=offset.min(text.len()))
         .rev()
         .find(|&i| text.is_char_boundary(i))

@@ -40,6 +40,7 @@ mod validate;
 
 pub use bounds::{MAX_CONFIG_BYTES, read_config_file};
 pub use defaults::{DEFAULT_WEIGHT_DECAY, MAX_CALIBRATION_S, MAX_SMOOTHING};
+pub(crate) use keypath::key_at;
 pub use memory::{DEFAULT_MAX_MEMORY_MB, MAX_MEMORY_MB, MemoryEstimate};
 pub use parse::parse;
 pub use sections::{

@@ -1,0 +1,392 @@
+//! Values and situations that once panicked, aborted or hung the binary now
+//! get a clear error (or a clean end), run as a user would: real processes,
+//! real files, real signals, real TCP.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_neuroloop");
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A scratch directory with `configs/` and a copy of `hardware-profiles/`.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("neuroloop-robust-{name}-{}", std::process::id()));
+    let profiles = dir.join("hardware-profiles");
+    std::fs::create_dir_all(dir.join("configs")).unwrap();
+    std::fs::create_dir_all(&profiles).unwrap();
+    for entry in std::fs::read_dir(repo().join("hardware-profiles")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, profiles.join(path.file_name().unwrap())).unwrap();
+    }
+    dir
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A shipped config with `edits` applied, on a free port, in `dir`.
+fn config(dir: &Path, shipped: &str, edits: &[(&str, &str)]) -> (PathBuf, u16) {
+    let port = free_port();
+    let mut text = std::fs::read_to_string(repo().join("configs").join(shipped)).unwrap();
+    for (from, to) in edits {
+        assert!(text.contains(from), "{shipped} has no {from:?}");
+        text = text.replacen(from, to, 1);
+    }
+    let text = regex_free_port(&text, port);
+    let path = dir.join("configs").join(format!("edited-{port}.toml"));
+    std::fs::write(&path, text).unwrap();
+    (path, port)
+}
+
+/// Replaces the `tcp = "127.0.0.1:NNNN"` line's port.
+fn regex_free_port(text: &str, port: u16) -> String {
+    text.lines()
+        .map(|l| {
+            if l.trim_start().starts_with("tcp = \"127.0.0.1:") {
+                format!("tcp = \"127.0.0.1:{port}\"")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+/// Runs to the end, killing it after `limit` (a hang fails the test).
+fn run_for(args: &[&str], limit: Duration) -> Output {
+    let child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_output(child, limit, &format!("{args:?}"))
+}
+
+fn wait_output(mut child: Child, limit: Duration, what: &str) -> Output {
+    let deadline = Instant::now() + limit;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("{what} still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// A clear error: exit status 1 or 2 (clap), no panic, every `expected`
+/// text in stderr.
+fn assert_clear_error(out: &Output, expected: &[&str]) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        matches!(out.status.code(), Some(1 | 2)),
+        "status {:?}: {stderr}",
+        out.status
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for e in expected {
+        assert!(stderr.contains(e), "missing {e:?} in\n{stderr}");
+    }
+}
+
+fn signal(child: &Child, name: &str) {
+    let ok = Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill -{name}");
+}
+
+#[test]
+fn check_refuses_devices_and_fifos_without_hanging() {
+    let dir = scratch("fifo");
+    let fifo = dir.join("configs/fifo.toml");
+    let _ = std::fs::remove_file(&fifo);
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for path in [Path::new("/dev/zero"), fifo.as_path(), dir.as_path()] {
+        for command in ["check", "run"] {
+            let out = run_for(&[command, path.to_str().unwrap()], Duration::from_secs(20));
+            assert_clear_error(&out, &["cannot read"]);
+        }
+    }
+}
+
+#[test]
+fn values_that_used_to_crash_the_runtime_get_a_clear_error() {
+    let dir = scratch("values");
+    let (demo, _) = config(&dir, "demo.toml", &[]);
+    let demo = demo.to_str().unwrap();
+    let limit = Duration::from_secs(30);
+    let out = run_for(&["run", demo, "--duration", "1e20"], limit);
+    assert_clear_error(&out, &["--duration", "allowed range 0 to 31536000"]);
+
+    let cases: &[(&str, &[(&str, &str)], &[&str])] = &[
+        (
+            "demo.toml",
+            &[("queue = 64", "queue = 9223372036854775807")],
+            &["publish.queue: 9223372036854775807 is above the allowed range 1 to 65536"],
+        ),
+        (
+            "demo.toml",
+            &[("calibration_s = 60.0", "calibration_s = 1e9")],
+            &["decoder.calibration_s: 1000000000 is outside the allowed range"],
+        ),
+        (
+            "demo.toml",
+            &[("calibration_s = 60.0", "calibration_s = \"long\"")],
+            &["decoder.calibration_s: invalid type: string \"long\""],
+        ),
+        (
+            "demo.toml",
+            &[("trial_s = 4.0", "trial_s = [1]")],
+            &["source.paradigm.trial_s: invalid type"],
+        ),
+        (
+            "demo.toml",
+            &[("seed = 7", "seed = 7\nblock_size = 1000000000000")],
+            &["source.block_size: 1000000000000 is outside the allowed range 1 to 65536"],
+        ),
+    ];
+    for (shipped, edits, expected) in cases {
+        let (path, _) = config(&dir, shipped, edits);
+        for command in ["check", "run"] {
+            let out = run_for(&[command, path.to_str().unwrap()], limit);
+            assert_clear_error(&out, expected);
+        }
+    }
+
+    // A profile with block_size = 1e12, as a float and as an integer.
+    let profile = std::fs::read_to_string(dir.join("hardware-profiles/simulated.toml")).unwrap();
+    for (value, expected) in [
+        ("1e12", "block_size: invalid type: floating point"),
+        (
+            "1000000000000",
+            "block_size: 1000000000000 is outside the allowed range 1 to 65536",
+        ),
+    ] {
+        let line = profile
+            .lines()
+            .find(|l| l.starts_with("block_size"))
+            .unwrap();
+        let edited = profile.replace(line, &format!("block_size = {value}"));
+        std::fs::write(dir.join("hardware-profiles/huge-block.toml"), edited).unwrap();
+        let (path, _) = config(
+            &dir,
+            "demo.toml",
+            &[(
+                "hardware_profile = \"simulated\"",
+                "hardware_profile = \"huge-block\"",
+            )],
+        );
+        let out = run_for(&["check", path.to_str().unwrap()], limit);
+        assert_clear_error(&out, &[expected]);
+    }
+}
+
+#[test]
+fn a_high_density_latency_config_is_refused_for_its_memory_before_allocating() {
+    // The latency benchmark's session on 1024 channels at 30 kHz: 30 s of
+    // calibration windows would be 37 GB.
+    let dir = scratch("memory");
+    let profile = std::fs::read_to_string(repo().join("hardware-profiles/lsl-bench-1024.toml"))
+        .unwrap()
+        .replace("name = \"lsl-bench-1024\"", "name = \"sim-1024\"")
+        .replace("transport = \"lsl\"", "transport = \"sim\"")
+        .replace("\"E1\", \"E2\", \"E3\",", "\"C3\", \"C4\", \"E3\",");
+    std::fs::write(dir.join("hardware-profiles/sim-1024.toml"), profile).unwrap();
+    let (path, port) = config(
+        &dir,
+        "latency-64ch.toml",
+        &[(
+            "hardware_profile = \"simulated-64\"",
+            "hardware_profile = \"sim-1024\"",
+        )],
+    );
+    for command in ["check", "run"] {
+        let started = Instant::now();
+        let out = run_for(&[command, path.to_str().unwrap()], Duration::from_secs(30));
+        assert_clear_error(
+            &out,
+            &[
+                "session.max_memory_mb: the session would preallocate",
+                "calibration set",
+                "above the limit of 4096 MB",
+            ],
+        );
+        assert!(started.elapsed() < Duration::from_secs(20));
+    }
+    TcpListener::bind(("127.0.0.1", port)).expect("nothing was started");
+}
+
+#[test]
+fn train_and_evaluate_refuse_unbounded_values_before_reading_anything() {
+    let limit = Duration::from_secs(30);
+    let base = [
+        "--recording",
+        "missing.edf",
+        "--events",
+        "T1=a,T2=b",
+        "--tmin",
+        "0",
+    ];
+    for hp in [
+        r#"{"f1":1000000000}"#,
+        r#"{"f1":1e9}"#,
+        r#"{"kernel_length":-5}"#,
+    ] {
+        let mut args = vec!["train"];
+        args.extend(base);
+        args.extend([
+            "--tmax",
+            "1",
+            "--architecture",
+            "eegnet",
+            "--out",
+            "/nonexistent/bundle",
+            "--hyperparameters",
+            hp,
+        ]);
+        let out = run_for(&args, limit);
+        assert_clear_error(&out, &["hyperparameters", "allowed range"]);
+    }
+    for command in ["train", "evaluate"] {
+        let mut args = vec![command];
+        args.extend(base);
+        args.extend(["--tmax", "1e18", "--architecture", "eegnet"]);
+        if command == "train" {
+            args.extend(["--out", "/nonexistent/bundle"]);
+        }
+        let out = run_for(&args, limit);
+        assert_clear_error(&out, &["--tmax", "allowed range -3600 to 3600"]);
+    }
+}
+
+/// Starts `run` on the demo config for `seconds` with a report file.
+fn start_session(name: &str, seconds: &str, stdout: Stdio) -> (Child, PathBuf, u16) {
+    let dir = scratch(name);
+    let (path, port) = config(&dir, "demo.toml", &[]);
+    let report = dir.join("report.json");
+    let _ = std::fs::remove_file(&report);
+    let child = Command::new(BIN)
+        .args([
+            "run",
+            path.to_str().unwrap(),
+            "--duration",
+            seconds,
+            "--report",
+            report.to_str().unwrap(),
+        ])
+        .stdout(stdout)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    (child, report, port)
+}
+
+/// Starts `listen --json` on `port` once the session serves.
+fn start_listener(port: u16, stdout: Stdio) -> Child {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the session never listened");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Command::new(BIN)
+        .args(["listen", &format!("127.0.0.1:{port}"), "--json"])
+        .stdout(stdout)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn read_report(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).expect("the report was written");
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn sighup_ends_the_session_cleanly_with_bye_and_report_and_sigusr1_is_ignored() {
+    let (session, report, port) = start_session("hup", "60", Stdio::piped());
+    let listener = start_listener(port, Stdio::null());
+    std::thread::sleep(Duration::from_millis(1500));
+    signal(&session, "USR1");
+    std::thread::sleep(Duration::from_millis(500));
+    let mut session = session;
+    assert!(
+        session.try_wait().unwrap().is_none(),
+        "SIGUSR1 must not end the session"
+    );
+    signal(&session, "HUP");
+    let out = wait_output(session, Duration::from_secs(30), "session after SIGHUP");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("SIGUSR1 ignored"), "{stderr}");
+    assert!(stderr.contains("SIGHUP; stopping"), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("samples in"));
+    let r = read_report(&report);
+    assert!(r["samples_produced"].as_u64().unwrap() > 0);
+    let listened = wait_output(listener, Duration::from_secs(10), "listen");
+    let heard = String::from_utf8_lossy(&listened.stderr);
+    assert!(heard.contains("server closed the session"), "{heard}");
+}
+
+#[test]
+fn sigterm_and_sigint_write_the_report_too() {
+    for name in ["TERM", "INT"] {
+        let (session, report, port) = start_session(&format!("sig{name}"), "60", Stdio::null());
+        let listener = start_listener(port, Stdio::null());
+        std::thread::sleep(Duration::from_millis(1000));
+        signal(&session, name);
+        let out = wait_output(session, Duration::from_secs(30), name);
+        assert_eq!(out.status.code(), Some(0), "{name}");
+        assert!(read_report(&report)["samples_produced"].as_u64().unwrap() > 0);
+        let heard = wait_output(listener, Duration::from_secs(10), "listen");
+        assert!(String::from_utf8_lossy(&heard.stderr).contains("server closed the session"));
+    }
+}
+
+#[test]
+fn a_closed_stdout_silences_output_but_never_the_report() {
+    let (mut session, report, port) = start_session("pipe", "3", Stdio::piped());
+    drop(session.stdout.take()); // `neuroloop run ... | true`
+    // `neuroloop listen | head -1`: read one line, then close the pipe.
+    let mut listener = start_listener(port, Stdio::piped());
+    let mut first = String::new();
+    BufReader::new(listener.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("\"seq\""), "{first}");
+    let heard = wait_output(
+        listener,
+        Duration::from_secs(20),
+        "listen into a closed pipe",
+    );
+    let stderr = String::from_utf8_lossy(&heard.stderr);
+    assert_eq!(heard.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let out = wait_output(session, Duration::from_secs(30), "run into a closed pipe");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(read_report(&report)["samples_produced"].as_u64().unwrap() > 0);
+}
