@@ -141,7 +141,9 @@ fn values_that_used_to_crash_the_runtime_get_a_clear_error() {
     let out = run_for(&["run", demo, "--duration", "1e20"], limit);
     assert_clear_error(&out, &["--duration", "allowed range 0 to 31536000"]);
 
-    let cases: &[(&str, &[(&str, &str)], &[&str])] = &[
+    /// (shipped config, edits, expected error texts)
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [&'a str]);
+    let cases: &[Case<'_>] = &[
         (
             "demo.toml",
             &[("queue = 64", "queue = 9223372036854775807")],
