@@ -9,6 +9,13 @@
 //! so each channel is one contiguous slice ([`Recording::channel`],
 //! [`Chunk::channel`]).
 
+// Reads bytes from outside: no unwrap, no unchecked integer arithmetic.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::arithmetic_side_effects
+)]
+
 use crate::FormatError;
 
 /// One data channel as described by the file header.
@@ -98,7 +105,8 @@ impl Chunk {
     /// If `c` is not below the number of channels.
     #[must_use]
     pub fn channel(&self, c: usize) -> &[f64] {
-        &self.data[c * self.n_samples..(c + 1) * self.n_samples]
+        let start = c.saturating_mul(self.n_samples);
+        &self.data[start..start.saturating_add(self.n_samples)]
     }
 }
 
@@ -151,7 +159,9 @@ impl Recording {
         let channels = reader.channels().to_vec();
         let sample_rate = reader.sample_rate();
         // Preallocate at most 2^24 values in total: the header's count may lie.
-        let limit = (1u64 << 24) / channels.len().max(1) as u64;
+        let limit = (1u64 << 24)
+            .checked_div(channels.len() as u64)
+            .unwrap_or(1 << 24);
         let hint = reader.n_samples().unwrap_or(0).min(limit) as usize;
         let mut per_channel: Vec<Vec<f64>> =
             channels.iter().map(|_| Vec::with_capacity(hint)).collect();
@@ -186,7 +196,8 @@ impl Recording {
     /// If `c` is not below `channels.len()`.
     #[must_use]
     pub fn channel(&self, c: usize) -> &[f64] {
-        &self.data[c * self.n_samples..(c + 1) * self.n_samples]
+        let start = c.saturating_mul(self.n_samples);
+        &self.data[start..start.saturating_add(self.n_samples)]
     }
 
     /// Index of the channel labelled `label` (exact match after padding removal).

@@ -19,6 +19,12 @@
 //! * `bundle`: the checks of a `[decoder] type = "bundle"` against the
 //!   session (channels, rate, window, filters, classes).
 
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::arithmetic_side_effects
+)]
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 

@@ -10,6 +10,12 @@
 //!
 //! As [`Epochs`]: `[n, channels, samples]`.
 
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::arithmetic_side_effects
+)]
+
 use neuroloop_core::{ChannelSpec, SampleBlock, StreamSpec};
 use neuroloop_dsp::ChainConfig;
 use neuroloop_formats::{Event, Recording};
@@ -121,7 +127,7 @@ pub fn cut_epochs(
             });
         }
         let n_ch = out.channels.len();
-        let total = filtered.len() / n_ch.max(1);
+        let total = filtered.len().checked_div(n_ch).unwrap_or(0);
         let bytes = matched
             .len()
             .checked_mul(n_ch)
@@ -260,21 +266,29 @@ fn filter(
         ));
     }
     let n_ch = selected.len();
-    let mut out = vec![0.0_f32; n * n_ch];
+    let Some(values) = n.checked_mul(n_ch) else {
+        return Err(bad_chain(format!(
+            "{n} samples x {n_ch} channels is too many"
+        )));
+    };
+    let mut out = vec![0.0_f32; values];
     let mut block = SampleBlock::with_capacity(n_ch, BLOCK);
     let mut start = 0;
     while start < n {
-        let len = BLOCK.min(n - start);
+        let len = BLOCK.min(n.saturating_sub(start));
         let (data, _, _) = block.buffers_mut();
         for s in 0..len {
             for (k, &c) in selected.iter().enumerate() {
-                data[s * n_ch + k] = rec.channel(c)[start + s] as f32;
+                // In range: s < len <= BLOCK, start + s < n, k < n_ch.
+                data[s.saturating_mul(n_ch).saturating_add(k)] =
+                    rec.channel(c)[start.saturating_add(s)] as f32;
             }
         }
         block.set_len(len);
         filters.process(&mut block.as_mut());
-        out[start * n_ch..(start + len) * n_ch].copy_from_slice(block.data());
-        start += len;
+        let from = start.saturating_mul(n_ch);
+        out[from..from.saturating_add(len.saturating_mul(n_ch))].copy_from_slice(block.data());
+        start = start.saturating_add(len);
     }
     let labels = out_spec.channels.into_iter().map(|c| c.label).collect();
     Ok((labels, out))

@@ -6,6 +6,12 @@
 //! [`Epochs::data`] is `[n, channels, samples]`, row-major: sample `t` of
 //! channel `c` of epoch `i` is at `data[(i * channels + c) * samples + t]`.
 
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::arithmetic_side_effects
+)]
+
 use neuroloop_decode::DecodeError;
 use neuroloop_decode::fit::EpochSet;
 
@@ -131,7 +137,7 @@ impl Epochs {
     /// Values per epoch (`channels × samples`).
     #[must_use]
     pub fn epoch_len(&self) -> usize {
-        self.channels.len() * self.samples
+        self.channels.len().saturating_mul(self.samples)
     }
 
     /// The `[channels, samples]` values of epoch `i`.
@@ -141,15 +147,18 @@ impl Epochs {
     #[must_use]
     pub fn epoch(&self, i: usize) -> &[f32] {
         let n = self.epoch_len();
-        &self.data[i * n..(i + 1) * n]
+        let start = i.saturating_mul(n);
+        &self.data[start..start.saturating_add(n)]
     }
 
     /// Epochs per class, in class order.
     #[must_use]
     pub fn class_counts(&self) -> Vec<usize> {
-        let mut counts = vec![0; self.classes.len()];
+        let mut counts = vec![0_usize; self.classes.len()];
         for &l in &self.labels {
-            counts[l] += 1;
+            if let Some(n) = counts.get_mut(l) {
+                *n = n.saturating_add(1);
+            }
         }
         counts
     }
@@ -176,7 +185,7 @@ impl Epochs {
     /// If an index is out of range.
     #[must_use]
     pub fn subset(&self, indices: &[usize]) -> Self {
-        let mut data = Vec::with_capacity(indices.len() * self.epoch_len());
+        let mut data = Vec::with_capacity(indices.len().saturating_mul(self.epoch_len()));
         for &i in indices {
             data.extend_from_slice(self.epoch(i));
         }

@@ -2,6 +2,12 @@
 //! (`T1=hands,T2=feet`, `33025=13Hz`) and short filter chains
 //! (`"notch 50; bandpass 4-40"`).
 
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::arithmetic_side_effects
+)]
+
 use neuroloop_dsp::{ChainConfig, StageRegistry};
 use neuroloop_formats::Event;
 
@@ -43,7 +49,7 @@ impl EventMap {
                 Some(i) => i,
                 None => {
                     classes.push(c.to_string());
-                    classes.len() - 1
+                    classes.len().saturating_sub(1)
                 }
             };
             keys.push((k.to_string(), class));
