@@ -123,7 +123,7 @@ pub(crate) fn key_at(text: &str, offset: usize, section: &str) -> String {
         .find(|&i| text.is_char_boundary(i))
         .unwrap_or(0);
     let before = &text[..offset];
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line_start = before.rfind('\n').map_or(0, |i| i.saturating_add(1));
     let header = before[..line_start]
         .lines()
         .rev()
