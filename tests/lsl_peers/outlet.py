@@ -25,6 +25,8 @@ def main():
     p.add_argument("--type", default="EEG")
     p.add_argument("--source-id", default="")
     p.add_argument("--rate", type=float, default=250.0)
+    p.add_argument("--send-rate", type=float, default=None,
+                   help="pace the pushes at this rate instead of --rate (timestamps keep --rate)")
     p.add_argument("--labels", required=True, help="comma-separated channel labels")
     p.add_argument("--unit", default="microvolts")
     p.add_argument("--samples", type=int, required=True)
@@ -70,7 +72,7 @@ def main():
     end = a.first + a.samples
     for start in range(a.first, end, a.chunk):
         stop = min(start + a.chunk, end)
-        due = t0 + (stop - 1) / a.rate
+        due = t0 + (stop - 1) / (a.send_rate or a.rate)
         delay = due - pylsl.local_clock()
         if delay > 0:
             time.sleep(delay)
