@@ -231,7 +231,8 @@ fn model_spec(
 /// `[pipeline] filters` tables and the profile's channel labels of a
 /// session config.
 fn session_inputs(path: &Path) -> Result<(Vec<toml::Value>, Option<Vec<String>>), RuntimeError> {
-    let text = std::fs::read_to_string(path)?;
+    let text = neuroloop_runtime::config::read_config_file(path)
+        .map_err(|e| option_error("config", format!("{}: {e}", path.display())))?;
     let doc: toml::Table = toml::from_str(&text)
         .map_err(|e| option_error("config", format!("{}: {e}", path.display())))?;
     let tables = doc

@@ -125,9 +125,53 @@ fn check_refuses_devices_and_fifos_without_hanging() {
             .success()
     );
     for path in [Path::new("/dev/zero"), fifo.as_path(), dir.as_path()] {
+        let path = path.to_str().unwrap();
         for command in ["check", "run"] {
-            let out = run_for(&[command, path.to_str().unwrap()], Duration::from_secs(20));
+            let out = run_for(&[command, path], Duration::from_secs(20));
             assert_clear_error(&out, &["cannot read"]);
+        }
+        // As a recording, and as the session config of evaluate and train.
+        let offline = [
+            "--events",
+            "T1=a,T2=b",
+            "--tmin",
+            "0",
+            "--tmax",
+            "1",
+            "--architecture",
+            "bandpower",
+        ];
+        for (command, extra) in [
+            ("evaluate", vec!["--recording", path]),
+            (
+                "train",
+                vec!["--recording", path, "--out", "/nonexistent/b"],
+            ),
+            ("evaluate", vec!["--recording", "x.edf", "--config", path]),
+            (
+                "train",
+                vec![
+                    "--recording",
+                    "x.edf",
+                    "--config",
+                    path,
+                    "--out",
+                    "/nonexistent/b",
+                ],
+            ),
+        ] {
+            let mut args = vec![command];
+            args.extend(offline);
+            args.extend(extra);
+            let out = run_for(&args, Duration::from_secs(20));
+            assert_clear_error(&out, &[]);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                stderr.contains("regular file")
+                    || stderr.contains("cannot read")
+                    || stderr.contains("Is a directory"),
+                "{args:?}: {stderr}"
+            );
         }
     }
 }

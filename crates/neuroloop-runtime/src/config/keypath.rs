@@ -67,21 +67,36 @@ pub(super) fn locate_by_removal<T: DeserializeOwned>(
 ) -> Option<String> {
     let mut leaves = Vec::new();
     collect_leaves(value, &mut Vec::new(), &mut leaves);
+    let join = |path: &[String]| {
+        let mut at = base.to_string();
+        for key in path {
+            at.push('.');
+            at.push_str(key);
+        }
+        at
+    };
+    // "unknown field `x`" names the key itself.
+    if let Some(name) = message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split('`').next())
+    {
+        return leaves
+            .iter()
+            .find(|p| p.last().is_some_and(|k| k == name))
+            .map(|p| join(p));
+    }
+    // Otherwise the leaf whose removal clears the error, or turns it into
+    // "missing field" for that very leaf (a required key of a wrong type).
     leaves.into_iter().find_map(|path| {
         let mut probe = value.clone();
         remove(&mut probe, &path);
-        let changed = match probe.try_into::<T>() {
+        let culprit = match probe.try_into::<T>() {
             Ok(_) => true,
-            Err(e) => e.message() != message,
+            Err(e) => path
+                .last()
+                .is_some_and(|k| e.message().starts_with(&format!("missing field `{k}`"))),
         };
-        changed.then(|| {
-            let mut at = base.to_string();
-            for key in &path {
-                at.push('.');
-                at.push_str(key);
-            }
-            at
-        })
+        culprit.then(|| join(&path))
     })
 }
 

@@ -181,7 +181,10 @@ pub fn parse_filters(text: &str) -> Result<ChainConfig, RuntimeError> {
 /// [`RuntimeError::Io`] if the file cannot be read,
 /// [`RuntimeError::OfflineOption`] if it is not TOML or a stage is invalid.
 pub fn filters_from_session(path: &std::path::Path) -> Result<ChainConfig, RuntimeError> {
-    let text = std::fs::read_to_string(path)?;
+    let text = crate::config::read_config_file(path).map_err(|e| RuntimeError::OfflineOption {
+        what: "config",
+        message: format!("{}: {e}", path.display()),
+    })?;
     let doc: toml::Table = toml::from_str(&text).map_err(|e| RuntimeError::OfflineOption {
         what: "config",
         message: format!("{}: {e}", path.display()),
