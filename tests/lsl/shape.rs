@@ -6,8 +6,10 @@
 use std::time::{Duration, Instant};
 
 use neuroloop_lsl::Settings;
+use neuroloop_runtime::StartOptions;
 use neuroloop_sources::SourceError;
 use neuroloop_sources::lsl::LslSource;
+use neuroloop_tests::repo_root;
 
 use super::harness::Running;
 use super::{Peer, profile_spec, source_config};
@@ -117,4 +119,61 @@ fn a_stream_sending_ten_times_its_nominal_rate_shows_its_measured_rate() {
     assert!(rate > 1500.0 && rate < 4000.0, "measured {rate} Hz");
     let reported = neuroloop_sources::StreamRate::new(&name, spec.sample_rate, Some(rate));
     assert!(reported.off_nominal);
+}
+
+#[test]
+fn a_session_reports_a_stream_at_ten_times_its_rate_and_its_nan_values() {
+    let name = format!("nl-test-fast-session-{}", std::process::id());
+    let spec = profile_spec();
+    let labels = spec.labels().collect::<Vec<_>>().join(",");
+    // 40 s of 250 Hz data sent in 4 s, channel 0 NaN in the first 50.
+    let mut peer = outlet(
+        &name,
+        "",
+        &labels,
+        &[
+            "--samples",
+            "10000",
+            "--send-rate",
+            "2500",
+            "--nan-count",
+            "50",
+            "--linger-s",
+            "1.5",
+        ],
+    );
+    peer.expect_line("open");
+    let text = format!(
+        "[session]\nname = \"fast\"\nhardware_profile = \"lsl-eeg-8\"\nring_s = 30.0\n\
+         [source]\ntype = \"lsl\"\nname = {name:?}\nresolve_timeout_s = 15.0\nclasses = [\"left\", \"right\"]\n\
+         [lsl]\nscope = \"machine\"\nknown_peers = [\"127.0.0.1\"]\nipv6 = false\n\
+         [pipeline]\nfilters = [{{ type = \"bandpass\", low_hz = 8.0, high_hz = 30.0, order = 4 }}]\n\
+         window_s = 1.0\nhop_s = 0.1\n\
+         [decoder]\ntype = \"bandpower\"\nbands_hz = [[8.0, 13.0], [13.0, 30.0]]\ncalibration_s = 60.0\n"
+    );
+    let path = repo_root().join("configs/fast-lsl.toml");
+    let session = neuroloop_runtime::parse(&text, &path).expect("config valid");
+    let running = neuroloop_runtime::start(
+        session,
+        StartOptions {
+            listen: Some("127.0.0.1:0".parse().unwrap()),
+            ..StartOptions::default()
+        },
+    )
+    .expect("session starts");
+    peer.expect_line("consumer");
+    peer.expect_line("done");
+    peer.wait(Duration::from_secs(20));
+    let report = running.finish().expect("session finishes");
+    assert_eq!(report.samples_produced, 10_000);
+    assert_eq!(report.non_finite_samples, 50, "{report:?}");
+    let stream = &report.streams[0];
+    assert_eq!(stream.nominal_hz, 250.0);
+    let measured = stream
+        .measured_hz
+        .unwrap_or_else(|| panic!("no rate in {}", serde_json::to_string(&report).unwrap()));
+    assert!(measured > 1000.0, "measured {measured} Hz");
+    assert_eq!(report.ring_dropped, 0);
+    assert!(stream.off_nominal);
+    assert!(report.summary().contains("OFF NOMINAL"));
 }
