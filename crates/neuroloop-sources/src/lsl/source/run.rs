@@ -151,7 +151,9 @@ impl LslSource {
             let pushed = self.push(io, &mut outage, n, arrival);
             if pushed > 0 {
                 outage.pushed(arrival);
-                shape_probe = None;
+                if let Some(probe) = shape_probe.take() {
+                    probe.detach();
+                }
                 io.wake();
             } else if outage.check(arrival, self.stall_s) {
                 // The pipeline holds the actuators during the outage.
