@@ -85,7 +85,7 @@ fn a_broken_config_reports_every_problem_with_its_path() {
         "policy.threshold: 1.5",
         "policy.smoothing: 0",
         "publish.tcp: 0.0.0.0:7878 is not a loopback address",
-        "source: unknown field `wobble`",
+        "source.paradigm.wobble: unknown field `wobble`",
     ];
     for e in expect {
         assert!(

@@ -33,6 +33,8 @@ mod markers;
 mod recovery;
 #[path = "lsl/restart.rs"]
 mod restart;
+#[path = "lsl/shape.rs"]
+mod shape;
 #[path = "lsl/streams.rs"]
 mod streams;
 

@@ -53,6 +53,17 @@ impl Running {
         (Self { stop, thread }, reader, markers)
     }
 
+    /// Whether the source thread has ended by itself.
+    pub fn is_finished(&self) -> bool {
+        self.thread.is_finished()
+    }
+
+    /// Stops the source and returns what it returned.
+    pub fn join(self) -> Result<SourceReport, SourceError> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.join().expect("source thread")
+    }
+
     /// Stops the source and returns its report.
     pub fn finish(self) -> SourceReport {
         self.stop.store(true, Ordering::Relaxed);

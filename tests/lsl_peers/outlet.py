@@ -25,6 +25,10 @@ def main():
     p.add_argument("--type", default="EEG")
     p.add_argument("--source-id", default="")
     p.add_argument("--rate", type=float, default=250.0)
+    p.add_argument("--nan-count", type=int, default=0,
+                   help="channel 0 of the first N samples is NaN (float32 only)")
+    p.add_argument("--send-rate", type=float, default=None,
+                   help="pace the pushes at this rate instead of --rate (timestamps keep --rate)")
     p.add_argument("--labels", required=True, help="comma-separated channel labels")
     p.add_argument("--unit", default="microvolts")
     p.add_argument("--samples", type=int, required=True)
@@ -70,7 +74,7 @@ def main():
     end = a.first + a.samples
     for start in range(a.first, end, a.chunk):
         stop = min(start + a.chunk, end)
-        due = t0 + (stop - 1) / a.rate
+        due = t0 + (stop - 1) / (a.send_rate or a.rate)
         delay = due - pylsl.local_clock()
         if delay > 0:
             time.sleep(delay)
@@ -80,6 +84,8 @@ def main():
             if a.jitter_ms > 0:
                 jitter = max(-3.0, min(3.0, rng.gauss(0.0, 1.0))) * a.jitter_ms * 1e-3
             values = [i * n_ch + c + a.value_offset for c in range(n_ch)]
+            if i - a.first < a.nan_count:
+                values[0] = float("nan")
             if a.format == "int32":
                 values = [int(v) for v in values]
             outlet.push_sample(values, ts + jitter, i == stop - 1)

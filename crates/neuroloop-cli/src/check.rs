@@ -7,8 +7,8 @@ use std::process::ExitCode;
 pub fn check(config: &Path) -> ExitCode {
     match neuroloop_runtime::load(config) {
         Ok(s) => {
-            println!(
-                "{}: ok — profile {} ({} channels @ {} Hz), {} filter stage(s), window {} samples / hop {}, classes {:?}, intents on {}",
+            outln!(
+                "{}: ok — profile {} ({} channels @ {} Hz), {} filter stage(s), window {} samples / hop {}, classes {:?}, intents on {}, preallocates {:.0} MB of {} MB allowed",
                 config.display(),
                 s.profile.name,
                 s.input.channel_count(),
@@ -17,14 +17,16 @@ pub fn check(config: &Path) -> ExitCode {
                 s.window_samples,
                 s.hop_samples,
                 s.classes,
-                s.publish_addr
+                s.publish_addr,
+                neuroloop_runtime::config::MemoryEstimate::of(&s).total() / 1_048_576.0,
+                s.session.max_memory_mb
             );
             ExitCode::SUCCESS
         }
         Err(errors) => {
-            eprintln!("{}: {} problem(s)", config.display(), errors.len());
+            errln!("{}: {} problem(s)", config.display(), errors.len());
             for e in &errors {
-                eprintln!("  {e}");
+                errln!("  {e}");
             }
             ExitCode::FAILURE
         }

@@ -25,10 +25,10 @@ pub struct EvaluateArgs {
     #[arg(long)]
     events: String,
     /// Epoch start after each event onset, in seconds.
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(long, allow_hyphen_values = true, value_parser = crate::bounds::epoch_s)]
     tmin: f64,
     /// Epoch end after each event onset, in seconds.
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(long, allow_hyphen_values = true, value_parser = crate::bounds::epoch_s)]
     tmax: f64,
     /// Channels by label, comma-separated, in this order (default: all).
     #[arg(long, value_delimiter = ',')]
@@ -46,7 +46,7 @@ pub struct EvaluateArgs {
     #[arg(long)]
     export_epochs: Option<PathBuf>,
     /// Number of folds.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = crate::bounds::folds)]
     folds: usize,
     /// Seed of the fold assignment and of training.
     #[arg(long, default_value_t = 0)]
@@ -63,16 +63,16 @@ pub struct EvaluateArgs {
     #[arg(long, default_value = "8-13,13-30")]
     bands: String,
     /// Most training epochs per fold (passes over the training epochs).
-    #[arg(long, default_value_t = FitOptions::default().max_epochs)]
+    #[arg(long, default_value_t = FitOptions::default().max_epochs, value_parser = crate::bounds::passes)]
     max_epochs: usize,
     /// Epochs per minibatch (deep models).
-    #[arg(long, default_value_t = FitOptions::default().batch_size)]
+    #[arg(long, default_value_t = FitOptions::default().batch_size, value_parser = crate::bounds::batch_size)]
     batch_size: usize,
     /// Adam learning rate (default: the architecture's own).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::bounds::learning_rate)]
     learning_rate: Option<f64>,
     /// Training epochs without a better validation loss before stopping.
-    #[arg(long, default_value_t = FitOptions::default().patience)]
+    #[arg(long, default_value_t = FitOptions::default().patience, value_parser = crate::bounds::patience)]
     patience: usize,
     /// Where the deep models train: cpu, or wgpu (a build with the `wgpu` feature).
     #[arg(long, default_value = "cpu", value_parser = parse_device)]
@@ -87,7 +87,7 @@ pub fn evaluate(args: &EvaluateArgs) -> ExitCode {
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("evaluate: {e}");
+            errln!("evaluate: {e}");
             ExitCode::FAILURE
         }
     }
@@ -154,7 +154,7 @@ fn run(args: &EvaluateArgs) -> Result<(), RuntimeError> {
             let val = best_val.map_or_else(String::new, |(v, e)| {
                 format!(", best validation loss {v:.3} after pass {e}")
             });
-            eprintln!(
+            errln!(
                 "fold {fold}/{}: {trained} training passes, training loss {first_loss:.3} -> {last_loss:.3}{val}, {:.1} s",
                 args.folds,
                 fold_started.elapsed().as_secs_f64()
@@ -245,7 +245,7 @@ fn print_json(args: &EvaluateArgs, run: &Run<'_>, epochs: &Epochs, cv: &CrossVal
         "cv": cv,
         "seconds": run.seconds,
     });
-    println!("{value}");
+    outln!("{value}");
 }
 
 fn print_table(
@@ -261,7 +261,7 @@ fn print_table(
         .zip(&cv.class_counts)
         .map(|(c, n)| format!("{c} {n}"))
         .collect();
-    println!(
+    outln!(
         "{} epochs ({}) from {} recording(s), {} skipped past an end; {} channels x {} samples at {} Hz, [{}, {}] s after each event",
         epochs.len(),
         counts.join(", "),
@@ -273,47 +273,53 @@ fn print_table(
         args.tmin,
         args.tmax
     );
-    println!("filters: {filters}");
-    println!(
+    outln!("filters: {filters}");
+    outln!(
         "{}, {}-fold stratified cross-validation, seed {}",
         args.architecture, cv.k, cv.seed
     );
-    println!("\nfold  train  test  accuracy    AUC");
+    outln!("\nfold  train  test  accuracy    AUC");
     for f in &cv.folds {
         let auc = f.auc.map_or_else(|| "-".into(), |a| format!("{a:.3}"));
-        println!(
+        outln!(
             "{:>4}  {:>5}  {:>4}  {:>8.3}  {:>5}",
-            f.fold, f.n_train, f.n_test, f.accuracy, auc
+            f.fold,
+            f.n_train,
+            f.n_test,
+            f.accuracy,
+            auc
         );
     }
-    println!(
+    outln!(
         "\naccuracy {:.3} ± {:.3} (mean ± sd over folds), pooled {:.3}",
-        cv.accuracy_mean, cv.accuracy_sd, cv.accuracy_pooled
+        cv.accuracy_mean,
+        cv.accuracy_sd,
+        cv.accuracy_pooled
     );
     if let Some((m, s)) = cv.auc_mean_sd {
-        println!("ROC-AUC  {m:.3} ± {s:.3}");
+        outln!("ROC-AUC  {m:.3} ± {s:.3}");
     }
     let threshold = cv
         .chance_threshold_p05
         .map_or_else(|| "-".into(), |t| format!("{t:.3}"));
-    println!(
+    outln!(
         "chance: majority class {:.3}; guessing reaches {threshold} with p <= 0.05 on {} epochs",
         cv.chance_majority,
         epochs.len()
     );
     let width = cv.classes.iter().map(String::len).max().unwrap_or(4).max(5);
-    println!("\nconfusion (rows: true class, columns: predicted)");
-    print!("{:width$}", "");
+    outln!("\nconfusion (rows: true class, columns: predicted)");
+    out!("{:width$}", "");
     for c in &cv.classes {
-        print!("  {c:>width$}");
+        out!("  {c:>width$}");
     }
-    println!();
+    outln!();
     for (c, row) in cv.classes.iter().zip(&cv.confusion) {
-        print!("{c:width$}");
+        out!("{c:width$}");
         for n in row {
-            print!("  {n:>width$}");
+            out!("  {n:>width$}");
         }
-        println!();
+        outln!();
     }
-    println!("\n{seconds:.1} s");
+    outln!("\n{seconds:.1} s");
 }

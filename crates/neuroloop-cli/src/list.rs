@@ -15,17 +15,21 @@ pub fn list(wait_s: f64, lab: bool) -> ExitCode {
     let streams = match streams {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("neuroloop list: {e}");
+            errln!("neuroloop list: {e}");
             return ExitCode::FAILURE;
         }
     };
     if streams.is_empty() {
-        println!("no LSL streams visible (waited {wait_s} s)");
+        outln!("no LSL streams visible (waited {wait_s} s)");
         return ExitCode::SUCCESS;
     }
-    println!(
+    outln!(
         "{:<28} {:<10} {:>8} {:>10}  {:<24} host",
-        "name", "type", "channels", "rate_hz", "source_id"
+        "name",
+        "type",
+        "channels",
+        "rate_hz",
+        "source_id"
     );
     for s in &streams {
         let rate = s.nominal_rate();
@@ -34,7 +38,7 @@ pub fn list(wait_s: f64, lab: bool) -> ExitCode {
         } else {
             format!("{rate}")
         };
-        println!(
+        outln!(
             "{:<28} {:<10} {:>8} {:>10}  {:<24} {}",
             s.name(),
             s.kind(),

@@ -1,5 +1,6 @@
 //! `neuroloop listen [ADDR]`: print what a session publishes.
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use neuroloop_core::IntentKind;
@@ -17,12 +18,12 @@ pub fn listen(addr: &str, json: bool, count: Option<u64>, token: Option<String>)
     let mut client = match Client::connect_with(addr, &options) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("cannot connect to {addr}: {e}");
+            errln!("cannot connect to {addr}: {e}");
             return ExitCode::FAILURE;
         }
     };
     let hello = client.hello().clone();
-    eprintln!(
+    errln!(
         "connected to session {:?} (protocol {} v{}), classes {:?}, heartbeat every {} ms",
         hello.session,
         hello.protocol,
@@ -31,7 +32,7 @@ pub fn listen(addr: &str, json: bool, count: Option<u64>, token: Option<String>)
         hello.heartbeat_ms
     );
     if let Err(e) = client.set_timeout(None) {
-        eprintln!("cannot configure the socket: {e}");
+        errln!("cannot configure the socket: {e}");
         return ExitCode::FAILURE;
     }
     let mut received = 0u64;
@@ -39,8 +40,11 @@ pub fn listen(addr: &str, json: bool, count: Option<u64>, token: Option<String>)
         match client.next_message() {
             Ok(ServerMessage::Intent(i) | ServerMessage::Hold(i)) => {
                 received += 1;
-                if json {
-                    println!("{}", serde_json::to_string(&i).expect("intents serialise"));
+                let mut stdout = std::io::stdout().lock();
+                let written = if json {
+                    serde_json::to_string(&i)
+                        .map_err(std::io::Error::other)
+                        .and_then(|line| writeln!(stdout, "{line}"))
                 } else {
                     let what = match i.kind {
                         IntentKind::Class => format!("{:<8}", i.class),
@@ -49,35 +53,40 @@ pub fn listen(addr: &str, json: bool, count: Option<u64>, token: Option<String>)
                     let p = i
                         .confidence
                         .map_or_else(|| "-".to_string(), |c| format!("{:.2}", c.get()));
-                    println!(
+                    writeln!(
+                        stdout,
                         "#{:<6} {what:<22} p={p:<4} latency {:.3} ms",
                         i.seq,
                         (i.t.publish - i.t.arrival) * 1e3
-                    );
+                    )
+                };
+                if written.and_then(|()| stdout.flush()).is_err() {
+                    // stdout was closed (`| head`): nothing more to print.
+                    return ExitCode::SUCCESS;
                 }
                 if count.is_some_and(|c| received >= c) {
                     return ExitCode::SUCCESS;
                 }
             }
             Ok(ServerMessage::Status { state, by, reason }) => {
-                eprintln!("output state {state:?} (by {by:?}, reason {reason:?})");
+                errln!("output state {state:?} (by {by:?}, reason {reason:?})");
             }
             Ok(ServerMessage::Error { code, message, .. }) => {
-                eprintln!("server error {}: {message}", code.as_str());
+                errln!("server error {}: {message}", code.as_str());
             }
             Ok(ServerMessage::Bye { reason }) => {
-                eprintln!("server closed the session: {reason}");
+                errln!("server closed the session: {reason}");
                 return ExitCode::SUCCESS;
             }
             Ok(ServerMessage::Heartbeat { .. } | ServerMessage::Welcome { .. }) => {}
-            Ok(ServerMessage::Hello(_)) => eprintln!("unexpected second hello; ignored"),
+            Ok(ServerMessage::Hello(_)) => errln!("unexpected second hello; ignored"),
             Err(ProtocolError::Closed) => {
-                eprintln!("connection closed");
+                errln!("connection closed");
                 return ExitCode::SUCCESS;
             }
-            Err(e @ ProtocolError::Deadman { .. }) => eprintln!("warning: {e}"),
+            Err(e @ ProtocolError::Deadman { .. }) => errln!("warning: {e}"),
             Err(e) => {
-                eprintln!("error: {e}");
+                errln!("error: {e}");
                 if !matches!(
                     e,
                     ProtocolError::InvalidMessage(_) | ProtocolError::LineTooLong { .. }

@@ -12,9 +12,37 @@
 //! * `neuroloop train --recording F ... --events T1=a,T2=b --tmin S --tmax S
 //!   --architecture A --out DIR`: train a decoder and write a model bundle.
 
+/// `println!` that never panics: a closed stdout (`| head`) only ends the
+/// output.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
+/// `print!` that never panics.
+#[allow(unused_macros)]
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
+/// `eprintln!` that never panics (a closed stderr or a hung-up terminal).
+macro_rules! errln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($t)*);
+    }};
+}
+
 mod actuator;
+mod bounds;
 mod check;
 mod evaluate;
+mod hyper;
 mod list;
 mod listen;
 mod run;
@@ -39,8 +67,9 @@ enum Command {
     Run {
         /// Session config (TOML).
         config: PathBuf,
-        /// Stop after this many seconds (default: until Ctrl-C / SIGTERM).
-        #[arg(long)]
+        /// Stop after this many seconds (default: until SIGINT / SIGTERM /
+        /// SIGHUP); at most one year.
+        #[arg(long, value_parser = bounds::duration_s)]
         duration: Option<f64>,
         /// Write the JSON report here.
         #[arg(long)]
@@ -83,8 +112,8 @@ enum Command {
     /// List the LSL streams visible from this machine (needs liblsl:
     /// pylsl installed, or LSL_LIB).
     List {
-        /// Seconds to wait for streams to answer.
-        #[arg(long, default_value_t = 1.0)]
+        /// Seconds to wait for streams to answer (at most 600).
+        #[arg(long, default_value_t = 1.0, value_parser = bounds::wait_s)]
         wait: f64,
         /// Look on the lab network, not only this machine.
         #[arg(long)]

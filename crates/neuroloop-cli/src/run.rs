@@ -1,40 +1,42 @@
 //! `neuroloop run CONFIG [--duration S] [--report FILE]`.
+//!
+//! Signals: SIGINT (Ctrl-C), SIGTERM and SIGHUP end the session cleanly
+//! (clients get `bye`, the report is written); SIGUSR1 is ignored (logged).
+//! The report file is written before the summary is printed, and a closed
+//! stdout or stderr only silences the printing.
 
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use neuroloop_runtime::{RunningSession, StartOptions};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 
-/// Runs a session until `duration`, Ctrl-C or SIGTERM, then drains and
-/// reports.
+/// Runs a session until `duration`, a signal or the end of the source,
+/// then drains and reports.
 pub fn run(config: &Path, duration: Option<f64>, report_path: Option<&Path>) -> ExitCode {
     let validated = match neuroloop_runtime::load(config) {
         Ok(v) => v,
         Err(errors) => {
-            eprintln!(
+            errln!(
                 "{}: {} problem(s); nothing started",
                 config.display(),
                 errors.len()
             );
             for e in &errors {
-                eprintln!("  {e}");
+                errln!("  {e}");
             }
             return ExitCode::FAILURE;
         }
     };
-    if let Some(d) = duration.filter(|d| !(*d > 0.0 && d.is_finite())) {
-        eprintln!("--duration {d}: must be a positive number of seconds");
-        return ExitCode::FAILURE;
-    }
     let session = match neuroloop_runtime::start(validated, StartOptions::default()) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("cannot start session: {e}");
+            errln!("cannot start session: {e}");
             return ExitCode::FAILURE;
         }
     };
-    eprintln!(
+    errln!(
         "intents on {} — try `neuroloop listen {}`",
         session.local_addr(),
         session.local_addr()
@@ -43,43 +45,99 @@ pub fn run(config: &Path, duration: Option<f64>, report_path: Option<&Path>) -> 
     let report = match session.finish() {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("session failed: {e}");
+            errln!("session failed: {e}");
             return ExitCode::FAILURE;
         }
     };
-    println!("{}", report.summary());
+    let mut code = ExitCode::SUCCESS;
     if let Some(path) = report_path {
-        let json = serde_json::to_string_pretty(&report).expect("reports always serialise");
-        if let Err(e) = std::fs::write(path, json + "\n") {
-            eprintln!("cannot write report {}: {e}", path.display());
-            return ExitCode::FAILURE;
+        match serde_json::to_string_pretty(&report) {
+            Ok(json) => match std::fs::write(path, json + "\n") {
+                Ok(()) => errln!("report written to {}", path.display()),
+                Err(e) => {
+                    errln!("cannot write report {}: {e}", path.display());
+                    code = ExitCode::FAILURE;
+                }
+            },
+            Err(e) => {
+                errln!("cannot serialise the report: {e}");
+                code = ExitCode::FAILURE;
+            }
         }
-        eprintln!("report written to {}", path.display());
     }
-    ExitCode::SUCCESS
+    outln!("{}", report.summary());
+    if let Some(e) = &report.source_error {
+        errln!("session ended early: the source failed: {e}");
+        code = ExitCode::FAILURE;
+    }
+    code
+}
+
+/// The signals that end a session, and SIGUSR1 (ignored). A signal whose
+/// handler cannot be installed is logged and left at its default.
+struct Signals {
+    term: Option<Signal>,
+    hup: Option<Signal>,
+    usr1: Option<Signal>,
+}
+
+impl Signals {
+    fn install() -> Self {
+        let one = |kind: SignalKind, name: &str| match signal(kind) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::warn!(signal = name, error = %e, "cannot handle signal");
+                None
+            }
+        };
+        Self {
+            term: one(SignalKind::terminate(), "SIGTERM"),
+            hup: one(SignalKind::hangup(), "SIGHUP"),
+            usr1: one(SignalKind::user_defined1(), "SIGUSR1"),
+        }
+    }
+}
+
+/// Waits for the next delivery of `s` (never, if it has no handler).
+async fn next(s: &mut Option<Signal>) {
+    match s {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending().await,
+    }
 }
 
 /// Blocks until the duration passes, a signal arrives or the source ends.
 fn wait_for_end(session: &RunningSession, duration: Option<f64>) {
     session.runtime().block_on(async {
+        let mut signals = Signals::install();
         let deadline = async {
-            match duration {
-                Some(d) => tokio::time::sleep(Duration::from_secs_f64(d)).await,
+            match duration.and_then(|d| Duration::try_from_secs_f64(d).ok()) {
+                Some(d) => tokio::time::sleep(d).await,
                 None => std::future::pending().await,
             }
         };
+        tokio::pin!(deadline);
         let source_done = async {
             while !session.source_finished() {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         };
-        let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler can be installed");
-        tokio::select! {
-            () = deadline => tracing::info!("duration reached; stopping"),
-            _ = tokio::signal::ctrl_c() => tracing::info!("Ctrl-C; stopping"),
-            _ = sigterm.recv() => tracing::info!("SIGTERM; stopping"),
-            () = source_done => tracing::info!("source ended"),
+        tokio::pin!(source_done);
+        loop {
+            tokio::select! {
+                () = &mut deadline => tracing::info!("duration reached; stopping"),
+                _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT; stopping"),
+                () = next(&mut signals.term) => tracing::info!("SIGTERM; stopping"),
+                () = next(&mut signals.hup) => tracing::info!("SIGHUP; stopping"),
+                () = next(&mut signals.usr1) => {
+                    tracing::info!("SIGUSR1 ignored (no reload); the session goes on");
+                    continue;
+                }
+                () = &mut source_done => tracing::info!("source ended"),
+            }
+            break;
         }
     });
 }

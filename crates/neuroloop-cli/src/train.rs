@@ -30,11 +30,11 @@ pub struct TrainArgs {
     #[arg(long)]
     events: String,
     /// Epoch start after each event onset, in seconds.
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(long, allow_hyphen_values = true, value_parser = crate::bounds::epoch_s)]
     tmin: f64,
     /// Epoch end after each event onset, in seconds; `tmax - tmin` is the
     /// session's `pipeline.window_s`.
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(long, allow_hyphen_values = true, value_parser = crate::bounds::epoch_s)]
     tmax: f64,
     /// `bandpower`, `eegnet`, `shallow_convnet` or `transformer`.
     #[arg(long)]
@@ -55,22 +55,22 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Most epochs (passes over the data).
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = crate::bounds::passes)]
     max_epochs: usize,
     /// Epochs per minibatch.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, value_parser = crate::bounds::batch_size)]
     batch_size: usize,
     /// Adam learning rate (default: the architecture's).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::bounds::learning_rate)]
     learning_rate: Option<f64>,
     /// L2 weight decay (default: the architecture's).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::bounds::weight_decay)]
     weight_decay: Option<f32>,
     /// Share of each class held out for early stopping.
-    #[arg(long, default_value_t = 0.2)]
+    #[arg(long, default_value_t = 0.2, value_parser = crate::bounds::fraction)]
     validation_fraction: f64,
     /// Epochs without validation improvement before stopping.
-    #[arg(long, default_value_t = 15)]
+    #[arg(long, default_value_t = 15, value_parser = crate::bounds::patience)]
     patience: usize,
     /// Where the deep models train: cpu, or wgpu (a build with the `wgpu` feature).
     #[arg(long, default_value = "cpu", value_parser = parse_device)]
@@ -88,7 +88,7 @@ pub fn train(args: &TrainArgs) -> ExitCode {
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("train: {e}");
+            errln!("train: {e}");
             ExitCode::FAILURE
         }
     }
@@ -126,7 +126,8 @@ fn run(args: &TrainArgs) -> Result<(), RuntimeError> {
         epochs.data.clone(),
         epochs.labels.clone(),
     )?;
-    eprintln!(
+    crate::hyper::check_memory(&spec, set.channels, set.samples, args.batch_size)?;
+    errln!(
         "{} epochs ({}), {} channels x {} samples at {} Hz; training {}",
         set.len(),
         set.classes
@@ -158,7 +159,7 @@ fn run(args: &TrainArgs) -> Result<(), RuntimeError> {
     };
     let model = fit(&spec, &set, &fit_options, &mut bar)?;
     if !args.quiet {
-        eprintln!();
+        errln!();
     }
     let filters = tables
         .iter()
@@ -185,7 +186,7 @@ fn run(args: &TrainArgs) -> Result<(), RuntimeError> {
     let validation = r
         .validation_accuracy
         .map_or_else(|| "-".into(), |a| format!("{a:.3}"));
-    println!(
+    outln!(
         "{}: {} epochs (best {}), train accuracy {:.3}, validation accuracy {validation} \
          ({} held out); bundle {} ({:.1} s)",
         r.architecture,
@@ -209,13 +210,15 @@ fn model_spec(
             .map_err(|e| option_error("hyperparameters", format!("not a JSON object: {e}")))?,
         None => Hyperparameters::default(),
     };
+    crate::hyper::check_values(&hp)?;
     Ok(ModelSpec::with_hyperparameters(architecture, hp.0)?)
 }
 
 /// `[pipeline] filters` tables and the profile's channel labels of a
 /// session config.
 fn session_inputs(path: &Path) -> Result<(Vec<toml::Value>, Option<Vec<String>>), RuntimeError> {
-    let text = std::fs::read_to_string(path)?;
+    let text = neuroloop_runtime::config::read_config_file(path)
+        .map_err(|e| option_error("config", format!("{}: {e}", path.display())))?;
     let doc: toml::Table = toml::from_str(&text)
         .map_err(|e| option_error("config", format!("{}: {e}", path.display())))?;
     let tables = doc

@@ -20,6 +20,7 @@ pub mod error;
 pub mod intent;
 pub mod markers;
 pub mod ring;
+mod ring_timing;
 pub mod spec;
 pub mod stage;
 pub mod window;

@@ -20,6 +20,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use ringbuf::HeapRb;
+
+pub use crate::ring_timing::{OVERRUN_LAG_S, PushTiming};
 use ringbuf::traits::{Consumer, Observer, Producer, Split};
 
 use crate::SampleBlock;
@@ -53,6 +55,7 @@ pub struct RingStats {
     stalls: AtomicU64,
     stalled: AtomicBool,
     closed: AtomicBool,
+    timing: PushTiming,
 }
 
 impl RingStats {
@@ -80,6 +83,10 @@ impl RingStats {
     /// Whether the writer has been dropped (the source ended).
     pub fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
+    }
+    /// Lag and rate of the pushes (overruns, measured sample rate).
+    pub fn timing(&self) -> &PushTiming {
+        &self.timing
     }
 }
 
@@ -156,6 +163,9 @@ impl RingWriter {
         }
         let dropped = n - accepted;
         self.next_index += n as u64;
+        if let Some(&newest) = timestamps[..n].last() {
+            self.stats.timing.record(n, newest, arrival);
+        }
         self.stats
             .pushed
             .fetch_add(accepted as u64, Ordering::Relaxed);

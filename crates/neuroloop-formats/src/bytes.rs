@@ -1,6 +1,13 @@
 //! Low-level reading: exact reads that report truncation with an offset,
 //! little-endian numbers and fixed-width ASCII fields.
 
+// Reads bytes from outside: no unwrap, no unchecked integer arithmetic.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::arithmetic_side_effects
+)]
+
 use std::io::{ErrorKind as IoKind, Read};
 
 use crate::FormatError;
@@ -24,7 +31,7 @@ pub(crate) fn read_exact(
                     available: filled as u64,
                 });
             }
-            Ok(n) => filled += n,
+            Ok(n) => filled = filled.saturating_add(n),
             Err(e) if e.kind() == IoKind::Interrupted => {}
             Err(e) => return Err(FormatError::Io(e)),
         }
@@ -38,7 +45,7 @@ pub(crate) fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> Result<usize
     while filled < buf.len() {
         match reader.read(&mut buf[filled..]) {
             Ok(0) => break,
-            Ok(n) => filled += n,
+            Ok(n) => filled = filled.saturating_add(n),
             Err(e) if e.kind() == IoKind::Interrupted => {}
             Err(e) => return Err(FormatError::Io(e)),
         }
@@ -66,20 +73,20 @@ impl<'a> Fields<'a> {
 
     /// File offset of the next field.
     pub(crate) fn offset(&self) -> u64 {
-        self.base + self.pos as u64
+        self.base.saturating_add(self.pos as u64)
     }
 
     /// The next `len` raw bytes. Callers size the buffer beforehand, so running
     /// past its end is a broken invariant; it is reported as truncation anyway.
     pub(crate) fn take(&mut self, len: usize, field: &str) -> Result<&'a [u8], FormatError> {
         let start = self.pos;
-        let end = start + len;
+        let end = start.saturating_add(len);
         if end > self.bytes.len() {
             return Err(FormatError::Truncated {
                 what: format!("header field {field}"),
                 offset: self.offset(),
                 needed: len as u64,
-                available: (self.bytes.len() - start) as u64,
+                available: self.bytes.len().saturating_sub(start) as u64,
             });
         }
         self.pos = end;

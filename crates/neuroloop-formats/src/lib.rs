@@ -68,6 +68,13 @@ pub use recording::{ChannelInfo, Chunk, Event, Recording, SampleReader};
 pub fn read_recording(path: impl AsRef<std::path::Path>) -> Result<Recording, FormatError> {
     use std::io::Read;
     let path = path.as_ref();
+    // A device or FIFO would block or never end: only regular files.
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(FormatError::Unsupported(format!(
+            "{} is not a regular file (a device, FIFO, socket or directory)",
+            path.display()
+        )));
+    }
     let mut magic = [0u8; 4];
     let n = std::fs::File::open(path)?.read(&mut magic)?;
     if n == 4 && &magic == b"GDF " {

@@ -9,6 +9,13 @@
 //! so each channel is one contiguous slice ([`Recording::channel`],
 //! [`Chunk::channel`]).
 
+// Reads bytes from outside: no unwrap, no unchecked integer arithmetic.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::arithmetic_side_effects
+)]
+
 use crate::FormatError;
 
 /// One data channel as described by the file header.
@@ -98,7 +105,8 @@ impl Chunk {
     /// If `c` is not below the number of channels.
     #[must_use]
     pub fn channel(&self, c: usize) -> &[f64] {
-        &self.data[c * self.n_samples..(c + 1) * self.n_samples]
+        let start = c.saturating_mul(self.n_samples);
+        &self.data[start..start.saturating_add(self.n_samples)]
     }
 }
 
@@ -122,6 +130,11 @@ pub trait SampleReader {
 ///
 /// The data records are concatenated; for EDF+D files gaps between records
 /// are not filled (use [`SampleReader`] and [`Chunk::onset_s`] to see them).
+/// Event onsets count along the concatenated samples: in an EDF+D file an
+/// event at file time `t` inside a record that starts at `t0` (its
+/// time-keeping onset) and at sample `s0` is placed at `s0 / rate + (t - t0)`;
+/// events in a gap between records (or outside every record) have no
+/// sample and are left out.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Recording {
     /// The data channels (annotation signals excluded).
@@ -146,17 +159,26 @@ impl Recording {
         let channels = reader.channels().to_vec();
         let sample_rate = reader.sample_rate();
         // Preallocate at most 2^24 values in total: the header's count may lie.
-        let limit = (1u64 << 24) / channels.len().max(1) as u64;
+        let limit = (1u64 << 24)
+            .checked_div(channels.len() as u64)
+            .unwrap_or(1 << 24);
         let hint = reader.n_samples().unwrap_or(0).min(limit) as usize;
         let mut per_channel: Vec<Vec<f64>> =
             channels.iter().map(|_| Vec::with_capacity(hint)).collect();
         let mut events = Vec::new();
+        let mut segments = Vec::new();
         while let Some(chunk) = reader.next_chunk()? {
             for (c, out) in per_channel.iter_mut().enumerate() {
                 out.extend_from_slice(chunk.channel(c));
             }
+            segments.push(Segment {
+                onset_s: chunk.onset_s,
+                start_sample: chunk.start_sample,
+                n_samples: chunk.n_samples,
+            });
             events.extend(chunk.events);
         }
+        let events = place_events(events, &segments, sample_rate);
         let n_samples = per_channel.first().map_or(0, Vec::len);
         Ok(Self {
             channels,
@@ -174,7 +196,8 @@ impl Recording {
     /// If `c` is not below `channels.len()`.
     #[must_use]
     pub fn channel(&self, c: usize) -> &[f64] {
-        &self.data[c * self.n_samples..(c + 1) * self.n_samples]
+        let start = c.saturating_mul(self.n_samples);
+        &self.data[start..start.saturating_add(self.n_samples)]
     }
 
     /// Index of the channel labelled `label` (exact match after padding removal).
@@ -188,4 +211,38 @@ impl Recording {
     pub fn duration_s(&self) -> f64 {
         self.n_samples as f64 / self.sample_rate
     }
+}
+
+/// Where one data record's samples lie in file time.
+struct Segment {
+    onset_s: f64,
+    start_sample: u64,
+    n_samples: usize,
+}
+
+/// Moves event onsets from file time to the concatenated sample timeline
+/// when the records are discontinuous (any record onset off its sample
+/// position by half a sample or more); continuous files are left as they
+/// are. Events outside every record are dropped.
+fn place_events(events: Vec<Event>, segments: &[Segment], rate: f64) -> Vec<Event> {
+    let sample_time = |s: &Segment| s.start_sample as f64 / rate;
+    let discontinuous = segments
+        .iter()
+        .any(|s| (s.onset_s - sample_time(s)).abs() >= 0.5 / rate);
+    if !discontinuous || rate.is_nan() || rate <= 0.0 {
+        return events;
+    }
+    events
+        .into_iter()
+        .filter_map(|mut e| {
+            // The last record starting at or before the event.
+            let i = segments.partition_point(|s| s.onset_s <= e.onset_s);
+            let seg = segments.get(i.checked_sub(1)?)?;
+            let offset = e.onset_s - seg.onset_s;
+            (offset < seg.n_samples as f64 / rate).then(|| {
+                e.onset_s = sample_time(seg) + offset;
+                e
+            })
+        })
+        .collect()
 }

@@ -8,7 +8,7 @@ use std::io::Cursor;
 
 use common::{Sig, annotation_signal, encode, synth};
 use neuroloop_formats::edf::{Continuity, EdfKind, EdfReader};
-use neuroloop_formats::{FormatError, SampleReader};
+use neuroloop_formats::{FormatError, Recording, SampleReader};
 
 fn sig(label: &str, spr: usize) -> Sig<'_> {
     Sig {
@@ -174,4 +174,41 @@ fn oversized_records_are_refused_before_allocating() {
     assert!(
         matches!(EdfReader::new(Cursor::new(file)), Err(FormatError::Unsupported(m)) if m.contains("bytes"))
     );
+}
+
+#[test]
+fn edf_plus_d_events_are_placed_on_the_samples_of_their_record() {
+    // Two records of 2 samples (1 s each at 2 Hz): the first at t = 0, the
+    // second at t = 10 s. "cue" at 10.5 s lies in the second record, half a
+    // second after its start: sample 2 + 1 = 3, i.e. 1.5 s along the data.
+    // "lost" at 5 s lies in the gap and has no sample.
+    let sigs = [sig("Cz", 2), sig("EDF Annotations", 24)];
+    let rec0 = [
+        encode(2, &[1, 2]),
+        annotation_signal(
+            2,
+            24,
+            b"+0\x14\x14\x00+0.5\x14early\x14\x00+5\x14lost\x14\x00",
+        ),
+    ]
+    .concat();
+    let rec1 = [
+        encode(2, &[3, 4]),
+        annotation_signal(2, 24, b"+10\x14\x14\x00+10.5\x14cue\x14\x00"),
+    ]
+    .concat();
+    let file = synth(2, "EDF+D", 2, "1", &sigs, &[rec0.clone(), rec1.clone()]);
+    let rec = Recording::read_all(EdfReader::new(Cursor::new(file)).unwrap()).unwrap();
+    let placed: Vec<(f64, &str)> = rec
+        .events
+        .iter()
+        .map(|e| (e.onset_s, e.description.as_str()))
+        .collect();
+    assert_eq!(placed, vec![(0.5, "early"), (1.5, "cue")]);
+    assert_eq!(rec.n_samples, 4);
+    // The same records as EDF+C: onsets are already sample times.
+    let file = synth(2, "EDF+C", 2, "1", &sigs, &[rec0, rec1]);
+    let rec = Recording::read_all(EdfReader::new(Cursor::new(file)).unwrap()).unwrap();
+    let onsets: Vec<f64> = rec.events.iter().map(|e| e.onset_s).collect();
+    assert_eq!(onsets, vec![0.5, 5.0, 10.5]);
 }

@@ -5,6 +5,15 @@ use std::path::{Path, PathBuf};
 use neuroloop_core::{ChannelSpec, ConfigError, StreamSpec};
 use serde::Deserialize;
 
+/// Highest sample rate a profile may declare, Hz.
+pub const MAX_SAMPLE_RATE: f64 = 1_000_000.0;
+/// Largest device block, samples.
+pub const MAX_BLOCK_SIZE: usize = 65_536;
+/// Most channels of one profile.
+pub const MAX_CHANNELS: usize = 4096;
+/// Largest µV per count.
+pub const MAX_SCALE: f64 = 1e9;
+
 /// A headset: channels, montage, rate, scale, transport and expectations.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -70,8 +79,20 @@ impl HardwareProfile {
     /// # Errors
     /// The file's parse error, or every validation problem with its path.
     pub fn parse(text: &str, origin: &str) -> Result<Self, Vec<ConfigError>> {
-        let profile: Self = toml::from_str(text)
-            .map_err(|e| vec![ConfigError::new(origin, e.message().to_string())])?;
+        let profile: Self = toml::from_str(text).map_err(|e| {
+            // Name the key when toml knows where the bad value is.
+            let at = match e.span() {
+                Some(span) => {
+                    let key = crate::config::key_at(text, span.start, "");
+                    match key.trim_start_matches('.') {
+                        "" => origin.to_string(),
+                        key => format!("{origin}: {key}"),
+                    }
+                }
+                None => origin.to_string(),
+            };
+            vec![ConfigError::new(at, e.message().to_string())]
+        })?;
         profile.validate(origin)?;
         Ok(profile)
     }
@@ -82,8 +103,8 @@ impl HardwareProfile {
     /// As [`Self::parse`], or the read error.
     pub fn load(path: &Path) -> Result<Self, Vec<ConfigError>> {
         let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| vec![ConfigError::new(&origin, format!("cannot read: {e}"))])?;
+        let text = crate::config::read_config_file(path)
+            .map_err(|e| vec![ConfigError::new(&origin, e)])?;
         Self::parse(&text, &origin)
     }
 
@@ -96,25 +117,61 @@ impl HardwareProfile {
         let mut err = |field: &str, msg: String| {
             errors.push(ConfigError::new(format!("{origin}: {field}"), msg))
         };
-        if !(self.sample_rate > 0.0 && self.sample_rate.is_finite()) {
+        if !(self.sample_rate > 0.0 && self.sample_rate <= MAX_SAMPLE_RATE) {
             err(
                 "sample_rate",
-                format!("{} must be a positive rate in Hz", self.sample_rate),
+                format!(
+                    "{} must be a positive rate of at most {MAX_SAMPLE_RATE} Hz",
+                    self.sample_rate
+                ),
             );
         }
-        if self.block_size == 0 {
-            err("block_size", "must be at least 1".into());
+        if !(1..=MAX_BLOCK_SIZE).contains(&self.block_size) {
+            err(
+                "block_size",
+                format!(
+                    "{} is outside the allowed range 1 to {MAX_BLOCK_SIZE} samples",
+                    self.block_size
+                ),
+            );
         }
-        if !(self.scale_uv_per_count > 0.0 && self.scale_uv_per_count.is_finite()) {
+        if !(self.scale_uv_per_count > 0.0 && self.scale_uv_per_count <= MAX_SCALE) {
             err(
                 "scale_uv_per_count",
-                format!("{} must be positive", self.scale_uv_per_count),
+                format!(
+                    "{} must be positive and at most {MAX_SCALE} µV per count",
+                    self.scale_uv_per_count
+                ),
+            );
+        }
+        if let Some(ms) = self
+            .expected_latency_ms
+            .filter(|ms| !(*ms >= 0.0 && *ms <= 60_000.0))
+        {
+            err(
+                "expected_latency_ms",
+                format!("{ms} is outside the allowed range 0 to 60000 ms"),
             );
         }
         if self.channels.is_empty() {
             err("channels", "a profile needs at least one channel".into());
         }
-        for (i, label) in self.channels.iter().enumerate() {
+        if self.channels.len() > MAX_CHANNELS {
+            err(
+                "channels",
+                format!(
+                    "{} channels; at most {MAX_CHANNELS} are supported",
+                    self.channels.len()
+                ),
+            );
+        }
+        // (The duplicate search is quadratic: only within the bound.)
+        let listed = if self.channels.len() > MAX_CHANNELS {
+            &[][..]
+        } else {
+            &self.channels[..]
+        };
+        for (i, label) in listed.iter().enumerate() {
             if label.trim().is_empty() {
                 err(&format!("channels[{i}]"), "empty label".into());
             } else if self.channels[..i]

@@ -60,6 +60,18 @@ pub struct ProtocolReport {
     pub lag_episodes: u64,
 }
 
+/// Whether the source kept up with real time.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct OverrunReport {
+    /// Pushes into the ring whose newest sample was older than
+    /// `threshold_s` on arrival: the source was behind real time.
+    pub late_pushes: u64,
+    /// The largest such lag (arrival − newest sample time), seconds.
+    pub max_lag_s: f64,
+    /// The lag above which a push counts as late, seconds.
+    pub threshold_s: f64,
+}
+
 /// Everything a finished session reports.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SessionReport {
@@ -71,6 +83,18 @@ pub struct SessionReport {
     pub samples_produced: u64,
     /// Samples dropped because the ring was full.
     pub ring_dropped: u64,
+    /// Pushes that found the ring full (each dropped samples).
+    pub ring_overflows: u64,
+    /// NaN/Inf sample values seen by the filter chain (each clears its
+    /// channel's filter state).
+    pub non_finite_samples: u64,
+    /// Source behind real time.
+    pub overruns: OverrunReport,
+    /// Nominal and measured rate of every stream: the ring's, then each
+    /// further LSL inlet.
+    pub streams: Vec<neuroloop_sources::StreamRate>,
+    /// Why the source failed, if it did (the session then ended early).
+    pub source_error: Option<String>,
     /// The source's own counts (live-stream losses, re-resolutions,
     /// refused streams, unaligned samples).
     pub source: neuroloop_sources::SourceReport,
@@ -116,9 +140,26 @@ impl SessionReport {
             Some(t) => format!("failed: {}", t.error.as_deref().unwrap_or("?")),
             None => "not run".into(),
         };
+        let rates: Vec<String> = self
+            .streams
+            .iter()
+            .map(|r| {
+                let measured = r
+                    .measured_hz
+                    .map_or_else(|| "?".into(), |m| format!("{m:.1}"));
+                let off = if r.off_nominal { " OFF NOMINAL" } else { "" };
+                format!("{} {measured}/{} Hz{off}", r.stream, r.nominal_hz)
+            })
+            .collect();
+        let rates = rates.join(", ");
+        let failed = self
+            .source_error
+            .as_deref()
+            .map_or_else(String::new, |e| format!("\nsource failed   {e}"));
         let text = format!(
             "session {name} — {dur:.1} s\n\
-             samples in      {samples} (produced {produced}, ring dropped {dropped})\n\
+             samples in      {samples} (produced {produced}, ring dropped {dropped} in {overflows} overflows, {non_finite} NaN/Inf values)\n\
+             real time       {late} late pushes (source behind by more than {threshold} s), max lag {lag:.3} s; rate {rates}\n\
              gaps            {gaps} ({gap_samples} samples), {stalls} source stalls\n\
              source          {losses} streams lost, {found} found again, {refused} refused, {unaligned} unaligned samples\n\
              windows         {windows} ({calib} for calibration, {decoded} decoded, {artifacts} artifacts)\n\
@@ -133,6 +174,12 @@ impl SessionReport {
             samples = p.samples,
             produced = self.samples_produced,
             dropped = self.ring_dropped,
+            overflows = self.ring_overflows,
+            non_finite = self.non_finite_samples,
+            late = self.overruns.late_pushes,
+            threshold = self.overruns.threshold_s,
+            lag = self.overruns.max_lag_s,
+            rates = rates,
             gaps = p.gaps,
             gap_samples = p.gap_samples,
             stalls = p.stalls,
@@ -162,6 +209,6 @@ impl SessionReport {
             estops = self.protocol.estops,
             errors = self.protocol.errors_sent,
         );
-        format!("{text}\n{}", self.artifacts.summary_line())
+        format!("{text}\n{}{failed}", self.artifacts.summary_line())
     }
 }

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use neuroloop_core::{SampleBlock, markers::marker_ring, ring::RingStats, ring::sample_ring};
 use neuroloop_decode::fit::FitOptions;
-use neuroloop_dsp::WindowAssembler;
+use neuroloop_dsp::{NonFiniteCounter, WindowAssembler};
 use neuroloop_sources::lsl::LslSource;
 use neuroloop_sources::sim::SimSource;
 use neuroloop_sources::{Source, SourceIo, SourceReport};
@@ -35,7 +35,7 @@ use crate::latency::LatencyHistograms;
 use crate::pipeline::Pipeline;
 use crate::policy::IntentPolicy;
 use crate::publisher::{Line, ServerStats, forward};
-use crate::report::{LatencyReport, ProtocolReport, SessionReport, TrainingSummary};
+use crate::report::{LatencyReport, OverrunReport, ProtocolReport, SessionReport, TrainingSummary};
 use crate::server::{Hub, ServerConfig, serve};
 use crate::stats::PipelineStats;
 use crate::trainer::{TrainerConfig, train_thread};
@@ -67,6 +67,8 @@ pub struct RunningSession {
     websocket_addr: Option<SocketAddr>,
     stats: Arc<PipelineStats>,
     ring: Arc<RingStats>,
+    non_finite: NonFiniteCounter,
+    stream: (String, f64),
     server: Arc<ServerStats>,
     hub: Arc<Hub>,
     source: JoinHandle<Result<SourceReport, neuroloop_sources::SourceError>>,
@@ -119,6 +121,7 @@ pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSess
         .artifacts
         .build(&spec, PIPELINE_BLOCK)
         .map_err(build_err("artifact detector"))?;
+    let non_finite = chain.non_finite_counter();
     let assembler = WindowAssembler::new(channels, cfg.window_samples, cfg.hop_samples)
         .map_err(build_err("window assembler"))?;
     let bundled = crate::decoding::bundle_decoder(&cfg)?;
@@ -317,6 +320,8 @@ pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSess
         websocket_addr,
         stats,
         ring,
+        non_finite,
+        stream: (spec.name.clone(), spec.sample_rate),
         server,
         hub,
         source,
@@ -383,10 +388,12 @@ impl RunningSession {
         &self.runtime
     }
 
-    /// Stops (if not yet stopped), drains every stage and reports.
+    /// Stops (if not yet stopped), drains every stage and reports. A
+    /// source that failed (e.g. a stream that changed its channel count)
+    /// ends the session like a stop; its error is in the report
+    /// (`source_error`).
     ///
     /// # Errors
-    /// [`RuntimeError::Source`] if the source failed, or
     /// [`RuntimeError::Thread`] if a thread panicked.
     pub fn finish(self) -> Result<SessionReport, RuntimeError> {
         self.stop();
@@ -424,7 +431,23 @@ impl RunningSession {
             std::thread::sleep(Duration::from_millis(5));
         }
         self.runtime.shutdown_timeout(Duration::from_millis(200));
-        let source = source?;
+        let (source, source_error) = match source {
+            Ok(report) => (report, None),
+            Err(e) => (
+                neuroloop_sources::SourceReport {
+                    samples: self.ring.pushed() + self.ring.dropped(),
+                    ..Default::default()
+                },
+                Some(e.to_string()),
+            ),
+        };
+        let timing = self.ring.timing();
+        let mut streams = vec![neuroloop_sources::StreamRate::new(
+            self.stream.0.clone(),
+            self.stream.1,
+            timing.measured_rate(),
+        )];
+        streams.extend(source.streams.iter().cloned());
         let pipeline = self.stats.snapshot();
         let summary = |h| LatencyHistograms::summary(h);
         let report = SessionReport {
@@ -432,6 +455,15 @@ impl RunningSession {
             duration_s: self.started.elapsed().as_secs_f64(),
             samples_produced: source.samples,
             ring_dropped: self.ring.dropped(),
+            ring_overflows: self.ring.overflows(),
+            non_finite_samples: self.non_finite.get(),
+            overruns: OverrunReport {
+                late_pushes: timing.late_pushes(),
+                max_lag_s: timing.max_lag_s(),
+                threshold_s: neuroloop_core::ring::OVERRUN_LAG_S,
+            },
+            streams,
+            source_error,
             source: source.clone(),
             filtered_outlet,
             online_accuracy: pipeline.online_accuracy(),

@@ -20,4 +20,4 @@ pub mod sim;
 pub mod source;
 
 pub use error::SourceError;
-pub use source::{Source, SourceIo, SourceReport};
+pub use source::{Source, SourceIo, SourceReport, StreamRate};

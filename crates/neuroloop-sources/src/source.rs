@@ -45,6 +45,46 @@ pub struct SourceReport {
     /// Samples of the first stream dropped because a further stream had
     /// no sample for them (`[[source.inlets]]`).
     pub unaligned: u64,
+    /// Nominal and measured rate of each further stream
+    /// (`[[source.inlets]]`; the session adds the stream it reads).
+    pub streams: Vec<StreamRate>,
+}
+
+/// A stream's nominal rate beside the rate its samples arrived at.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct StreamRate {
+    /// The stream (name or query).
+    pub stream: String,
+    /// Nominal samples per second.
+    pub nominal_hz: f64,
+    /// Samples per second by arrival time (`None`: too short to say).
+    pub measured_hz: Option<f64>,
+    /// Whether the measured rate is more than [`StreamRate::TOLERANCE`]
+    /// off the nominal one.
+    pub off_nominal: bool,
+}
+
+impl StreamRate {
+    /// Relative difference from the nominal rate that counts as off.
+    pub const TOLERANCE: f64 = 0.1;
+
+    /// Compares `measured_hz` with `nominal_hz`; an off-nominal stream is
+    /// logged.
+    #[must_use]
+    pub fn new(stream: impl Into<String>, nominal_hz: f64, measured_hz: Option<f64>) -> Self {
+        let stream = stream.into();
+        let off_nominal =
+            measured_hz.is_some_and(|m| (m / nominal_hz - 1.0).abs() > Self::TOLERANCE);
+        if off_nominal {
+            tracing::warn!(%stream, nominal_hz, measured_hz, "stream rate differs from its nominal rate");
+        }
+        Self {
+            stream,
+            nominal_hz,
+            measured_hz,
+            off_nominal,
+        }
+    }
 }
 
 /// An opened source, ready to run on its own thread.

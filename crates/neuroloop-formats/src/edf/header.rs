@@ -144,7 +144,7 @@ impl EdfHeader {
                 format!("must be 1..={MAX_SIGNALS}"),
             ));
         }
-        let expected = 256 * (ns as u64 + 1);
+        let expected = (ns as u64).saturating_add(1).saturating_mul(256);
         if header_bytes != expected {
             return Err(FormatError::field(
                 "header_bytes",
@@ -153,7 +153,7 @@ impl EdfHeader {
                 format!("{ns} signals need {expected} header bytes"),
             ));
         }
-        let mut per_signal = vec![0u8; 256 * ns];
+        let mut per_signal = vec![0u8; ns.saturating_mul(256)];
         read_exact(
             reader,
             &mut per_signal,
@@ -162,7 +162,10 @@ impl EdfHeader {
         )?;
         let signals = parse_signals(&per_signal, ns, kind)?;
         let width = if kind == EdfKind::Bdf { 3 } else { 2 };
-        let record_bytes = signals.iter().map(|s| s.samples_per_record).sum::<usize>() * width;
+        let record_bytes = signals
+            .iter()
+            .fold(0usize, |n, s| n.saturating_add(s.samples_per_record))
+            .saturating_mul(width);
         if record_bytes > MAX_RECORD_BYTES {
             return Err(FormatError::Unsupported(format!(
                 "data records of {record_bytes} bytes (at most {MAX_RECORD_BYTES} are read)"
@@ -196,9 +199,8 @@ impl EdfHeader {
     pub fn record_bytes(&self) -> usize {
         self.signals
             .iter()
-            .map(|s| s.samples_per_record)
-            .sum::<usize>()
-            * self.sample_bytes()
+            .fold(0usize, |n, s| n.saturating_add(s.samples_per_record))
+            .saturating_mul(self.sample_bytes())
     }
 
     /// Whether signal `i` is an EDF+/BDF+ annotation signal.

@@ -71,14 +71,14 @@ impl<R: Read> EdfReader<R> {
         let header = EdfHeader::read(&mut reader)?;
         let mut data_signals = Vec::new();
         let mut annotation_signals = Vec::new();
-        let mut offset = 0;
+        let mut offset = 0_usize;
         for (i, s) in header.signals.iter().enumerate() {
             if header.is_annotation(i) {
                 annotation_signals.push((offset, s.samples_per_record));
             } else {
                 data_signals.push((i, offset));
             }
-            offset += s.samples_per_record;
+            offset = offset.saturating_add(s.samples_per_record);
         }
         let Some(&(first, _)) = data_signals.first() else {
             return Err(FormatError::Unsupported(
@@ -146,7 +146,10 @@ impl<R: Read> EdfReader<R> {
         }
         let index = self.next_record;
         let record_bytes = self.buf.len() as u64;
-        let offset = self.header.header_bytes + index * record_bytes;
+        let offset = self
+            .header
+            .header_bytes
+            .saturating_add(index.saturating_mul(record_bytes));
         if self.header.n_records.is_some() {
             read_exact(
                 &mut self.reader,
@@ -169,12 +172,12 @@ impl<R: Read> EdfReader<R> {
                 });
             }
         }
-        self.next_record += 1;
+        self.next_record = self.next_record.saturating_add(1);
         let width = self.header.sample_bytes();
         let n = self.samples_per_record;
-        let mut data = Vec::with_capacity(n * self.channels.len());
+        let mut data = Vec::with_capacity(n.saturating_mul(self.channels.len()));
         for (&(_, start), &(gain, off)) in self.data_signals.iter().zip(&self.scales) {
-            let bytes = &self.buf[start * width..(start + n) * width];
+            let bytes = &self.buf[bytes_of(start, n, width)];
             data.extend(
                 bytes
                     .chunks_exact(width)
@@ -183,8 +186,9 @@ impl<R: Read> EdfReader<R> {
         }
         let mut annotations = RecordAnnotations::default();
         for (k, &(start, len)) in self.annotation_signals.iter().enumerate() {
-            let bytes = &self.buf[start * width..(start + len) * width];
-            let parsed = tal::parse_record(bytes, index, offset + (start * width) as u64, k == 0)?;
+            let bytes = &self.buf[bytes_of(start, len, width)];
+            let at = offset.saturating_add(start.saturating_mul(width) as u64);
+            let parsed = tal::parse_record(bytes, index, at, k == 0)?;
             if k == 0 {
                 annotations.record_onset_s = parsed.record_onset_s;
             }
@@ -208,6 +212,13 @@ impl<R: Read> EdfReader<R> {
     }
 }
 
+/// The bytes of `len` samples from sample `start` of a record, `width`
+/// bytes each (in range: the record buffer holds every signal).
+fn bytes_of(start: usize, len: usize, width: usize) -> std::ops::Range<usize> {
+    let from = start.saturating_mul(width);
+    from..from.saturating_add(len.saturating_mul(width))
+}
+
 /// A little-endian two's-complement sample of 2 (EDF) or 3 (BDF) bytes.
 fn digital(b: &[u8]) -> i32 {
     match *b {
@@ -229,21 +240,24 @@ impl<R: Read> SampleReader for EdfReader<R> {
     fn n_samples(&self) -> Option<u64> {
         self.header
             .n_records
-            .map(|n| n * self.samples_per_record as u64)
+            .map(|n| n.saturating_mul(self.samples_per_record as u64))
     }
 
     fn next_chunk(&mut self) -> Result<Option<Chunk>, FormatError> {
         let rate = self.sample_rate();
         let discontinuous = self.header.plus == Some(Continuity::Discontinuous);
-        Ok(self.next_record()?.map(|r| Chunk {
-            start_sample: r.index * r.n_samples as u64,
-            onset_s: match r.annotations.record_onset_s {
-                Some(t) if discontinuous => t,
-                _ => (r.index * r.n_samples as u64) as f64 / rate,
-            },
-            n_samples: r.n_samples,
-            data: r.data,
-            events: r.annotations.events,
+        Ok(self.next_record()?.map(|r| {
+            let start_sample = r.index.saturating_mul(r.n_samples as u64);
+            Chunk {
+                start_sample,
+                onset_s: match r.annotations.record_onset_s {
+                    Some(t) if discontinuous => t,
+                    _ => start_sample as f64 / rate,
+                },
+                n_samples: r.n_samples,
+                data: r.data,
+                events: r.annotations.events,
+            }
         }))
     }
 }

@@ -35,7 +35,7 @@ pub fn parse_record(
 ) -> Result<RecordAnnotations, FormatError> {
     let bad = |pos: usize, reason: String| FormatError::BadTal {
         record,
-        offset: base_offset + pos as u64,
+        offset: base_offset.saturating_add(pos as u64),
         reason,
     };
     let mut out = RecordAnnotations::default();
@@ -43,7 +43,7 @@ pub fn parse_record(
     let mut first = true;
     loop {
         while pos < bytes.len() && bytes[pos] == 0 {
-            pos += 1;
+            pos = pos.saturating_add(1);
         }
         if pos == bytes.len() {
             break;
@@ -71,7 +71,7 @@ pub fn parse_record(
         let mut duration = 0.0;
         pos = onset_end;
         if bytes[pos] == DURATION_MARK {
-            let start = pos + 1;
+            let start = pos.saturating_add(1);
             let end = find(bytes, start, |b| b == TEXT_END || b == 0)
                 .filter(|&e| bytes[e] == TEXT_END)
                 .ok_or_else(|| bad(start, "duration is not followed by 0x14".into()))?;
@@ -83,13 +83,13 @@ pub fn parse_record(
             })?;
             pos = end;
         }
-        pos += 1; // the 0x14 closing onset/duration
-        let mut texts = 0;
+        pos = pos.saturating_add(1); // the 0x14 closing onset/duration
+        let mut texts = 0_usize;
         loop {
             match bytes.get(pos) {
                 None => return Err(bad(pos, "TAL is not terminated by a NUL byte".into())),
                 Some(0) => {
-                    pos += 1;
+                    pos = pos.saturating_add(1);
                     break;
                 }
                 Some(_) => {
@@ -109,8 +109,8 @@ pub fn parse_record(
                             description: lossy(text),
                         });
                     }
-                    texts += 1;
-                    pos = end + 1;
+                    texts = texts.saturating_add(1);
+                    pos = end.saturating_add(1);
                 }
             }
         }
@@ -132,7 +132,7 @@ fn find(bytes: &[u8], from: usize, pred: impl Fn(u8) -> bool) -> Option<usize> {
     bytes[from..]
         .iter()
         .position(|&b| pred(b))
-        .map(|i| from + i)
+        .map(|i| from.saturating_add(i))
 }
 
 fn lossy(bytes: &[u8]) -> String {
@@ -149,11 +149,11 @@ fn number(bytes: &[u8], signed: bool) -> Option<f64> {
     } else {
         bytes
     };
-    let mut dots = 0;
+    let mut dots = 0_usize;
     let ok = !digits.is_empty()
         && digits[0].is_ascii_digit()
         && digits.iter().all(|&b| {
-            dots += usize::from(b == b'.');
+            dots = dots.saturating_add(usize::from(b == b'.'));
             b.is_ascii_digit() || b == b'.'
         })
         && dots <= 1;

@@ -62,19 +62,19 @@ impl GdfEventTable {
         };
         if n > MAX_EVENTS {
             return Err(FormatError::BadEventTable {
-                offset: offset + 4,
+                offset: offset.saturating_add(4),
                 reason: format!("{n} events is more than {MAX_EVENTS}"),
             });
         }
         let n = n as usize;
-        let mut body = vec![0u8; n * per_event];
+        let mut body = vec![0u8; n.saturating_mul(per_event)];
         read_exact(
             reader,
             &mut body,
             || format!("event table ({n} events, mode {mode})"),
-            offset + 8,
+            offset.saturating_add(8),
         )?;
-        let mut f = Fields::new(&body, offset + 8);
+        let mut f = Fields::new(&body, offset.saturating_add(8));
         let positions: Vec<u32> = (0..n)
             .map(|_| f.u32("event position"))
             .collect::<Result<_, _>>()?;

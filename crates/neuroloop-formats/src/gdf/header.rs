@@ -100,7 +100,7 @@ impl GdfHeader {
                 format!("must be 1..={MAX_SIGNALS}"),
             ));
         }
-        let expected = 256 * (ns as u64 + 1);
+        let expected = (ns as u64).saturating_add(1).saturating_mul(256);
         if u64::try_from(header_bytes).ok() != Some(expected) {
             return Err(FormatError::field(
                 "header_bytes",
@@ -109,7 +109,7 @@ impl GdfHeader {
                 format!("{ns} signals need {expected} header bytes"),
             ));
         }
-        let mut per_signal = vec![0u8; 256 * ns];
+        let mut per_signal = vec![0u8; ns.saturating_mul(256)];
         read_exact(
             reader,
             &mut per_signal,
@@ -134,8 +134,8 @@ impl GdfHeader {
     pub fn record_bytes(&self) -> usize {
         self.signals
             .iter()
-            .map(|s| s.info.samples_per_record * s.data_type.size())
-            .sum()
+            .map(|s| s.info.samples_per_record.saturating_mul(s.data_type.size()))
+            .fold(0, usize::saturating_add)
     }
 
     /// Record duration in seconds.

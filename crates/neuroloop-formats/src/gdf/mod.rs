@@ -3,6 +3,13 @@
 //! Samples of every storage type are scaled to physical units with
 //! `(d - dmin) * (pmax - pmin) / (dmax - dmin) + pmin`, as for EDF.
 
+// Reads bytes from outside: no unwrap, no unchecked integer arithmetic.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::arithmetic_side_effects
+)]
+
 mod events;
 mod header;
 mod reader;

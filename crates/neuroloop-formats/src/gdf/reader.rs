@@ -74,7 +74,7 @@ impl<R: Read + Seek> GdfReader<R> {
                 "data size overflows",
             )
         })?;
-        let data_end = header.header_bytes + data_bytes;
+        let data_end = header.header_bytes.saturating_add(data_bytes);
         let file_len = reader.seek(SeekFrom::End(0))?;
         if file_len < data_end {
             return Err(FormatError::Truncated {
@@ -122,7 +122,10 @@ impl<R: Read + Seek> GdfReader<R> {
 
     /// Sets the chunk size to the whole records closest to `samples` (at least one).
     pub fn set_chunk_samples(&mut self, samples: usize) {
-        self.records_per_chunk = (samples / self.samples_per_record).max(1) as u64;
+        self.records_per_chunk = samples
+            .checked_div(self.samples_per_record)
+            .unwrap_or(1)
+            .max(1) as u64;
     }
 
     /// The parsed header.
@@ -163,56 +166,71 @@ impl<R: Read + Seek> SampleReader for GdfReader<R> {
     }
 
     fn n_samples(&self) -> Option<u64> {
-        Some(self.header.n_records * self.samples_per_record as u64)
+        Some(
+            self.header
+                .n_records
+                .saturating_mul(self.samples_per_record as u64),
+        )
     }
 
     fn next_chunk(&mut self) -> Result<Option<Chunk>, FormatError> {
-        let remaining = self.header.n_records - self.next_record;
+        let remaining = self.header.n_records.saturating_sub(self.next_record);
         if remaining == 0 {
             return Ok(None);
         }
         let records = remaining.min(self.records_per_chunk) as usize;
         let record_bytes = self.header.record_bytes();
-        let offset = self.header.header_bytes + self.next_record * record_bytes as u64;
-        self.buf.resize(records * record_bytes, 0);
+        let offset = self
+            .header
+            .header_bytes
+            .saturating_add(self.next_record.saturating_mul(record_bytes as u64));
+        self.buf.resize(records.saturating_mul(record_bytes), 0);
         let first = self.next_record;
         read_exact(
             &mut self.reader,
             &mut self.buf,
-            || format!("data records {first}..{}", first + records as u64),
+            || {
+                format!(
+                    "data records {first}..{}",
+                    first.saturating_add(records as u64)
+                )
+            },
             offset,
         )?;
         let spr = self.samples_per_record;
-        let n = records * spr;
-        let mut data = vec![0.0; n * self.channels.len()];
+        let n = records.saturating_mul(spr);
+        let mut data = vec![0.0; n.saturating_mul(self.channels.len())];
         for r in 0..records {
-            let mut pos = r * record_bytes;
+            // In range: the buffer holds `records` whole records.
+            let mut pos = r.saturating_mul(record_bytes);
             for (c, s) in self.header.signals.iter().enumerate() {
                 let (gain, off) = self.scales[c];
                 let size = s.data_type.size();
-                let out = &mut data[c * n + r * spr..c * n + (r + 1) * spr];
+                let from = c.saturating_mul(n).saturating_add(r.saturating_mul(spr));
+                let out = &mut data[from..from.saturating_add(spr)];
+                let len = spr.saturating_mul(size);
                 for (o, b) in out
                     .iter_mut()
-                    .zip(self.buf[pos..pos + spr * size].chunks_exact(size))
+                    .zip(self.buf[pos..pos.saturating_add(len)].chunks_exact(size))
                 {
                     *o = s.data_type.decode(b) * gain + off;
                 }
-                pos += spr * size;
+                pos = pos.saturating_add(len);
             }
         }
-        self.next_record += records as u64;
-        let start_sample = first * spr as u64;
-        let end = start_sample + n as u64;
+        self.next_record = self.next_record.saturating_add(records as u64);
+        let start_sample = first.saturating_mul(spr as u64);
+        let end = start_sample.saturating_add(n as u64);
         let last = self.next_record == self.header.n_records;
         let take = self.events[self.events_sent..]
             .iter()
             .take_while(|(s, _)| last || *s < end)
             .count();
-        let events = self.events[self.events_sent..self.events_sent + take]
+        let events = self.events[self.events_sent..self.events_sent.saturating_add(take)]
             .iter()
             .map(|(_, e)| e.clone())
             .collect();
-        self.events_sent += take;
+        self.events_sent = self.events_sent.saturating_add(take);
         Ok(Some(Chunk {
             start_sample,
             onset_s: start_sample as f64 / self.sample_rate(),

@@ -28,6 +28,9 @@ pub(super) fn default_stall_timeout_ms() -> u64 {
     2000
 }
 
+pub(super) fn default_max_memory_mb() -> u64 {
+    super::memory::DEFAULT_MAX_MEMORY_MB
+}
 pub(super) fn default_ring_s() -> f64 {
     4.0
 }
@@ -85,3 +88,6 @@ impl Default for PublishSection {
 
 /// Most windows the policy may smooth over.
 pub const MAX_SMOOTHING: usize = 32;
+
+/// Longest calibration period, seconds.
+pub const MAX_CALIBRATION_S: f64 = 3600.0;

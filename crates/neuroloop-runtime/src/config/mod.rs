@@ -11,8 +11,19 @@
 //! * `sources`: the source registry (`[source] type`).
 //! * `parse`: the one pass over the file.
 //! * `validate`: the checks of each section.
+//! * `bounds`: the allowed range of every numeric key; config files must be
+//!   regular files of bounded size.
+//! * `memory`: the preallocations of a session, refused above
+//!   `session.max_memory_mb` before anything is allocated.
+//! * `keypath`: names the key of a type error.
 //! * `bundle`: the checks of a `[decoder] type = "bundle"` against the
 //!   session (channels, rate, window, filters, classes).
+
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::arithmetic_side_effects
+)]
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -23,15 +34,21 @@ use neuroloop_dsp::ChainConfig;
 use crate::lsl_config::LslSection;
 use crate::profile::HardwareProfile;
 
+mod bounds;
 mod bundle;
 mod defaults;
+mod keypath;
+mod memory;
 mod parse;
 mod publish_timing;
 mod sections;
 mod sources;
 mod validate;
 
-pub use defaults::MAX_SMOOTHING;
+pub use bounds::{MAX_CONFIG_BYTES, read_config_file};
+pub use defaults::{MAX_CALIBRATION_S, MAX_SMOOTHING};
+pub(crate) use keypath::key_at;
+pub use memory::{DEFAULT_MAX_MEMORY_MB, MAX_MEMORY_MB, MemoryEstimate};
 pub use parse::parse;
 pub use publish_timing::{DEFAULT_MAX_LAG_MS, FALLBACK_INTENT_MAX_AGE_MS, INTENT_AGE_MARGIN_MS};
 pub use sections::{
@@ -85,11 +102,7 @@ pub struct ValidatedSession {
 /// # Errors
 /// Every problem found in the config and its hardware profile.
 pub fn load(path: &Path) -> Result<ValidatedSession, Vec<ConfigError>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        vec![ConfigError::new(
-            path.display().to_string(),
-            format!("cannot read: {e}"),
-        )]
-    })?;
+    let text = read_config_file(path)
+        .map_err(|e| vec![ConfigError::new(path.display().to_string(), e)])?;
     parse(&text, path)
 }

@@ -8,11 +8,13 @@ use serde::de::DeserializeOwned;
 
 use super::ValidatedSession;
 use super::bundle::{SessionShape, check_bundle};
+use super::memory::{MAX_MEMORY_MB, MemoryEstimate};
 use super::sections::{
     DecoderSection, PipelineSection, PolicySection, PublishSection, SessionSection,
 };
 use super::sources::{SourceSection, parse_source};
 use super::validate::{check_decoder, check_filters, check_policy, check_publish, samples_of};
+use super::{bounds, keypath};
 use crate::lsl_config::LslSection;
 use crate::profile::{HardwareProfile, resolve_profile_path};
 
@@ -41,19 +43,26 @@ pub fn parse(text: &str, path: &Path) -> Result<ValidatedSession, Vec<ConfigErro
             ));
         }
     }
-    let session: Option<SessionSection> = section(&root, "session", &mut errors, None);
-    let pipeline: Option<PipelineSection> = section(&root, "pipeline", &mut errors, None);
-    let decoder: Option<DecoderSection> = section(&root, "decoder", &mut errors, None);
-    let policy: Option<PolicySection> =
-        section(&root, "policy", &mut errors, Some(PolicySection::default()));
+    let session: Option<SessionSection> = section(text, &root, "session", &mut errors, None);
+    let pipeline: Option<PipelineSection> = section(text, &root, "pipeline", &mut errors, None);
+    let decoder: Option<DecoderSection> = section(text, &root, "decoder", &mut errors, None);
+    let policy: Option<PolicySection> = section(
+        text,
+        &root,
+        "policy",
+        &mut errors,
+        Some(PolicySection::default()),
+    );
     let mut publish: Option<PublishSection> = section(
+        text,
         &root,
         "publish",
         &mut errors,
         Some(PublishSection::default()),
     );
-    let source: Option<SourceSection> = parse_source(&root, &mut errors);
-    let lsl: Option<LslSection> = section(&root, "lsl", &mut errors, Some(LslSection::default()));
+    let source: Option<SourceSection> = parse_source(text, &root, &mut errors);
+    let lsl: Option<LslSection> =
+        section(text, &root, "lsl", &mut errors, Some(LslSection::default()));
     if let Some(l) = &lsl {
         l.check(&mut errors);
     }
@@ -77,6 +86,13 @@ pub fn parse(text: &str, path: &Path) -> Result<ValidatedSession, Vec<ConfigErro
     let input = profile.as_ref().map(HardwareProfile::stream_spec);
 
     if let (Some(s), Some(spec)) = (&session, &input) {
+        bounds::int(
+            &mut errors,
+            "session.max_memory_mb",
+            s.max_memory_mb,
+            1,
+            MAX_MEMORY_MB,
+        );
         if !(s.ring_s >= 2.0 && s.ring_s <= 60.0) {
             errors.push(ConfigError::new(
                 "session.ring_s",
@@ -182,7 +198,7 @@ pub fn parse(text: &str, path: &Path) -> Result<ValidatedSession, Vec<ConfigErro
     };
     let ring_samples = (session.ring_s * input.sample_rate).ceil() as usize;
     let filter_tables = pipeline.map(|p| p.filters).unwrap_or_default();
-    Ok(ValidatedSession {
+    let validated = ValidatedSession {
         ring_samples,
         session,
         profile,
@@ -201,11 +217,16 @@ pub fn parse(text: &str, path: &Path) -> Result<ValidatedSession, Vec<ConfigErro
         publish_addr,
         path: path.to_path_buf(),
         lsl: lsl.unwrap_or_default(),
-    })
+    };
+    MemoryEstimate::of(&validated)
+        .check(validated.session.max_memory_mb)
+        .map_err(|e| vec![e])?;
+    Ok(validated)
 }
 
 /// Deserialises `[name]`; a missing section uses `default` or is an error.
 fn section<T: DeserializeOwned>(
+    text: &str,
     root: &toml::Table,
     name: &str,
     errors: &mut Vec<ConfigError>,
@@ -216,7 +237,10 @@ fn section<T: DeserializeOwned>(
             .clone()
             .try_into()
             .map_err(|e: toml::de::Error| {
-                errors.push(ConfigError::new(name, e.message().to_string()))
+                let at = keypath::locate::<T>(text, name)
+                    .or_else(|| keypath::locate_by_removal::<T>(value, name, e.message()))
+                    .unwrap_or_else(|| name.to_string());
+                errors.push(ConfigError::new(at, e.message().to_string()));
             })
             .ok(),
         None if default.is_some() => default,

@@ -4,8 +4,8 @@ use serde::Deserialize;
 
 use super::defaults::{
     default_deadman_missed, default_heartbeat_ms, default_hello_timeout_ms, default_label_delay_s,
-    default_max_connections, default_max_line_bytes, default_max_msgs_per_s, default_queue,
-    default_ring_s, default_seed, default_send_buffer_bytes, default_smoothing,
+    default_max_connections, default_max_line_bytes, default_max_memory_mb, default_max_msgs_per_s,
+    default_queue, default_ring_s, default_seed, default_send_buffer_bytes, default_smoothing,
     default_stall_timeout_ms, default_tcp, default_threshold,
 };
 
@@ -20,6 +20,11 @@ pub struct SessionSection {
     /// Capacity of the source → pipeline ring in seconds (≥ 2).
     #[serde(default = "default_ring_s")]
     pub ring_s: f64,
+    /// Most memory the session may preallocate (rings, calibration set,
+    /// windows, queues), megabytes; a config needing more is refused
+    /// before anything is allocated.
+    #[serde(default = "default_max_memory_mb")]
+    pub max_memory_mb: u64,
 }
 
 /// `[pipeline]`.

@@ -15,6 +15,7 @@ pub enum SourceSection {
 
 /// The source registry: `type` → parser (`sim`, `lsl`).
 pub(super) fn parse_source(
+    text: &str,
     root: &toml::Table,
     errors: &mut Vec<ConfigError>,
 ) -> Option<SourceSection> {
@@ -22,19 +23,20 @@ pub(super) fn parse_source(
         errors.push(ConfigError::new("source", "missing section"));
         return None;
     };
-    type Parser = fn(&toml::Value) -> Result<SourceSection, String>;
+    // A parse error names the key (found again in the text) and says why.
+    type Parser = fn(&str, &toml::Value) -> Result<SourceSection, ConfigError>;
     const SOURCES: &[(&str, Parser)] = &[
-        ("sim", |v| {
+        ("sim", |text, v| {
             v.clone()
                 .try_into::<SimConfig>()
                 .map(SourceSection::Sim)
-                .map_err(|e| e.message().to_string())
+                .map_err(|e| error_at::<SimConfig>(text, v, &e))
         }),
-        ("lsl", |v| {
+        ("lsl", |text, v| {
             v.clone()
                 .try_into::<LslConfig>()
                 .map(SourceSection::Lsl)
-                .map_err(|e| e.message().to_string())
+                .map_err(|e| error_at::<LslConfig>(text, v, &e))
         }),
     ];
     let kind = table
@@ -43,9 +45,7 @@ pub(super) fn parse_source(
         .unwrap_or("");
     let known: Vec<&str> = SOURCES.iter().map(|(n, _)| *n).collect();
     match SOURCES.iter().find(|(n, _)| *n == kind) {
-        Some((_, parse)) => parse(table)
-            .map_err(|m| errors.push(ConfigError::new("source", m)))
-            .ok(),
+        Some((_, parse)) => parse(text, table).map_err(|e| errors.push(e)).ok(),
         None => {
             errors.push(ConfigError::new(
                 "source.type",
@@ -54,4 +54,16 @@ pub(super) fn parse_source(
             None
         }
     }
+}
+
+/// The error of a `[source]` table that does not deserialise, at its key.
+fn error_at<T: serde::de::DeserializeOwned>(
+    text: &str,
+    table: &toml::Value,
+    e: &toml::de::Error,
+) -> ConfigError {
+    let at = super::keypath::locate::<T>(text, "source")
+        .or_else(|| super::keypath::locate_by_removal::<T>(table, "source", e.message()))
+        .unwrap_or_else(|| "source".into());
+    ConfigError::new(at, e.message().to_string())
 }

@@ -6,7 +6,8 @@ use std::net::SocketAddr;
 use neuroloop_core::{ConfigError, StreamSpec};
 use neuroloop_dsp::{ChainConfig, StageRegistry};
 
-use super::defaults::MAX_SMOOTHING;
+use super::bounds;
+use super::defaults::{MAX_CALIBRATION_S, MAX_SMOOTHING};
 use super::sections::{DecoderSection, PolicySection, PublishSection};
 
 /// Parses every filter table and preflights each one that parses against
@@ -91,18 +92,21 @@ pub(super) fn check_decoder(
             ),
         ));
     }
-    if !(d.calibration_s > 0.0 && d.calibration_s.is_finite()) {
-        errors.push(ConfigError::new(
-            "decoder.calibration_s",
-            format!("{} must be a positive number of seconds", d.calibration_s),
-        ));
-    }
-    if !(d.label_delay_s >= 0.0 && d.label_delay_s.is_finite()) {
-        errors.push(ConfigError::new(
-            "decoder.label_delay_s",
-            format!("{} must be ≥ 0 seconds", d.label_delay_s),
-        ));
-    }
+    bounds::positive(
+        errors,
+        "decoder.calibration_s",
+        d.calibration_s,
+        MAX_CALIBRATION_S,
+        "seconds",
+    );
+    bounds::float(
+        errors,
+        "decoder.label_delay_s",
+        d.label_delay_s,
+        0.0,
+        60.0,
+        "seconds",
+    );
     let model = match d.model_spec() {
         Ok(m) => m,
         Err(e) => {
@@ -142,10 +146,13 @@ pub(super) fn check_policy(p: &PolicySection, errors: &mut Vec<ConfigError>) {
             format!("{} must be in (0, 1]", p.threshold),
         ));
     }
-    if !(p.dwell_s >= 0.0 && p.dwell_s.is_finite()) {
+    if !(p.dwell_s >= 0.0 && p.dwell_s <= 60.0) {
         errors.push(ConfigError::new(
             "policy.dwell_s",
-            format!("{} must be ≥ 0 seconds", p.dwell_s),
+            format!(
+                "{} must be ≥ 0 seconds (allowed range 0 to 60 s)",
+                p.dwell_s
+            ),
         ));
     }
 }
@@ -154,21 +161,44 @@ pub(super) fn check_publish(
     p: &PublishSection,
     errors: &mut Vec<ConfigError>,
 ) -> Option<SocketAddr> {
-    if p.queue == 0 {
-        errors.push(ConfigError::new("publish.queue", "must be at least 1"));
-    }
-    for (path, value) in [
-        ("publish.heartbeat_ms", p.heartbeat_ms),
-        ("publish.deadman_missed", u64::from(p.deadman_missed)),
-        ("publish.max_connections", p.max_connections as u64),
-        ("publish.max_msgs_per_s", u64::from(p.max_msgs_per_s)),
-        ("publish.hello_timeout_ms", p.hello_timeout_ms),
-        ("publish.stall_timeout_ms", p.stall_timeout_ms),
-        ("publish.send_buffer_bytes", u64::from(p.send_buffer_bytes)),
+    let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+    for (path, value, lo, hi) in [
+        ("publish.queue", count(p.queue), 1, 65_536),
+        ("publish.heartbeat_ms", p.heartbeat_ms, 1, 60_000),
+        (
+            "publish.deadman_missed",
+            u64::from(p.deadman_missed),
+            1,
+            1000,
+        ),
+        (
+            "publish.max_connections",
+            count(p.max_connections),
+            1,
+            65_536,
+        ),
+        (
+            "publish.max_line_bytes",
+            count(p.max_line_bytes).max(256),
+            256,
+            1 << 20,
+        ),
+        (
+            "publish.max_msgs_per_s",
+            u64::from(p.max_msgs_per_s),
+            1,
+            1_000_000,
+        ),
+        ("publish.hello_timeout_ms", p.hello_timeout_ms, 1, 600_000),
+        ("publish.stall_timeout_ms", p.stall_timeout_ms, 1, 600_000),
+        (
+            "publish.send_buffer_bytes",
+            u64::from(p.send_buffer_bytes),
+            1,
+            64 << 20,
+        ),
     ] {
-        if value == 0 {
-            errors.push(ConfigError::new(path, "must be at least 1"));
-        }
+        bounds::int(errors, path, value, lo, hi);
     }
     if p.max_line_bytes < 256 {
         errors.push(ConfigError::new(

@@ -10,6 +10,12 @@
 //!
 //! As [`Epochs`]: `[n, channels, samples]`.
 
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::arithmetic_side_effects
+)]
+
 use neuroloop_core::{ChannelSpec, SampleBlock, StreamSpec};
 use neuroloop_dsp::ChainConfig;
 use neuroloop_formats::{Event, Recording};
@@ -19,6 +25,8 @@ use crate::offline::{EpochOptions, Epochs, SkippedEvent};
 
 /// Samples per block when running the filter chain over a recording.
 const BLOCK: usize = 256;
+/// Most bytes of cut epochs held at once.
+const MAX_EPOCH_BYTES: usize = 8 << 30;
 
 /// Reads the recordings at `paths` (EDF/EDF+/BDF/GDF) and cuts their
 /// epochs as [`cut_epochs`] does, each named by its path.
@@ -119,21 +127,44 @@ pub fn cut_epochs(
             });
         }
         let n_ch = out.channels.len();
-        let total = filtered.len() / n_ch.max(1);
+        let total = filtered.len().checked_div(n_ch).unwrap_or(0);
+        let bytes = matched
+            .len()
+            .checked_mul(n_ch)
+            .and_then(|v| v.checked_mul(out.samples))
+            .and_then(|v| v.checked_add(out.data.len()))
+            .and_then(|v| v.checked_mul(4));
+        if bytes.is_none_or(|b| b > MAX_EPOCH_BYTES) {
+            return Err(RuntimeError::OfflineOption {
+                what: "epoch window",
+                message: format!(
+                    "{} events x {n_ch} channels x {} samples would take more than {} GB; shorten [tmin, tmax] or select fewer channels",
+                    matched.len(),
+                    out.samples,
+                    MAX_EPOCH_BYTES >> 30
+                ),
+            });
+        }
         for (event, class) in matched {
-            let start = ((event.onset_s + options.tmin) * rec.sample_rate).round();
-            if start < 0.0 || start as usize + out.samples > total {
+            let Some(start) = epoch_start(event.onset_s, options.tmin, rec.sample_rate)
+                .filter(|s| s.checked_add(out.samples).is_some_and(|end| end <= total))
+            else {
                 out.skipped.push(SkippedEvent {
                     recording: index,
                     onset_s: event.onset_s,
                     class,
                 });
                 continue;
-            }
-            let start = start as usize;
+            };
+            let end = start.saturating_add(out.samples);
             for c in 0..n_ch {
-                out.data
-                    .extend((start..start + out.samples).map(|s| filtered[s * n_ch + c]));
+                out.data.extend(
+                    filtered
+                        .iter()
+                        .skip(start.saturating_mul(n_ch).saturating_add(c))
+                        .step_by(n_ch.max(1))
+                        .take(end.saturating_sub(start)),
+                );
             }
             out.labels.push(class);
             out.recording.push(index);
@@ -152,6 +183,17 @@ pub fn cut_epochs(
         });
     }
     Ok(out)
+}
+
+/// The first sample of the epoch of an event at `onset_s`, or `None` when
+/// it lies before the recording or beyond any index (huge or non-finite
+/// onsets from a file are skipped, never overflow).
+fn epoch_start(onset_s: f64, tmin: f64, rate: f64) -> Option<usize> {
+    let start = ((onset_s + tmin) * rate).round();
+    // 2^52: every index up to here is exact in f64 and fits usize.
+    (0.0..4_503_599_627_370_496.0)
+        .contains(&start)
+        .then_some(start as usize)
 }
 
 /// Indices of the selected channels: `labels` in order, or every channel.
@@ -224,21 +266,29 @@ fn filter(
         ));
     }
     let n_ch = selected.len();
-    let mut out = vec![0.0_f32; n * n_ch];
+    let Some(values) = n.checked_mul(n_ch) else {
+        return Err(bad_chain(format!(
+            "{n} samples x {n_ch} channels is too many"
+        )));
+    };
+    let mut out = vec![0.0_f32; values];
     let mut block = SampleBlock::with_capacity(n_ch, BLOCK);
     let mut start = 0;
     while start < n {
-        let len = BLOCK.min(n - start);
+        let len = BLOCK.min(n.saturating_sub(start));
         let (data, _, _) = block.buffers_mut();
         for s in 0..len {
             for (k, &c) in selected.iter().enumerate() {
-                data[s * n_ch + k] = rec.channel(c)[start + s] as f32;
+                // In range: s < len <= BLOCK, start + s < n, k < n_ch.
+                data[s.saturating_mul(n_ch).saturating_add(k)] =
+                    rec.channel(c)[start.saturating_add(s)] as f32;
             }
         }
         block.set_len(len);
         filters.process(&mut block.as_mut());
-        out[start * n_ch..(start + len) * n_ch].copy_from_slice(block.data());
-        start += len;
+        let from = start.saturating_mul(n_ch);
+        out[from..from.saturating_add(len.saturating_mul(n_ch))].copy_from_slice(block.data());
+        start = start.saturating_add(len);
     }
     let labels = out_spec.channels.into_iter().map(|c| c.label).collect();
     Ok((labels, out))

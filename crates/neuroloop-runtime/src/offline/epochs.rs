@@ -6,11 +6,22 @@
 //! [`Epochs::data`] is `[n, channels, samples]`, row-major: sample `t` of
 //! channel `c` of epoch `i` is at `data[(i * channels + c) * samples + t]`.
 
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::arithmetic_side_effects
+)]
+
 use neuroloop_decode::DecodeError;
 use neuroloop_decode::fit::EpochSet;
 
 use crate::RuntimeError;
 use crate::offline::EventMap;
+
+/// Largest `|tmin|`, `|tmax|`, seconds from the event.
+pub const MAX_EPOCH_OFFSET_S: f64 = 3600.0;
+/// Most samples per channel of one epoch.
+pub const MAX_EPOCH_SAMPLES: usize = 1 << 20;
 
 /// How to cut epochs.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,18 +38,39 @@ pub struct EpochOptions {
 }
 
 impl EpochOptions {
-    /// Samples per epoch at `sample_rate`: `round((tmax - tmin) * rate)`.
+    /// Samples per epoch at `sample_rate`: `round((tmax - tmin) * rate)`
+    /// (saturating; [`MAX_EPOCH_SAMPLES`] bounds what is accepted).
     #[must_use]
     pub fn samples(&self, sample_rate: f64) -> usize {
+        // `as` saturates; NaN becomes 0.
         ((self.tmax - self.tmin) * sample_rate).round().max(0.0) as usize
     }
 
     pub(crate) fn check(&self, sample_rate: f64) -> Result<(), RuntimeError> {
-        if !(self.tmin.is_finite() && self.tmax.is_finite() && self.tmax > self.tmin) {
-            return Err(RuntimeError::OfflineOption {
-                what: "epoch window",
-                message: format!("tmax ({}) must be above tmin ({})", self.tmax, self.tmin),
-            });
+        let bad = |message: String| RuntimeError::OfflineOption {
+            what: "epoch window",
+            message,
+        };
+        for (name, t) in [("tmin", self.tmin), ("tmax", self.tmax)] {
+            if !(-MAX_EPOCH_OFFSET_S..=MAX_EPOCH_OFFSET_S).contains(&t) {
+                return Err(bad(format!(
+                    "{name} {t} is outside the allowed range -{MAX_EPOCH_OFFSET_S} to {MAX_EPOCH_OFFSET_S} s"
+                )));
+            }
+        }
+        if self.tmax <= self.tmin {
+            return Err(bad(format!(
+                "tmax ({}) must be above tmin ({})",
+                self.tmax, self.tmin
+            )));
+        }
+        if self.samples(sample_rate) > MAX_EPOCH_SAMPLES {
+            return Err(bad(format!(
+                "[{}, {}] s is {} samples at {sample_rate} Hz; at most {MAX_EPOCH_SAMPLES} are allowed",
+                self.tmin,
+                self.tmax,
+                self.samples(sample_rate)
+            )));
         }
         if self.samples(sample_rate) < 2 {
             return Err(RuntimeError::OfflineOption {
@@ -105,7 +137,7 @@ impl Epochs {
     /// Values per epoch (`channels × samples`).
     #[must_use]
     pub fn epoch_len(&self) -> usize {
-        self.channels.len() * self.samples
+        self.channels.len().saturating_mul(self.samples)
     }
 
     /// The `[channels, samples]` values of epoch `i`.
@@ -115,15 +147,18 @@ impl Epochs {
     #[must_use]
     pub fn epoch(&self, i: usize) -> &[f32] {
         let n = self.epoch_len();
-        &self.data[i * n..(i + 1) * n]
+        let start = i.saturating_mul(n);
+        &self.data[start..start.saturating_add(n)]
     }
 
     /// Epochs per class, in class order.
     #[must_use]
     pub fn class_counts(&self) -> Vec<usize> {
-        let mut counts = vec![0; self.classes.len()];
+        let mut counts = vec![0_usize; self.classes.len()];
         for &l in &self.labels {
-            counts[l] += 1;
+            if let Some(n) = counts.get_mut(l) {
+                *n = n.saturating_add(1);
+            }
         }
         counts
     }
@@ -150,7 +185,7 @@ impl Epochs {
     /// If an index is out of range.
     #[must_use]
     pub fn subset(&self, indices: &[usize]) -> Self {
-        let mut data = Vec::with_capacity(indices.len() * self.epoch_len());
+        let mut data = Vec::with_capacity(indices.len().saturating_mul(self.epoch_len()));
         for &i in indices {
             data.extend_from_slice(self.epoch(i));
         }

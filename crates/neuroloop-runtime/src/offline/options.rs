@@ -2,6 +2,12 @@
 //! (`T1=hands,T2=feet`, `33025=13Hz`) and short filter chains
 //! (`"notch 50; bandpass 4-40"`).
 
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::arithmetic_side_effects
+)]
+
 use neuroloop_dsp::{ChainConfig, StageRegistry};
 use neuroloop_formats::Event;
 
@@ -43,7 +49,7 @@ impl EventMap {
                 Some(i) => i,
                 None => {
                     classes.push(c.to_string());
-                    classes.len() - 1
+                    classes.len().saturating_sub(1)
                 }
             };
             keys.push((k.to_string(), class));
@@ -175,7 +181,10 @@ pub fn parse_filters(text: &str) -> Result<ChainConfig, RuntimeError> {
 /// [`RuntimeError::Io`] if the file cannot be read,
 /// [`RuntimeError::OfflineOption`] if it is not TOML or a stage is invalid.
 pub fn filters_from_session(path: &std::path::Path) -> Result<ChainConfig, RuntimeError> {
-    let text = std::fs::read_to_string(path)?;
+    let text = crate::config::read_config_file(path).map_err(|e| RuntimeError::OfflineOption {
+        what: "config",
+        message: format!("{}: {e}", path.display()),
+    })?;
     let doc: toml::Table = toml::from_str(&text).map_err(|e| RuntimeError::OfflineOption {
         what: "config",
         message: format!("{}: {e}", path.display()),

@@ -168,7 +168,10 @@ impl LslConfig {
                 format!("{} must be in (0, 5] seconds", self.align_timeout_s),
             );
         }
-        let secondary: usize = self.inlets.iter().map(|i| i.channels).sum();
+        let secondary = self
+            .inlets
+            .iter()
+            .fold(0usize, |n, i| n.saturating_add(i.channels));
         if !self.inlets.is_empty() && secondary >= spec.channel_count() {
             err(
                 "inlets",

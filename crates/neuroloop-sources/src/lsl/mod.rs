@@ -27,6 +27,7 @@
 //! it; other strings are ignored.
 
 pub mod align;
+mod changed;
 pub mod check;
 pub mod config;
 mod inlet_config;

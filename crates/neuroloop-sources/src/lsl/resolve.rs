@@ -142,6 +142,14 @@ impl<T: Send + 'static> Reresolver<T> {
     pub(super) fn poll(&mut self) -> Option<T> {
         self.found.try_recv().ok()
     }
+
+    /// Cancels the search without waiting for its thread (which ends
+    /// within one resolve attempt): for the source thread, which must not
+    /// block while samples flow.
+    pub(super) fn detach(mut self) {
+        self.cancel.store(true, Ordering::Relaxed);
+        drop(self.thread.take());
+    }
 }
 
 impl<T> Drop for Reresolver<T> {

@@ -14,7 +14,7 @@ use super::resolve::reresolve_data;
 use super::stream::{DataInlet, Target};
 
 /// What a further stream's thread did.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub(super) struct LaneReport {
     /// Samples pulled.
     pub samples: u64,
@@ -22,6 +22,8 @@ pub(super) struct LaneReport {
     pub losses: u64,
     /// Times it was found again and resumed.
     pub reresolutions: u64,
+    /// Nominal and measured rate.
+    pub rate: crate::StreamRate,
 }
 
 /// Everything the thread needs.
@@ -85,5 +87,10 @@ fn run(lsl: &'static Lsl, s: Secondary, stop: &AtomicBool, refused: &AtomicU64) 
             }
         }
     }
+    report.rate = crate::StreamRate::new(
+        target.query.clone(),
+        target.spec.sample_rate,
+        writer.stats().timing().measured_rate(),
+    );
     report
 }

@@ -134,8 +134,11 @@ impl SimConfig {
         if self.kind != "sim" {
             err("type", format!("expected \"sim\", found {:?}", self.kind));
         }
-        if self.block_size == Some(0) {
-            err("block_size", "must be at least 1".into());
+        if let Some(b) = self.block_size.filter(|b| !(1..=65_536).contains(b)) {
+            err(
+                "block_size",
+                format!("{b} is outside the allowed range 1 to 65536 samples"),
+            );
         }
         if !(self.line_hz == 0.0 || (self.line_hz > 0.0 && self.line_hz < spec.nyquist())) {
             err(
@@ -147,10 +150,10 @@ impl SimConfig {
                 ),
             );
         }
-        if let Some(d) = self.duration_s.filter(|d| !(*d > 0.0 && d.is_finite())) {
+        if let Some(d) = self.duration_s.filter(|d| !(*d > 0.0 && *d <= 1e7)) {
             err(
                 "duration_s",
-                format!("{d} must be a positive number of seconds"),
+                format!("{d} must be a positive number of seconds, at most 1e7"),
             );
         }
         super::faults::preflight(&self.faults, spec, &format!("{path}.faults"), &mut errors);
@@ -232,10 +235,10 @@ impl SimConfig {
                         ),
                     );
                 }
-                if amplitude_uv.is_nan() || *amplitude_uv < 0.0 {
+                if !(*amplitude_uv >= 0.0 && *amplitude_uv <= 1e6) {
                     err(
                         &format!("{p}.amplitude_uv"),
-                        format!("{amplitude_uv} must be ≥ 0"),
+                        format!("{amplitude_uv} must be ≥ 0 and at most 1e6 µV"),
                     );
                 }
                 if !spec.labels().any(super::generator::is_occipital) {
@@ -244,16 +247,16 @@ impl SimConfig {
                 (*trial_s, *rest_s)
             }
         };
-        if !(trial_s > 0.0 && trial_s.is_finite()) {
+        if !(trial_s > 0.0 && trial_s <= 3600.0) {
             err(
                 &format!("{p}.trial_s"),
-                format!("{trial_s} must be a positive number of seconds"),
+                format!("{trial_s} must be a positive number of seconds, at most 3600"),
             );
         }
-        if !(rest_s >= 0.0 && rest_s.is_finite()) {
+        if !(0.0..=3600.0).contains(&rest_s) {
             err(
                 &format!("{p}.rest_s"),
-                format!("{rest_s} must be ≥ 0 seconds"),
+                format!("{rest_s} must be between 0 and 3600 seconds"),
             );
         }
         if errors.is_empty() {

@@ -54,6 +54,7 @@ impl Source for LslSource {
         for lane in lanes {
             report.losses += lane.losses;
             report.reresolutions += lane.reresolutions;
+            report.streams.push(lane.rate);
         }
         report.refused = refused.load(Ordering::Relaxed);
         report.unaligned = self.aligner.as_ref().map_or(0, |a| a.unaligned);
@@ -82,7 +83,13 @@ impl LslSource {
         let mut outage = Outage::default();
         let mut reresolver: Option<Reresolver<DataInlet>> = None;
         let mut marker_search: Option<Reresolver<MarkerInlet>> = None;
+        // While stalled: a stream with our source id but another shape?
+        let mut shape_probe: Option<Reresolver<String>> = None;
         while !stop.load(Ordering::Relaxed) {
+            if let Some(change) = shape_probe.as_mut().and_then(Reresolver::poll) {
+                tracing::error!(%change, "LSL stream changed its shape");
+                return Err(SourceError::InvalidData(change));
+            }
             if let Some(m) = &mut self.markers {
                 report.markers += m.drain(io)?;
             }
@@ -144,11 +151,17 @@ impl LslSource {
             let pushed = self.push(io, &mut outage, n, arrival);
             if pushed > 0 {
                 outage.pushed(arrival);
+                if let Some(probe) = shape_probe.take() {
+                    probe.detach();
+                }
                 io.wake();
             } else if outage.check(arrival, self.stall_s) {
                 // The pipeline holds the actuators during the outage.
                 io.samples.set_stalled(true);
                 io.wake();
+                if reresolver.is_none() {
+                    shape_probe = crate::lsl::changed::start_probe(self.lsl, &self.target)?;
+                }
             }
         }
         Ok(report)

@@ -1,0 +1,145 @@
+//! Bounds on the deep nets' hyperparameters (`train --hyperparameters`):
+//! every number finite and every whole number at most [`MAX_INT`] before
+//! anything is read, then the memory training needs, estimated from the
+//! widths and the epoch shape and refused above [`MAX_TRAIN_BYTES`] before
+//! the network is built.
+
+use neuroloop_decode::fit::{Hyperparameters, ModelSpec};
+use neuroloop_runtime::RuntimeError;
+
+/// Largest whole-number hyperparameter (filters, kernel lengths, widths).
+pub const MAX_INT: f64 = 4096.0;
+/// Most memory the estimate lets training use, bytes (16 GiB).
+pub const MAX_TRAIN_BYTES: f64 = 16.0 * 1024.0 * 1024.0 * 1024.0;
+
+fn bad(message: String) -> RuntimeError {
+    RuntimeError::OfflineOption {
+        what: "hyperparameters",
+        message,
+    }
+}
+
+/// Checks every number of `hp`: finite, and whole numbers in `0..=MAX_INT`.
+///
+/// # Errors
+/// [`RuntimeError::OfflineOption`] naming the first value out of range.
+pub fn check_values(hp: &Hyperparameters) -> Result<(), RuntimeError> {
+    for (name, value) in &hp.0 {
+        check_value(name, value)?;
+    }
+    Ok(())
+}
+
+fn check_value(name: &str, value: &serde_json::Value) -> Result<(), RuntimeError> {
+    match value {
+        serde_json::Value::Number(n) => {
+            let whole = n.is_u64() || n.is_i64();
+            let v = n.as_f64().unwrap_or(f64::NAN);
+            if whole && !(0.0..=MAX_INT).contains(&v) {
+                return Err(bad(format!(
+                    "{name} = {n} is outside the allowed range 0 to {MAX_INT}"
+                )));
+            }
+            if !v.is_finite() || v.abs() > 1e6 {
+                return Err(bad(format!(
+                    "{name} = {n} is outside the allowed range -1e6 to 1e6"
+                )));
+            }
+            if !whole && v.fract() == 0.0 && v.abs() > MAX_INT {
+                return Err(bad(format!(
+                    "{name} = {n} is outside the allowed range 0 to {MAX_INT}"
+                )));
+            }
+            Ok(())
+        }
+        serde_json::Value::Array(items) => items.iter().try_for_each(|v| check_value(name, v)),
+        serde_json::Value::Object(map) => map.iter().try_for_each(|(_, v)| check_value(name, v)),
+        _ => Ok(()),
+    }
+}
+
+/// A whole-number hyperparameter, or its default.
+fn get(hp: &Hyperparameters, name: &str, default: f64) -> f64 {
+    hp.0.get(name)
+        .and_then(serde_json::Value::as_f64)
+        .unwrap_or(default)
+}
+
+/// Estimated bytes to train `spec` on epochs of `chans` × `times` in
+/// minibatches of `batch`: activations (kept for the backward pass, with
+/// their gradients) plus parameters with Adam's two moments. An upper-bound
+/// style estimate from the widths; `None` for bandpower (small).
+#[must_use]
+pub fn training_bytes(spec: &ModelSpec, chans: usize, times: usize, batch: usize) -> Option<f64> {
+    let (c, t, b) = (chans as f64, times as f64, batch as f64);
+    let (activations, params) = match spec {
+        ModelSpec::Bandpower(_) => return None,
+        ModelSpec::Eegnet(hp) => {
+            let f1 = get(hp, "f1", 8.0);
+            let d = get(hp, "d", 2.0);
+            let f2 = get(hp, "f2", f1 * d);
+            let k = get(hp, "kernel_length", 64.0);
+            (
+                t * (2.0 * f1 * c + 3.0 * f1 * d + 2.0 * f2),
+                f1 * k + f1 * d * c + f2 * f1 * d + f2 * t,
+            )
+        }
+        ModelSpec::ShallowConvnet(hp) => {
+            let ft = get(hp, "n_filters_time", 40.0);
+            let fs = get(hp, "n_filters_spat", 40.0);
+            let k = get(hp, "filter_time_length", 25.0);
+            (t * (ft * c + 3.0 * fs), ft * k + fs * ft * c + fs * t)
+        }
+        ModelSpec::Transformer(hp) => {
+            let p = get(hp, "patch_len", 25.0).max(1.0);
+            let dm = get(hp, "d_model", 32.0);
+            let h = get(hp, "n_heads", 4.0);
+            let l = get(hp, "n_layers", 2.0);
+            let ff = get(hp, "d_ff", 64.0);
+            let tokens = c * (t / p).ceil() + 1.0;
+            (
+                l * (tokens * (6.0 * dm + ff) + h * tokens * tokens),
+                l * (4.0 * dm * dm + 2.0 * dm * ff) + p * dm + tokens * dm,
+            )
+        }
+    };
+    Some(4.0 * (3.0 * b * activations + 4.0 * params))
+}
+
+/// Refuses a training run whose estimate is above [`MAX_TRAIN_BYTES`].
+///
+/// # Errors
+/// [`RuntimeError::OfflineOption`] with the estimate and the limit.
+pub fn check_memory(
+    spec: &ModelSpec,
+    chans: usize,
+    times: usize,
+    batch: usize,
+) -> Result<(), RuntimeError> {
+    match training_bytes(spec, chans, times, batch) {
+        Some(bytes) if bytes > MAX_TRAIN_BYTES => Err(bad(format!(
+            "training {} on {chans} channels x {times} samples in batches of {batch} would need about {:.1} GB, above the {:.0} GB limit; use smaller widths or a smaller --batch-size",
+            spec.architecture(),
+            bytes / 1e9,
+            MAX_TRAIN_BYTES / 1e9
+        ))),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn huge_widths_are_refused_before_building() {
+        let hp = Hyperparameters::default().with("f1", 1_000_000_000_u64);
+        assert!(check_values(&hp).is_err());
+        let hp = Hyperparameters::default().with("f1", 1e9);
+        assert!(check_values(&hp).is_err());
+        let wide = ModelSpec::Eegnet(Hyperparameters::default().with("f1", 4096_u64));
+        assert!(check_memory(&wide, 64, 1000, 32).is_err());
+        let normal = ModelSpec::Eegnet(Hyperparameters::default());
+        assert!(check_memory(&normal, 64, 1000, 32).is_ok());
+    }
+}
