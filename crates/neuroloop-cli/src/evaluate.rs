@@ -276,7 +276,9 @@ fn print_table(
     outln!("filters: {filters}");
     outln!(
         "{}, {}-fold stratified cross-validation, seed {}",
-        args.architecture, cv.k, cv.seed
+        args.architecture,
+        cv.k,
+        cv.seed
     );
     outln!("\nfold  train  test  accuracy    AUC");
     for f in &cv.folds {

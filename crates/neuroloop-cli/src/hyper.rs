@@ -68,12 +68,19 @@ fn get(hp: &Hyperparameters, name: &str, default: f64) -> f64 {
 /// Estimated bytes to train `spec` on epochs of `chans` × `times` in
 /// minibatches of `batch`: activations (kept for the backward pass, with
 /// their gradients) plus parameters with Adam's two moments. An upper-bound
-/// style estimate from the widths; `None` for bandpower (small).
+/// style estimate from the widths; `None` for bandpower and the covariance
+/// decoders (small).
 #[must_use]
 pub fn training_bytes(spec: &ModelSpec, chans: usize, times: usize, batch: usize) -> Option<f64> {
     let (c, t, b) = (chans as f64, times as f64, batch as f64);
     let (activations, params) = match spec {
-        ModelSpec::Bandpower(_) => return None,
+        // Features and one covariance per epoch and band: small next to
+        // the epochs themselves at EEG channel counts.
+        ModelSpec::Bandpower(_)
+        | ModelSpec::CspLda(_)
+        | ModelSpec::Fbcsp(_)
+        | ModelSpec::TangentSpace(_)
+        | ModelSpec::Mdm(_) => return None,
         ModelSpec::Eegnet(hp) => {
             let f1 = get(hp, "f1", 8.0);
             let d = get(hp, "d", 2.0);

@@ -45,7 +45,7 @@ pub(super) fn check_publish_timing(
                 "publish.deadman_missed",
                 format!(
                     "heartbeat_ms × deadman_missed = {deadman} ms is above the longest deadman time, {MAX_DEADMAN_MS} ms (allowed deadman_missed: 1 to {})",
-                    MAX_DEADMAN_MS / p.heartbeat_ms
+                    MAX_DEADMAN_MS.checked_div(p.heartbeat_ms).unwrap_or(0)
                 ),
             ));
         }
@@ -63,7 +63,8 @@ pub(super) fn check_publish_timing(
         None if hop_s.is_finite() && hop_s > 0.0 => {
             let hop_ms = (hop_s * 1e3).ceil().min(*INTENT_MAX_AGE_MS.end() as f64) as u64;
             p.intent_max_age_ms = Some(
-                (hop_ms + INTENT_AGE_MARGIN_MS)
+                hop_ms
+                    .saturating_add(INTENT_AGE_MARGIN_MS)
                     .clamp(*INTENT_MAX_AGE_MS.start(), *INTENT_MAX_AGE_MS.end()),
             );
         }
