@@ -24,6 +24,8 @@ pub struct TrainingSummary {
     /// Fits tried (a calibration that cannot be fitted is extended and
     /// tried again).
     pub attempts: usize,
+    /// Why the last failed fit failed, when a later one succeeded.
+    pub last_failure: Option<String>,
 }
 
 /// Latency figures of the session.

@@ -449,6 +449,7 @@ impl RunningSession {
         )];
         streams.extend(source.streams.iter().cloned());
         let pipeline = self.stats.snapshot();
+        let artifacts = self.stats.artifact.snapshot();
         let summary = |h| LatencyHistograms::summary(h);
         let report = SessionReport {
             session: self.name,
@@ -456,7 +457,12 @@ impl RunningSession {
             samples_produced: source.samples,
             ring_dropped: self.ring.dropped(),
             ring_overflows: self.ring.overflows(),
-            non_finite_samples: self.non_finite.get(),
+            // The artifact detector replaces NaN/Inf before the filters; the
+            // filters count any that reach them still.
+            non_finite_samples: self
+                .non_finite
+                .get()
+                .saturating_add(artifacts.samples.non_finite),
             overruns: OverrunReport {
                 late_pushes: timing.late_pushes(),
                 max_lag_s: timing.max_lag_s(),
@@ -486,7 +492,7 @@ impl RunningSession {
                 decode: summary(&histograms.decode),
                 pipeline: summary(&histograms.pipeline),
             },
-            artifacts: self.stats.artifact.snapshot(),
+            artifacts,
         };
         Ok(report)
     }

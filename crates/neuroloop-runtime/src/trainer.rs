@@ -60,6 +60,7 @@ pub fn train_thread(
                 return Some(TrainingSummary {
                     attempts,
                     seconds,
+                    last_failure: summary.and_then(|f| f.error),
                     ..s
                 });
             }

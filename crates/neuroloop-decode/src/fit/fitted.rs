@@ -79,40 +79,6 @@ pub struct FittedModel {
 }
 
 impl FittedModel {
-    /// Wraps a bandpower decoder trained with [`train`](crate::train) (a
-    /// session's calibration), so that it can be saved as a bundle.
-    #[must_use]
-    pub fn from_bandpower(
-        decoder: BandpowerDecoder,
-        seed: u64,
-        report: &crate::TrainReport,
-    ) -> Self {
-        let config = decoder.config().clone();
-        Self {
-            spec: ModelSpec::Bandpower(super::BandpowerSpec {
-                bands_hz: config.bands.clone(),
-                taper: config.taper,
-            }),
-            channels: config.channels,
-            samples: config.samples,
-            sample_rate: config.sample_rate,
-            classes: config.classes.clone(),
-            report: FitReport {
-                architecture: "bandpower".into(),
-                seed,
-                epochs: report.epochs,
-                best_epoch: report.best_epoch,
-                n_train: report.n_train,
-                n_validation: report.n_validation,
-                train_loss: report.train_loss,
-                train_accuracy: report.train_accuracy,
-                validation_loss: report.validation_loss,
-                validation_accuracy: report.validation_accuracy,
-            },
-            trained: Trained::Bandpower(Box::new(decoder)),
-        }
-    }
-
     /// The spec it was trained from.
     #[must_use]
     pub fn spec(&self) -> &ModelSpec {

@@ -192,7 +192,7 @@ fn fit_bandpower(
     let options = TrainOptions {
         seed: opts.seed,
         validation_fraction: opts.validation_fraction,
-        ..TrainOptions::default()
+        c: spec.c,
     };
     let (decoder, r) = crate::train(&config, &data.data, &data.labels, &options)?;
     on_epoch(&EpochProgress {

@@ -132,6 +132,11 @@ pub struct BandpowerSpec {
     pub bands_hz: Vec<[f64; 2]>,
     /// Taper before the DFT.
     pub taper: Taper,
+    /// Inverse L2 regularisation strength of the logistic regression:
+    /// 1 (scikit-learn's default) suits independent trials; windows that
+    /// overlap (a session's calibration at a short hop) repeat each trial
+    /// many times and need a smaller value.
+    pub c: f64,
 }
 
 impl Default for BandpowerSpec {
@@ -139,6 +144,7 @@ impl Default for BandpowerSpec {
         Self {
             bands_hz: vec![[8.0, 13.0], [13.0, 30.0]],
             taper: Taper::default(),
+            c: 1.0,
         }
     }
 }
