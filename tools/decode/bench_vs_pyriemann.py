@@ -36,7 +36,8 @@ Run from the repository root (venv of tools/decode/requirements-reference.txt):
     <venv>/bin/python tools/decode/bench_vs_pyriemann.py --reference-only
     <venv>/bin/python tools/decode/bench_vs_pyriemann.py \\
         --neuroloop target/release/neuroloop \\
-        --architectures csp_lda,tangent_space,mdm,fbcsp,bandpower [--write-docs]
+        --architectures csp_lda,tangent_space,mdm,fbcsp,fb_tangent_space,bandpower \\
+        [--write-docs]
 
 Options: --tasks NAME,... (default all), --folds 5, --seed 0, --data DIR
 (default ../shared/data), --work DIR (default target/bench-vs-pyriemann).
@@ -160,8 +161,13 @@ ARCH_PAIR = {
     "tangent_space": "TS+LR",
     "mdm": "MDM",
     "fbcsp": "FBCSP+LDA",
+    "fb_tangent_space": "FB-TS+LR",
     "bandpower": None,
 }
+
+# Architectures that take the task's filter bank (the reference's bands) as
+# hyperparameters; "fb_tangent_space" is neuroloop's tangent_space with a bank.
+FILTER_BANK_ARCHS = {"fbcsp": "fbcsp", "fb_tangent_space": "tangent_space"}
 
 
 # --------------------------------------------------------------------------
@@ -186,7 +192,12 @@ def neuroloop_command(binary, task, data, *, folds, seed, architecture=None,
     if task.channels:
         cmd += ["--channels", ",".join(task.channels)]
     arch = architecture or ("bandpower" if export_dir else None)
-    if arch:
+    if arch in FILTER_BANK_ARCHS:
+        bands = [[float(lo), float(hi)] for lo, hi in (task.fb_bands or [])]
+        cmd += ["--architecture", FILTER_BANK_ARCHS[arch]]
+        if bands:
+            cmd += ["--hyperparameters", json.dumps({"bands_hz": bands})]
+    elif arch:
         cmd += ["--architecture", arch]
         if arch == "bandpower":
             cmd += ["--bands", task.bandpower_bands]
@@ -611,7 +622,8 @@ def versions():
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--neuroloop", default="target/release/neuroloop")
-    ap.add_argument("--architectures", default="csp_lda,tangent_space,mdm,fbcsp,bandpower")
+    ap.add_argument("--architectures",
+                    default="csp_lda,tangent_space,mdm,fbcsp,fb_tangent_space,bandpower")
     ap.add_argument("--reference-only", action="store_true",
                     help="cut the epochs here with MNE/numpy; run no neuroloop binary")
     ap.add_argument("--tasks", default=",".join(t.name for t in TASKS))
