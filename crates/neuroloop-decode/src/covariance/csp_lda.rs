@@ -9,10 +9,11 @@ use serde::{Deserialize, Serialize};
 use super::csp::{fit_csp, log_variance};
 use super::frame::Frame;
 use super::record::{Standardiser, check_len, mat_from_rows, mat_rows};
+use super::tangent_space::band_covariances;
 use super::{CspSpec, FilterBank};
 use crate::fit::EpochSet;
 use crate::linear::{LinearModel, fit_lda};
-use crate::spd::{CovarianceWorkspace, Estimator};
+use crate::spd::Estimator;
 use crate::{DecodeError, Decoder};
 
 /// The fitted parameters of a CSP decoder (stored in a bundle).
@@ -48,21 +49,9 @@ pub fn fit_csp_lda(spec: &CspSpec, data: &EpochSet) -> Result<CspLdaRecord, Deco
         t,
         "csp",
     )?;
-    let mut ws = CovarianceWorkspace::new(c, t);
     let bands = bank.bands();
-    let mut covs = vec![Vec::with_capacity(data.len()); bands];
-    let mut sample_covs = vec![Vec::with_capacity(data.len()); bands];
-    for i in 0..data.len() {
-        bank.apply(data.epoch(i));
-        for b in 0..bands {
-            let mut cov = Mat::zeros(c, c);
-            ws.estimate(spec.estimator, bank.band(b), cov.as_mut())?;
-            covs[b].push(cov);
-            let mut scm = Mat::zeros(c, c);
-            ws.estimate(Estimator::Scm, bank.band(b), scm.as_mut())?;
-            sample_covs[b].push(scm);
-        }
-    }
+    let covs = band_covariances(spec.estimator, &mut bank, data)?;
+    let sample_covs = band_covariances(Estimator::Scm, &mut bank, data)?;
     let filters = covs
         .iter()
         .zip(&sample_covs)

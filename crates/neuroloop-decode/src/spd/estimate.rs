@@ -43,8 +43,11 @@ pub enum Estimator {
 pub struct CovarianceWorkspace {
     channels: usize,
     samples: usize,
-    /// The window with channel means removed, `C × T`.
+    /// The window with channel means removed, `T × C` (each channel's
+    /// samples contiguous).
     centered: Mat<f64>,
+    /// `Σ_c x_ct²` per sample (Ledoit–Wolf).
+    sample_norms: Vec<f64>,
 }
 
 impl CovarianceWorkspace {
@@ -54,7 +57,8 @@ impl CovarianceWorkspace {
         Self {
             channels,
             samples,
-            centered: Mat::zeros(channels, samples),
+            centered: Mat::zeros(samples, channels),
+            sample_norms: vec![0.0; samples],
         }
     }
 
@@ -91,15 +95,16 @@ impl CovarianceWorkspace {
                     message: format!("channel {ch} holds a non-finite value"),
                 });
             }
-            for (i, &v) in row.iter().enumerate() {
-                self.centered[(ch, i)] = v.into() - mean;
+            let column = self.centered.col_mut(ch).try_as_col_major_mut();
+            for (dst, &v) in column.into_iter().flat_map(|c| c.as_slice_mut()).zip(row) {
+                *dst = v.into() - mean;
             }
         }
         matmul(
             out.rb_mut(),
             Accum::Replace,
-            self.centered.as_ref(),
             self.centered.transpose(),
+            self.centered.as_ref(),
             1.0,
             Par::Seq,
         );
@@ -116,18 +121,21 @@ impl CovarianceWorkspace {
 
     /// Ledoit–Wolf's shrinkage for the biased covariance `emp` of the
     /// centred window.
-    fn ledoit_wolf(&self, emp: faer::MatRef<'_, f64>) -> f64 {
+    fn ledoit_wolf(&mut self, emp: faer::MatRef<'_, f64>) -> f64 {
         let (c, t) = (self.channels as f64, self.samples as f64);
         let mu = trace(emp) / c;
-        let mut beta_sum = 0.0;
-        for i in 0..self.samples {
-            let mut norm2 = 0.0;
-            for ch in 0..self.channels {
-                let x = self.centered[(ch, i)];
-                norm2 += x * x;
+        self.sample_norms.fill(0.0);
+        for ch in 0..self.channels {
+            let column = self.centered.col(ch).try_as_col_major();
+            for (n, x) in self
+                .sample_norms
+                .iter_mut()
+                .zip(column.into_iter().flat_map(|c| c.as_slice()))
+            {
+                *n += x * x;
             }
-            beta_sum += norm2 * norm2;
         }
+        let beta_sum: f64 = self.sample_norms.iter().map(|n| n * n).sum();
         let frob2 = frobenius2(emp);
         let delta = (frob2 - 2.0 * mu * trace(emp) + c * mu * mu) / c;
         let beta = ((beta_sum / t - frob2) / (c * t)).min(delta);
