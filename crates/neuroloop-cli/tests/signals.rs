@@ -12,7 +12,7 @@ use std::time::Duration;
 #[test]
 fn sighup_ends_the_session_cleanly_with_bye_and_report_and_sigusr1_is_ignored() {
     let (session, report, port) = start_session("hup", "60", Stdio::piped());
-    let listener = start_listener(port, Stdio::null());
+    let listener = start_listener(port, false);
     std::thread::sleep(Duration::from_millis(1500));
     signal(&session, "USR1");
     std::thread::sleep(Duration::from_millis(500));
@@ -39,7 +39,7 @@ fn sighup_ends_the_session_cleanly_with_bye_and_report_and_sigusr1_is_ignored() 
 fn sigterm_and_sigint_write_the_report_too() {
     for name in ["TERM", "INT"] {
         let (session, report, port) = start_session(&format!("sig{name}"), "60", Stdio::null());
-        let listener = start_listener(port, Stdio::null());
+        let listener = start_listener(port, false);
         std::thread::sleep(Duration::from_millis(1000));
         signal(&session, name);
         let out = wait_output(session, Duration::from_secs(30), name);
@@ -55,7 +55,7 @@ fn a_closed_stdout_silences_output_but_never_the_report() {
     let (mut session, report, port) = start_session("pipe", "3", Stdio::piped());
     drop(session.stdout.take()); // `neuroloop run ... | true`
     // `neuroloop listen | head -1`: read one line, then close the pipe.
-    let mut listener = start_listener(port, Stdio::piped());
+    let mut listener = start_listener(port, true);
     let mut first = String::new();
     BufReader::new(listener.stdout.take().unwrap())
         .read_line(&mut first)

@@ -134,19 +134,31 @@ pub fn start_session(name: &str, seconds: &str, stdout: Stdio) -> (Child, PathBu
     (child, report, port)
 }
 
-/// Starts `listen --json` on `port` once the session serves.
-pub fn start_listener(port: u16, stdout: Stdio) -> Child {
+/// Starts `listen --json` on `port` once the session serves. A listener
+/// that could not connect (it exits at once, e.g. when the session was not
+/// yet accepting on a loaded machine) is started again, until a deadline.
+pub fn start_listener(port: u16, piped: bool) -> Child {
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "the session never listened");
         std::thread::sleep(Duration::from_millis(50));
     }
-    Command::new(BIN)
-        .args(["listen", &format!("127.0.0.1:{port}"), "--json"])
-        .stdout(stdout)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+    let spawn = || {
+        Command::new(BIN)
+            .args(["listen", &format!("127.0.0.1:{port}"), "--json"])
+            .stdout(if piped { Stdio::piped() } else { Stdio::null() })
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut child = spawn();
+    loop {
+        std::thread::sleep(Duration::from_millis(300));
+        match child.try_wait() {
+            Ok(Some(_)) if Instant::now() < deadline => child = spawn(),
+            _ => return child,
+        }
+    }
 }
 
 pub fn read_report(path: &Path) -> serde_json::Value {
