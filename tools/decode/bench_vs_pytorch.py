@@ -17,7 +17,7 @@ Prints one table with the ratio burn / PyTorch (below 1: burn is faster).
 
 Run from the repository root (needs torch, see requirements-torch.txt):
 
-    /work/torch-venv/bin/python tools/decode/bench_vs_pytorch.py [--calls 2000] [--skip-cargo]
+    <venv>/bin/python tools/decode/bench_vs_pytorch.py [--calls 2000] [--skip-cargo]
 """
 
 import argparse

@@ -18,9 +18,9 @@ to eval mode and writes to crates/neuroloop-decode/tests/fixtures/torch/:
 
 Run (needs torch; CI does not, the outputs are committed):
 
-    python3 -m venv /work/torch-venv
-    /work/torch-venv/bin/pip install -r tools/decode/requirements-torch.txt
-    /work/torch-venv/bin/python tools/decode/make_fixtures.py
+    python3 -m venv <venv>
+    <venv>/bin/pip install -r tools/decode/requirements-torch.txt
+    <venv>/bin/python tools/decode/make_fixtures.py
 
 The script is deterministic: running it again rewrites identical tensors.
 """
