@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+mod held_out;
+
 use crate::parse_device;
 use clap::Args;
 use neuroloop_decode::ComputeDevice;
@@ -21,6 +23,10 @@ pub struct EvaluateArgs {
     /// Recording files (EDF, EDF+, BDF, GDF) of one session; their epochs are pooled.
     #[arg(long = "recording", required = true)]
     recordings: Vec<PathBuf>,
+    /// Held-out recordings: fit on every epoch of `--recording` and score on
+    /// these (cross-recording evaluation) instead of k-fold cross-validation.
+    #[arg(long = "test-recording")]
+    test_recordings: Vec<PathBuf>,
     /// Event → class mapping: annotation texts or event codes, e.g. `T1=hands,T2=feet`.
     #[arg(long)]
     events: String,
@@ -95,6 +101,7 @@ pub fn evaluate(args: &EvaluateArgs) -> ExitCode {
 
 fn run(args: &EvaluateArgs) -> Result<(), RuntimeError> {
     let started = Instant::now();
+    check_distinct(&args.recordings, &args.test_recordings)?;
     let (chain, filters_text) = match (&args.filters, &args.config) {
         (_, Some(path)) => (
             filters_from_session(path)?,
@@ -129,6 +136,18 @@ fn run(args: &EvaluateArgs) -> Result<(), RuntimeError> {
         device: args.device,
         ..FitOptions::default()
     };
+    if !args.test_recordings.is_empty() {
+        let filters = filters_text.as_str();
+        return held_out::run(
+            args,
+            &spec,
+            &fit_options,
+            &epochs,
+            &options,
+            &chain,
+            filters,
+        );
+    }
     let mut fold = 0;
     let mut trained_epochs = Vec::with_capacity(args.folds);
     let cv = cross_validate(&epochs, args.folds, args.seed, |train, test| {
@@ -191,6 +210,23 @@ fn parse_bands(text: &str) -> Result<Vec<[f64; 2]>, RuntimeError> {
             })
         })
         .collect()
+}
+
+/// The same file given twice would pool its epochs twice (inflating a
+/// cross-validation) or test on training data.
+fn check_distinct(recordings: &[PathBuf], held_out: &[PathBuf]) -> Result<(), RuntimeError> {
+    let mut seen = Vec::new();
+    for path in recordings.iter().chain(held_out) {
+        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+        if seen.contains(&key) {
+            return Err(RuntimeError::OfflineOption {
+                what: "recording",
+                message: format!("{} is given twice", path.display()),
+            });
+        }
+        seen.push(key);
+    }
+    Ok(())
 }
 
 /// The architecture's spec: `--hyperparameters` over its defaults, and

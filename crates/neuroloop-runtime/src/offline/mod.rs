@@ -11,6 +11,8 @@
 //!   [`fit_predict`] of any [`ModelSpec`].
 //! * [`metrics`]: accuracy, confusion matrix, rank-based ROC-AUC, chance
 //!   levels.
+//! * [`heldout`]: a model fitted on some recordings and scored on others
+//!   ([`score_held_out`]).
 //! * [`export`]: the epochs and folds as NumPy files for reference tools
 //!   ([`export_epochs`]).
 //!
@@ -33,6 +35,7 @@ pub mod crossval;
 pub mod cut;
 pub mod epochs;
 pub mod export;
+pub mod heldout;
 pub mod metrics;
 pub mod options;
 
@@ -40,6 +43,7 @@ pub use crossval::{CrossValidation, FoldResult, cross_validate, stratified_folds
 pub use cut::{cut_epochs, cut_epochs_from_files};
 pub use epochs::{EpochOptions, Epochs, SkippedEvent};
 pub use export::export_epochs;
+pub use heldout::{HeldOutScore, score_held_out};
 pub use options::{EventMap, filters_from_session, parse_filters};
 
 use neuroloop_decode::fit::{EpochProgress, FitOptions, ModelSpec, fit};

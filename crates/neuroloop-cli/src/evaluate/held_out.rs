@@ -1,0 +1,84 @@
+//! `neuroloop evaluate --test-recording F...`: fit on every epoch of the
+//! `--recording` files, score on the epochs of the held-out recordings
+//! (cut with the same events, window, channels and filter chain).
+
+use std::path::PathBuf;
+
+use neuroloop_decode::fit::{FitOptions, ModelSpec};
+use neuroloop_dsp::ChainConfig;
+use neuroloop_runtime::RuntimeError;
+use neuroloop_runtime::offline::{
+    EpochOptions, Epochs, HeldOutScore, cut_epochs_from_files, fit_predict, score_held_out,
+};
+
+use super::EvaluateArgs;
+
+/// Runs the cross-recording evaluation and prints it (table or JSON).
+///
+/// # Errors
+/// As [`cut_epochs_from_files`] and [`score_held_out`].
+pub(super) fn run(
+    args: &EvaluateArgs,
+    spec: &ModelSpec,
+    fit_options: &FitOptions,
+    train: &Epochs,
+    options: &EpochOptions,
+    chain: &ChainConfig,
+    filters: &str,
+) -> Result<(), RuntimeError> {
+    let test = cut_epochs_from_files(&args.test_recordings, options, chain)?;
+    let score = score_held_out(train, &test, |train, test| {
+        fit_predict(spec, fit_options, train, test, &mut |_| {})
+    })?;
+    if args.json {
+        let value = serde_json::json!({
+            "recordings": args.recordings,
+            "test_recordings": args.test_recordings,
+            "events": args.events,
+            "tmin": args.tmin,
+            "tmax": args.tmax,
+            "filters": filters,
+            "architecture": args.architecture,
+            "spec": spec,
+            "held_out": score,
+        });
+        outln!("{value}");
+    } else {
+        print_table(args, &score, filters);
+    }
+    Ok(())
+}
+
+fn print_table(args: &EvaluateArgs, score: &HeldOutScore, filters: &str) {
+    let names = |files: &[PathBuf]| {
+        files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    outln!(
+        "{} fitted on {} epochs of {}; scored on {} epochs of {}",
+        args.architecture,
+        score.n_train,
+        names(&args.recordings),
+        score.n_test,
+        names(&args.test_recordings)
+    );
+    outln!("filters: {filters}");
+    let auc = score.auc.map_or_else(|| "-".into(), |a| format!("{a:.3}"));
+    outln!("held-out accuracy {:.3}, ROC-AUC {auc}", score.accuracy);
+    let threshold = score
+        .chance_threshold_p05
+        .map_or_else(|| "-".into(), |t| format!("{t:.3}"));
+    outln!(
+        "chance: majority class {:.3}; guessing reaches {threshold} with p <= 0.05 on {} epochs",
+        score.chance_majority,
+        score.n_test
+    );
+    outln!("confusion (rows: true class, columns: predicted)");
+    for (c, row) in score.classes.iter().zip(&score.confusion) {
+        let counts: Vec<String> = row.iter().map(usize::to_string).collect();
+        outln!("{c:>10}  {}", counts.join("  "));
+    }
+}
