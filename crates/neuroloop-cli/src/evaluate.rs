@@ -118,6 +118,12 @@ fn run(args: &EvaluateArgs) -> Result<(), RuntimeError> {
     };
     let epochs = cut_epochs_from_files(&args.recordings, &options, &chain)?;
     let spec = model_spec(args)?;
+    crate::hyper::check_memory(
+        &spec,
+        epochs.channels.len(),
+        epochs.samples,
+        args.batch_size,
+    )?;
     if let Some(dir) = &args.export_epochs {
         let fold_of = stratified_folds(&epochs.labels, &epochs.classes, args.folds, args.seed)?;
         let names: Vec<String> = args
@@ -232,18 +238,7 @@ fn check_distinct(recordings: &[PathBuf], held_out: &[PathBuf]) -> Result<(), Ru
 /// The architecture's spec: `--hyperparameters` over its defaults, and
 /// `--bands` for bandpower.
 fn model_spec(args: &EvaluateArgs) -> Result<ModelSpec, RuntimeError> {
-    let mut map = match &args.hyperparameters {
-        Some(text) => match serde_json::from_str(text) {
-            Ok(serde_json::Value::Object(map)) => map,
-            _ => {
-                return Err(RuntimeError::OfflineOption {
-                    what: "hyperparameters",
-                    message: format!("{text:?} is not a JSON object"),
-                });
-            }
-        },
-        None => serde_json::Map::new(),
-    };
+    let mut map = crate::train::parse_hyperparameters(args.hyperparameters.as_deref())?.0;
     if args.architecture == "bandpower" && !map.contains_key("bands_hz") {
         map.insert(
             "bands_hz".into(),

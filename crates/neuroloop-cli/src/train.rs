@@ -205,13 +205,26 @@ fn model_spec(
     architecture: &str,
     hyperparameters: Option<&str>,
 ) -> Result<ModelSpec, RuntimeError> {
-    let hp: Hyperparameters = match hyperparameters {
+    Ok(ModelSpec::with_hyperparameters(
+        architecture,
+        parse_hyperparameters(hyperparameters)?.0,
+    )?)
+}
+
+/// `--hyperparameters` of `train` and `evaluate`: a JSON object whose
+/// numbers are bounded ([`crate::hyper::check_values`]).
+///
+/// # Errors
+/// [`RuntimeError::OfflineOption`] for text that is not a JSON object or
+/// a value out of bounds.
+pub(crate) fn parse_hyperparameters(text: Option<&str>) -> Result<Hyperparameters, RuntimeError> {
+    let hp: Hyperparameters = match text {
         Some(text) => serde_json::from_str(text)
             .map_err(|e| option_error("hyperparameters", format!("not a JSON object: {e}")))?,
         None => Hyperparameters::default(),
     };
     crate::hyper::check_values(&hp)?;
-    Ok(ModelSpec::with_hyperparameters(architecture, hp.0)?)
+    Ok(hp)
 }
 
 /// `[pipeline] filters` tables and the profile's channel labels of a

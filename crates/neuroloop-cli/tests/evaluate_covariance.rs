@@ -120,3 +120,20 @@ fn a_recording_given_twice_is_refused() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("is given twice"), "{err}");
 }
+
+#[test]
+fn evaluate_bounds_hyperparameters_as_train_does() {
+    for (arch, hp, expected) in [
+        ("eegnet", r#"{"f1": 1e9}"#, "outside the allowed range"),
+        ("tangent_space", "[1, 2]", "not a JSON object"),
+        ("tangent_space", r#"{"c": 1e-9}"#, "tangent_space.c"),
+    ] {
+        let out = evaluate(
+            &[("--recording", mi("R06"))],
+            &["--architecture", arch, "--hyperparameters", hp],
+        );
+        assert!(!out.status.success(), "{arch} {hp} was accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expected), "{arch} {hp}: {err}");
+    }
+}
