@@ -3,19 +3,29 @@
 use std::path::Path;
 use std::process::ExitCode;
 
+use neuroloop_runtime::config::WindowMode;
+
 /// Validates `config`; prints every problem (exit 1) or a short summary.
 pub fn check(config: &Path) -> ExitCode {
     match neuroloop_runtime::load(config) {
         Ok(s) => {
+            let windows = match &s.windows {
+                WindowMode::Hop => format!(
+                    "window {} samples / hop {}",
+                    s.window_samples, s.hop_samples
+                ),
+                WindowMode::Events(e) => format!(
+                    "one window of {} samples per event, from {} s after it",
+                    s.window_samples, e.offset_s
+                ),
+            };
             outln!(
-                "{}: ok — profile {} ({} channels @ {} Hz), {} filter stage(s), window {} samples / hop {}, classes {:?}, intents on {}, preallocates {:.0} MB of {} MB allowed",
+                "{}: ok — profile {} ({} channels @ {} Hz), {} filter stage(s), {windows}, classes {:?}, intents on {}, preallocates {:.0} MB of {} MB allowed",
                 config.display(),
                 s.profile.name,
                 s.input.channel_count(),
                 s.input.sample_rate,
                 s.filters.stages().len(),
-                s.window_samples,
-                s.hop_samples,
                 s.classes,
                 s.publish_addr,
                 neuroloop_runtime::config::MemoryEstimate::of(&s).total() / 1_048_576.0,

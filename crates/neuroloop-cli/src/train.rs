@@ -180,6 +180,7 @@ fn run(args: &TrainArgs) -> Result<(), RuntimeError> {
         channels: epochs.channels.clone(),
         filters,
         source: Some(source),
+        ..BundleMeta::default()
     };
     model.save_bundle(&args.out, &meta)?;
     let r = model.report();

@@ -70,6 +70,7 @@ fn save(model: &FittedModel, name: &str) -> PathBuf {
         channels: labels(),
         filters: filters(),
         source: Some("synthetic".into()),
+        ..BundleMeta::default()
     };
     model.save_bundle(&dir, &meta).unwrap();
     dir

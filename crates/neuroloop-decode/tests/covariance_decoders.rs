@@ -168,6 +168,7 @@ fn bundles_of_covariance_decoders_give_identical_probabilities() {
             channels: (0..train.channels).map(|i| format!("ch{i}")).collect(),
             filters: Vec::new(),
             source: None,
+            ..BundleMeta::default()
         };
         model.save_bundle(&dir, &meta).unwrap();
         let before = model.predict(&test).unwrap();

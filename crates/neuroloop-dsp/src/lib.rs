@@ -11,6 +11,8 @@
 //! * [`chain`]: [`ChainConfig`] (parse + preflight a list of tables, every
 //!   error at once) and [`FilterChain`] (the built stages, run in order).
 //! * [`window`]: [`WindowAssembler`], sliding channel-major analysis windows.
+//! * [`events`]: [`EventWindows`], one window locked to each marker
+//!   (ERP/P300 paradigms).
 //! * [`artifact`]: [`ArtifactDetector`] (`[pipeline.artifacts]`), raw-sample
 //!   artifact detection (non-finite, rail, amplitude, flat line) before the
 //!   filters.
@@ -24,6 +26,7 @@ pub mod car;
 pub mod chain;
 pub mod complex;
 pub mod design;
+pub mod events;
 pub mod filters;
 pub mod registry;
 pub mod sosfilt;
@@ -36,6 +39,7 @@ pub use artifact::{
 pub use car::{CarConfig, CarStage};
 pub use chain::{ChainConfig, FilterChain, NonFiniteCounter};
 pub use design::{Band, MAX_ORDER, Section, butter, iirnotch, notch_harmonics};
+pub use events::{EventCounts, EventCut, EventWindows};
 pub use filters::{
     BandpassConfig, BandstopConfig, HighpassConfig, LowpassConfig, NotchConfig, SosStage,
 };

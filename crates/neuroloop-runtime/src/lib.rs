@@ -33,6 +33,7 @@ pub mod server_ws;
 pub mod session;
 pub mod stats;
 pub mod trainer;
+pub mod windowing;
 
 pub use config::{ValidatedSession, load, parse};
 pub use error::RuntimeError;

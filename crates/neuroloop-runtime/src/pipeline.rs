@@ -13,6 +13,10 @@
 //! settling time, so ringing cannot produce intents. A decoder output that is
 //! not a probability distribution is a hold with reason `decoder_error`.
 //!
+//! Windows come at a fixed hop or, with `windows = "events"`, one per
+//! selected marker ([`Windowing`]): each event window is decided once, so
+//! every event gets exactly one intent or hold.
+//!
 //! One [`Pipeline`] per session, on a dedicated OS thread. Once built (every
 //! buffer allocated up front) it does not allocate, lock, log or await: samples come
 //! from the lock-free ring, intents leave through a bounded crossbeam
@@ -26,12 +30,13 @@ use crossbeam_channel::Sender;
 use neuroloop_core::markers::MarkerReader;
 use neuroloop_core::ring::{Gap, RingReader, RingWriter};
 use neuroloop_core::{BlockMut, HoldReason, Intent, MAX_CLASSES, SampleBlock, Window, clock};
-use neuroloop_dsp::{ArtifactDetector, ArtifactReasons, FilterChain, WindowAssembler};
+use neuroloop_dsp::{ArtifactDetector, ArtifactReasons, FilterChain};
 
 use crate::decoding::{DecoderSlot, SlotAction};
 use crate::labels::LabelTimeline;
 use crate::policy::{IntentPolicy, is_distribution};
 use crate::stats::PipelineStats;
+use crate::windowing::Windowing;
 
 /// Everything the pipeline thread owns, allocated up front.
 pub struct Pipeline {
@@ -45,8 +50,8 @@ pub struct Pipeline {
     pub artifacts: ArtifactDetector,
     /// Filters, in place.
     pub chain: FilterChain,
-    /// Window assembler.
-    pub assembler: WindowAssembler,
+    /// Windows at a fixed hop or locked to markers.
+    pub windows: Windowing,
     /// Recent markers for labelling windows.
     pub labels: LabelTimeline,
     /// Calibrate / train / decode.
@@ -92,7 +97,7 @@ impl Pipeline {
     pub fn step(&mut self) -> Step {
         if let Some(markers) = &mut self.markers {
             while let Some(m) = markers.pop() {
-                self.labels.push(m);
+                self.windows.on_marker(m, &mut self.labels, &self.stats);
             }
         }
         let popped = self.reader.pop_into(&mut self.block);
@@ -101,6 +106,8 @@ impl Pipeline {
         }
         if popped.samples == 0 {
             if self.reader.is_finished() {
+                self.windows.finish();
+                self.count_events();
                 return Step::Finished;
             }
             if self.reader.new_stall() {
@@ -143,7 +150,7 @@ impl Pipeline {
         let Self {
             block,
             artifacts,
-            assembler,
+            windows,
             labels,
             decoder,
             policy,
@@ -152,16 +159,29 @@ impl Pipeline {
             n_classes,
             ..
         } = self;
-        let window_samples = assembler.window_samples();
-        // The block's shape always matches the assembler (both are built
-        // from the same stream spec), so push cannot fail.
-        let _ = assembler.push_block_at(block, |window, newest| {
+        windows.push_block(block, |window, cut| {
             PipelineStats::add(&stats.windows, 1);
-            let touched = artifacts.window_reasons(newest, window_samples);
-            let intent = decide(&window, touched, labels, decoder, policy, stats, *n_classes);
+            let touched = artifacts.window_reasons(cut.position, cut.reach);
+            // An artifact window is never labelled, so never collected.
+            let label = if !touched.is_empty() {
+                None
+            } else if cut.class.is_some() {
+                cut.class.filter(|&c| c < *n_classes)
+            } else {
+                labels.label(window.oldest_time, window.newest_time)
+            };
+            let intent = decide(window, touched, label, decoder, policy, stats, *n_classes);
             send(intents, stats, intent);
         });
+        self.count_events();
         Step::Worked(popped.samples)
+    }
+
+    /// Copies the event windows' counters into the stats (event mode).
+    fn count_events(&self) {
+        if let Some(counts) = self.windows.counts() {
+            self.stats.events.set(counts);
+        }
     }
 
     fn on_gap(&mut self, gap: Gap) {
@@ -169,7 +189,7 @@ impl Pipeline {
         PipelineStats::add(&self.stats.gap_samples, gap.count);
         self.artifacts.reset();
         self.chain.reset();
-        self.assembler.reset();
+        self.windows.reset();
         self.hold_for_signal_loss();
     }
 
@@ -190,29 +210,26 @@ impl Pipeline {
         let now = clock::now();
         let mut intent = self
             .policy
-            .hold(HoldReason::SignalLoss, self.assembler.next_index(), now);
+            .hold(HoldReason::SignalLoss, self.windows.next_index(), now);
         intent.times.arrival = now;
         send(&self.intents, &self.stats, intent);
     }
 }
 
 /// Turns one window into an intent; `touched` are the artifacts the window
-/// touches.
+/// touches, `label` its true class if known (never for artifact windows).
 fn decide(
     window: &Window<'_>,
     touched: ArtifactReasons,
-    labels: &LabelTimeline,
+    label: Option<usize>,
     decoder: &mut DecoderSlot,
     policy: &mut IntentPolicy,
     stats: &PipelineStats,
     n_classes: usize,
 ) -> Intent {
     let clean = touched.is_empty();
-    // An artifact window is never labelled, so never collected; the slot
-    // still sees it to keep its calibration schedule.
-    let label = clean
-        .then(|| labels.label(window.oldest_time, window.newest_time))
-        .flatten();
+    // The slot sees artifact windows (unlabelled) to keep its calibration
+    // schedule.
     let (action, collected) = decoder.on_window(window, label);
     if collected {
         PipelineStats::add(&stats.calibration_windows, 1);

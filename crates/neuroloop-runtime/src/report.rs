@@ -211,6 +211,15 @@ impl SessionReport {
             estops = self.protocol.estops,
             errors = self.protocol.errors_sent,
         );
-        format!("{text}\n{}{failed}", self.artifacts.summary_line())
+        let e = &p.events;
+        let events = if e.markers > 0 {
+            format!(
+                "\nevents          {} markers: {} windows locked, {} missed, {} overflowed",
+                e.markers, e.locked, e.missed, e.overflowed
+            )
+        } else {
+            String::new()
+        };
+        format!("{text}{events}\n{}{failed}", self.artifacts.summary_line())
     }
 }

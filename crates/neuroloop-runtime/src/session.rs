@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use neuroloop_core::{SampleBlock, markers::marker_ring, ring::RingStats, ring::sample_ring};
 use neuroloop_decode::fit::FitOptions;
-use neuroloop_dsp::{NonFiniteCounter, WindowAssembler};
+use neuroloop_dsp::NonFiniteCounter;
 use neuroloop_sources::lsl::LslSource;
 use neuroloop_sources::sim::SimSource;
 use neuroloop_sources::{Source, SourceIo, SourceReport};
@@ -39,6 +39,7 @@ use crate::report::{LatencyReport, OverrunReport, ProtocolReport, SessionReport,
 use crate::server::{Hub, ServerConfig, serve};
 use crate::stats::PipelineStats;
 use crate::trainer::{TrainerConfig, train_thread};
+use crate::windowing::Windowing;
 
 /// Largest block the pipeline pops from the ring at once.
 const PIPELINE_BLOCK: usize = 256;
@@ -122,12 +123,10 @@ pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSess
         .build(&spec, PIPELINE_BLOCK)
         .map_err(build_err("artifact detector"))?;
     let non_finite = chain.non_finite_counter();
-    let assembler = WindowAssembler::new(channels, cfg.window_samples, cfg.hop_samples)
-        .map_err(build_err("window assembler"))?;
+    let windows = Windowing::build(&cfg)?;
     let bundled = crate::decoding::bundle_decoder(&cfg)?;
-    let calibration_windows =
-        (cfg.decoder.calibration_s * spec.sample_rate / cfg.hop_samples as f64).ceil() as usize + 2;
-    let set = CalibrationSet::with_capacity(calibration_windows, channels * cfg.window_samples);
+    let set =
+        CalibrationSet::with_capacity(cfg.calibration_capacity(), channels * cfg.window_samples);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -221,7 +220,7 @@ pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSess
         block: SampleBlock::with_capacity(channels, PIPELINE_BLOCK),
         artifacts,
         chain,
-        assembler,
+        windows,
         labels: LabelTimeline::new(256, cfg.decoder.label_delay_s),
         decoder,
         policy: IntentPolicy::new(
@@ -249,6 +248,7 @@ pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSess
                 .filter_map(|t| serde_json::to_value(t).ok())
                 .collect(),
             source: Some(format!("calibration of session {}", cfg.session.name)),
+            windows: cfg.windows.description(),
         };
         (dir, meta)
     });

@@ -36,6 +36,58 @@ pub struct PipelineStats {
     /// Artifact samples and windows, decoder output rejections (reported
     /// on their own, [`crate::artifacts::ArtifactReport`]).
     pub artifact: crate::artifacts::ArtifactStats,
+    /// Event-locked windows (`windows = "events"`).
+    pub events: EventStats,
+}
+
+/// What became of the markers that lock windows (event mode; all 0 at a
+/// fixed hop). `markers = locked + missed + overflowed` once the session
+/// has drained.
+#[derive(Debug, Default)]
+pub struct EventStats {
+    /// Markers selected to lock a window.
+    pub markers: AtomicU64,
+    /// Windows cut (each decided once: one intent or hold).
+    pub locked: AtomicU64,
+    /// Markers whose window could not be cut (older than the history, in a
+    /// gap, or the stream ended first).
+    pub missed: AtomicU64,
+    /// Markers dropped because the pending queue was full.
+    pub overflowed: AtomicU64,
+}
+
+impl EventStats {
+    /// Copies the assembler's totals.
+    pub fn set(&self, counts: neuroloop_dsp::EventCounts) {
+        self.locked.store(counts.locked, Ordering::Relaxed);
+        self.missed.store(counts.missed, Ordering::Relaxed);
+        self.overflowed.store(counts.overflowed, Ordering::Relaxed);
+    }
+
+    /// A plain copy.
+    #[must_use]
+    pub fn snapshot(&self) -> EventSnapshot {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        EventSnapshot {
+            markers: get(&self.markers),
+            locked: get(&self.locked),
+            missed: get(&self.missed),
+            overflowed: get(&self.overflowed),
+        }
+    }
+}
+
+/// A copy of [`EventStats`] at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct EventSnapshot {
+    /// See [`EventStats::markers`].
+    pub markers: u64,
+    /// See [`EventStats::locked`].
+    pub locked: u64,
+    /// See [`EventStats::missed`].
+    pub missed: u64,
+    /// See [`EventStats::overflowed`].
+    pub overflowed: u64,
 }
 
 impl PipelineStats {
@@ -62,6 +114,7 @@ impl PipelineStats {
             intents_dropped: get(&self.intents_dropped),
             labelled: get(&self.labelled),
             correct: get(&self.correct),
+            events: self.events.snapshot(),
         }
     }
 }
@@ -95,6 +148,8 @@ pub struct StatsSnapshot {
     pub labelled: u64,
     /// See [`PipelineStats::correct`].
     pub correct: u64,
+    /// See [`PipelineStats::events`].
+    pub events: EventSnapshot,
 }
 
 impl StatsSnapshot {

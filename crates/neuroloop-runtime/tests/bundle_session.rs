@@ -189,6 +189,7 @@ fn a_bundle_decodes_a_session_from_its_first_window() {
             .map(|t| serde_json::to_value(t).unwrap())
             .collect(),
         source: Some("simulated demo paradigm, seed 11".into()),
+        ..BundleMeta::default()
     };
     model.save_bundle(dir.join("bundle"), &meta).unwrap();
 
@@ -251,6 +252,7 @@ fn bundle_sections_are_validated_with_specific_messages() {
             .map(|t| serde_json::to_value(t).unwrap())
             .collect(),
         source: None,
+        ..BundleMeta::default()
     };
     model.save_bundle(dir.join("updown"), &meta).unwrap();
 

@@ -20,6 +20,7 @@ use neuroloop_runtime::labels::LabelTimeline;
 use neuroloop_runtime::pipeline::{Pipeline, Step};
 use neuroloop_runtime::policy::IntentPolicy;
 use neuroloop_runtime::stats::PipelineStats;
+use neuroloop_runtime::windowing::Windowing;
 use neuroloop_sources::sim::SimGenerator;
 
 struct Counting;
@@ -95,7 +96,7 @@ fn pipeline_step_allocates_nothing_then_a_constant_amount_per_decoded_window() {
         block: SampleBlock::with_capacity(channels, 256),
         artifacts: cfg.artifacts.build(&spec, 256).unwrap(),
         chain: cfg.filters.initialize(&spec, 256).unwrap(),
-        assembler: WindowAssembler::new(channels, cfg.window_samples, hop).unwrap(),
+        windows: Windowing::Hop(WindowAssembler::new(channels, cfg.window_samples, hop).unwrap()),
         labels: LabelTimeline::new(256, 0.5),
         decoder: DecoderSlot::calibrating(
             CalibrationSet::with_capacity(
@@ -281,7 +282,7 @@ fn a_stalled_source_on_an_empty_ring_sends_one_signal_loss_hold_without_allocati
             )
             .unwrap(),
         chain: FilterChain::new(Vec::new()),
-        assembler: WindowAssembler::new(channels, 50, 10).unwrap(),
+        windows: Windowing::Hop(WindowAssembler::new(channels, 50, 10).unwrap()),
         labels: LabelTimeline::new(16, 0.5),
         decoder: DecoderSlot::calibrating(
             CalibrationSet::with_capacity(4, channels * 50),
@@ -326,7 +327,7 @@ fn a_stalled_source_on_an_empty_ring_sends_one_signal_loss_hold_without_allocati
     assert_eq!(hold.kind, IntentKind::Hold);
     assert_eq!(hold.hold_reason, HoldReason::SignalLoss);
     assert!(hold.times.arrival >= before && hold.times.sample_time >= before);
-    assert_eq!(hold.window, pipeline.assembler.next_index());
+    assert_eq!(hold.window, pipeline.windows.next_index());
     // While the stall lasts, idle steps send nothing more.
     let (_, allocations) = count(|| (0..100).map(|_| pipeline.step()).count());
     assert_eq!(allocations, 0);

@@ -12,6 +12,7 @@ use neuroloop_runtime::labels::LabelTimeline;
 use neuroloop_runtime::pipeline::{Pipeline, Step};
 use neuroloop_runtime::policy::IntentPolicy;
 use neuroloop_runtime::stats::PipelineStats;
+use neuroloop_runtime::windowing::Windowing;
 
 const CH: usize = 2;
 const FS: f64 = 250.0;
@@ -41,7 +42,7 @@ fn artifact_windows_are_held_and_never_collected() {
         .build(&spec, 256)
         .unwrap(),
         chain: FilterChain::new(Vec::new()),
-        assembler: WindowAssembler::new(CH, 50, 10).unwrap(),
+        windows: Windowing::Hop(WindowAssembler::new(CH, 50, 10).unwrap()),
         labels: LabelTimeline::new(16, 0.0),
         decoder: DecoderSlot::calibrating(
             CalibrationSet::with_capacity(64, CH * 50),
@@ -154,7 +155,7 @@ fn a_decoder_output_that_is_not_a_distribution_is_a_decoder_error_hold() {
         block: SampleBlock::with_capacity(CH, 256),
         artifacts: ArtifactConfig::default().build(&spec, 256).unwrap(),
         chain: FilterChain::new(Vec::new()),
-        assembler: WindowAssembler::new(CH, 50, 10).unwrap(),
+        windows: Windowing::Hop(WindowAssembler::new(CH, 50, 10).unwrap()),
         labels: LabelTimeline::new(16, 0.0),
         decoder: DecoderSlot::Ready(Box::new(decoder)),
         policy: IntentPolicy::new(2, 1, 0.5, 0.0),

@@ -3,13 +3,13 @@
 
 use serde_json::Value;
 
-use super::Bundle;
+use super::{Bundle, WindowDescription};
 
 /// One difference between a bundle and a session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mismatch {
-    /// What differs: `channels`, `sample_rate`, `window_samples` or
-    /// `filters`.
+    /// What differs: `channels`, `sample_rate`, `window_samples`,
+    /// `windows` or `filters`.
     pub field: &'static str,
     /// The difference in words, e.g. "channel 3 is C4 in the bundle but
     /// Cz in the stream".
@@ -100,6 +100,47 @@ impl Bundle {
             }
         }
         out
+    }
+}
+
+impl Bundle {
+    /// Compares how the bundle's windows are cut with how a session with
+    /// `sample_rate` cuts them: both at a fixed hop, or both locked to
+    /// events with offsets within half a sample period.
+    #[must_use]
+    pub fn check_windows(&self, session: &WindowDescription, sample_rate: f64) -> Option<Mismatch> {
+        let ours = &self.manifest().windows;
+        let half = 0.5 / sample_rate.max(f64::MIN_POSITIVE);
+        let message = match (ours, session) {
+            (WindowDescription::Hop, WindowDescription::Hop) => return None,
+            (
+                WindowDescription::Events { offset_s: a },
+                WindowDescription::Events { offset_s: b },
+            ) if (a - b).abs() <= half => {
+                return None;
+            }
+            (
+                WindowDescription::Events { offset_s: a },
+                WindowDescription::Events { offset_s: b },
+            ) => {
+                format!(
+                    "the bundle's event windows start {a} s after each event, the session's {b} s"
+                )
+            }
+            (WindowDescription::Events { offset_s }, WindowDescription::Hop) => format!(
+                "the bundle was trained on event-locked windows (starting {offset_s} s after each \
+                 event); set pipeline.windows = \"events\""
+            ),
+            (WindowDescription::Hop, WindowDescription::Events { .. }) => {
+                "the bundle was trained on windows at a fixed hop; the session cuts event-locked \
+                 windows"
+                    .to_string()
+            }
+        };
+        Some(Mismatch {
+            field: "windows",
+            message,
+        })
     }
 }
 

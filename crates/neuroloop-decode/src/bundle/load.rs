@@ -138,6 +138,15 @@ impl Bundle {
         &self.model
     }
 
+    /// Reads and checks only the manifest of the bundle in `dir` (no
+    /// weights): what a session needs to know before it builds.
+    ///
+    /// # Errors
+    /// As [`Self::load`] for `decoder.json`.
+    pub fn read_manifest(dir: impl AsRef<Path>) -> Result<Manifest, DecodeError> {
+        read_manifest(&dir.as_ref().join(MANIFEST_FILE))
+    }
+
     /// The real-time decoder.
     ///
     /// # Errors
@@ -209,6 +218,13 @@ fn read_manifest(path: &Path) -> Result<Manifest, DecodeError> {
     }
     if m.window_samples == 0 {
         return Err(bad("`window_samples` is 0".into()));
+    }
+    if let super::WindowDescription::Events { offset_s } = m.windows
+        && !(offset_s.is_finite() && offset_s.abs() <= 3600.0)
+    {
+        return Err(bad(format!(
+            "`windows.offset_s` {offset_s} is not within ±3600 s"
+        )));
     }
     if !(m.sample_rate.is_finite() && m.sample_rate > 0.0) {
         return Err(bad(format!(

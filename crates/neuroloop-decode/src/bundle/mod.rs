@@ -3,7 +3,8 @@
 //! ```text
 //! bundle/
 //!   decoder.json   format version, architecture and hyperparameters, the
-//!                  channel labels in order, sample rate, window length,
+//!                  channel labels in order, sample rate, window length
+//!                  and, for event-locked windows, their offset,
 //!                  the filter chain it was trained behind, classes, input
 //!                  scale, training summary, weights file name
 //!   weights.bpk    the weights as a burn record (burnpack), or
@@ -33,4 +34,5 @@ pub use load::Bundle;
 pub use save::BundleMeta;
 pub use schema::{
     FORMAT_VERSION, MANIFEST_FILE, Manifest, Preprocessing, RECORD_FILE, WEIGHTS_FILE,
+    WindowDescription,
 };

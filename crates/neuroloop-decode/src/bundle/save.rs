@@ -6,6 +6,7 @@ use burn::module::Module;
 
 use super::schema::{
     FORMAT_VERSION, MANIFEST_FILE, Manifest, Preprocessing, RECORD_FILE, WEIGHTS_FILE,
+    WindowDescription,
 };
 use crate::DecodeError;
 use crate::fit::FittedModel;
@@ -21,6 +22,8 @@ pub struct BundleMeta {
     pub filters: Vec<serde_json::Value>,
     /// Where the training data came from.
     pub source: Option<String>,
+    /// How the windows were cut (event-locked epochs decode event-locked).
+    pub windows: WindowDescription,
 }
 
 impl FittedModel {
@@ -86,6 +89,7 @@ impl FittedModel {
             channels: meta.channels.clone(),
             sample_rate: self.sample_rate,
             window_samples: self.samples,
+            windows: meta.windows,
             classes: self.classes.clone(),
             preprocessing: Preprocessing {
                 filters: meta.filters.clone(),

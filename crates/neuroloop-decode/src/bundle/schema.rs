@@ -29,6 +29,10 @@ pub struct Manifest {
     pub sample_rate: f64,
     /// Samples per analysis window.
     pub window_samples: usize,
+    /// How the windows are cut: at a fixed hop (the default, not written)
+    /// or locked to events.
+    #[serde(default, skip_serializing_if = "WindowDescription::is_hop")]
+    pub windows: WindowDescription,
     /// Class labels, in the order of the probabilities.
     pub classes: Vec<String>,
     /// What was done to the signal before the decoder saw it.
@@ -52,4 +56,62 @@ pub struct Preprocessing {
     /// The filter stages, each in the form of a session's
     /// `[pipeline] filters` table (`{"type": "bandpass", ...}`).
     pub filters: Vec<serde_json::Value>,
+}
+
+/// How a bundle's windows are cut from the stream.
+///
+/// JSON: absent for fixed-hop windows (bundles written before event
+/// locking existed read as such); `{"mode": "events", "offset_s": -0.1}`
+/// for one window per event starting `offset_s` after it (the epochs'
+/// `tmin`), `window_samples` long.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "snake_case", deny_unknown_fields)]
+pub enum WindowDescription {
+    /// Windows at a fixed hop; the session chooses the hop.
+    #[default]
+    Hop,
+    /// One window per event.
+    Events {
+        /// Seconds from the event to the window's first sample.
+        offset_s: f64,
+    },
+}
+
+impl WindowDescription {
+    /// Whether windows are cut at a fixed hop.
+    #[must_use]
+    pub fn is_hop(&self) -> bool {
+        matches!(self, Self::Hop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::WindowDescription;
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Holder {
+        #[serde(default, skip_serializing_if = "WindowDescription::is_hop")]
+        windows: WindowDescription,
+    }
+
+    #[test]
+    fn fixed_hop_windows_are_not_written_and_absent_means_fixed_hop() {
+        let hop = serde_json::to_string(&Holder {
+            windows: WindowDescription::Hop,
+        })
+        .unwrap();
+        assert_eq!(hop, "{}", "a fixed-hop manifest is unchanged");
+        let old: Holder = serde_json::from_str("{}").unwrap();
+        assert_eq!(old.windows, WindowDescription::Hop);
+        let events = WindowDescription::Events { offset_s: -0.1 };
+        let text = serde_json::to_string(&Holder { windows: events }).unwrap();
+        assert_eq!(text, r#"{"windows":{"mode":"events","offset_s":-0.1}}"#);
+        let back: Holder = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.windows, events);
+        assert!(
+            serde_json::from_str::<Holder>(r#"{"windows":{"mode":"epochs"}}"#).is_err(),
+            "an unknown mode is refused"
+        );
+    }
 }

@@ -15,6 +15,8 @@ pub(super) struct SessionShape<'a> {
     pub(super) stream: &'a StreamSpec,
     /// Samples per window.
     pub(super) window_samples: usize,
+    /// How windows are cut.
+    pub(super) windows: &'a super::WindowMode,
     /// The session's classes (paradigm or source).
     pub(super) classes: &'a [String],
     /// `[pipeline] filters`, as written.
@@ -75,6 +77,10 @@ pub(super) fn check_bundle(
         session.window_samples,
         &filters,
     ) {
+        errors.push(ConfigError::new(at.clone(), m.message));
+    }
+    let description = session.windows.description();
+    if let Some(m) = bundle.check_windows(&description, session.stream.sample_rate) {
         errors.push(ConfigError::new(at.clone(), m.message));
     }
     let classes = &bundle.manifest().classes;

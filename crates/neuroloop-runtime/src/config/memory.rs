@@ -40,13 +40,15 @@ impl MemoryEstimate {
         let ring = cfg.ring_samples as f64;
         let mut parts = vec![
             ("sample ring", ring * (ch * VALUE + STAMP)),
-            ("window assembler", 2.0 * window * (ch * VALUE + 8.0)),
+            (
+                "window assembler",
+                windowing(cfg, window, ring) * (ch * VALUE + 8.0),
+            ),
             ("pipeline block", 256.0 * (ch * VALUE + STAMP)),
             ("intent queues", (1024.0 + cfg.publish.queue as f64) * LINE),
         ];
         if !cfg.decoder.is_bundle() {
-            let windows =
-                (cfg.decoder.calibration_s * fs / (cfg.hop_samples.max(1) as f64)).ceil() + 2.0;
+            let windows = cfg.calibration_capacity() as f64;
             parts.push(("calibration set", windows * (ch * window * VALUE + 8.0)));
         }
         match &cfg.source {
@@ -107,6 +109,15 @@ impl MemoryEstimate {
                 parts.join(", ")
             ),
         ))
+    }
+}
+
+/// Samples the window assembler keeps (ring and output): two windows, or
+/// in event mode a history of one window plus the ring and one window out.
+fn windowing(cfg: &ValidatedSession, window: f64, ring: f64) -> f64 {
+    match cfg.windows {
+        super::WindowMode::Hop => 2.0 * window,
+        super::WindowMode::Events(_) => 2.0 * window + ring,
     }
 }
 

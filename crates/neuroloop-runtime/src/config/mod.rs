@@ -16,6 +16,7 @@
 //! * `memory`: the preallocations of a session, refused above
 //!   `session.max_memory_mb` before anything is allocated.
 //! * `keypath`: names the key of a type error.
+//! * `windows`: windows at a fixed hop or locked to markers.
 //! * `bundle`: the checks of a `[decoder] type = "bundle"` against the
 //!   session (channels, rate, window, filters, classes).
 
@@ -44,6 +45,7 @@ mod publish_timing;
 mod sections;
 mod sources;
 mod validate;
+mod windows;
 
 pub use bounds::{MAX_CONFIG_BYTES, read_config_file};
 pub use defaults::{MAX_CALIBRATION_S, MAX_SMOOTHING};
@@ -55,6 +57,7 @@ pub use sections::{
     DecoderSection, PipelineSection, PolicySection, PublishSection, SessionSection,
 };
 pub use sources::SourceSection;
+pub use windows::{EVENT_QUEUE, EventLocking, MAX_EVENT_OFFSET_S, MAX_EVENT_RATE_HZ, WindowMode};
 
 /// A fully checked session, ready to build.
 #[derive(Debug)]
@@ -75,9 +78,11 @@ pub struct ValidatedSession {
     pub filtered: StreamSpec,
     /// `[pipeline.artifacts]` over the profile's physical range.
     pub artifacts: neuroloop_dsp::ArtifactConfig,
+    /// How windows are cut: at a fixed hop or locked to markers.
+    pub windows: WindowMode,
     /// Window length in samples.
     pub window_samples: usize,
-    /// Hop in samples.
+    /// Hop in samples (the window length in event mode).
     pub hop_samples: usize,
     /// Ring capacity in samples.
     pub ring_samples: usize,
@@ -95,6 +100,21 @@ pub struct ValidatedSession {
     pub path: PathBuf,
     /// `[lsl]`: liblsl settings, used if an LSL feature is.
     pub lsl: LslSection,
+}
+
+impl ValidatedSession {
+    /// Windows the calibration set keeps: every window of the calibration
+    /// period at the hop, or in event mode one per event at up to
+    /// [`MAX_EVENT_RATE_HZ`]; plus two.
+    #[must_use]
+    pub fn calibration_capacity(&self) -> usize {
+        let seconds = self.decoder.calibration_s.max(0.0);
+        let windows = match self.windows {
+            WindowMode::Hop => seconds * self.input.sample_rate / self.hop_samples.max(1) as f64,
+            WindowMode::Events(_) => seconds * MAX_EVENT_RATE_HZ,
+        };
+        (windows.ceil() as usize).saturating_add(2)
+    }
 }
 
 /// Reads and validates the session config at `path`.

@@ -13,7 +13,8 @@ use super::sections::{
     DecoderSection, PipelineSection, PolicySection, PublishSection, SessionSection,
 };
 use super::sources::{SourceSection, parse_source};
-use super::validate::{check_decoder, check_filters, check_policy, check_publish, samples_of};
+use super::validate::{check_decoder, check_filters, check_policy, check_publish};
+use super::windows::{WindowMode, check_windows};
 use super::{bounds, keypath};
 use crate::lsl_config::LslSection;
 use crate::profile::{HardwareProfile, resolve_profile_path};
@@ -135,12 +136,11 @@ pub fn parse(text: &str, path: &Path) -> Result<ValidatedSession, Vec<ConfigErro
         Some(SourceSection::Lsl(lsl)) => lsl.classes.clone(),
         None => Vec::new(),
     };
-    let mut window_samples = 0;
-    let mut hop_samples = 0;
+    let bundle_windows = decoder.as_ref().and_then(|d| bundle_windows(d, path));
+    let (mut windows, mut window_samples, mut hop_samples) = (WindowMode::Hop, 0, 0);
     if let (Some(p), Some(spec)) = (&pipeline, &input) {
-        let fs = spec.sample_rate;
-        window_samples = samples_of(p.window_s, fs, "pipeline.window_s", &mut errors);
-        hop_samples = samples_of(p.hop_s, fs, "pipeline.hop_s", &mut errors);
+        let w = check_windows(p, spec, &classes, bundle_windows, &mut errors);
+        (windows, window_samples, hop_samples) = (w.mode, w.window_samples, w.hop_samples);
     }
     if let (Some(d), Some(spec)) = (&decoder, &filtered) {
         if d.is_bundle() {
@@ -148,6 +148,7 @@ pub fn parse(text: &str, path: &Path) -> Result<ValidatedSession, Vec<ConfigErro
             let session = SessionShape {
                 stream: spec,
                 window_samples,
+                windows: &windows,
                 classes: &classes,
                 filters: tables,
             };
@@ -160,8 +161,13 @@ pub fn parse(text: &str, path: &Path) -> Result<ValidatedSession, Vec<ConfigErro
         check_policy(p, &mut errors);
     }
     let publish_addr = publish.as_ref().and_then(|p| check_publish(p, &mut errors));
-    if let (Some(p), Some(pl)) = (publish.as_mut(), &pipeline) {
-        super::publish_timing::check_publish_timing(p, pl.hop_s, &mut errors);
+    if let (Some(p), Some(spec)) = (publish.as_mut(), &input) {
+        // Event mode has no hop: one window length stands for it.
+        let hop_s = pipeline
+            .as_ref()
+            .and_then(|pl| pl.hop_s)
+            .unwrap_or(hop_samples as f64 / spec.sample_rate);
+        super::publish_timing::check_publish_timing(p, hop_s, &mut errors);
     }
 
     if !errors.is_empty() {
@@ -208,6 +214,7 @@ pub fn parse(text: &str, path: &Path) -> Result<ValidatedSession, Vec<ConfigErro
         filter_tables,
         filtered,
         artifacts: artifacts.unwrap_or_default(),
+        windows,
         window_samples,
         hop_samples,
         decoder,
@@ -222,6 +229,17 @@ pub fn parse(text: &str, path: &Path) -> Result<ValidatedSession, Vec<ConfigErro
         .check(validated.session.max_memory_mb)
         .map_err(|e| vec![e])?;
     Ok(validated)
+}
+
+/// The windows a bundle decoder records and their length, read from its
+/// manifest (a bundle that cannot be read is reported by its own check).
+fn bundle_windows(
+    d: &DecoderSection,
+    path: &Path,
+) -> Option<(neuroloop_decode::bundle::WindowDescription, usize)> {
+    let dir = d.is_bundle().then(|| d.bundle_dir(path)).flatten()?;
+    let manifest = neuroloop_decode::bundle::Bundle::read_manifest(dir).ok()?;
+    Some((manifest.windows, manifest.window_samples))
 }
 
 /// Deserialises `[name]`; a missing section uses `default` or is an error.

@@ -34,10 +34,27 @@ pub struct PipelineSection {
     /// Filter stages in order, each a table with a `type`.
     #[serde(default)]
     pub filters: Vec<toml::Value>,
-    /// Analysis window length in seconds.
-    pub window_s: f64,
-    /// Hop between window starts in seconds.
-    pub hop_s: f64,
+    /// How windows are cut: `"hop"` (default: every `hop_s`) or
+    /// `"events"` (one window locked to each marker).
+    #[serde(default)]
+    pub windows: Option<String>,
+    /// Analysis window length in seconds (`windows = "hop"`).
+    #[serde(default)]
+    pub window_s: Option<f64>,
+    /// Hop between window starts in seconds (`windows = "hop"`).
+    #[serde(default)]
+    pub hop_s: Option<f64>,
+    /// Seconds from a marker to its window's first sample, negative for
+    /// before it (`windows = "events"`).
+    #[serde(default)]
+    pub event_offset_s: Option<f64>,
+    /// Length of an event window in seconds (`windows = "events"`).
+    #[serde(default)]
+    pub event_length_s: Option<f64>,
+    /// Classes whose markers lock windows (`windows = "events"`; default:
+    /// every labelled marker).
+    #[serde(default)]
+    pub event_markers: Option<Vec<String>>,
     /// `[pipeline.artifacts]`: artifact limits over the hardware profile's
     /// physical range (see `crate::artifacts`).
     #[serde(default)]
