@@ -7,82 +7,33 @@ use std::time::Instant;
 
 mod held_out;
 
-use crate::parse_device;
 use clap::Args;
-use neuroloop_decode::ComputeDevice;
 use neuroloop_decode::fit::{FitOptions, ModelSpec};
 use neuroloop_runtime::RuntimeError;
 use neuroloop_runtime::offline::{
-    CrossValidation, EpochOptions, Epochs, EventMap, cross_validate, cut_epochs_from_files,
-    export_epochs, filters_from_session, fit_predict, parse_filters, stratified_folds,
+    CrossValidation, Epochs, cross_validate, cut_epochs_from_files, export_epochs, fit_predict,
+    stratified_folds,
 };
+
+use crate::args::{DataArgs, ModelArgs, ValidationArgs};
 
 /// Options of `neuroloop evaluate`.
 #[derive(Debug, Args)]
 pub struct EvaluateArgs {
-    /// Recording files (EDF, EDF+, BDF, GDF) of one session; their epochs are pooled.
-    #[arg(long = "recording", required = true)]
-    recordings: Vec<PathBuf>,
+    #[command(flatten)]
+    data: DataArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+    #[command(flatten)]
+    validation: ValidationArgs,
     /// Held-out recordings: fit on every epoch of `--recording` and score on
     /// these (cross-recording evaluation) instead of k-fold cross-validation.
     #[arg(long = "test-recording")]
     test_recordings: Vec<PathBuf>,
-    /// Event → class mapping: annotation texts or event codes, e.g. `T1=hands,T2=feet`.
-    #[arg(long)]
-    events: String,
-    /// Epoch start after each event onset, in seconds.
-    #[arg(long, allow_hyphen_values = true, value_parser = crate::bounds::epoch_s)]
-    tmin: f64,
-    /// Epoch end after each event onset, in seconds.
-    #[arg(long, allow_hyphen_values = true, value_parser = crate::bounds::epoch_s)]
-    tmax: f64,
-    /// Channels by label, comma-separated, in this order (default: all).
-    #[arg(long, value_delimiter = ',')]
-    channels: Option<Vec<String>>,
-    /// The architecture to cross-validate: bandpower, csp_lda, fbcsp,
-    /// tangent_space, mdm, eegnet, shallow_convnet, transformer.
-    #[arg(long)]
-    architecture: String,
-    /// Hyperparameters of the architecture, a JSON object laid over its
-    /// defaults (e.g. `{"c": 0.5}`).
-    #[arg(long)]
-    hyperparameters: Option<String>,
     /// Also write the cut epochs, labels and fold of each epoch here
     /// (`epochs.npy`, `labels.npy`, `meta.json`) for reference tools.
     #[arg(long)]
     export_epochs: Option<PathBuf>,
-    /// Number of folds.
-    #[arg(long, default_value_t = 5, value_parser = crate::bounds::folds)]
-    folds: usize,
-    /// Seed of the fold assignment and of training.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Filter chain run causally over each recording first, e.g.
-    /// `"notch 50; bandpass 4-40"` (stages: bandpass, bandstop, highpass,
-    /// lowpass, notch, car).
-    #[arg(long, conflicts_with = "config")]
-    filters: Option<String>,
-    /// Take the filter chain from this session config's `[pipeline] filters`.
-    #[arg(long)]
-    config: Option<PathBuf>,
-    /// Bands of the bandpower architecture, `LOW-HIGH` Hz, comma-separated.
-    #[arg(long, default_value = "8-13,13-30")]
-    bands: String,
-    /// Most training epochs per fold (passes over the training epochs).
-    #[arg(long, default_value_t = FitOptions::default().max_epochs, value_parser = crate::bounds::passes)]
-    max_epochs: usize,
-    /// Epochs per minibatch (deep models).
-    #[arg(long, default_value_t = FitOptions::default().batch_size, value_parser = crate::bounds::batch_size)]
-    batch_size: usize,
-    /// Adam learning rate (default: the architecture's own).
-    #[arg(long, value_parser = crate::bounds::learning_rate)]
-    learning_rate: Option<f64>,
-    /// Training epochs without a better validation loss before stopping.
-    #[arg(long, default_value_t = FitOptions::default().patience, value_parser = crate::bounds::patience)]
-    patience: usize,
-    /// Where the deep models train: cpu, or wgpu (a build with the `wgpu` feature).
-    #[arg(long, default_value = "cpu", value_parser = parse_device)]
-    device: ComputeDevice,
     /// Print one JSON object instead of tables.
     #[arg(long)]
     json: bool,
@@ -101,62 +52,33 @@ pub fn evaluate(args: &EvaluateArgs) -> ExitCode {
 
 fn run(args: &EvaluateArgs) -> Result<(), RuntimeError> {
     let started = Instant::now();
-    check_distinct(&args.recordings, &args.test_recordings)?;
-    let (chain, filters_text) = match (&args.filters, &args.config) {
-        (_, Some(path)) => (
-            filters_from_session(path)?,
-            format!("[pipeline] filters of {}", path.display()),
-        ),
-        (Some(text), None) => (parse_filters(text)?, text.clone()),
-        (None, None) => (parse_filters("")?, "none".into()),
-    };
-    let options = EpochOptions {
-        events: EventMap::parse(&args.events)?,
-        tmin: args.tmin,
-        tmax: args.tmax,
-        channels: args.channels.clone(),
-    };
-    let epochs = cut_epochs_from_files(&args.recordings, &options, &chain)?;
-    let spec = model_spec(args)?;
+    let data = args.data.resolve(&args.test_recordings)?;
+    let epochs = cut_epochs_from_files(&args.data.recordings, &data.epochs, &data.chain)?;
+    let spec = args.model.spec()?;
+    let folds = args.validation.folds();
+    let fit_options = args.validation.fit_options();
     crate::hyper::check_memory(
         &spec,
         epochs.channels.len(),
         epochs.samples,
-        args.batch_size,
+        fit_options.batch_size,
     )?;
     if let Some(dir) = &args.export_epochs {
-        let fold_of = stratified_folds(&epochs.labels, &epochs.classes, args.folds, args.seed)?;
+        let fold_of = stratified_folds(&epochs.labels, &epochs.classes, folds, fit_options.seed)?;
         let names: Vec<String> = args
+            .data
             .recordings
             .iter()
             .map(|p| p.display().to_string())
             .collect();
-        export_epochs(dir, &epochs, &names, &fold_of, args.folds)?;
+        export_epochs(dir, &epochs, &names, &fold_of, folds)?;
     }
-    let fit_options = FitOptions {
-        seed: args.seed,
-        max_epochs: args.max_epochs,
-        batch_size: args.batch_size,
-        patience: args.patience,
-        learning_rate: args.learning_rate,
-        device: args.device,
-        ..FitOptions::default()
-    };
     if !args.test_recordings.is_empty() {
-        let filters = filters_text.as_str();
-        return held_out::run(
-            args,
-            &spec,
-            &fit_options,
-            &epochs,
-            &options,
-            &chain,
-            filters,
-        );
+        return held_out::run(args, &spec, &fit_options, &epochs, &data);
     }
     let mut fold = 0;
-    let mut trained_epochs = Vec::with_capacity(args.folds);
-    let cv = cross_validate(&epochs, args.folds, args.seed, |train, test| {
+    let mut trained_epochs = Vec::with_capacity(folds);
+    let cv = cross_validate(&epochs, folds, fit_options.seed, |train, test| {
         fold += 1;
         let fold_started = Instant::now();
         let mut trained = 0;
@@ -180,8 +102,7 @@ fn run(args: &EvaluateArgs) -> Result<(), RuntimeError> {
                 format!(", best validation loss {v:.3} after pass {e}")
             });
             errln!(
-                "fold {fold}/{}: {trained} training passes, training loss {first_loss:.3} -> {last_loss:.3}{val}, {:.1} s",
-                args.folds,
+                "fold {fold}/{folds}: {trained} training passes, training loss {first_loss:.3} -> {last_loss:.3}{val}, {:.1} s",
                 fold_started.elapsed().as_secs_f64()
             );
         }
@@ -192,60 +113,15 @@ fn run(args: &EvaluateArgs) -> Result<(), RuntimeError> {
         let run = Run {
             spec: &spec,
             fit_options: &fit_options,
-            filters: &filters_text,
+            filters: &data.filters,
             trained_epochs: &trained_epochs,
             seconds,
         };
         print_json(args, &run, &epochs, &cv);
     } else {
-        print_table(args, &filters_text, &epochs, &cv, seconds);
+        print_table(args, &data.filters, &epochs, &cv, seconds);
     }
     Ok(())
-}
-
-fn parse_bands(text: &str) -> Result<Vec<[f64; 2]>, RuntimeError> {
-    text.split(',')
-        .map(|b| {
-            let parsed = b
-                .trim()
-                .split_once('-')
-                .and_then(|(lo, hi)| Some([lo.parse().ok()?, hi.parse().ok()?]));
-            parsed.ok_or_else(|| RuntimeError::OfflineOption {
-                what: "bands",
-                message: format!("{b:?} is not LOW-HIGH"),
-            })
-        })
-        .collect()
-}
-
-/// The same file given twice would pool its epochs twice (inflating a
-/// cross-validation) or test on training data.
-fn check_distinct(recordings: &[PathBuf], held_out: &[PathBuf]) -> Result<(), RuntimeError> {
-    let mut seen = Vec::new();
-    for path in recordings.iter().chain(held_out) {
-        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
-        if seen.contains(&key) {
-            return Err(RuntimeError::OfflineOption {
-                what: "recording",
-                message: format!("{} is given twice", path.display()),
-            });
-        }
-        seen.push(key);
-    }
-    Ok(())
-}
-
-/// The architecture's spec: `--hyperparameters` over its defaults, and
-/// `--bands` for bandpower.
-fn model_spec(args: &EvaluateArgs) -> Result<ModelSpec, RuntimeError> {
-    let mut map = crate::train::parse_hyperparameters(args.hyperparameters.as_deref())?.0;
-    if args.architecture == "bandpower" && !map.contains_key("bands_hz") {
-        map.insert(
-            "bands_hz".into(),
-            serde_json::json!(parse_bands(&args.bands)?),
-        );
-    }
-    Ok(ModelSpec::with_hyperparameters(&args.architecture, map)?)
 }
 
 /// What was run, for the JSON output.
@@ -259,12 +135,12 @@ struct Run<'a> {
 
 fn print_json(args: &EvaluateArgs, run: &Run<'_>, epochs: &Epochs, cv: &CrossValidation) {
     let value = serde_json::json!({
-        "recordings": args.recordings,
-        "events": args.events,
-        "tmin": args.tmin,
-        "tmax": args.tmax,
+        "recordings": args.data.recordings,
+        "events": args.data.events,
+        "tmin": args.data.tmin,
+        "tmax": args.data.tmax,
         "filters": run.filters,
-        "architecture": args.architecture,
+        "architecture": args.model.architecture,
         "spec": run.spec,
         "fit_options": run.fit_options,
         "training_epochs_per_fold": run.trained_epochs,
@@ -296,18 +172,18 @@ fn print_table(
         "{} epochs ({}) from {} recording(s), {} skipped past an end; {} channels x {} samples at {} Hz, [{}, {}] s after each event",
         epochs.len(),
         counts.join(", "),
-        args.recordings.len(),
+        args.data.recordings.len(),
         epochs.skipped.len(),
         epochs.channels.len(),
         epochs.samples,
         epochs.sample_rate,
-        args.tmin,
-        args.tmax
+        args.data.tmin,
+        args.data.tmax
     );
     outln!("filters: {filters}");
     outln!(
         "{}, {}-fold stratified cross-validation, seed {}",
-        args.architecture,
+        args.model.architecture,
         cv.k,
         cv.seed
     );

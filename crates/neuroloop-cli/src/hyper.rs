@@ -30,6 +30,23 @@ pub fn check_values(hp: &Hyperparameters) -> Result<(), RuntimeError> {
     Ok(())
 }
 
+/// `--hyperparameters`: a JSON object whose numbers are bounded
+/// ([`check_values`]); none is the architecture's defaults.
+///
+/// # Errors
+/// [`RuntimeError::OfflineOption`] for text that is not a JSON object or
+/// a value out of bounds.
+pub fn parse_hyperparameters(text: Option<&str>) -> Result<Hyperparameters, RuntimeError> {
+    let hp: Hyperparameters = match text {
+        Some(text) => {
+            serde_json::from_str(text).map_err(|e| bad(format!("not a JSON object: {e}")))?
+        }
+        None => Hyperparameters::default(),
+    };
+    check_values(&hp)?;
+    Ok(hp)
+}
+
 fn check_value(name: &str, value: &serde_json::Value) -> Result<(), RuntimeError> {
     match value {
         serde_json::Value::Number(n) => {

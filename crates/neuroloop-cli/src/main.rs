@@ -11,6 +11,9 @@
 //!   --architecture A`: within-session k-fold cross-validation on recordings.
 //! * `neuroloop train --recording F ... --events T1=a,T2=b --tmin S --tmax S
 //!   --architecture A --out DIR`: train a decoder and write a model bundle.
+//!
+//! `evaluate` and `train` share one definition of their data, model and
+//! validation flags ([`args`]).
 
 /// `println!` that never panics: a closed stdout (`| head`) only ends the
 /// output.
@@ -39,12 +42,14 @@ macro_rules! errln {
 }
 
 mod actuator;
+mod args;
 mod bounds;
 mod check;
 mod evaluate;
 mod hyper;
 mod list;
 mod listen;
+mod progress;
 mod run;
 mod train;
 
@@ -55,7 +60,7 @@ use clap::{Parser, Subcommand};
 
 /// Real-time brain–computer-interface runtime.
 #[derive(Debug, Parser)]
-#[command(name = "neuroloop", version, about)]
+#[command(name = "neuroloop", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -6,79 +6,32 @@
 //! each whole recording, as the online pipeline runs it, so the decoder is
 //! trained on what it will see live.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use crate::parse_device;
 use clap::Args;
-use neuroloop_decode::ComputeDevice;
 use neuroloop_decode::bundle::BundleMeta;
-use neuroloop_decode::fit::{EpochProgress, EpochSet, FitOptions, Hyperparameters, ModelSpec, fit};
+use neuroloop_decode::fit::{EpochSet, fit};
 use neuroloop_runtime::RuntimeError;
-use neuroloop_runtime::offline::{EpochOptions, EventMap, cut_epochs_from_files};
-use neuroloop_runtime::profile::{HardwareProfile, resolve_profile_path};
+use neuroloop_runtime::offline::cut_epochs_from_files;
+
+use crate::args::{DataArgs, ModelArgs, ValidationArgs};
+use crate::progress::Progress;
 
 /// Options of `neuroloop train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// Recording files (EDF, EDF+, BDF, GDF) of one session; their epochs are pooled.
-    #[arg(long = "recording", required = true)]
-    recordings: Vec<PathBuf>,
-    /// Event → class mapping: annotation texts or event codes, e.g. `T1=hands,T2=feet`.
-    #[arg(long)]
-    events: String,
-    /// Epoch start after each event onset, in seconds.
-    #[arg(long, allow_hyphen_values = true, value_parser = crate::bounds::epoch_s)]
-    tmin: f64,
-    /// Epoch end after each event onset, in seconds; `tmax - tmin` is the
-    /// session's `pipeline.window_s`.
-    #[arg(long, allow_hyphen_values = true, value_parser = crate::bounds::epoch_s)]
-    tmax: f64,
-    /// `bandpower`, `eegnet`, `shallow_convnet` or `transformer`.
-    #[arg(long)]
-    architecture: String,
-    /// Hyperparameters as a JSON object, e.g. `{"f1": 4, "drop_prob": 0.5}`
-    /// (fields of the architecture's config; bandpower: `bands_hz`, `taper`).
-    #[arg(long)]
-    hyperparameters: Option<String>,
-    /// Session config whose `[pipeline] filters` run over the recordings and
-    /// whose hardware profile names the channels, in order.
-    #[arg(long)]
-    config: Option<PathBuf>,
-    /// Channels by label, comma-separated, in this order (default: the
-    /// config's profile, else every channel).
-    #[arg(long, value_delimiter = ',')]
-    channels: Option<Vec<String>>,
-    /// Seed of the validation split, initialisation, batch order, dropout.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Most epochs (passes over the data).
-    #[arg(long, default_value_t = 100, value_parser = crate::bounds::passes)]
-    max_epochs: usize,
-    /// Epochs per minibatch.
-    #[arg(long, default_value_t = 32, value_parser = crate::bounds::batch_size)]
-    batch_size: usize,
-    /// Adam learning rate (default: the architecture's).
-    #[arg(long, value_parser = crate::bounds::learning_rate)]
-    learning_rate: Option<f64>,
-    /// L2 weight decay (default: the architecture's).
-    #[arg(long, value_parser = crate::bounds::weight_decay)]
-    weight_decay: Option<f32>,
-    /// Share of each class held out for early stopping.
-    #[arg(long, default_value_t = 0.2, value_parser = crate::bounds::fraction)]
-    validation_fraction: f64,
-    /// Epochs without validation improvement before stopping.
-    #[arg(long, default_value_t = 15, value_parser = crate::bounds::patience)]
-    patience: usize,
-    /// Where the deep models train: cpu, or wgpu (a build with the `wgpu` feature).
-    #[arg(long, default_value = "cpu", value_parser = parse_device)]
-    device: ComputeDevice,
+    #[command(flatten)]
+    data: DataArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+    #[command(flatten)]
+    validation: ValidationArgs,
     /// The bundle directory to write.
     #[arg(long)]
     out: PathBuf,
-    /// No progress bar.
+    /// No progress lines.
     #[arg(long)]
     quiet: bool,
 }
@@ -94,30 +47,17 @@ pub fn train(args: &TrainArgs) -> ExitCode {
     }
 }
 
-fn option_error(what: &'static str, message: String) -> RuntimeError {
-    RuntimeError::OfflineOption { what, message }
-}
-
 fn run(args: &TrainArgs) -> Result<(), RuntimeError> {
     let started = Instant::now();
-    let spec = model_spec(&args.architecture, args.hyperparameters.as_deref())?;
-    let (tables, profile_channels) = match &args.config {
-        Some(path) => session_inputs(path)?,
-        None => (Vec::new(), None),
-    };
-    let chain = neuroloop_dsp::ChainConfig::from_toml(
-        &neuroloop_dsp::StageRegistry::builtin(),
-        &tables,
-        "pipeline.filters",
-    )
-    .map_err(|e| option_error("config", join(&e)))?;
-    let options = EpochOptions {
-        events: EventMap::parse(&args.events)?,
-        tmin: args.tmin,
-        tmax: args.tmax,
-        channels: args.channels.clone().or(profile_channels),
-    };
-    let epochs = cut_epochs_from_files(&args.recordings, &options, &chain)?;
+    if args.validation.folds.is_some() {
+        return Err(RuntimeError::OfflineOption {
+            what: "folds",
+            message: "train fits once on every epoch; folds belong to evaluate".into(),
+        });
+    }
+    let data = args.data.resolve(&[])?;
+    let spec = args.model.spec()?;
+    let epochs = cut_epochs_from_files(&args.data.recordings, &data.epochs, &data.chain)?;
     let set = EpochSet::new(
         epochs.channels.len(),
         epochs.samples,
@@ -126,7 +66,8 @@ fn run(args: &TrainArgs) -> Result<(), RuntimeError> {
         epochs.data.clone(),
         epochs.labels.clone(),
     )?;
-    crate::hyper::check_memory(&spec, set.channels, set.samples, args.batch_size)?;
+    crate::hyper::check_memory(&spec, set.channels, set.samples, args.validation.batch_size)?;
+    errln!("filters: {}", data.filters);
     errln!(
         "{} epochs ({}), {} channels x {} samples at {} Hz; training {}",
         set.len(),
@@ -141,46 +82,38 @@ fn run(args: &TrainArgs) -> Result<(), RuntimeError> {
         set.sample_rate,
         spec.architecture()
     );
-    let fit_options = FitOptions {
-        seed: args.seed,
-        max_epochs: args.max_epochs,
-        batch_size: args.batch_size,
-        learning_rate: args.learning_rate,
-        weight_decay: args.weight_decay,
-        validation_fraction: args.validation_fraction,
-        patience: args.patience,
-        device: args.device,
-        ..FitOptions::default()
-    };
-    let mut bar = |p: &EpochProgress| {
-        if !args.quiet {
-            progress(p);
-        }
-    };
-    let model = fit(&spec, &set, &fit_options, &mut bar)?;
-    if !args.quiet {
-        errln!();
-    }
-    let filters = tables
+    let mut progress = Progress::stderr(args.quiet);
+    let model = fit(&spec, &set, &args.validation.fit_options(), &mut |p| {
+        progress.pass(p)
+    })?;
+    progress.finish();
+    let filters = data
+        .filter_tables
         .iter()
-        .map(|t| serde_json::to_value(t).map_err(|e| option_error("config", e.to_string())))
+        .map(|t| {
+            serde_json::to_value(t).map_err(|e| RuntimeError::OfflineOption {
+                what: "filters",
+                message: e.to_string(),
+            })
+        })
         .collect::<Result<Vec<_>, _>>()?;
+    let d = &args.data;
     let source = format!(
         "{} events {} [{}, {}] s",
-        args.recordings
+        d.recordings
             .iter()
             .map(|p| p.display().to_string())
             .collect::<Vec<_>>()
             .join(", "),
-        args.events,
-        args.tmin,
-        args.tmax
+        d.events,
+        d.tmin,
+        d.tmax
     );
     let meta = BundleMeta {
         channels: epochs.channels.clone(),
         filters,
         source: Some(source),
-        ..BundleMeta::default()
+        windows: data.windows,
     };
     model.save_bundle(&args.out, &meta)?;
     let r = model.report();
@@ -199,93 +132,4 @@ fn run(args: &TrainArgs) -> Result<(), RuntimeError> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
-}
-
-/// The spec of `architecture` with the JSON hyperparameters laid over.
-fn model_spec(
-    architecture: &str,
-    hyperparameters: Option<&str>,
-) -> Result<ModelSpec, RuntimeError> {
-    Ok(ModelSpec::with_hyperparameters(
-        architecture,
-        parse_hyperparameters(hyperparameters)?.0,
-    )?)
-}
-
-/// `--hyperparameters` of `train` and `evaluate`: a JSON object whose
-/// numbers are bounded ([`crate::hyper::check_values`]).
-///
-/// # Errors
-/// [`RuntimeError::OfflineOption`] for text that is not a JSON object or
-/// a value out of bounds.
-pub(crate) fn parse_hyperparameters(text: Option<&str>) -> Result<Hyperparameters, RuntimeError> {
-    let hp: Hyperparameters = match text {
-        Some(text) => serde_json::from_str(text)
-            .map_err(|e| option_error("hyperparameters", format!("not a JSON object: {e}")))?,
-        None => Hyperparameters::default(),
-    };
-    crate::hyper::check_values(&hp)?;
-    Ok(hp)
-}
-
-/// `[pipeline] filters` tables and the profile's channel labels of a
-/// session config.
-fn session_inputs(path: &Path) -> Result<(Vec<toml::Value>, Option<Vec<String>>), RuntimeError> {
-    let text = neuroloop_runtime::config::read_config_file(path)
-        .map_err(|e| option_error("config", format!("{}: {e}", path.display())))?;
-    let doc: toml::Table = toml::from_str(&text)
-        .map_err(|e| option_error("config", format!("{}: {e}", path.display())))?;
-    let tables = doc
-        .get("pipeline")
-        .and_then(|p| p.get("filters"))
-        .and_then(toml::Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let channels = match doc
-        .get("session")
-        .and_then(|s| s.get("hardware_profile"))
-        .and_then(toml::Value::as_str)
-    {
-        Some(name) => {
-            let file = resolve_profile_path(name, path);
-            let profile = HardwareProfile::load(&file).map_err(|e| {
-                option_error(
-                    "config",
-                    format!("profile {}: {}", file.display(), join(&e)),
-                )
-            })?;
-            Some(profile.channels)
-        }
-        None => None,
-    };
-    Ok((tables, channels))
-}
-
-fn join(errors: &[neuroloop_core::ConfigError]) -> String {
-    errors
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-/// One line on stderr, rewritten in place: `epoch 12/100 [####······] …`.
-fn progress(p: &EpochProgress) {
-    const WIDTH: usize = 24;
-    let done = (p.epoch * WIDTH / p.max_epochs.max(1)).min(WIDTH);
-    let val = match (p.val_loss, p.val_accuracy) {
-        (Some(l), Some(a)) => format!("  val loss {l:.3}  val acc {a:.3}"),
-        _ => String::new(),
-    };
-    let mut err = std::io::stderr().lock();
-    let _ = write!(
-        err,
-        "\repoch {:>4}/{:<4} [{}{}]  train loss {:.3}{val}   ",
-        p.epoch,
-        p.max_epochs,
-        "#".repeat(done),
-        "-".repeat(WIDTH - done),
-        p.train_loss
-    );
-    let _ = err.flush();
 }

@@ -5,13 +5,13 @@
 use std::path::PathBuf;
 
 use neuroloop_decode::fit::{FitOptions, ModelSpec};
-use neuroloop_dsp::ChainConfig;
 use neuroloop_runtime::RuntimeError;
 use neuroloop_runtime::offline::{
-    EpochOptions, Epochs, HeldOutScore, cut_epochs_from_files, fit_predict, score_held_out,
+    Epochs, HeldOutScore, cut_epochs_from_files, fit_predict, score_held_out,
 };
 
 use super::EvaluateArgs;
+use crate::args::DataPlan;
 
 /// Runs the cross-recording evaluation and prints it (table or JSON).
 ///
@@ -22,23 +22,22 @@ pub(super) fn run(
     spec: &ModelSpec,
     fit_options: &FitOptions,
     train: &Epochs,
-    options: &EpochOptions,
-    chain: &ChainConfig,
-    filters: &str,
+    data: &DataPlan,
 ) -> Result<(), RuntimeError> {
-    let test = cut_epochs_from_files(&args.test_recordings, options, chain)?;
+    let filters = data.filters.as_str();
+    let test = cut_epochs_from_files(&args.test_recordings, &data.epochs, &data.chain)?;
     let score = score_held_out(train, &test, |train, test| {
         fit_predict(spec, fit_options, train, test, &mut |_| {})
     })?;
     if args.json {
         let value = serde_json::json!({
-            "recordings": args.recordings,
+            "recordings": args.data.recordings,
             "test_recordings": args.test_recordings,
-            "events": args.events,
-            "tmin": args.tmin,
-            "tmax": args.tmax,
+            "events": args.data.events,
+            "tmin": args.data.tmin,
+            "tmax": args.data.tmax,
             "filters": filters,
-            "architecture": args.architecture,
+            "architecture": args.model.architecture,
             "spec": spec,
             "held_out": score,
         });
@@ -59,9 +58,9 @@ fn print_table(args: &EvaluateArgs, score: &HeldOutScore, filters: &str) {
     };
     outln!(
         "{} fitted on {} epochs of {}; scored on {} epochs of {}",
-        args.architecture,
+        args.model.architecture,
         score.n_train,
-        names(&args.recordings),
+        names(&args.data.recordings),
         score.n_test,
         names(&args.test_recordings)
     );
