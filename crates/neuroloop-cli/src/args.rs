@@ -8,9 +8,8 @@
 
 use std::path::{Path, PathBuf};
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use neuroloop_decode::ComputeDevice;
-use neuroloop_decode::bundle::WindowDescription;
 use neuroloop_decode::fit::{FitOptions, ModelSpec};
 use neuroloop_dsp::{ChainConfig, StageRegistry};
 use neuroloop_runtime::RuntimeError;
@@ -51,20 +50,6 @@ pub struct DataArgs {
     /// whose hardware profile names the channels, in order.
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// How a session cuts the windows the model decodes: `hop` (at a fixed
-    /// hop) or `events` (one window per event, `tmin` after it; written
-    /// into the bundle).
-    #[arg(long, value_enum, default_value = "hop")]
-    pub windows: WindowsArg,
-}
-
-/// `--windows`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum WindowsArg {
-    /// Windows at a fixed hop.
-    Hop,
-    /// One window locked to each event.
-    Events,
 }
 
 /// [`DataArgs`] parsed: what cutting the epochs needs, and how to tell it.
@@ -78,8 +63,6 @@ pub struct DataPlan {
     pub filter_tables: Vec<toml::Value>,
     /// Where the chain came from, in words (printed by every command).
     pub filters: String,
-    /// How a session cuts the windows.
-    pub windows: WindowDescription,
 }
 
 impl DataArgs {
@@ -106,12 +89,6 @@ impl DataArgs {
         };
         let chain = ChainConfig::from_toml(&StageRegistry::builtin(), &filter_tables, "filters")
             .map_err(|e| option_error("filters", join(&e)))?;
-        let windows = match self.windows {
-            WindowsArg::Hop => WindowDescription::Hop,
-            WindowsArg::Events => WindowDescription::Events {
-                offset_s: self.tmin,
-            },
-        };
         Ok(DataPlan {
             epochs: EpochOptions {
                 events: EventMap::parse(&self.events)?,
@@ -122,7 +99,6 @@ impl DataArgs {
             chain,
             filter_tables,
             filters,
-            windows,
         })
     }
 }

@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::Args;
-use neuroloop_decode::bundle::BundleMeta;
+use clap::{Args, ValueEnum};
+use neuroloop_decode::bundle::{BundleMeta, WindowDescription};
 use neuroloop_decode::fit::{EpochSet, fit};
 use neuroloop_runtime::RuntimeError;
 use neuroloop_runtime::offline::cut_epochs_from_files;
@@ -28,12 +28,26 @@ pub struct TrainArgs {
     model: ModelArgs,
     #[command(flatten)]
     validation: ValidationArgs,
+    /// How a session cuts the windows the model decodes: `hop` (at a fixed
+    /// hop) or `events` (one window per event, `tmin` after it); recorded
+    /// in the bundle.
+    #[arg(long, value_enum, default_value = "hop")]
+    windows: WindowsArg,
     /// The bundle directory to write.
     #[arg(long)]
     out: PathBuf,
     /// No progress lines.
     #[arg(long)]
     quiet: bool,
+}
+
+/// `--windows`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum WindowsArg {
+    /// Windows at a fixed hop.
+    Hop,
+    /// One window locked to each event.
+    Events,
 }
 
 /// Runs `neuroloop train`; prints a summary (exit 0) or the error (exit 1).
@@ -113,7 +127,10 @@ fn run(args: &TrainArgs) -> Result<(), RuntimeError> {
         channels: epochs.channels.clone(),
         filters,
         source: Some(source),
-        windows: data.windows,
+        windows: match args.windows {
+            WindowsArg::Hop => WindowDescription::Hop,
+            WindowsArg::Events => WindowDescription::Events { offset_s: d.tmin },
+        },
     };
     model.save_bundle(&args.out, &meta)?;
     let r = model.report();

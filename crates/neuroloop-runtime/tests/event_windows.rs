@@ -205,6 +205,18 @@ fn a_session_decides_once_per_cue_calibrates_on_cue_windows_and_saves_its_window
     let cfg = neuroloop_runtime::load(&loading).unwrap();
     assert_eq!(cfg.window_samples, 500);
     assert!(matches!(&cfg.windows, WindowMode::Events(e) if e.offset_s == 0.5));
+    // With no window key at all it decodes event-locked too.
+    let bare = session(&dir, "bare", |_| {
+        std::fs::read_to_string(&loading)
+            .unwrap()
+            .replace("windows = \"events\"\n", "")
+            .replace("event_markers = [\"left\", \"right\"]\n", "")
+    });
+    let cfg = neuroloop_runtime::load(&bare).unwrap();
+    assert_eq!(cfg.window_samples, 500);
+    assert!(
+        matches!(&cfg.windows, WindowMode::Events(e) if e.offset_s == 0.5 && e.classes.is_empty())
+    );
     let (lines, report) = run(&loading, 40.0);
     assert_eq!(report.pipeline.calibration_windows, 0);
     assert_eq!(report.pipeline.events.locked, 10);

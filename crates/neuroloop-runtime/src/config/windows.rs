@@ -3,7 +3,8 @@
 //! `event_length_s`, `event_markers`).
 //!
 //! A session whose decoder is a bundle trained on event-locked epochs may
-//! leave out the offset and length: they are the bundle's.
+//! leave out the offset and length, or every window key: they are the
+//! bundle's.
 
 use neuroloop_core::{ConfigError, StreamSpec};
 use neuroloop_decode::bundle::WindowDescription;
@@ -81,8 +82,15 @@ pub(super) fn check_windows(
     errors: &mut Vec<ConfigError>,
 ) -> Windows {
     let fs = spec.sample_rate;
+    let from_bundle = match bundle {
+        Some((WindowDescription::Events { offset_s }, samples)) => Some((offset_s, samples)),
+        _ => None,
+    };
     let events = match p.windows.as_deref() {
-        None | Some("hop") => false,
+        // A bundle trained on event-locked windows decodes event-locked
+        // unless the session sets a window of its own.
+        None => from_bundle.is_some() && p.window_s.is_none() && p.hop_s.is_none(),
+        Some("hop") => false,
         Some("events") => true,
         Some(other) => {
             errors.push(ConfigError::new(
@@ -138,10 +146,6 @@ pub(super) fn check_windows(
     }
     refuse(errors, "window_s", p.window_s.is_some(), "hop");
     refuse(errors, "hop_s", p.hop_s.is_some(), "hop");
-    let from_bundle = match bundle {
-        Some((WindowDescription::Events { offset_s }, samples)) => Some((offset_s, samples)),
-        _ => None,
-    };
     let offset_s = match (p.event_offset_s, from_bundle) {
         (Some(s), _) => {
             bounds::float(
