@@ -126,7 +126,9 @@ pub fn pipeline(
             )
             .expect("artifact detector"),
         chain: FilterChain::new(Vec::new()),
-        assembler: WindowAssembler::new(ch, 50, 25).expect("assembler"),
+        windows: neuroloop_runtime::windowing::Windowing::Hop(
+            WindowAssembler::new(ch, 50, 25).expect("assembler"),
+        ),
         labels: LabelTimeline::new(16, 0.5),
         decoder: DecoderSlot::calibrating(
             CalibrationSet::with_capacity(4, ch * 50),
