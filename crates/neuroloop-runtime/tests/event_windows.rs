@@ -155,6 +155,10 @@ fn a_session_decides_once_per_cue_calibrates_on_cue_windows_and_saves_its_window
     );
     assert_eq!(report.pipeline.intents, events.locked);
     assert_eq!(lines.len() as u64, events.locked, "one decision per cue");
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["pipeline"]["events"]["locked"], events.locked);
+    assert_eq!(json["pipeline"]["events"]["missed"], 0);
+    assert_eq!(json["pipeline"]["events"]["overflowed"], 0);
     for pair in lines.windows(2) {
         let spacing =
             pair[1]["t"]["sample"].as_f64().unwrap() - pair[0]["t"]["sample"].as_f64().unwrap();
@@ -222,6 +226,21 @@ fn a_session_decides_once_per_cue_calibrates_on_cue_windows_and_saves_its_window
     assert_eq!(report.pipeline.events.locked, 10);
     assert_eq!(report.pipeline.decoded, 10, "decoded from the first cue");
     assert_eq!(lines.len(), 10);
+
+    // A session whose event windows start elsewhere refuses it too.
+    let shifted = session(&dir, "shifted", |_| {
+        std::fs::read_to_string(&loading).unwrap().replace(
+            "windows = \"events\"\n",
+            "windows = \"events\"\nevent_offset_s = 0.3\n",
+        )
+    });
+    let errors = neuroloop_runtime::load(&shifted).unwrap_err();
+    assert!(
+        errors.iter().any(|e| e.path.starts_with("decoder.path")
+            && e.message
+                .contains("0.5 s after each event, the session's 0.3 s")),
+        "{errors:?}"
+    );
 
     // A session at a fixed hop refuses the event-locked bundle.
     let hop = session(&dir, "hop", |t| {
