@@ -158,6 +158,10 @@ impl EventWindows {
             return;
         }
         let start_time = time + self.offset_s;
+        if !start_time.is_finite() {
+            self.counts.missed += 1; // no sample lies at a NaN or infinite time
+            return;
+        }
         let oldest = self.oldest();
         let mut start = None;
         if self.next > oldest && self.time_of(self.next - 1) >= start_time - self.half_period {

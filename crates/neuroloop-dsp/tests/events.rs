@@ -99,7 +99,7 @@ fn a_late_marker_is_cut_from_the_history_and_an_older_one_is_missed() {
 }
 
 #[test]
-fn a_full_queue_counts_overflow_and_a_gap_or_the_end_counts_missed() {
+fn a_full_queue_counts_overflow_and_a_gap_the_end_or_a_bad_time_counts_missed() {
     let mut e = EventWindows::new(1, 20, 40, 2, 0.0, FS).unwrap();
     for t in [0.1, 0.2, 0.3] {
         e.add_marker(t, 0);
@@ -113,13 +113,15 @@ fn a_full_queue_counts_overflow_and_a_gap_or_the_end_counts_missed() {
     push(&mut e, &block(1, 40, 10));
     assert_eq!(e.counts().missed, 2);
     e.add_marker(0.45, 3);
+    e.add_marker(f64::NAN, 4);
+    e.add_marker(f64::INFINITY, 5);
     push(&mut e, &block(1, 50, 5));
     e.finish();
     assert_eq!(
         e.counts(),
         EventCounts {
             locked: 0,
-            missed: 3,
+            missed: 5,
             overflowed: 1
         }
     );
