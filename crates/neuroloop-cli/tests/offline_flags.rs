@@ -187,6 +187,37 @@ fn train_with_event_windows_writes_an_event_locked_bundle() {
     assert_eq!(m.window_samples, 320, "tmax - tmin at 160 Hz");
     assert_eq!(m.preprocessing.filters[0]["type"], "bandpass");
 
+    // A session for the bundle names no window: `check` finds the bundle's
+    // event windows.
+    let dir = out_dir.parent().unwrap().join("events-session");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("motor.toml"),
+        "name = \"motor\"\ndescription = \"eegmmidb subset\"\ntransport = \"lsl\"\n\
+         sample_rate = 160.0\nblock_size = 8\nscale_uv_per_count = 1.0\nmontage = \"10-10\"\n\
+         channels = [\"C3..\", \"Cz..\", \"C4..\"]\n",
+    )
+    .unwrap();
+    let config = dir.join("session.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[session]\nname = \"events\"\nhardware_profile = \"motor.toml\"\n\n\
+             [source]\ntype = \"lsl\"\nname = \"eegmmidb\"\nclasses = [\"hands\", \"feet\"]\n\n\
+             [pipeline]\nfilters = [{{ type = \"bandpass\", low_hz = 8.0, high_hz = 30.0, order = 4 }}]\n\n\
+             [decoder]\ntype = \"bundle\"\npath = {:?}\n",
+            out_dir.display().to_string()
+        ),
+    )
+    .unwrap();
+    let check = run(&["check", config.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success(), "{said}{}", stderr(&check));
+    assert!(
+        said.contains("one window of 320 samples per event, from 0.5 s after it"),
+        "{said}"
+    );
+
     let folds = run(&offline(
         "train",
         r06.to_str().unwrap(),
