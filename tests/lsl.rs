@@ -23,6 +23,8 @@ use neuroloop_tests::repo_root;
 
 #[path = "lsl/aligned.rs"]
 mod aligned;
+#[path = "lsl/events.rs"]
+mod events;
 #[path = "lsl/filtered.rs"]
 mod filtered;
 #[path = "lsl/harness.rs"]

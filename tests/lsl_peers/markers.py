@@ -3,7 +3,8 @@
 Opens an irregular one-channel string stream --name (source id --source-id,
 empty by default), prints "consumer" once an inlet is connected, then pushes
 every line read from stdin as one marker stamped local_clock() and prints
-"pushed"; exits at the end of its input.
+"pushed" (with --print-time: "pushed <timestamp>"); exits at the end of its
+input.
 """
 
 import argparse
@@ -17,6 +18,7 @@ def main():
     p.add_argument("--name", required=True)
     p.add_argument("--source-id", default="")
     p.add_argument("--consumer-timeout-s", type=float, default=30.0)
+    p.add_argument("--print-time", action="store_true")
     a = p.parse_args()
     info = pylsl.StreamInfo(a.name, "Markers", 1, pylsl.IRREGULAR_RATE, "string", a.source_id)
     outlet = pylsl.StreamOutlet(info)
@@ -24,8 +26,9 @@ def main():
         raise SystemExit("no consumer connected")
     print("consumer", flush=True)
     for line in sys.stdin:
-        outlet.push_sample([line.strip()], pylsl.local_clock())
-        print("pushed", flush=True)
+        stamp = pylsl.local_clock()
+        outlet.push_sample([line.strip()], stamp)
+        print(f"pushed {stamp!r}" if a.print_time else "pushed", flush=True)
 
 
 if __name__ == "__main__":
