@@ -81,7 +81,6 @@ pub(super) fn check_windows(
     bundle: Option<(WindowDescription, usize)>,
     errors: &mut Vec<ConfigError>,
 ) -> Windows {
-    let fs = spec.sample_rate;
     let from_bundle = match bundle {
         Some((WindowDescription::Events { offset_s }, samples)) => Some((offset_s, samples)),
         _ => None,
@@ -104,67 +103,78 @@ pub(super) fn check_windows(
             };
         }
     };
-    let refuse = |errors: &mut Vec<ConfigError>, key: &str, present: bool, mode: &str| {
-        if present {
+    if events {
+        event_windows(p, spec.sample_rate, classes, from_bundle, errors)
+    } else {
+        hop_windows(p, spec.sample_rate, errors)
+    }
+}
+
+/// An error at `pipeline.key` if a key of the other mode is present.
+fn refuse(errors: &mut Vec<ConfigError>, key: &str, present: bool, mode: &str) {
+    if present {
+        errors.push(ConfigError::new(
+            format!("pipeline.{key}"),
+            format!("belongs to windows = {mode:?}"),
+        ));
+    }
+}
+
+/// `windows = "hop"`: `window_s` and `hop_s`, both required.
+fn hop_windows(p: &PipelineSection, fs: f64, errors: &mut Vec<ConfigError>) -> Windows {
+    refuse(
+        errors,
+        "event_offset_s",
+        p.event_offset_s.is_some(),
+        "events",
+    );
+    refuse(
+        errors,
+        "event_length_s",
+        p.event_length_s.is_some(),
+        "events",
+    );
+    refuse(errors, "event_markers", p.event_markers.is_some(), "events");
+    let mut required = |key: &str, value: Option<f64>| match value {
+        Some(s) => samples_of(s, fs, &format!("pipeline.{key}"), errors),
+        None => {
             errors.push(ConfigError::new(
                 format!("pipeline.{key}"),
-                format!("belongs to windows = {mode:?}"),
+                "missing (windows at a fixed hop need window_s and hop_s)",
             ));
+            0
         }
     };
-    if !events {
-        refuse(
-            errors,
-            "event_offset_s",
-            p.event_offset_s.is_some(),
-            "events",
-        );
-        refuse(
-            errors,
-            "event_length_s",
-            p.event_length_s.is_some(),
-            "events",
-        );
-        refuse(errors, "event_markers", p.event_markers.is_some(), "events");
-        let mut required = |key: &str, value: Option<f64>| match value {
-            Some(s) => samples_of(s, fs, &format!("pipeline.{key}"), errors),
-            None => {
-                errors.push(ConfigError::new(
-                    format!("pipeline.{key}"),
-                    "missing (windows at a fixed hop need window_s and hop_s)",
-                ));
-                0
-            }
-        };
-        let window_samples = required("window_s", p.window_s);
-        let hop_samples = required("hop_s", p.hop_s);
-        return Windows {
-            mode: WindowMode::Hop,
-            window_samples,
-            hop_samples,
-        };
+    let window_samples = required("window_s", p.window_s);
+    let hop_samples = required("hop_s", p.hop_s);
+    Windows {
+        mode: WindowMode::Hop,
+        window_samples,
+        hop_samples,
     }
+}
+
+/// `windows = "events"`: offset and length (or the bundle's), markers.
+fn event_windows(
+    p: &PipelineSection,
+    fs: f64,
+    classes: &[String],
+    from_bundle: Option<(f64, usize)>,
+    errors: &mut Vec<ConfigError>,
+) -> Windows {
+    const MISSING: &str = "missing (event windows need event_offset_s and event_length_s, \
+                           unless a bundle trained on event-locked windows brings them)";
     refuse(errors, "window_s", p.window_s.is_some(), "hop");
     refuse(errors, "hop_s", p.hop_s.is_some(), "hop");
     let offset_s = match (p.event_offset_s, from_bundle) {
         (Some(s), _) => {
-            bounds::float(
-                errors,
-                "pipeline.event_offset_s",
-                s,
-                -MAX_EVENT_OFFSET_S,
-                MAX_EVENT_OFFSET_S,
-                "seconds",
-            );
+            let (path, bound) = ("pipeline.event_offset_s", MAX_EVENT_OFFSET_S);
+            bounds::float(errors, path, s, -bound, bound, "seconds");
             s
         }
         (None, Some((s, _))) => s,
         (None, None) => {
-            errors.push(ConfigError::new(
-                "pipeline.event_offset_s",
-                "missing (event windows need event_offset_s and event_length_s, unless a bundle \
-                 trained on event-locked windows brings them)",
-            ));
+            errors.push(ConfigError::new("pipeline.event_offset_s", MISSING));
             0.0
         }
     };
@@ -172,11 +182,7 @@ pub(super) fn check_windows(
         (Some(s), _) => samples_of(s, fs, "pipeline.event_length_s", errors),
         (None, Some((_, n))) => n,
         (None, None) => {
-            errors.push(ConfigError::new(
-                "pipeline.event_length_s",
-                "missing (event windows need event_offset_s and event_length_s, unless a bundle \
-                 trained on event-locked windows brings them)",
-            ));
+            errors.push(ConfigError::new("pipeline.event_length_s", MISSING));
             0
         }
     };
