@@ -14,7 +14,7 @@ use faer::linalg::matmul::matmul;
 use faer::reborrow::{Reborrow, ReborrowMut};
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 
-use super::eigen::{SymEigen, expm, invsqrtm, positive, sqrtm};
+use super::eigen::{SymEigen, expm, invsqrtm, positive};
 use crate::DecodeError;
 
 /// Iteration limits of [`mean_riemann`].
@@ -26,10 +26,13 @@ pub struct MeanOptions {
     pub max_iterations: usize,
 }
 
+/// pyriemann's tolerance (its `mean_riemann` default, so that a fit takes
+/// the same iterates as pyriemann's `TangentSpace` and `MDM` do), with more
+/// room in the iteration count (pyriemann stops at 50 with a warning).
 impl Default for MeanOptions {
     fn default() -> Self {
         Self {
-            tolerance: 1e-10,
+            tolerance: 1e-8,
             max_iterations: 200,
         }
     }
@@ -63,10 +66,18 @@ pub fn mean_riemann(
     let mut log = Mat::zeros(n, n);
     let mut tmp = Mat::zeros(n, n);
     let (mut nu, mut tau) = (1.0_f64, f64::MAX);
+    let (mut root, mut inv_root) = (Mat::zeros(n, n), Mat::zeros(n, n));
+    let mut j = Mat::<f64>::zeros(n, n);
     for _ in 0..options.max_iterations {
-        let root = sqrtm(mean.as_ref())?;
-        let inv_root = invsqrtm(mean.as_ref())?;
-        let mut j = Mat::<f64>::zeros(n, n);
+        // Both roots from one decomposition of the current mean.
+        eig.compute(mean.as_ref())?;
+        eig.apply("matrix square root", positive(f64::sqrt), root.as_mut())?;
+        eig.apply(
+            "inverse matrix square root",
+            positive(|x| 1.0 / x.sqrt()),
+            inv_root.as_mut(),
+        )?;
+        j.fill(0.0);
         for (c, w) in matrices.iter().zip(&weights) {
             congruence(
                 inv_root.as_ref(),
@@ -76,7 +87,7 @@ pub fn mean_riemann(
             );
             eig.compute(whitened.as_ref())?;
             eig.apply("riemannian mean", positive(f64::ln), log.as_mut())?;
-            j += &log * faer::Scale(*w);
+            faer::zip!(&mut j, &log).for_each(|faer::unzip!(j, l)| *j += *w * *l);
         }
         let crit = j.norm_l2();
         let step = expm((&j * faer::Scale(nu)).as_ref())?;
