@@ -229,14 +229,18 @@ fn covariance_decoders_hold_on_bad_windows_and_reject_bad_hyperparameters() {
 #[test]
 fn covariance_decoders_never_allocate_per_window() {
     let train = synthetic(24, 6, true);
-    for name in COVARIANCE {
-        let model = fit(
-            &ModelSpec::named(name).unwrap(),
-            &train,
-            &FitOptions::default(),
-            &mut |_| {},
-        )
-        .unwrap();
+    let recentred = r#"{"recenter": true, "recenter_memory": 5}"#;
+    let mut specs: Vec<(String, ModelSpec)> = COVARIANCE
+        .iter()
+        .map(|name| (name.to_string(), ModelSpec::named(name).unwrap()))
+        .collect();
+    for name in ["tangent_space", "mdm"] {
+        let map = serde_json::from_str(recentred).unwrap();
+        let spec = ModelSpec::with_hyperparameters(name, map).unwrap();
+        specs.push((format!("{name} {recentred}"), spec));
+    }
+    for (name, spec) in &specs {
+        let model = fit(spec, &train, &FitOptions::default(), &mut |_| {}).unwrap();
         let mut decoder = model.into_decoder().unwrap();
         let mut p = [0.0_f32; 2];
         let mut bad = train.epoch(1).to_vec();

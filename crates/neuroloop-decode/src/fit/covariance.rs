@@ -7,7 +7,8 @@ use neuroloop_core::{ConfigError, Window};
 
 use super::{EpochProgress, EpochSet, FitOptions, FitReport, ModelSpec, Trained};
 use crate::covariance::{
-    CovarianceRecord, check_bands, check_c, check_csp, fit_csp_lda, fit_mdm, fit_tangent_space,
+    CovarianceRecord, check_bands, check_c, check_csp, check_recenter, fit_csp_lda, fit_mdm,
+    fit_tangent_space,
 };
 use crate::{DecodeError, Decoder};
 
@@ -36,7 +37,9 @@ pub(crate) fn check_spec(
         ModelSpec::TangentSpace(s) => {
             check_c(path, s.c, &mut errors);
             check_bands(path, &s.bands_hz, s.filter_order, sample_rate, &mut errors);
+            check_recenter(path, s.recenter_memory, &mut errors);
         }
+        ModelSpec::Mdm(s) => check_recenter(path, s.recenter_memory, &mut errors),
         _ => {}
     }
     if errors.is_empty() {

@@ -110,7 +110,9 @@ impl FittedModel {
     }
 
     /// Class probabilities of every epoch (eval mode: no dropout, batch
-    /// norm with running statistics).
+    /// norm with running statistics). Covariance decoders take the epochs
+    /// of each recording in order, starting afresh at each change of
+    /// [`EpochSet::recording`].
     ///
     /// # Shapes
     /// `data` is `[n, channels, samples]`; the result is `[n, classes]`.
@@ -147,13 +149,26 @@ impl FittedModel {
                 super::decode_all(&mut decoder, data)
             }
             Trained::Covariance(record) => {
-                let mut decoder = record.decoder(
-                    self.classes.clone(),
-                    self.channels,
-                    self.samples,
-                    self.sample_rate,
-                )?;
-                super::decode_all(decoder.as_mut(), data)
+                // Each run of epochs of one recording is decoded in order
+                // by a decoder fresh from training, as a new session would
+                // be (a re-centring decoder adapts to one recording).
+                let mut out = Vec::with_capacity(data.len() * self.classes.len());
+                let mut start = 0;
+                while start < data.len() {
+                    let end = (start..data.len())
+                        .find(|&i| data.recording[i] != data.recording[start])
+                        .unwrap_or(data.len());
+                    let mut decoder = record.decoder(
+                        self.classes.clone(),
+                        self.channels,
+                        self.samples,
+                        self.sample_rate,
+                    )?;
+                    let run: Vec<usize> = (start..end).collect();
+                    out.extend(super::decode_all(decoder.as_mut(), &data.subset(&run)?)?);
+                    start = end;
+                }
+                Ok(out)
             }
         }
     }

@@ -95,6 +95,7 @@ pub fn mean_riemann(
         // pyriemann's rule: converged, or the step size itself is below the
         // tolerance (the iterates no longer move at machine precision).
         if crit <= options.tolerance || nu <= options.tolerance {
+            symmetrise(mean.as_mut());
             return Ok(mean);
         }
         let h = nu * crit;
@@ -127,6 +128,19 @@ fn normalised_weights(weights: Option<&[f64]>, n: usize) -> Result<Vec<f64>, Dec
         });
     }
     Ok(w.into_iter().map(|x| x / total).collect())
+}
+
+/// `(a + aᵀ) / 2` in place: removes the rounding asymmetry of products
+/// such as [`congruence`], which a stored record's symmetry check would
+/// otherwise refuse where an entry is near zero.
+pub fn symmetrise(mut a: MatMut<'_, f64>) {
+    for j in 0..a.ncols() {
+        for i in j + 1..a.nrows() {
+            let v = 0.5 * (a[(i, j)] + a[(j, i)]);
+            a[(i, j)] = v;
+            a[(j, i)] = v;
+        }
+    }
 }
 
 /// `out = a · b · aᵀ` for symmetric `a`, through `tmp`. No allocation.
