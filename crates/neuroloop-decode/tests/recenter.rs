@@ -173,3 +173,35 @@ fn a_memory_outside_its_bounds_is_refused_by_name() {
         assert!(err.to_string().contains("mdm.recenter_memory"), "{err}");
     }
 }
+
+#[test]
+fn each_recording_is_decoded_from_the_training_reference() {
+    let train = epochs(40, 21, None);
+    let once = epochs(10, 22, None);
+    let spec = ModelSpec::TangentSpace(TangentSpaceSpec {
+        recenter: true,
+        ..TangentSpaceSpec::default()
+    });
+    let model = fit(&spec, &train, &FitOptions::default(), &mut |_| {}).unwrap();
+    let twice_rows: Vec<usize> = (0..10).chain(0..10).collect();
+    let one_recording = once.subset(&twice_rows).unwrap();
+    let two_recordings = one_recording
+        .clone()
+        .with_recordings([vec![0; 10], vec![1; 10]].concat())
+        .unwrap();
+    let p = model.predict(&two_recordings).unwrap();
+    assert_eq!(
+        p[..20],
+        p[20..],
+        "the second recording did not start afresh"
+    );
+    let q = model.predict(&one_recording).unwrap();
+    assert_eq!(p[..20], q[..20]);
+    assert_ne!(
+        q[..20],
+        q[20..],
+        "one recording: the reference should have moved on"
+    );
+    assert!(one_recording.with_recordings(vec![0; 3]).is_err());
+    assert_eq!(two_recordings.subset(&[15, 2]).unwrap().recording, [1, 0]);
+}

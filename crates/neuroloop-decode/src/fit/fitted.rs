@@ -149,26 +149,7 @@ impl FittedModel {
                 super::decode_all(&mut decoder, data)
             }
             Trained::Covariance(record) => {
-                // Each run of epochs of one recording is decoded in order
-                // by a decoder fresh from training, as a new session would
-                // be (a re-centring decoder adapts to one recording).
-                let mut out = Vec::with_capacity(data.len() * self.classes.len());
-                let mut start = 0;
-                while start < data.len() {
-                    let end = (start..data.len())
-                        .find(|&i| data.recording[i] != data.recording[start])
-                        .unwrap_or(data.len());
-                    let mut decoder = record.decoder(
-                        self.classes.clone(),
-                        self.channels,
-                        self.samples,
-                        self.sample_rate,
-                    )?;
-                    let run: Vec<usize> = (start..end).collect();
-                    out.extend(super::decode_all(decoder.as_mut(), &data.subset(&run)?)?);
-                    start = end;
-                }
-                Ok(out)
+                super::covariance::decode_recordings(record, &self.classes, data, self.sample_rate)
             }
         }
     }
