@@ -115,7 +115,8 @@ def main():
         out = subprocess.run(
             ["cargo", "bench", "-q", "-p", "neuroloop-decode", "--bench", "cov_latency", "--",
              str(path), str(n), str(c), str(t), str(fs),
-             "tangent_space", "mdm", "csp_lda", "fbcsp"],
+             "tangent_space", "mdm", "csp_lda", "fbcsp",
+             'tangent_space:{"recenter":true}', 'mdm:{"recenter":true}'],
             cwd=ROOT, capture_output=True, text=True, check=True)
     ours = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
     ref = reference(x, tangent_space)
