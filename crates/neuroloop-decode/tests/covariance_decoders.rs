@@ -156,14 +156,19 @@ fn bundles_of_covariance_decoders_give_identical_probabilities() {
     let train = synthetic(40, 3, true);
     let test = synthetic(10, 4, true);
     let dir = std::env::temp_dir().join(format!("neuroloop-cov-bundle-{}", std::process::id()));
-    for name in COVARIANCE {
-        let model = fit(
-            &ModelSpec::named(name).unwrap(),
-            &train,
-            &FitOptions::default(),
-            &mut |_| {},
-        )
-        .unwrap();
+    let recentred = |name: &str| {
+        let map = serde_json::from_str(r#"{"recenter": true}"#).unwrap();
+        ModelSpec::with_hyperparameters(name, map).unwrap()
+    };
+    let specs = COVARIANCE
+        .iter()
+        .map(|name| (*name, ModelSpec::named(name).unwrap()))
+        .chain([
+            ("tangent_space", recentred("tangent_space")),
+            ("mdm", recentred("mdm")),
+        ]);
+    for (name, spec) in specs {
+        let model = fit(&spec, &train, &FitOptions::default(), &mut |_| {}).unwrap();
         let meta = BundleMeta {
             channels: (0..train.channels).map(|i| format!("ch{i}")).collect(),
             filters: Vec::new(),
@@ -173,6 +178,7 @@ fn bundles_of_covariance_decoders_give_identical_probabilities() {
         let before = model.predict(&test).unwrap();
         let loaded = Bundle::load(&dir).unwrap();
         assert_eq!(loaded.manifest().model.architecture(), name);
+        assert_eq!(loaded.manifest().model, spec, "{name}: the spec changed");
         let after = loaded.model().predict(&test).unwrap();
         assert_eq!(
             before, after,
