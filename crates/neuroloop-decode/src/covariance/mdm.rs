@@ -1,6 +1,7 @@
 //! `mdm`: minimum distance to the Riemannian class means. The
 //! probabilities are pyriemann's: `softmax(−δ²)` over the distances `δ` of
-//! the window's covariance to each class mean.
+//! the window's covariance to each class mean. Optionally re-centred per
+//! recording (`recenter`, see the `recenter` module).
 
 use faer::Mat;
 use neuroloop_core::Window;

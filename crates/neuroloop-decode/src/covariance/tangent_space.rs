@@ -2,7 +2,8 @@
 //! the tangent space at the training data's Riemannian mean; the vectors of
 //! all bands concatenated; L2 logistic regression fitted to convergence.
 //! pyriemann's `Covariances → TangentSpace → LogisticRegression`, with an
-//! optional filter bank in front (SSVEP).
+//! optional filter bank in front (SSVEP), and optionally re-centred per
+//! recording (`recenter`, see the `recenter` module).
 
 use faer::Mat;
 use neuroloop_core::Window;
