@@ -1,6 +1,7 @@
-"""Fit and decode time of neuroloop's tangent_space decoder against
-pyriemann's Covariances("lwf") -> TangentSpace -> LogisticRegression, on the
-same epochs, in one run.
+"""Fit and decode time of neuroloop's covariance decoders (tangent_space,
+mdm, csp_lda, fbcsp) against pyriemann's Covariances("lwf") -> TangentSpace
+-> LogisticRegression and Covariances("lwf") -> MDM, on the same epochs, in
+one run.
 
 The epochs are real: runs R04, R06, R08 and R10 of PhysioNet eegmmidb
 subject S001 (64 channels, 160 Hz), band-passed 8-30 Hz zero-phase with
@@ -10,7 +11,8 @@ Labels alternate 0, 1 (only time is measured). They are written as raw
 float32 for the Rust bench (crates/neuroloop-decode/benches/cov_latency.rs),
 which fits 5 times (median) and decodes 2000 windows (p50, p99); pyriemann
 fits 5 times and transforms + predicts one window at a time 2000 times.
-Both sides single-threaded (one BLAS thread).
+Both sides single-threaded (one BLAS thread). The load average before and
+after is printed: other processes on the machine slow both sides.
 
     <venv>/bin/python tools/decode/bench_cov_latency.py
 
@@ -32,6 +34,7 @@ import time  # noqa: E402
 import mne  # noqa: E402
 import numpy as np  # noqa: E402
 import scipy.signal  # noqa: E402
+from pyriemann.classification import MDM  # noqa: E402
 from pyriemann.estimation import Covariances  # noqa: E402
 from pyriemann.tangentspace import TangentSpace  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
@@ -62,14 +65,13 @@ def epochs():
     return x, fs
 
 
-def reference(x):
+def reference(x, make):
     # The Rust bench labels epochs 0, 1, 0, 1, ...: the same labels here.
     y = np.arange(len(x)) % 2
     xd = x.astype(np.float64)
     fits = []
     for _ in range(5):
-        pipe = make_pipeline(Covariances("lwf"), TangentSpace(metric="riemann"),
-                             LogisticRegression(C=1.0))
+        pipe = make()
         t0 = time.perf_counter()
         pipe.fit(xd, y)
         fits.append(time.perf_counter() - t0)
@@ -89,7 +91,22 @@ def reference(x):
     }
 
 
+def tangent_space():
+    return make_pipeline(Covariances("lwf"), TangentSpace(metric="riemann"),
+                         LogisticRegression(C=1.0))
+
+
+def mdm():
+    return make_pipeline(Covariances("lwf"), MDM(metric="riemann"))
+
+
+def row(name, r):
+    return (f"| {name} | {r['fit_s_median'] * 1e3:.1f} ms | {r['decode_us_p50']:.0f} µs "
+            f"| {r['decode_us_p99']:.0f} µs | {r['decode_us_min']:.0f} µs |")
+
+
 def main():
+    load_before = os.getloadavg()
     x, fs = epochs()
     n, c, t = x.shape
     with tempfile.TemporaryDirectory() as tmp:
@@ -97,21 +114,26 @@ def main():
         x.astype("<f4").tofile(path)
         out = subprocess.run(
             ["cargo", "bench", "-q", "-p", "neuroloop-decode", "--bench", "cov_latency", "--",
-             str(path), str(n), str(c), str(t), str(fs), "tangent_space", "mdm", "csp_lda"],
+             str(path), str(n), str(c), str(t), str(fs),
+             "tangent_space", "mdm", "csp_lda", "fbcsp",
+             'tangent_space:{"recenter":true}', 'mdm:{"recenter":true}'],
             cwd=ROOT, capture_output=True, text=True, check=True)
     ours = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
-    ref = reference(x)
+    ref = reference(x, tangent_space)
+    ref_mdm = reference(x, mdm)
+    load_after = os.getloadavg()
     ts = next(r for r in ours if r["architecture"] == "tangent_space")
     print(f"epochs: {n} x {c} channels x {t} samples at {fs:g} Hz (S001 R04/R06/R08/R10, 8-30 Hz)")
     print("| pipeline | fit (median of 5) | decode p50 | decode p99 | decode min |")
     print("|---|---|---|---|---|")
-    print(f"| pyriemann TS+LR | {ref['fit_s_median'] * 1e3:.1f} ms | {ref['decode_us_p50']:.0f} µs "
-          f"| {ref['decode_us_p99']:.0f} µs | {ref['decode_us_min']:.0f} µs |")
+    print(row("pyriemann TS+LR", ref))
+    print(row("pyriemann MDM", ref_mdm))
     for r in ours:
-        print(f"| neuroloop {r['architecture']} | {r['fit_s_median'] * 1e3:.1f} ms "
-              f"| {r['decode_us_p50']:.0f} µs | {r['decode_us_p99']:.0f} µs | {r['decode_us_min']:.0f} µs |")
-    print(f"tangent_space vs pyriemann: fit {ref['fit_s_median'] / ts['fit_s_median']:.1f}x faster, "
-          f"decode p50 {ref['decode_us_p50'] / ts['decode_us_p50']:.1f}x faster")
+        print(row(f"neuroloop {r['architecture']}", r))
+    print(f"tangent_space vs pyriemann TS+LR: fit {ref['fit_s_median'] / ts['fit_s_median']:.2f}x "
+          f"as fast, decode p50 {ref['decode_us_p50'] / ts['decode_us_p50']:.1f}x as fast")
+    print("load average (1, 5, 15 min) before: %.2f %.2f %.2f, after: %.2f %.2f %.2f"
+          % (load_before + load_after))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@
 //!
 //! `cargo bench -p neuroloop-decode --bench cov_latency -- EPOCHS.f32 N C T RATE [ARCH...]`
 //! reads `N × C × T` little-endian f32 values (labels alternate 0, 1),
-//! fits each architecture (default `tangent_space`) 5 times on all epochs
+//! fits each architecture (default `tangent_space`; `NAME:{JSON}` sets
+//! hyperparameters, e.g. `tangent_space:{"recenter":true}`) 5 times on all epochs
 //! and decodes 2000 windows (the epochs in turn, after 100 warm-up calls),
 //! and prints one JSON line per architecture: the median fit time and the
 //! decode p50, p99 and minimum in microseconds. With no arguments it runs
@@ -53,8 +54,19 @@ fn main() {
     }
 }
 
+/// `NAME` or `NAME:{JSON hyperparameters}`.
+fn spec(arch: &str) -> ModelSpec {
+    match arch.split_once(':') {
+        None => ModelSpec::named(arch).expect("architecture"),
+        Some((name, json)) => {
+            let map = serde_json::from_str(json).expect("hyperparameters: a JSON object");
+            ModelSpec::with_hyperparameters(name, map).expect("hyperparameters")
+        }
+    }
+}
+
 fn run(arch: &str, set: &EpochSet) {
-    let spec = ModelSpec::named(arch).expect("architecture");
+    let spec = spec(arch);
     let mut fits = Vec::with_capacity(FITS);
     let mut model = None;
     for _ in 0..FITS {
@@ -86,7 +98,7 @@ fn run(arch: &str, set: &EpochSet) {
     times.sort_by(f64::total_cmp);
     let q = |f: f64| times[((times.len() - 1) as f64 * f).round() as usize];
     println!(
-        "{{\"architecture\": \"{arch}\", \"epochs\": {}, \"channels\": {}, \"samples\": {}, \
+        "{{\"architecture\": {arch:?}, \"epochs\": {}, \"channels\": {}, \"samples\": {}, \
          \"fit_s_median\": {:.6}, \"decode_us_p50\": {:.1}, \"decode_us_p99\": {:.1}, \"decode_us_min\": {:.1}}}",
         set.len(),
         set.channels,

@@ -156,14 +156,19 @@ fn bundles_of_covariance_decoders_give_identical_probabilities() {
     let train = synthetic(40, 3, true);
     let test = synthetic(10, 4, true);
     let dir = std::env::temp_dir().join(format!("neuroloop-cov-bundle-{}", std::process::id()));
-    for name in COVARIANCE {
-        let model = fit(
-            &ModelSpec::named(name).unwrap(),
-            &train,
-            &FitOptions::default(),
-            &mut |_| {},
-        )
-        .unwrap();
+    let recentred = |name: &str| {
+        let map = serde_json::from_str(r#"{"recenter": true}"#).unwrap();
+        ModelSpec::with_hyperparameters(name, map).unwrap()
+    };
+    let specs = COVARIANCE
+        .iter()
+        .map(|name| (*name, ModelSpec::named(name).unwrap()))
+        .chain([
+            ("tangent_space", recentred("tangent_space")),
+            ("mdm", recentred("mdm")),
+        ]);
+    for (name, spec) in specs {
+        let model = fit(&spec, &train, &FitOptions::default(), &mut |_| {}).unwrap();
         let meta = BundleMeta {
             channels: (0..train.channels).map(|i| format!("ch{i}")).collect(),
             filters: Vec::new(),
@@ -174,6 +179,7 @@ fn bundles_of_covariance_decoders_give_identical_probabilities() {
         let before = model.predict(&test).unwrap();
         let loaded = Bundle::load(&dir).unwrap();
         assert_eq!(loaded.manifest().model.architecture(), name);
+        assert_eq!(loaded.manifest().model, spec, "{name}: the spec changed");
         let after = loaded.model().predict(&test).unwrap();
         assert_eq!(
             before, after,
@@ -230,14 +236,18 @@ fn covariance_decoders_hold_on_bad_windows_and_reject_bad_hyperparameters() {
 #[test]
 fn covariance_decoders_never_allocate_per_window() {
     let train = synthetic(24, 6, true);
-    for name in COVARIANCE {
-        let model = fit(
-            &ModelSpec::named(name).unwrap(),
-            &train,
-            &FitOptions::default(),
-            &mut |_| {},
-        )
-        .unwrap();
+    let recentred = r#"{"recenter": true, "recenter_memory": 5}"#;
+    let mut specs: Vec<(String, ModelSpec)> = COVARIANCE
+        .iter()
+        .map(|name| (name.to_string(), ModelSpec::named(name).unwrap()))
+        .collect();
+    for name in ["tangent_space", "mdm"] {
+        let map = serde_json::from_str(recentred).unwrap();
+        let spec = ModelSpec::with_hyperparameters(name, map).unwrap();
+        specs.push((format!("{name} {recentred}"), spec));
+    }
+    for (name, spec) in &specs {
+        let model = fit(spec, &train, &FitOptions::default(), &mut |_| {}).unwrap();
         let mut decoder = model.into_decoder().unwrap();
         let mut p = [0.0_f32; 2];
         let mut bad = train.epoch(1).to_vec();

@@ -1,12 +1,14 @@
 //! `mdm`: minimum distance to the Riemannian class means. The
 //! probabilities are pyriemann's: `softmax(−δ²)` over the distances `δ` of
-//! the window's covariance to each class mean.
+//! the window's covariance to each class mean. Optionally re-centred per
+//! recording (`recenter`, see the `recenter` module).
 
 use faer::Mat;
 use neuroloop_core::Window;
 use serde::{Deserialize, Serialize};
 
 use super::frame::Frame;
+use super::recenter::{RecenterRecord, Recentring, recenter_training};
 use super::record::{check_len, mat_rows, square_from_rows};
 use super::tangent_space::band_covariances;
 use super::{FilterBank, MdmSpec};
@@ -26,6 +28,9 @@ pub struct MdmRecord {
     pub estimator: Estimator,
     /// The Riemannian mean of each class, as rows.
     pub means: Vec<Vec<Vec<f64>>>,
+    /// Re-centring across recordings (absent: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recenter: Option<RecenterRecord>,
 }
 
 /// The Riemannian mean of each class's covariances.
@@ -57,7 +62,11 @@ pub fn class_means(
 /// [`DecodeError::Numerical`] if a covariance or a class mean fails.
 pub fn fit_mdm(spec: &MdmSpec, data: &EpochSet) -> Result<MdmRecord, DecodeError> {
     let mut bank = FilterBank::new(&[], 1, data.sample_rate, data.channels, data.samples, "mdm")?;
-    let covs = band_covariances(spec.estimator, &mut bank, data)?;
+    let mut covs = band_covariances(spec.estimator, &mut bank, data)?;
+    let recenter = spec
+        .recenter
+        .then(|| recenter_training(&mut covs, &data.recording, spec.recenter_memory))
+        .transpose()?;
     let means = class_means(
         &covs[0],
         &data.labels,
@@ -67,6 +76,7 @@ pub fn fit_mdm(spec: &MdmSpec, data: &EpochSet) -> Result<MdmRecord, DecodeError
     Ok(MdmRecord {
         estimator: spec.estimator,
         means: means.iter().map(mat_rows).collect(),
+        recenter,
     })
 }
 
@@ -82,6 +92,7 @@ pub struct MdmDecoder {
     tmp: Mat<f64>,
     whitened: Mat<f64>,
     eig: SymEigen,
+    recentring: Option<Recentring>,
 }
 
 impl MdmDecoder {
@@ -104,6 +115,11 @@ impl MdmDecoder {
             .map(|rows| invsqrtm(square_from_rows("MDM class mean", rows, channels)?.as_ref()))
             .collect::<Result<Vec<_>, _>>()?;
         let bank = FilterBank::new(&[], 1, sample_rate, channels, samples, "mdm")?;
+        let recentring = record
+            .recenter
+            .as_ref()
+            .map(|r| Recentring::new(r, channels, 1))
+            .transpose()?;
         Ok(Self {
             frame: Frame::new(classes, channels, samples, bank),
             estimator: record.estimator,
@@ -113,6 +129,7 @@ impl MdmDecoder {
             tmp: Mat::zeros(channels, channels),
             whitened: Mat::zeros(channels, channels),
             eig: SymEigen::new(channels, false),
+            recentring,
         })
     }
 }
@@ -134,10 +151,14 @@ impl Decoder for MdmDecoder {
         self.frame.load(window, probabilities)?;
         self.ws
             .estimate(self.estimator, self.frame.bank.band(0), self.cov.as_mut())?;
+        let cov = match self.recentring.as_mut() {
+            Some(r) => r.whiten(0, self.cov.as_ref())?,
+            None => self.cov.as_ref(),
+        };
         for (k, inv_root) in self.inv_roots.iter().enumerate() {
             congruence(
                 inv_root.as_ref(),
-                self.cov.as_ref(),
+                cov,
                 self.tmp.as_mut(),
                 self.whitened.as_mut(),
             );

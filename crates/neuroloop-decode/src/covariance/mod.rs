@@ -16,6 +16,8 @@
 //! * `filter_bank`: [`FilterBank`], zero-phase band-pass of one window.
 //! * `frame`: the window checks and output shared by the decoders.
 //! * `record`: pieces of the stored form; [`CovarianceRecord`] is the whole.
+//! * `recenter`: re-centring across recordings ([`RecenterRecord`]), an
+//!   option of `tangent_space` and `mdm`.
 //! * `csp`, `csp_lda`, `tangent_space`, `mdm`: the estimators, each with
 //!   its fit, record and real-time decoder.
 //!
@@ -26,6 +28,7 @@ mod csp_lda;
 mod filter_bank;
 mod frame;
 mod mdm;
+mod recenter;
 mod record;
 mod spec;
 mod tangent_space;
@@ -34,9 +37,13 @@ pub use csp::{fit_csp, log_variance};
 pub use csp_lda::{CspLdaDecoder, CspLdaRecord, fit_csp_lda};
 pub use filter_bank::FilterBank;
 pub use mdm::{MdmDecoder, MdmRecord, class_means, fit_mdm};
+pub use recenter::RecenterRecord;
 pub use record::Standardiser;
-pub use spec::{CspSpec, FbcspSpec, MAX_BANDS, MAX_BANK_ORDER, MdmSpec, TangentSpaceSpec};
-pub(crate) use spec::{check_bands, check_c, check_csp};
+pub use spec::{
+    CspSpec, DEFAULT_RECENTER_MEMORY, FbcspSpec, MAX_BANDS, MAX_BANK_ORDER, MdmSpec,
+    TangentSpaceSpec,
+};
+pub(crate) use spec::{check_bands, check_c, check_csp, check_recenter};
 pub use tangent_space::{TangentSpaceDecoder, TangentSpaceRecord, fit_tangent_space};
 
 use serde::{Deserialize, Serialize};

@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::spd::Estimator;
 
+/// Default memory of the online re-centring reference, in windows.
+pub const DEFAULT_RECENTER_MEMORY: usize = 100;
+
 /// Highest Butterworth order of a filter bank.
 pub const MAX_BANK_ORDER: usize = 8;
 /// At most this many bands in a filter bank.
@@ -29,6 +32,13 @@ pub struct TangentSpaceSpec {
     pub bands_hz: Vec<[f64; 2]>,
     /// Butterworth order of each band (applied forward and backward).
     pub filter_order: usize,
+    /// Re-centre each recording on its own Riemannian mean (fit) and each
+    /// decoded recording on a running mean of its windows (decode); see
+    /// [`crate::covariance::RecenterRecord`].
+    pub recenter: bool,
+    /// Memory of the running mean, in windows (step floor `1/N`), within
+    /// [`ONLINE_MEMORY_RANGE`](crate::spd::ONLINE_MEMORY_RANGE).
+    pub recenter_memory: usize,
 }
 
 impl Default for TangentSpaceSpec {
@@ -38,16 +48,44 @@ impl Default for TangentSpaceSpec {
             c: 1.0,
             bands_hz: Vec::new(),
             filter_order: 4,
+            recenter: false,
+            recenter_memory: DEFAULT_RECENTER_MEMORY,
         }
     }
 }
 
 /// `mdm`: minimum distance to the Riemannian class means.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MdmSpec {
     /// Covariance estimator.
     pub estimator: Estimator,
+    /// Re-centring, as [`TangentSpaceSpec::recenter`].
+    pub recenter: bool,
+    /// Memory of the running mean, as
+    /// [`TangentSpaceSpec::recenter_memory`].
+    pub recenter_memory: usize,
+}
+
+impl Default for MdmSpec {
+    fn default() -> Self {
+        Self {
+            estimator: Estimator::default(),
+            recenter: false,
+            recenter_memory: DEFAULT_RECENTER_MEMORY,
+        }
+    }
+}
+
+/// Checks the re-centring memory.
+pub(crate) fn check_recenter(path: &str, memory: usize, errors: &mut Vec<ConfigError>) {
+    let range = crate::spd::ONLINE_MEMORY_RANGE;
+    if !range.contains(&memory) {
+        errors.push(ConfigError::new(
+            format!("{path}.recenter_memory"),
+            format!("{memory} is outside {}..={}", range.start(), range.end()),
+        ));
+    }
 }
 
 /// `csp_lda` and `fbcsp`: CSP spatial filters (per band for a filter

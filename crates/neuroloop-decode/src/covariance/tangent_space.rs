@@ -2,13 +2,15 @@
 //! the tangent space at the training data's Riemannian mean; the vectors of
 //! all bands concatenated; L2 logistic regression fitted to convergence.
 //! pyriemann's `Covariances → TangentSpace → LogisticRegression`, with an
-//! optional filter bank in front (SSVEP).
+//! optional filter bank in front (SSVEP), and optionally re-centred per
+//! recording (`recenter`, see the `recenter` module).
 
 use faer::Mat;
 use neuroloop_core::Window;
 use serde::{Deserialize, Serialize};
 
 use super::frame::Frame;
+use super::recenter::{RecenterRecord, Recentring, recenter_training};
 use super::record::{check_len, mat_rows, square_from_rows};
 use super::{FilterBank, TangentSpaceSpec};
 use crate::fit::EpochSet;
@@ -32,6 +34,9 @@ pub struct TangentSpaceRecord {
     pub references: Vec<Vec<Vec<f64>>>,
     /// Logistic regression on the concatenated tangent vectors.
     pub model: LinearModel,
+    /// Re-centring across recordings (absent: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recenter: Option<RecenterRecord>,
 }
 
 /// Per band, the covariance of every epoch.
@@ -73,7 +78,11 @@ pub fn fit_tangent_space(
         t,
         "tangent_space",
     )?;
-    let covs = band_covariances(spec.estimator, &mut bank, data)?;
+    let mut covs = band_covariances(spec.estimator, &mut bank, data)?;
+    let recenter = spec
+        .recenter
+        .then(|| recenter_training(&mut covs, &data.recording, spec.recenter_memory))
+        .transpose()?;
     let len = tangent_len(c);
     let width = len * covs.len();
     let mut features = vec![0.0; data.len() * width];
@@ -98,6 +107,7 @@ pub fn fit_tangent_space(
         filter_order: spec.filter_order,
         references,
         model,
+        recenter,
     })
 }
 
@@ -111,6 +121,7 @@ pub struct TangentSpaceDecoder {
     maps: Vec<TangentMap>,
     model: LinearModel,
     features: Vec<f64>,
+    recentring: Option<Recentring>,
 }
 
 impl TangentSpaceDecoder {
@@ -156,6 +167,11 @@ impl TangentSpaceDecoder {
             classes.len(),
         )?;
         record.model.validate()?;
+        let recentring = record
+            .recenter
+            .as_ref()
+            .map(|r| Recentring::new(r, channels, maps.len()))
+            .transpose()?;
         Ok(Self {
             frame: Frame::new(classes, channels, samples, bank),
             estimator: record.estimator,
@@ -164,6 +180,7 @@ impl TangentSpaceDecoder {
             maps,
             model: record.model.clone(),
             features: vec![0.0; width],
+            recentring,
         })
     }
 }
@@ -187,10 +204,11 @@ impl Decoder for TangentSpaceDecoder {
         for (b, map) in self.maps.iter_mut().enumerate() {
             self.ws
                 .estimate(self.estimator, self.frame.bank.band(b), self.cov.as_mut())?;
-            map.vector(
-                self.cov.as_ref(),
-                &mut self.features[b * len..(b + 1) * len],
-            )?;
+            let cov = match self.recentring.as_mut() {
+                Some(r) => r.whiten(b, self.cov.as_ref())?,
+                None => self.cov.as_ref(),
+            };
+            map.vector(cov, &mut self.features[b * len..(b + 1) * len])?;
         }
         self.model
             .probabilities(&self.features, &mut self.frame.probs);

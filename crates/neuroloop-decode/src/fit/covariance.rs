@@ -7,7 +7,8 @@ use neuroloop_core::{ConfigError, Window};
 
 use super::{EpochProgress, EpochSet, FitOptions, FitReport, ModelSpec, Trained};
 use crate::covariance::{
-    CovarianceRecord, check_bands, check_c, check_csp, fit_csp_lda, fit_mdm, fit_tangent_space,
+    CovarianceRecord, check_bands, check_c, check_csp, check_recenter, fit_csp_lda, fit_mdm,
+    fit_tangent_space,
 };
 use crate::{DecodeError, Decoder};
 
@@ -36,7 +37,9 @@ pub(crate) fn check_spec(
         ModelSpec::TangentSpace(s) => {
             check_c(path, s.c, &mut errors);
             check_bands(path, &s.bands_hz, s.filter_order, sample_rate, &mut errors);
+            check_recenter(path, s.recenter_memory, &mut errors);
         }
+        ModelSpec::Mdm(s) => check_recenter(path, s.recenter_memory, &mut errors),
         _ => {}
     }
     if errors.is_empty() {
@@ -71,13 +74,7 @@ pub(crate) fn fit_covariance(
             )));
         }
     };
-    let mut decoder = record.decoder(
-        data.classes.clone(),
-        data.channels,
-        data.samples,
-        data.sample_rate,
-    )?;
-    let probabilities = decode_all(decoder.as_mut(), data)?;
+    let probabilities = decode_recordings(&record, &data.classes, data, data.sample_rate)?;
     let (loss, accuracy) = loss_and_accuracy(&probabilities, &data.labels, data.classes.len());
     on_epoch(&EpochProgress {
         epoch: 1,
@@ -99,6 +96,34 @@ pub(crate) fn fit_covariance(
         validation_accuracy: None,
     };
     Ok((report, Trained::Covariance(Box::new(record))))
+}
+
+/// `[n, classes]` probabilities of every epoch of `data` from `record`'s
+/// decoder at `sample_rate`: each run of epochs of one recording
+/// ([`EpochSet::recording`]) in order, by a decoder fresh from training, as
+/// a new session would be (a re-centring decoder adapts to one recording).
+///
+/// # Errors
+/// As [`CovarianceRecord::decoder`] and [`Decoder::decode`].
+pub(crate) fn decode_recordings(
+    record: &CovarianceRecord,
+    classes: &[String],
+    data: &EpochSet,
+    sample_rate: f64,
+) -> Result<Vec<f32>, DecodeError> {
+    let mut out = Vec::with_capacity(data.len() * classes.len());
+    let mut start = 0;
+    while start < data.len() {
+        let end = (start..data.len())
+            .find(|&i| data.recording[i] != data.recording[start])
+            .unwrap_or(data.len());
+        let mut decoder =
+            record.decoder(classes.to_vec(), data.channels, data.samples, sample_rate)?;
+        let run: Vec<usize> = (start..end).collect();
+        out.extend(decode_all(decoder.as_mut(), &data.subset(&run)?)?);
+        start = end;
+    }
+    Ok(out)
 }
 
 /// Runs `decoder` over every epoch of `data`: `[n, classes]`

@@ -24,6 +24,11 @@ pub struct EpochSet {
     pub data: Vec<f32>,
     /// Class of each epoch.
     pub labels: Vec<usize>,
+    /// The recording (session, run) each epoch came from, as an index
+    /// that only needs to tell recordings apart; 0 for every epoch unless
+    /// set with [`with_recordings`](Self::with_recordings). Re-centring
+    /// decoders whiten each recording's covariances by its own mean.
+    pub recording: Vec<usize>,
 }
 
 impl EpochSet {
@@ -100,8 +105,25 @@ impl EpochSet {
             sample_rate,
             classes,
             data,
+            recording: vec![0; labels.len()],
             labels,
         })
+    }
+
+    /// Sets the recording of each epoch (see [`recording`](Self::recording)).
+    ///
+    /// # Errors
+    /// [`DecodeError::EpochSet`] if there is not one index per epoch.
+    pub fn with_recordings(mut self, recording: Vec<usize>) -> Result<Self, DecodeError> {
+        if recording.len() != self.len() {
+            return Err(DecodeError::EpochSet(format!(
+                "{} recording indices for {} epochs",
+                recording.len(),
+                self.len()
+            )));
+        }
+        self.recording = recording;
+        Ok(self)
     }
 
     /// Number of epochs.
@@ -164,6 +186,7 @@ impl EpochSet {
             classes: self.classes.clone(),
             data,
             labels: indices.iter().map(|&i| self.labels[i]).collect(),
+            recording: indices.iter().map(|&i| self.recording[i]).collect(),
         })
     }
 }

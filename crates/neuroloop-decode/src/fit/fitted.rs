@@ -110,7 +110,9 @@ impl FittedModel {
     }
 
     /// Class probabilities of every epoch (eval mode: no dropout, batch
-    /// norm with running statistics).
+    /// norm with running statistics). Covariance decoders take the epochs
+    /// of each recording in order, starting afresh at each change of
+    /// [`EpochSet::recording`].
     ///
     /// # Shapes
     /// `data` is `[n, channels, samples]`; the result is `[n, classes]`.
@@ -147,13 +149,7 @@ impl FittedModel {
                 super::decode_all(&mut decoder, data)
             }
             Trained::Covariance(record) => {
-                let mut decoder = record.decoder(
-                    self.classes.clone(),
-                    self.channels,
-                    self.samples,
-                    self.sample_rate,
-                )?;
-                super::decode_all(decoder.as_mut(), data)
+                super::covariance::decode_recordings(record, &self.classes, data, self.sample_rate)
             }
         }
     }

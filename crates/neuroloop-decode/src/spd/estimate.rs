@@ -17,9 +17,9 @@
 //! rank-deficient (a common-average reference in the chain removes one
 //! dimension), which is why they are the default.
 
-use faer::linalg::matmul::matmul;
+use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::reborrow::{Reborrow, ReborrowMut};
-use faer::{Accum, Mat, MatMut, Par};
+use faer::{Accum, Mat, MatMut, MatRef, Par};
 use serde::{Deserialize, Serialize};
 
 use crate::DecodeError;
@@ -43,9 +43,9 @@ pub enum Estimator {
 pub struct CovarianceWorkspace {
     channels: usize,
     samples: usize,
-    /// The window with channel means removed, `T × C` (each channel's
-    /// samples contiguous).
-    centered: Mat<f64>,
+    /// The window with channel means removed, `T × C` column-major (each
+    /// channel's samples contiguous).
+    centered: Vec<f64>,
     /// `Σ_c x_ct²` per sample (Ledoit–Wolf).
     sample_norms: Vec<f64>,
 }
@@ -57,7 +57,7 @@ impl CovarianceWorkspace {
         Self {
             channels,
             samples,
-            centered: Mat::zeros(samples, channels),
+            centered: vec![0.0; samples * channels],
             sample_norms: vec![0.0; samples],
         }
     }
@@ -87,29 +87,27 @@ impl CovarianceWorkspace {
                 ),
             });
         }
-        for (ch, row) in data.chunks_exact(t).enumerate() {
-            let mean = row.iter().map(|&v| v.into()).sum::<f64>() / t as f64;
-            if !mean.is_finite() {
-                return Err(DecodeError::Numerical {
-                    what: "covariance",
-                    message: format!("channel {ch} holds a non-finite value"),
-                });
-            }
-            let column = self.centered.col_mut(ch).try_as_col_major_mut();
-            for (dst, &v) in column.into_iter().flat_map(|c| c.as_slice_mut()).zip(row) {
-                *dst = v.into() - mean;
-            }
-        }
-        matmul(
+        self.center(data)?;
+        let centered = MatRef::from_column_major_slice(&self.centered, t, c);
+        // Only the lower triangle of `X Xᵀ` is computed (half the products),
+        // then mirrored.
+        triangular::matmul(
             out.rb_mut(),
+            BlockStructure::TriangularLower,
             Accum::Replace,
-            self.centered.transpose(),
-            self.centered.as_ref(),
-            1.0,
+            centered.transpose(),
+            BlockStructure::Rectangular,
+            centered,
+            BlockStructure::Rectangular,
+            1.0 / t as f64,
             Par::Seq,
         );
+        for j in 0..c {
+            for i in j + 1..c {
+                out[(j, i)] = out[(i, j)];
+            }
+        }
         let tf = t as f64;
-        scale(out.rb_mut(), 1.0 / tf);
         let shrinkage = match estimator {
             Estimator::Lwf => self.ledoit_wolf(out.rb()),
             Estimator::Oas => oas(out.rb(), tf),
@@ -119,22 +117,39 @@ impl CovarianceWorkspace {
         Ok(shrinkage)
     }
 
-    /// Ledoit–Wolf's shrinkage for the biased covariance `emp` of the
-    /// centred window.
-    fn ledoit_wolf(&mut self, emp: faer::MatRef<'_, f64>) -> f64 {
-        let (c, t) = (self.channels as f64, self.samples as f64);
-        let mu = trace(emp) / c;
+    /// Removes each channel's mean into `centered` and accumulates the
+    /// per-sample squared norms `Σ_c x_ct²` (Ledoit–Wolf) in the same pass.
+    fn center<T: Copy + Into<f64>>(&mut self, data: &[T]) -> Result<(), DecodeError> {
+        let t = self.samples;
         self.sample_norms.fill(0.0);
-        for ch in 0..self.channels {
-            let column = self.centered.col(ch).try_as_col_major();
-            for (n, x) in self
-                .sample_norms
-                .iter_mut()
-                .zip(column.into_iter().flat_map(|c| c.as_slice()))
-            {
-                *n += x * x;
+        for (ch, (row, column)) in data
+            .chunks_exact(t)
+            .zip(self.centered.chunks_exact_mut(t))
+            .enumerate()
+        {
+            for (dst, &v) in column.iter_mut().zip(row) {
+                *dst = v.into();
+            }
+            let mean = sum(column) / t as f64;
+            if !mean.is_finite() {
+                return Err(DecodeError::Numerical {
+                    what: "covariance",
+                    message: format!("channel {ch} holds a non-finite value"),
+                });
+            }
+            for (x, n) in column.iter_mut().zip(&mut self.sample_norms) {
+                *x -= mean;
+                *n += *x * *x;
             }
         }
+        Ok(())
+    }
+
+    /// Ledoit–Wolf's shrinkage for the biased covariance `emp` of the
+    /// centred window.
+    fn ledoit_wolf(&self, emp: MatRef<'_, f64>) -> f64 {
+        let (c, t) = (self.channels as f64, self.samples as f64);
+        let mu = trace(emp) / c;
         let beta_sum: f64 = self.sample_norms.iter().map(|n| n * n).sum();
         let frob2 = frobenius2(emp);
         let delta = (frob2 - 2.0 * mu * trace(emp) + c * mu * mu) / c;
@@ -147,8 +162,21 @@ impl CovarianceWorkspace {
     }
 }
 
+/// The sum of `x` over four interleaved partial sums (vectorised).
+fn sum(x: &[f64]) -> f64 {
+    let mut acc = [0.0; 4];
+    let chunks = x.chunks_exact(4);
+    let rest: f64 = chunks.remainder().iter().sum();
+    for q in chunks {
+        for (a, v) in acc.iter_mut().zip(q) {
+            *a += v;
+        }
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + rest
+}
+
 /// OAS shrinkage for the biased covariance `emp` of `t` samples.
-fn oas(emp: faer::MatRef<'_, f64>, t: f64) -> f64 {
+fn oas(emp: MatRef<'_, f64>, t: f64) -> f64 {
     let c = emp.nrows() as f64;
     let mu = trace(emp) / c;
     let alpha = frobenius2(emp) / (c * c);
@@ -165,7 +193,9 @@ fn oas(emp: faer::MatRef<'_, f64>, t: f64) -> f64 {
 fn shrink(mut a: MatMut<'_, f64>, s: f64) {
     let n = a.nrows();
     let mu = trace(a.rb()) / n as f64;
-    scale(a.rb_mut(), 1.0 - s);
+    if s != 0.0 {
+        scale(a.rb_mut(), 1.0 - s);
+    }
     for i in 0..n {
         a[(i, i)] += s * mu;
     }
@@ -179,11 +209,11 @@ fn scale(mut a: MatMut<'_, f64>, k: f64) {
     }
 }
 
-fn trace(a: faer::MatRef<'_, f64>) -> f64 {
+fn trace(a: MatRef<'_, f64>) -> f64 {
     (0..a.nrows()).map(|i| a[(i, i)]).sum()
 }
 
-fn frobenius2(a: faer::MatRef<'_, f64>) -> f64 {
+fn frobenius2(a: MatRef<'_, f64>) -> f64 {
     let mut s = 0.0;
     for j in 0..a.ncols() {
         for i in 0..a.nrows() {

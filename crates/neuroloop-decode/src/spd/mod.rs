@@ -11,16 +11,20 @@
 //!   ([`generalized_eigh`]), as scipy's `eigh(A, B)`.
 //! * `riemann`: the affine-invariant mean ([`mean_riemann`]), distance
 //!   ([`distance_riemann`]) and tangent space ([`TangentMap`]).
+//! * `online`: [`OnlineMean`], the Riemannian mean updated one matrix at a
+//!   time (re-centring on the pipeline thread).
 
 mod eigen;
 mod estimate;
 mod geneig;
+mod online;
 mod riemann;
 
 pub use eigen::{SymEigen, expm, invsqrtm, logm, matrix_function, positive, sqrtm};
 pub use estimate::{CovarianceWorkspace, Estimator, covariances};
 pub use geneig::{GeneralizedEigen, generalized_eigh, normalise_signs};
+pub use online::{ONLINE_MEMORY_RANGE, OnlineMean};
 pub use riemann::{
     MeanOptions, TangentMap, congruence, distance_riemann, log_eigen_norm, mean_riemann,
-    tangent_len, tangent_space, upper_weighted,
+    symmetrise, tangent_len, tangent_space, upper_weighted,
 };

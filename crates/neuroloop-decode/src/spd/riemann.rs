@@ -14,7 +14,7 @@ use faer::linalg::matmul::matmul;
 use faer::reborrow::{Reborrow, ReborrowMut};
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 
-use super::eigen::{SymEigen, expm, invsqrtm, positive, sqrtm};
+use super::eigen::{SymEigen, expm, invsqrtm, positive};
 use crate::DecodeError;
 
 /// Iteration limits of [`mean_riemann`].
@@ -26,10 +26,13 @@ pub struct MeanOptions {
     pub max_iterations: usize,
 }
 
+/// pyriemann's tolerance (its `mean_riemann` default, so that a fit takes
+/// the same iterates as pyriemann's `TangentSpace` and `MDM` do), with more
+/// room in the iteration count (pyriemann stops at 50 with a warning).
 impl Default for MeanOptions {
     fn default() -> Self {
         Self {
-            tolerance: 1e-10,
+            tolerance: 1e-8,
             max_iterations: 200,
         }
     }
@@ -63,10 +66,18 @@ pub fn mean_riemann(
     let mut log = Mat::zeros(n, n);
     let mut tmp = Mat::zeros(n, n);
     let (mut nu, mut tau) = (1.0_f64, f64::MAX);
+    let (mut root, mut inv_root) = (Mat::zeros(n, n), Mat::zeros(n, n));
+    let mut j = Mat::<f64>::zeros(n, n);
     for _ in 0..options.max_iterations {
-        let root = sqrtm(mean.as_ref())?;
-        let inv_root = invsqrtm(mean.as_ref())?;
-        let mut j = Mat::<f64>::zeros(n, n);
+        // Both roots from one decomposition of the current mean.
+        eig.compute(mean.as_ref())?;
+        eig.apply("matrix square root", positive(f64::sqrt), root.as_mut())?;
+        eig.apply(
+            "inverse matrix square root",
+            positive(|x| 1.0 / x.sqrt()),
+            inv_root.as_mut(),
+        )?;
+        j.fill(0.0);
         for (c, w) in matrices.iter().zip(&weights) {
             congruence(
                 inv_root.as_ref(),
@@ -76,7 +87,7 @@ pub fn mean_riemann(
             );
             eig.compute(whitened.as_ref())?;
             eig.apply("riemannian mean", positive(f64::ln), log.as_mut())?;
-            j += &log * faer::Scale(*w);
+            faer::zip!(&mut j, &log).for_each(|faer::unzip!(j, l)| *j += *w * *l);
         }
         let crit = j.norm_l2();
         let step = expm((&j * faer::Scale(nu)).as_ref())?;
@@ -84,6 +95,7 @@ pub fn mean_riemann(
         // pyriemann's rule: converged, or the step size itself is below the
         // tolerance (the iterates no longer move at machine precision).
         if crit <= options.tolerance || nu <= options.tolerance {
+            symmetrise(mean.as_mut());
             return Ok(mean);
         }
         let h = nu * crit;
@@ -116,6 +128,19 @@ fn normalised_weights(weights: Option<&[f64]>, n: usize) -> Result<Vec<f64>, Dec
         });
     }
     Ok(w.into_iter().map(|x| x / total).collect())
+}
+
+/// `(a + aᵀ) / 2` in place: removes the rounding asymmetry of products
+/// such as [`congruence`], which a stored record's symmetry check would
+/// otherwise refuse where an entry is near zero.
+pub fn symmetrise(mut a: MatMut<'_, f64>) {
+    for j in 0..a.ncols() {
+        for i in j + 1..a.nrows() {
+            let v = 0.5 * (a[(i, j)] + a[(j, i)]);
+            a[(i, j)] = v;
+            a[(j, i)] = v;
+        }
+    }
 }
 
 /// `out = a · b · aᵀ` for symmetric `a`, through `tmp`. No allocation.

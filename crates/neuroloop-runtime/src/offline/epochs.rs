@@ -163,7 +163,8 @@ impl Epochs {
         counts
     }
 
-    /// The data and labels as a checked [`EpochSet`] for training (copied).
+    /// The data, labels and recording of each epoch as a checked
+    /// [`EpochSet`] for training (copied).
     ///
     /// # Errors
     /// As [`EpochSet::new`] (e.g. a class with no name, non-finite values
@@ -176,7 +177,8 @@ impl Epochs {
             self.classes.clone(),
             self.data.clone(),
             self.labels.clone(),
-        )
+        )?
+        .with_recordings(self.recording.clone())
     }
 
     /// The epochs at `indices`, in that order (skipped events are not carried).
