@@ -44,7 +44,7 @@ pub use cut::{cut_epochs, cut_epochs_from_files};
 pub use epochs::{EpochOptions, Epochs, SkippedEvent};
 pub use export::export_epochs;
 pub use heldout::{HeldOutScore, score_held_out};
-pub use options::{EventMap, filters_from_session, parse_filters};
+pub use options::{EventMap, filter_tables, filters_from_session, parse_filters};
 
 use neuroloop_decode::fit::{EpochProgress, FitOptions, ModelSpec, fit};
 

@@ -114,6 +114,25 @@ impl EventMap {
 /// [`RuntimeError::OfflineOption`] naming the stage that does not parse or
 /// that the stage registry rejects.
 pub fn parse_filters(text: &str) -> Result<ChainConfig, RuntimeError> {
+    let tables = filter_tables(text)?;
+    ChainConfig::from_toml(&StageRegistry::builtin(), &tables, "filters").map_err(|e| {
+        RuntimeError::OfflineOption {
+            what: "filters",
+            message: e
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+        }
+    })
+}
+
+/// The `[pipeline] filters` tables of a short filter chain (see
+/// [`parse_filters`]), not yet checked by the stage registry.
+///
+/// # Errors
+/// [`RuntimeError::OfflineOption`] naming the stage that does not parse.
+pub fn filter_tables(text: &str) -> Result<Vec<toml::Value>, RuntimeError> {
     let bad = |message: String| RuntimeError::OfflineOption {
         what: "filters",
         message,
@@ -166,13 +185,7 @@ pub fn parse_filters(text: &str) -> Result<ChainConfig, RuntimeError> {
         }
         tables.push(toml::Value::Table(t));
     }
-    ChainConfig::from_toml(&StageRegistry::builtin(), &tables, "filters").map_err(|e| {
-        bad(e
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("; "))
-    })
+    Ok(tables)
 }
 
 /// The `[pipeline] filters` of a session config file, as a chain.
