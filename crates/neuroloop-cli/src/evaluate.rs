@@ -220,7 +220,10 @@ fn parse_bands(text: &str) -> Result<Vec<[f64; 2]>, RuntimeError> {
 
 /// The same file given twice would pool its epochs twice (inflating a
 /// cross-validation) or test on training data.
-fn check_distinct(recordings: &[PathBuf], held_out: &[PathBuf]) -> Result<(), RuntimeError> {
+pub(crate) fn check_distinct(
+    recordings: &[PathBuf],
+    held_out: &[PathBuf],
+) -> Result<(), RuntimeError> {
     let mut seen = Vec::new();
     for path in recordings.iter().chain(held_out) {
         let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());

@@ -1,0 +1,173 @@
+//! A replay session from the command line: `neuroloop run` plays a whole
+//! real recording at fast pace and ends by itself with its report; `check`
+//! and `run` name what is wrong with a missing, unreadable or channel-less
+//! recording, or one that does not match the hardware profile.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::{assert_clear_error, repo, run_for};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "neuroloop-replay-cli-{name}-{}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn r04() -> String {
+    let path = repo().join("../shared/data/physionet-eegmmidb/S001R04.edf");
+    std::fs::canonicalize(path).unwrap().display().to_string()
+}
+
+/// A replay session of `recording` (calibrating csp_lda for 40 s), with
+/// `session_extra` added to `[session]`.
+fn config(dir: &Path, name: &str, recording: &str, session_extra: &str) -> PathBuf {
+    let text = format!(
+        r#"[session]
+name = "replay"
+{session_extra}
+
+[source]
+type = "replay"
+path = {recording:?}
+pace = "fast"
+channels = ["Fc3.", "Fcz.", "Fc4.", "C3..", "Cz..", "C4..", "Cp3.", "Cpz.", "Cp4."]
+classes = ["left", "right"]
+events = {{ T1 = "left", T2 = "right" }}
+
+[pipeline]
+filters = [{{ type = "bandpass", low_hz = 8.0, high_hz = 30.0, order = 4 }}]
+window_s = 2.0
+hop_s = 0.5
+
+[decoder]
+type = "csp_lda"
+calibration_s = 40.0
+
+[publish]
+tcp = "127.0.0.1:0"
+"#
+    );
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// An EDF+ file whose only signal is the annotation channel.
+fn annotations_only_edf(path: &Path) {
+    let mut h = String::new();
+    let mut field = |text: &str, width: usize| h.push_str(&format!("{text:<width$}"));
+    field("0", 8);
+    field("X X X X", 80);
+    field("Startdate 01-JAN-2001 X X X", 80);
+    field("01.01.01", 8);
+    field("00.00.00", 8);
+    field("512", 8);
+    field("EDF+C", 44);
+    field("1", 8);
+    field("1", 8);
+    field("1", 4);
+    field("EDF Annotations", 16);
+    field("", 80);
+    field("", 8);
+    field("-1", 8);
+    field("1", 8);
+    field("-32768", 8);
+    field("32767", 8);
+    field("", 80);
+    field("30", 8);
+    field("", 32);
+    let mut bytes = h.into_bytes();
+    assert_eq!(bytes.len(), 512);
+    let mut record = b"+0\x14\x14\x00".to_vec();
+    record.resize(60, 0);
+    bytes.extend(record);
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn run_plays_the_whole_recording_and_ends_by_itself() {
+    let dir = scratch("run");
+    let cfg = config(&dir, "fast", &r04(), "");
+    let report = dir.join("report.json");
+    let out = run_for(
+        &[
+            "run",
+            cfg.to_str().unwrap(),
+            "--report",
+            report.to_str().unwrap(),
+        ],
+        Duration::from_secs(180),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = common::read_report(&report);
+    // Every one of the file's 125 x 160 samples, none dropped.
+    assert_eq!(report["samples_produced"], 20000);
+    assert_eq!(report["pipeline"]["samples"], 20000);
+    assert_eq!(report["ring_overflows"], 0);
+    assert_eq!(report["source"]["markers"], 30);
+    // Calibrated on the cues of the first 40 s, then decoded.
+    assert!(
+        report["training"]["windows"].as_u64().unwrap() > 10,
+        "{report}"
+    );
+    assert!(
+        report["pipeline"]["decoded"].as_u64().unwrap() > 100,
+        "{report}"
+    );
+}
+
+#[test]
+fn check_and_run_name_each_bad_recording() {
+    let dir = scratch("bad");
+    let missing = dir.join("no-such.edf");
+    let text = dir.join("notes.edf");
+    std::fs::write(&text, "these are notes, not a recording\n").unwrap();
+    let empty = dir.join("annotations-only.edf");
+    annotations_only_edf(&empty);
+    let cases = [
+        (
+            missing.display().to_string(),
+            vec!["source.path", "cannot read", "no-such.edf"],
+        ),
+        (
+            text.display().to_string(),
+            vec!["source.path", "not a readable recording", "notes.edf"],
+        ),
+        (
+            empty.display().to_string(),
+            vec!["source.path", "no data signal (annotations only)"],
+        ),
+    ];
+    for (i, (recording, expected)) in cases.iter().enumerate() {
+        let cfg = config(&dir, &format!("bad{i}"), recording, "");
+        for command in ["check", "run"] {
+            let out = run_for(&[command, cfg.to_str().unwrap()], Duration::from_secs(60));
+            assert_clear_error(&out, expected);
+        }
+    }
+    // A named profile that is not the recording's stream.
+    let profile = repo().join("hardware-profiles/lsl-eeg-8.toml");
+    let extra = format!("hardware_profile = {:?}", profile.display().to_string());
+    let cfg = config(&dir, "profile", &r04(), &extra);
+    let out = run_for(&["check", cfg.to_str().unwrap()], Duration::from_secs(60));
+    assert_clear_error(
+        &out,
+        &[
+            "source.path",
+            "gives 9 channels",
+            "\"lsl-eeg-8\" has 8",
+            "160 Hz",
+            "250 Hz",
+        ],
+    );
+}
