@@ -155,6 +155,25 @@ fn check_and_run_name_each_bad_recording() {
             assert_clear_error(&out, expected);
         }
     }
+    // A channel the file lacks, and a mapping that matches none of its events.
+    let cfg = config(&dir, "mapping", &r04(), "");
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("\"Fc3.\", \"Fcz.\"", "\"Fc3.\", \"Zz\"")
+        .replace("T1 = \"left\", T2", "X1 = \"left\", X2");
+    std::fs::write(&cfg, text).unwrap();
+    let out = run_for(&["check", cfg.to_str().unwrap()], Duration::from_secs(60));
+    assert_clear_error(
+        &out,
+        &["source.channels[1]", "no channel \"Zz\"", "\"Fcz.\""],
+    );
+    let cfg = config(&dir, "events", &r04(), "");
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("T1 = \"left\", T2", "X1 = \"left\", X2");
+    std::fs::write(&cfg, text).unwrap();
+    let out = run_for(&["check", cfg.to_str().unwrap()], Duration::from_secs(60));
+    assert_clear_error(&out, &["source.events", "no event", "\"X1\"", "T0, T1, T2"]);
     // A named profile that is not the recording's stream.
     let profile = repo().join("hardware-profiles/lsl-eeg-8.toml");
     let extra = format!("hardware_profile = {:?}", profile.display().to_string());

@@ -429,8 +429,9 @@ fn score_names_each_bad_input() {
             vec!["--recording", ssvep],
             vec![
                 "subject01-session1.gdf",
-                "source.channels[0]",
-                "no channel \"C5..\"",
+                "source.channels:",
+                "no channels \"C5..\", \"C3..\"",
+                "it has \"Oz\"",
             ],
         ),
         // Another filter chain than the bundle was trained after.

@@ -12,9 +12,13 @@ use super::windows::{Trial, WindowRow};
 
 /// What was run, for the printout.
 pub(super) struct Context<'a> {
+    /// The command line.
     pub args: &'a ScoreArgs,
+    /// The bundle's manifest.
     pub manifest: &'a Manifest,
+    /// Each recording as played.
     pub played: &'a [Played],
+    /// Wall-clock seconds of the whole score.
     pub seconds: f64,
 }
 
@@ -23,8 +27,9 @@ pub(super) struct Context<'a> {
 pub(super) struct Summary {
     /// Class labels, in index order.
     pub classes: Vec<String>,
-    /// Windows published, and those decoded (with probabilities).
+    /// Windows published.
     pub windows: usize,
+    /// Windows decoded (with probabilities).
     pub decoded_windows: usize,
     /// Decoded windows with a live label, scored.
     pub per_window: Scores,
@@ -34,12 +39,14 @@ pub(super) struct Summary {
     pub undecided_trials: usize,
     /// Mean trial span, seconds (the selection time of the ITR).
     pub trial_s: f64,
-    /// Wolpaw bits per trial at the per-trial accuracy, and per minute.
+    /// Wolpaw bits per trial at the per-trial accuracy.
     pub itr_bits_per_trial: Option<f64>,
+    /// The same per minute, one trial every `trial_s`.
     pub itr_bits_per_minute: Option<f64>,
     /// Median seconds from cue to the first correct class intent, over the
-    /// trials that had one; and how many had one.
+    /// trials that had one.
     pub first_correct_median_s: Option<f64>,
+    /// Trials with a correct class intent in their span.
     pub trials_with_correct_intent: usize,
 }
 
@@ -178,6 +185,10 @@ impl Summary {
 }
 
 fn print_scores(s: &Scores, items: &str, classes: &[String]) {
+    if s.n == 0 {
+        outln!("  no {items} to score");
+        return;
+    }
     let opt = |v: Option<f64>| v.map_or_else(|| "-".into(), |v| format!("{v:.3}"));
     outln!(
         "  accuracy {:.3} on {} {items} (chance: majority {:.3}, p <= 0.05 bar {}), ROC-AUC {}",

@@ -29,16 +29,18 @@ pub(super) struct SessionPlan<'a> {
     pub hop_s: Option<f64>,
 }
 
-/// One decoded window (or hold) of one recording.
+/// One recording as played: its intents, cues and shape.
 #[derive(Debug, Clone)]
 pub(super) struct Played {
     /// Intents in window order.
     pub intents: Vec<Intent>,
     /// The cues the replay emitted (class onsets and rests).
     pub cues: Vec<Cue>,
-    /// Window and hop, samples; sample rate.
+    /// Window length, samples.
     pub window: usize,
+    /// Hop between windows, samples.
     pub hop: usize,
+    /// Samples per second.
     pub sample_rate: f64,
     /// `[decoder] label_delay_s` of the session.
     pub label_delay_s: f64,

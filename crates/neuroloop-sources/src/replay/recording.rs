@@ -181,30 +181,40 @@ fn select(
     let Some(labels) = labels else {
         return Ok((0..recording.channels.len()).collect());
     };
-    let mut errors = Vec::new();
     let mut selected = Vec::with_capacity(labels.len());
+    let mut missing = Vec::new();
     for (i, label) in labels.iter().enumerate() {
         match recording.channel_index(label) {
             Some(c) => selected.push(c),
-            None => errors.push(ConfigError::new(
-                format!("{at}.channels[{i}]"),
-                format!(
-                    "the recording has no channel {label:?} (it has {})",
-                    recording
-                        .channels
-                        .iter()
-                        .map(|c| format!("{:?}", c.label))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )),
+            None => missing.push((i, label)),
         }
     }
-    if errors.is_empty() {
-        Ok(selected)
-    } else {
-        Err(errors)
-    }
+    let (at, what) = match missing.as_slice() {
+        [] => return Ok(selected),
+        [(i, label)] => (
+            format!("{at}.channels[{i}]"),
+            format!("no channel {label:?}"),
+        ),
+        many => (
+            format!("{at}.channels"),
+            format!(
+                "no channels {}",
+                many.iter()
+                    .map(|(_, l)| format!("{l:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+    };
+    let has: Vec<String> = recording
+        .channels
+        .iter()
+        .map(|c| format!("{:?}", c.label))
+        .collect();
+    Err(vec![ConfigError::new(
+        at,
+        format!("the recording has {what} (it has {})", has.join(", ")),
+    )])
 }
 
 /// The class onsets and task ends of the mapped events, in sample order.
