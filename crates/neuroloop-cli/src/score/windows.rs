@@ -160,3 +160,6 @@ fn decide(
         first_correct_s,
     }
 }
+
+#[cfg(test)]
+mod tests;
