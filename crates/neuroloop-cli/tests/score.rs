@@ -336,6 +336,10 @@ fn score_equals_a_live_lsl_session_window_by_window_and_beats_chance() {
     let bar = per_window["chance_threshold_p05"].as_f64().unwrap();
     let n = per_window["n"].as_u64().unwrap();
     assert!(n >= 100, "{n} windows scored");
+    // Labelled as the live pipeline labels them: its own count of labelled
+    // decoded windows is the same (label_delay_s = 0, so the comparison of
+    // cue and window times is exact in both).
+    assert_eq!(session["pipeline"]["labelled"].as_u64(), Some(n));
     assert!(bar > 0.5 && bar < 0.7, "chance bar {bar} for {n} windows");
     assert!(
         accuracy > bar,

@@ -108,14 +108,19 @@ impl Summary {
         );
         for (played, path) in cx.played.iter().zip(&cx.args.recordings) {
             let r = &played.report;
+            let online = r
+                .online_accuracy
+                .map_or_else(|| "-".into(), |a| format!("{a:.3}"));
             outln!(
-                "{}: {} samples played ({} in the report, ring overflows {}), {} windows, hop {} samples",
+                "{}: {} samples played ({} in the report, ring overflows {}), {} windows, hop {} samples; \
+                 the pipeline's own count: decoder argmax right on {online} of {} labelled windows",
                 path.display(),
                 played.samples,
                 r.samples_produced,
                 r.ring_overflows,
                 played.intents.len(),
-                played.hop
+                played.hop,
+                r.pipeline.labelled
             );
         }
         outln!(
@@ -198,14 +203,16 @@ fn print_scores(s: &Scores, items: &str, classes: &[String]) {
         opt(s.chance_threshold_p05),
         opt(s.auc)
     );
+    let corner = "true \\ predicted";
     let width = classes.iter().map(String::len).max().unwrap_or(4).max(6);
-    let mut head = format!("  {:width$}", "true \\ predicted");
+    let first = width.max(corner.len());
+    let mut head = format!("  {corner:first$}");
     for c in classes {
         head.push_str(&format!("  {c:>width$}"));
     }
     outln!("{head}");
     for (c, row) in classes.iter().zip(&s.confusion) {
-        let mut line = format!("  {c:width$}");
+        let mut line = format!("  {c:first$}");
         for n in row {
             line.push_str(&format!("  {n:>width$}"));
         }
