@@ -345,6 +345,13 @@ fn score_equals_a_live_lsl_session_window_by_window_and_beats_chance() {
         accuracy > bar,
         "per-window accuracy {accuracy} is not above chance ({bar})"
     );
+    // One selection per trial, from the cue to the end of the cued task
+    // (the annotations last 4.1-4.2 s).
+    let trial_s = summary["trial_s"].as_f64().unwrap();
+    assert!((4.0..4.3).contains(&trial_s), "{trial_s}");
+    let bits = summary["itr_bits_per_trial"].as_f64().unwrap();
+    let per_minute = summary["itr_bits_per_minute"].as_f64().unwrap();
+    assert!((per_minute - bits * 60.0 / trial_s).abs() < 1e-9);
     assert_eq!(
         summary["per_trial"]["n"].as_u64().unwrap() + summary["undecided_trials"].as_u64().unwrap(),
         15

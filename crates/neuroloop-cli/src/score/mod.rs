@@ -15,7 +15,8 @@
 //!   windows whose newest sample lies in the span;
 //! * ROC-AUC (binary: the second class's probability; more classes: macro
 //!   one-vs-rest), confusion matrices, the binomial chance bar, Wolpaw's
-//!   information transfer rate per trial and per minute, and the time from
+//!   information transfer rate per trial and per minute (one selection per
+//!   trial, taking from its cue to the end of its span), and the time from
 //!   each cue to the first class intent (not a hold) for the cued class.
 
 mod metrics;
@@ -49,7 +50,8 @@ pub struct ScoreArgs {
     events: String,
     /// Start of each trial after its event onset, seconds (default 0). A
     /// trial is decided by the mean probability over its decoded windows:
-    /// those whose newest sample lies in [onset + tmin, onset + tmax].
+    /// those whose newest sample lies in [onset + tmin, onset + tmax]. The
+    /// window length counts only windows wholly after the cue.
     #[arg(long, allow_hyphen_values = true, value_parser = crate::bounds::epoch_s)]
     tmin: Option<f64>,
     /// End of each trial after its event onset, seconds (default: the
@@ -136,7 +138,7 @@ fn run(args: &ScoreArgs) -> Result<(), RuntimeError> {
         played: &played_all,
         seconds: started.elapsed().as_secs_f64(),
     };
-    summary.print(&context);
+    summary.print(&context, &trials);
     if let Some(path) = &args.json {
         let value = summary.to_json(&context, &rows, &trials);
         let text = serde_json::to_string(&value).map_err(|e| option("json", e.to_string()))?;

@@ -37,7 +37,8 @@ pub(super) struct Summary {
     pub per_trial: Scores,
     /// Trials without a decoded window (left out of `per_trial`).
     pub undecided_trials: usize,
-    /// Mean trial span, seconds (the selection time of the ITR).
+    /// Mean seconds from a cue to the end of its trial's span: the
+    /// selection time of the ITR.
     pub trial_s: f64,
     /// Wolpaw bits per trial at the per-trial accuracy.
     pub itr_bits_per_trial: Option<f64>,
@@ -73,7 +74,8 @@ impl Summary {
             .collect();
         let tl: Vec<usize> = decided.iter().map(|t| t.class).collect();
         let per_trial = Scores::of(&tp, &tl, n);
-        let spans: Vec<f64> = trials.iter().map(|t| t.span_s[1] - t.span_s[0]).collect();
+        // A trial's selection takes from its cue to the end of its span.
+        let spans: Vec<f64> = trials.iter().map(|t| t.span_s[1] - t.onset_s).collect();
         let trial_s = spans.iter().sum::<f64>() / spans.len().max(1) as f64;
         let bits = (per_trial.n > 0)
             .then(|| wolpaw_bits(n, per_trial.accuracy))
@@ -94,8 +96,8 @@ impl Summary {
         }
     }
 
-    /// Prints the summary on stdout.
-    pub(super) fn print(&self, cx: &Context<'_>) {
+    /// Prints the summary on stdout; `trials` for the per-trial times.
+    pub(super) fn print(&self, cx: &Context<'_>, trials: &[Trial]) {
         let m = cx.manifest;
         outln!(
             "{} bundle {} ({} channels at {} Hz, window {} samples, classes {})",
@@ -137,7 +139,7 @@ impl Summary {
         let fmt =
             |v: Option<f64>, unit: &str| v.map_or_else(|| "-".into(), |v| format!("{v:.3}{unit}"));
         outln!(
-            "\ninformation transfer rate (Wolpaw): {} bits/trial, {} bits/min at {:.2} s per trial",
+            "\ninformation transfer rate (Wolpaw): {} bits/trial, {} bits/min at {:.2} s from cue to decision",
             fmt(self.itr_bits_per_trial, ""),
             fmt(self.itr_bits_per_minute, ""),
             self.trial_s
@@ -148,6 +150,14 @@ impl Summary {
             self.trials_with_correct_intent,
             self.per_trial.n + self.undecided_trials
         );
+        let each: Vec<String> = trials
+            .iter()
+            .map(|t| {
+                t.first_correct_s
+                    .map_or_else(|| "-".into(), |s| format!("{s:.2}"))
+            })
+            .collect();
+        outln!("  per trial, s: {}", each.join(" "));
         outln!("{:.1} s", cx.seconds);
     }
 
