@@ -11,8 +11,9 @@
 //! * per window: the policy's most probable class against the label a
 //!   live session gives the window (`[decoder] label_delay_s`);
 //! * per trial: a trial is a cued event's span `[onset + tmin, onset +
-//!   tmax]`; it is decided by the mean probability over the decoded
-//!   windows whose newest sample lies in the span;
+//!   tmax]` (default: from one window after the cue to the event's end);
+//!   it is decided by the mean probability over the decoded windows whose
+//!   newest sample lies in the span;
 //! * ROC-AUC (binary: the second class's probability; more classes: macro
 //!   one-vs-rest), confusion matrices, the binomial chance bar, Wolpaw's
 //!   information transfer rate per trial and per minute (one selection per
@@ -48,14 +49,15 @@ pub struct ScoreArgs {
     /// `T1=left,T2=right`; the classes must be the bundle's.
     #[arg(long)]
     events: String,
-    /// Start of each trial after its event onset, seconds (default 0). A
-    /// trial is decided by the mean probability over its decoded windows:
-    /// those whose newest sample lies in [onset + tmin, onset + tmax]. The
-    /// window length counts only windows wholly after the cue.
+    /// Start of each trial after its event onset, seconds (default: the
+    /// bundle's window length, so that only windows lying wholly after the
+    /// cue count). A trial is decided by the mean probability over its
+    /// decoded windows: those whose newest sample lies in [onset + tmin,
+    /// onset + tmax].
     #[arg(long, allow_hyphen_values = true, value_parser = crate::bounds::epoch_s)]
     tmin: Option<f64>,
     /// End of each trial after its event onset, seconds (default: the
-    /// event's end, from its duration).
+    /// event's end, from its duration, and at least tmin).
     #[arg(long, allow_hyphen_values = true, value_parser = crate::bounds::epoch_s)]
     tmax: Option<f64>,
     /// Channels by label, comma-separated, in this order (default: the

@@ -87,8 +87,9 @@ pub(super) fn rows(played: &Played, recording: usize) -> Vec<WindowRow> {
 }
 
 /// The trials of one recording: each class onset among its cues, with the
-/// span `[onset + tmin, onset + tmax]` (default tmin 0, tmax the time to
-/// the cue's end, else one window).
+/// span `[onset + tmin, onset + tmax]`. By default tmin is one window (the
+/// first window lying wholly after the cue) and tmax the time to the cue's
+/// end (the next cue; at least tmin).
 pub(super) fn trials(
     played: &Played,
     rows: &[WindowRow],
@@ -102,15 +103,12 @@ pub(super) fn trials(
         .filter(|(_, c)| c.code >= 0)
         .map(|(i, cue)| {
             let onset_s = cue.sample as f64 / fs;
+            let window_s = played.window as f64 / fs;
+            let tmin = span.0.unwrap_or(window_s);
             let end_s = cues[i + 1..]
                 .first()
-                .map_or(played.window as f64 / fs, |next| {
-                    (next.sample - cue.sample) as f64 / fs
-                });
-            let span_s = [
-                onset_s + span.0.unwrap_or(0.0),
-                onset_s + span.1.unwrap_or(end_s),
-            ];
+                .map_or(tmin, |next| (next.sample - cue.sample) as f64 / fs);
+            let span_s = [onset_s + tmin, onset_s + span.1.unwrap_or(end_s.max(tmin))];
             decide(rows, recording, cue.code as usize, onset_s, span_s)
         })
         .collect()

@@ -83,11 +83,12 @@ fn rows_carry_recording_time_labels_and_decodes() {
 fn trials_decide_by_mean_probability_over_their_span() {
     let played = played();
     let rows = rows(&played, 0);
-    let trials = trials(&played, &rows, 0, (None, None));
+    // --tmin 0: the span runs from the cue to its end, [1.0, 2.0] s;
+    // windows ending at samples 11, 13, 15, 17, 19 (4..=8), the artifact
+    // hold (5) undecoded.
+    let trials = trials(&played, &rows, 0, (Some(0.0), None));
     assert_eq!(trials.len(), 2);
     let t = &trials[0];
-    // Default span: cue to its end, [1.0, 2.0] s; windows ending at
-    // samples 11, 13, 15, 17, 19 (4..=8), the artifact hold (5) undecoded.
     assert_eq!((t.class, t.span_s), (0, [1.0, 2.0]));
     assert_eq!(t.decoded_windows, 4);
     let mean = (0.55 + 3.0 * 0.9) / 4.0;
@@ -107,4 +108,22 @@ fn trials_decide_by_mean_probability_over_their_span() {
     // A span no window ends in leaves the trial undecided.
     let none = super::trials(&played, &rows, 0, (Some(0.01), Some(0.02)));
     assert_eq!((none[0].decided, none[0].first_correct_s), (None, None));
+}
+
+#[test]
+fn by_default_a_trial_starts_one_window_after_its_cue() {
+    let played = played();
+    let rows = rows(&played, 0);
+    let trials = trials(&played, &rows, 0, (None, None));
+    // Windows are 0.4 s: [1.4, 2.0] s holds the windows ending at 15, 17
+    // and 19 (6..=8), each lying wholly after the cue at sample 10.
+    assert_eq!(trials[0].span_s, [1.4, 2.0]);
+    assert_eq!(trials[0].decoded_windows, 3);
+    assert!((trials[0].first_correct_s.unwrap() - 0.5).abs() < 1e-12);
+    assert_eq!(trials[1].span_s, [3.4, 4.0]);
+    assert!((trials[1].first_correct_s.unwrap() - 0.5).abs() < 1e-12);
+    // A tmin past the cue's end still leaves a one-point span, not a
+    // reversed one.
+    let late = super::trials(&played, &rows, 0, (Some(1.5), None));
+    assert_eq!(late[0].span_s, [2.5, 2.5]);
 }
