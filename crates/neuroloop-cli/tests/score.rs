@@ -471,3 +471,80 @@ fn score_names_each_bad_input() {
     let printed = output_ok(&out, "score");
     assert!(printed.contains("per window"), "{printed}");
 }
+
+/// GDF events carry no duration: `--events ...,32780=rest` ends each trial
+/// at the trial-stop code (SSVEP, Kalunga 2016, subject 03).
+#[test]
+fn score_ends_gdf_trials_at_rest_events() {
+    let dir = scratch("gdf");
+    let ssvep = repo().join("../shared/data/ssvep-kalunga2016");
+    let config = dir.join("ssvep.toml");
+    std::fs::write(
+        &config,
+        "[pipeline]\nfilters = [{ type = \"bandpass\", low_hz = 5.0, high_hz = 40.0, order = 4 }]\nwindow_s = 2.0\nhop_s = 0.25\n",
+    )
+    .unwrap();
+    let bundle = dir.join("bundle");
+    let classes = "33025=13Hz,33026=21Hz,33027=17Hz";
+    let train = run_for(
+        &[
+            "train",
+            "--recording",
+            ssvep.join("subject03-session1.gdf").to_str().unwrap(),
+            "--events",
+            classes,
+            "--tmin",
+            "1",
+            "--tmax",
+            "3",
+            "--architecture",
+            "mdm",
+            "--config",
+            config.to_str().unwrap(),
+            "--out",
+            bundle.to_str().unwrap(),
+            "--quiet",
+        ],
+        Duration::from_secs(300),
+    );
+    output_ok(&train, "train");
+    let json = dir.join("score.json");
+    let recording = ssvep.join("subject03-session2.gdf");
+    let score = |events: &str| {
+        run_for(
+            &[
+                "score",
+                bundle.to_str().unwrap(),
+                "--recording",
+                recording.to_str().unwrap(),
+                "--events",
+                events,
+                "--config",
+                config.to_str().unwrap(),
+                "--json",
+                json.to_str().unwrap(),
+            ],
+            Duration::from_secs(120),
+        )
+    };
+    let spans = |out: &std::process::Output| -> Vec<f64> {
+        output_ok(out, "score");
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        v["trials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["span_s"][1].as_f64().unwrap() - t["onset_s"].as_f64().unwrap())
+            .collect()
+    };
+    let with_rest = spans(&score(&format!("{classes},32780=rest")));
+    assert_eq!(with_rest.len(), 24, "8 trials of each class");
+    // The class code comes 0.5 s before a 5 s trial: the span ends 5.5 s
+    // after it, at the trial stop.
+    for s in &with_rest {
+        assert!((s - 5.5).abs() < 0.05, "{with_rest:?}");
+    }
+    // Without the rest event a trial runs to the next class code.
+    let without = spans(&score(classes));
+    assert!(without.iter().take(23).all(|s| *s > 6.0), "{without:?}");
+}

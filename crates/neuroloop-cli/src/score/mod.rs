@@ -46,7 +46,9 @@ pub struct ScoreArgs {
     #[arg(long = "recording", required = true)]
     recordings: Vec<PathBuf>,
     /// Event → class mapping: annotation texts or event codes, e.g.
-    /// `T1=left,T2=right`; the classes must be the bundle's.
+    /// `T1=left,T2=right`; the classes must be the bundle's. Events mapped
+    /// to `rest` (unless that is one of its classes) end the current task,
+    /// for files whose events carry no duration: `33025=13Hz,32780=rest`.
     #[arg(long)]
     events: String,
     /// Start of each trial after its event onset, seconds (default: the
@@ -105,10 +107,12 @@ fn run(args: &ScoreArgs) -> Result<(), RuntimeError> {
     let bundle = Bundle::load(&args.bundle)?;
     let manifest = bundle.manifest().clone();
     drop(bundle);
+    let (events, rest) = events_table(&args.events, &manifest.classes)?;
     let plan = SessionPlan {
         bundle: &args.bundle,
         manifest: &manifest,
-        events: events_table(&args.events, &manifest.classes)?,
+        events,
+        rest,
         channels: args
             .channels
             .clone()
@@ -151,13 +155,22 @@ fn run(args: &ScoreArgs) -> Result<(), RuntimeError> {
     Ok(())
 }
 
-/// `--events` as a replay's `events` table, each class one of `classes`.
-fn events_table(text: &str, classes: &[String]) -> Result<toml::Table, RuntimeError> {
+/// `--events` as a replay's `events` table, each class one of `classes`,
+/// and its `rest` events (mapped to `rest`, when that is no class).
+fn events_table(
+    text: &str,
+    classes: &[String],
+) -> Result<(toml::Table, Vec<String>), RuntimeError> {
     EventMap::parse(text)?;
     let mut table = toml::Table::new();
+    let mut rest = Vec::new();
     for item in text.split(',') {
         let (key, class) = item.split_once('=').unwrap_or((item, ""));
         let (key, class) = (key.trim(), class.trim());
+        if class == REST && !classes.iter().any(|c| c == REST) {
+            rest.push(key.to_string());
+            continue;
+        }
         if !classes.iter().any(|c| c == class) {
             return Err(option(
                 "events",
@@ -168,8 +181,11 @@ fn events_table(text: &str, classes: &[String]) -> Result<toml::Table, RuntimeEr
         }
         table.insert(key.into(), class.into());
     }
-    Ok(table)
+    Ok((table, rest))
 }
+
+/// The `--events` class that ends a task instead of naming one.
+const REST: &str = "rest";
 
 /// `--filters` as `[pipeline] filters` tables, checked by the registry.
 fn filter_tables(text: &str) -> Result<Vec<toml::Value>, RuntimeError> {

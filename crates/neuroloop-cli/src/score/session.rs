@@ -19,6 +19,8 @@ pub(super) struct SessionPlan<'a> {
     pub manifest: &'a Manifest,
     /// `--events` as `key → class`.
     pub events: toml::Table,
+    /// `--events` that end a task.
+    pub rest: Vec<String>,
     /// `--channels`, else the bundle's.
     pub channels: Vec<String>,
     /// `--filters` as `[pipeline] filters` tables, if given.
@@ -77,6 +79,7 @@ impl SessionPlan<'_> {
         source.insert("pace".into(), "fast".into());
         source.insert("classes".into(), to_toml(&m.classes)?);
         source.insert("events".into(), self.events.clone().into());
+        source.insert("rest".into(), to_toml(&self.rest)?);
         source.insert("channels".into(), to_toml(&self.channels)?);
         let mut pipeline = table("pipeline");
         let filters = match &self.filters {

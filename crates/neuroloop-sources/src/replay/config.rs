@@ -35,6 +35,11 @@ pub struct ReplayConfig {
     /// the file gives a duration) starts rest.
     #[serde(default)]
     pub events: BTreeMap<String, String>,
+    /// Annotation texts or event codes that end the current task (start
+    /// rest) at their onset, for files whose class events carry no
+    /// duration (e.g. GDF's trial-stop code).
+    #[serde(default)]
+    pub rest: Vec<String>,
     /// Samples per block pushed to the ring (default: the hardware
     /// profile's block size).
     #[serde(default)]
@@ -111,6 +116,14 @@ impl ReplayConfig {
                 );
             }
         }
+        for (i, key) in self.rest.iter().enumerate() {
+            if key.trim().is_empty() || self.events.contains_key(key) {
+                err(
+                    &format!("rest[{i}]"),
+                    format!("{key:?} is empty or also a class event"),
+                );
+            }
+        }
         for (key, class) in &self.events {
             if key.trim().is_empty() {
                 err("events", "an empty event key".into());
@@ -127,6 +140,16 @@ impl ReplayConfig {
         } else {
             Err(errors)
         }
+    }
+
+    /// Whether an event with annotation text `text` or code `code` is one
+    /// of the `rest` events.
+    #[must_use]
+    pub fn is_rest(&self, text: &str, code: Option<u32>) -> bool {
+        let code = code.map(|c| c.to_string());
+        self.rest
+            .iter()
+            .any(|k| k.as_str() == text.trim() || code.as_deref() == Some(k.as_str()))
     }
 
     /// The class index of an event with annotation text `text` or code
@@ -192,5 +215,13 @@ mod tests {
         assert_eq!(c.class_of("33025", Some(33025)), Some(0));
         assert_eq!(c.class_of("x", Some(33025)), Some(0));
         assert_eq!(c.class_of("T0", None), None);
+        let c =
+            config("classes = [\"a\", \"b\"]\nevents = { T1 = \"b\" }\nrest = [\"32780\", \"T1\"]")
+                .unwrap();
+        assert!(c.is_rest("x", Some(32780)));
+        assert!(!c.is_rest("T2", None));
+        let errors = c.preflight("source").unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].path, "source.rest[1]");
     }
 }

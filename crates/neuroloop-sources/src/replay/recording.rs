@@ -217,7 +217,8 @@ fn select(
     )])
 }
 
-/// The class onsets and task ends of the mapped events, in sample order.
+/// The class onsets and task ends of the mapped events (an event's end,
+/// and the `rest` events), in sample order.
 fn cues(
     recording: &Recording,
     config: &ReplayConfig,
@@ -229,6 +230,16 @@ fn cues(
     let mut cues = Vec::new();
     let mut matched = 0usize;
     for e in &recording.events {
+        if config.is_rest(&e.description, e.code) {
+            let onset = (e.onset_s * rate).round();
+            if onset >= 0.0 && onset < end {
+                cues.push(Cue {
+                    sample: onset as u64,
+                    code: Marker::REST,
+                });
+            }
+            continue;
+        }
         let Some(class) = config.class_of(&e.description, e.code) else {
             continue;
         };
