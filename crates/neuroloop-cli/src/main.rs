@@ -11,6 +11,8 @@
 //!   --architecture A`: within-session k-fold cross-validation on recordings.
 //! * `neuroloop train --recording F ... --events T1=a,T2=b --tmin S --tmax S
 //!   --architecture A --out DIR`: train a decoder and write a model bundle.
+//! * `neuroloop score BUNDLE --recording F ... --events T1=a,T2=b`: play
+//!   recordings through the online path and score the intents.
 //!
 //! `evaluate` and `train` share one definition of their data, model and
 //! validation flags ([`args`]).
@@ -51,6 +53,7 @@ mod list;
 mod listen;
 mod progress;
 mod run;
+mod score;
 mod train;
 
 use std::path::PathBuf;
@@ -130,6 +133,11 @@ enum Command {
     /// Train a decoder on labelled epochs of recordings and write a model
     /// bundle (`[decoder] type = "bundle"` loads it).
     Train(train::TrainArgs),
+    /// Play recordings through a bundle's online path (replay at fast pace,
+    /// causal filters, windows, intent policy) and score every intent: per
+    /// window and per trial accuracy, ROC-AUC, confusion, information
+    /// transfer rate, time from cue to the first correct intent.
+    Score(score::ScoreArgs),
 }
 
 /// Parses `--device`: a known device that this build has.
@@ -169,5 +177,6 @@ fn main() -> ExitCode {
         Command::List { wait, lab } => list::list(wait, lab),
         Command::Evaluate(args) => evaluate::evaluate(&args),
         Command::Train(args) => train::train(&args),
+        Command::Score(args) => score::score(&args),
     }
 }

@@ -79,7 +79,7 @@ fn run(subscribers: usize, count: u64, rate: f64, queue: usize) -> Outcome {
     ));
     let (tx, rx) = crossbeam_channel::bounded(4096);
     let forward_hub = Arc::clone(&hub);
-    let forwarder = std::thread::spawn(move || forward(rx, lines, classes, forward_hub));
+    let forwarder = std::thread::spawn(move || forward(rx, lines, classes, forward_hub, None));
 
     let clients: Vec<_> = (0..subscribers)
         .map(|_| {

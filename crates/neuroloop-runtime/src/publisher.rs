@@ -18,7 +18,7 @@
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
-use crossbeam_channel::Receiver;
+use crossbeam_channel::{Receiver, Sender};
 use neuroloop_core::{Intent, clock};
 use neuroloop_protocol::ServerMessage;
 use tokio::sync::broadcast;
@@ -90,12 +90,15 @@ pub struct ServerStats {
 }
 
 /// Forwards intents until the pipeline hangs up, then broadcasts `bye`.
-/// Returns the latency histograms of everything forwarded.
+/// Each intent, as published, is also sent to `tap` if there is one (an
+/// unbounded channel: in-process consumers such as `neuroloop score` see
+/// every intent). Returns the latency histograms of everything forwarded.
 pub fn forward(
     intents: Receiver<Intent>,
     lines: broadcast::Sender<Line>,
     classes: Vec<String>,
     hub: Arc<Hub>,
+    tap: Option<Sender<Intent>>,
 ) -> LatencyHistograms {
     let mut histograms = LatencyHistograms::new();
     let mut seq = 0u64;
@@ -105,6 +108,10 @@ pub fn forward(
         seq += 1;
         hub.gate(&mut intent, seq);
         histograms.record(&intent);
+        if let Some(tap) = &tap {
+            // A consumer that hung up only stops receiving.
+            let _ = tap.send(intent);
+        }
         buffer.clear();
         let valid_until = intent_line(&intent, seq, &classes, hub.intent_max_age_s(), &mut buffer);
         // No receivers is fine: intents are not stored for later clients.

@@ -57,6 +57,9 @@ pub struct StartOptions {
     pub sample_limit: Option<u64>,
     /// Start the source only once this many clients are connected.
     pub wait_for_clients: usize,
+    /// Also send every published intent here (in-process consumers; see
+    /// [`crate::publisher::forward`]).
+    pub intent_tap: Option<crossbeam_channel::Sender<neuroloop_core::Intent>>,
 }
 
 /// A session whose threads are running.
@@ -93,6 +96,9 @@ pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSess
     let live = match &cfg.source {
         SourceSection::Sim(sim) => sim.realtime,
         SourceSection::Lsl(_) => true,
+        // A recording is never live: the pipeline waits for the trainer, so
+        // both paces decode the same windows with the same decoder.
+        SourceSection::Replay(_) => false,
     };
     let mut source: Box<dyn Source> = match &cfg.source {
         SourceSection::Sim(sim) => {
@@ -107,6 +113,7 @@ pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSess
             spec.clone(),
             &cfg.lsl.settings(),
         )?),
+        SourceSection::Replay(replay) => Box::new(open_replay(replay, &cfg, spec.clone())?),
     };
     let build_err = |what| {
         move |e: neuroloop_core::Error| RuntimeError::Build {
@@ -286,8 +293,9 @@ pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSess
     let classes = cfg.classes.clone();
     let forward_lines = lines;
     let forward_hub = Arc::clone(&hub);
+    let tap = options.intent_tap.clone();
     let forwarder = spawn("forwarder")
-        .spawn(move || forward(intent_rx, forward_lines, classes, forward_hub))
+        .spawn(move || forward(intent_rx, forward_lines, classes, forward_hub, tap))
         .map_err(|_| RuntimeError::Thread("forwarder"))?;
     let source_stop = Arc::clone(&stop);
     let source_server = Arc::clone(&server);
@@ -332,6 +340,22 @@ pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSess
         trainer,
         runtime,
     })
+}
+
+/// The replay source of `cfg`, its block from `[source] block_size` or
+/// the profile.
+fn open_replay(
+    replay: &crate::config::ReplaySection,
+    cfg: &ValidatedSession,
+    mut spec: neuroloop_core::StreamSpec,
+) -> Result<neuroloop_sources::replay::ReplaySource, RuntimeError> {
+    spec.block_size = replay.config.block_size.unwrap_or(spec.block_size);
+    Ok(neuroloop_sources::replay::ReplaySource::open(
+        std::sync::Arc::clone(&replay.recording),
+        spec,
+        cfg.classes.clone(),
+        replay.config.pace,
+    )?)
 }
 
 impl RunningSession {

@@ -52,6 +52,7 @@ fn run(config: &Path, seconds: f64) -> (Vec<Value>, neuroloop_runtime::SessionRe
             listen: Some("127.0.0.1:0".parse().unwrap()),
             sample_limit: Some((seconds * FS) as u64),
             wait_for_clients: 1,
+            intent_tap: None,
         },
     )
     .unwrap();

@@ -65,6 +65,10 @@ impl MemoryEstimate {
                     parts.push(("inlet rings", rings + waiting * (2.0 * ch * VALUE + 32.0)));
                 }
             }
+            SourceSection::Replay(replay) => {
+                let samples = replay.recording.samples as f64;
+                parts.push(("replayed recording", samples * ch * VALUE));
+            }
         }
         if cfg.lsl.filtered_outlet.is_some() {
             let out = cfg.filtered.channel_count() as f64;

@@ -8,7 +8,8 @@
 //!
 //! * `sections`: the TOML sections as deserialised.
 //! * `defaults`: the defaults of their optional keys.
-//! * `sources`: the source registry (`[source] type`).
+//! * `sources`: the source registry (`[source] type`); `replay`: the
+//!   replay source's recording and its checks against a profile.
 //! * `parse`: the one pass over the file.
 //! * `validate`: the checks of each section.
 //! * `bounds`: the allowed range of every numeric key; config files must be
@@ -42,6 +43,7 @@ mod keypath;
 mod memory;
 mod parse;
 mod publish_timing;
+mod replay;
 mod sections;
 mod sources;
 mod validate;
@@ -56,7 +58,7 @@ pub use publish_timing::{DEFAULT_MAX_LAG_MS, FALLBACK_INTENT_MAX_AGE_MS, INTENT_
 pub use sections::{
     DecoderSection, PipelineSection, PolicySection, PublishSection, SessionSection,
 };
-pub use sources::SourceSection;
+pub use sources::{ReplaySection, SourceSection};
 pub use windows::{EVENT_QUEUE, EventLocking, MAX_EVENT_OFFSET_S, MAX_EVENT_RATE_HZ, WindowMode};
 
 /// A fully checked session, ready to build.

@@ -61,29 +61,16 @@ pub fn parse(text: &str, path: &Path) -> Result<ValidatedSession, Vec<ConfigErro
         &mut errors,
         Some(PublishSection::default()),
     );
-    let source: Option<SourceSection> = parse_source(text, &root, &mut errors);
+    let source: Option<SourceSection> = parse_source(text, &root, path, &mut errors);
     let lsl: Option<LslSection> =
         section(text, &root, "lsl", &mut errors, Some(LslSection::default()));
     if let Some(l) = &lsl {
         l.check(&mut errors);
     }
 
-    let profile = session.as_ref().and_then(|s| {
-        let file = resolve_profile_path(&s.hardware_profile, path);
-        HardwareProfile::load(&file)
-            .map_err(|e| {
-                errors.push(ConfigError::new(
-                    "session.hardware_profile",
-                    format!(
-                        "profile {:?} ({}) is invalid:",
-                        s.hardware_profile,
-                        file.display()
-                    ),
-                ));
-                errors.extend(e);
-            })
-            .ok()
-    });
+    let profile = session
+        .as_ref()
+        .and_then(|s| session_profile(s, source.as_ref(), path, &mut errors));
     let input = profile.as_ref().map(HardwareProfile::stream_spec);
 
     if let (Some(s), Some(spec)) = (&session, &input) {
@@ -101,22 +88,7 @@ pub fn parse(text: &str, path: &Path) -> Result<ValidatedSession, Vec<ConfigErro
             ));
         }
         if let (Some(source), Some(p)) = (&source, &profile) {
-            let (kind, preflight) = match source {
-                SourceSection::Sim(sim) => ("sim", sim.preflight(spec, "source")),
-                SourceSection::Lsl(lsl) => ("lsl", lsl.preflight(spec, "source")),
-            };
-            if p.transport != kind {
-                errors.push(ConfigError::new(
-                    "source.type",
-                    format!(
-                        "{kind:?} cannot drive profile {:?}, whose transport is {:?}",
-                        p.name, p.transport
-                    ),
-                ));
-            }
-            if let Err(e) = preflight {
-                errors.extend(e);
-            }
+            check_source(source, p, spec, &mut errors);
         }
     }
 
@@ -134,6 +106,7 @@ pub fn parse(text: &str, path: &Path) -> Result<ValidatedSession, Vec<ConfigErro
     let classes = match &source {
         Some(SourceSection::Sim(sim)) => sim.paradigm.classes(),
         Some(SourceSection::Lsl(lsl)) => lsl.classes.clone(),
+        Some(SourceSection::Replay(replay)) => replay.config.classes.clone(),
         None => Vec::new(),
     };
     let bundle_windows = decoder.as_ref().and_then(|d| bundle_windows(d, path));
@@ -240,6 +213,68 @@ fn bundle_windows(
     let dir = d.is_bundle().then(|| d.bundle_dir(path)).flatten()?;
     let manifest = neuroloop_decode::bundle::Bundle::read_manifest(dir).ok()?;
     Some((manifest.windows, manifest.window_samples))
+}
+
+/// The session's hardware profile: the named one, or for a replay source
+/// that names none, the recording's.
+fn session_profile(
+    session: &SessionSection,
+    source: Option<&SourceSection>,
+    path: &Path,
+    errors: &mut Vec<ConfigError>,
+) -> Option<HardwareProfile> {
+    let Some(name) = &session.hardware_profile else {
+        if let Some(SourceSection::Replay(replay)) = source {
+            return Some(replay.profile());
+        }
+        if source.is_some() {
+            errors.push(ConfigError::new(
+                "session.hardware_profile",
+                "missing (only a replay source can take its stream from its recording)",
+            ));
+        }
+        return None;
+    };
+    let file = resolve_profile_path(name, path);
+    HardwareProfile::load(&file)
+        .map_err(|e| {
+            errors.push(ConfigError::new(
+                "session.hardware_profile",
+                format!("profile {name:?} ({}) is invalid:", file.display()),
+            ));
+            errors.extend(e);
+        })
+        .ok()
+}
+
+/// Checks the source against the profile: its transport (a replay plays
+/// any profile's recording, but must match its stream) and its preflight.
+fn check_source(
+    source: &SourceSection,
+    profile: &HardwareProfile,
+    spec: &neuroloop_core::StreamSpec,
+    errors: &mut Vec<ConfigError>,
+) {
+    let (kind, preflight) = match source {
+        SourceSection::Sim(sim) => ("sim", sim.preflight(spec, "source")),
+        SourceSection::Lsl(lsl) => ("lsl", lsl.preflight(spec, "source")),
+        SourceSection::Replay(replay) => {
+            replay.check_profile(profile, errors);
+            return;
+        }
+    };
+    if profile.transport != kind {
+        errors.push(ConfigError::new(
+            "source.type",
+            format!(
+                "{kind:?} cannot drive profile {:?}, whose transport is {:?}",
+                profile.name, profile.transport
+            ),
+        ));
+    }
+    if let Err(e) = preflight {
+        errors.extend(e);
+    }
 }
 
 /// Deserialises `[name]`; a missing section uses `default` or is an error.

@@ -15,8 +15,10 @@ use super::defaults::{
 pub struct SessionSection {
     /// Session name, used in reports and the protocol hello.
     pub name: String,
-    /// Hardware profile name (file in `hardware-profiles/`) or path.
-    pub hardware_profile: String,
+    /// Hardware profile name (file in `hardware-profiles/`) or path;
+    /// optional for a replay source, whose recording gives the stream.
+    #[serde(default)]
+    pub hardware_profile: Option<String>,
     /// Capacity of the source → pipeline ring in seconds (≥ 2).
     #[serde(default = "default_ring_s")]
     pub ring_s: f64,
