@@ -9,6 +9,8 @@
 //!    csp_lda / fbcsp: CSP filters → log-variance → standardise → (select) → shrinkage LDA
 //!    tangent_space:   tangent vectors at the Riemannian mean → L2 logistic regression
 //!    mdm:             distances to the Riemannian class means → softmax(−δ²)
+//! window ─xDAWN filters─▶ [class prototypes; filtered window] ─covariance─▶ SPD
+//!    xdawn_tangent_space / xdawn_mdm: as tangent_space / mdm (ERPs, P300)
 //! ```
 //!
 //! * `spec`: hyperparameters ([`CspSpec`], [`FbcspSpec`],
@@ -18,6 +20,9 @@
 //! * `record`: pieces of the stored form; [`CovarianceRecord`] is the whole.
 //! * `csp`, `csp_lda`, `tangent_space`, `mdm`: the estimators, each with
 //!   its fit, record and real-time decoder.
+//! * `xdawn`: xDAWN filters and ERP covariances ([`XdawnCovariance`]);
+//!   `xdawn_spec` ([`XdawnSpec`], [`XdawnMdmSpec`]); `xdawn_decoders`:
+//!   `xdawn_tangent_space` and `xdawn_mdm`.
 //!
 //! The math is in [`crate::spd`] and [`crate::linear`].
 
@@ -29,6 +34,9 @@ mod mdm;
 mod record;
 mod spec;
 mod tangent_space;
+mod xdawn;
+mod xdawn_decoders;
+mod xdawn_spec;
 
 pub use csp::{fit_csp, log_variance};
 pub use csp_lda::{CspLdaDecoder, CspLdaRecord, fit_csp_lda};
@@ -38,6 +46,13 @@ pub use record::Standardiser;
 pub use spec::{CspSpec, FbcspSpec, MAX_BANDS, MAX_BANK_ORDER, MdmSpec, TangentSpaceSpec};
 pub(crate) use spec::{check_bands, check_c, check_csp};
 pub use tangent_space::{TangentSpaceDecoder, TangentSpaceRecord, fit_tangent_space};
+pub use xdawn::{XdawnCovariance, XdawnRecord, fit_xdawn};
+pub use xdawn_decoders::{
+    XdawnMdmDecoder, XdawnMdmRecord, XdawnTangentSpaceDecoder, XdawnTangentSpaceRecord,
+    fit_xdawn_mdm, fit_xdawn_tangent_space,
+};
+pub(crate) use xdawn_spec::check_nfilter;
+pub use xdawn_spec::{XdawnMdmSpec, XdawnSpec};
 
 use serde::{Deserialize, Serialize};
 
@@ -56,6 +71,10 @@ pub enum CovarianceRecord {
     TangentSpace(TangentSpaceRecord),
     /// Minimum distance to mean.
     Mdm(MdmRecord),
+    /// xDAWN ERP covariances, tangent space, logistic regression.
+    XdawnTangentSpace(XdawnTangentSpaceRecord),
+    /// xDAWN ERP covariances, minimum distance to mean.
+    XdawnMdm(XdawnMdmRecord),
 }
 
 impl CovarianceRecord {
@@ -86,6 +105,20 @@ impl CovarianceRecord {
             CovarianceRecord::Mdm(r) => {
                 Box::new(MdmDecoder::new(r, classes, channels, samples, sample_rate)?)
             }
+            CovarianceRecord::XdawnTangentSpace(r) => Box::new(XdawnTangentSpaceDecoder::new(
+                r,
+                classes,
+                channels,
+                samples,
+                sample_rate,
+            )?),
+            CovarianceRecord::XdawnMdm(r) => Box::new(XdawnMdmDecoder::new(
+                r,
+                classes,
+                channels,
+                samples,
+                sample_rate,
+            )?),
         })
     }
 }

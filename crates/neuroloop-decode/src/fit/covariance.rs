@@ -1,5 +1,5 @@
 //! Fitting the covariance architectures (`csp_lda`, `fbcsp`,
-//! `tangent_space`, `mdm`): hyperparameters checked against the data, one
+//! `tangent_space`, `mdm`, `xdawn_tangent_space`, `xdawn_mdm`): hyperparameters checked against the data, one
 //! fit on every epoch (no validation split: the classifiers are convex and
 //! fitted to convergence), and the training figures of the result.
 
@@ -7,7 +7,8 @@ use neuroloop_core::{ConfigError, Window};
 
 use super::{EpochProgress, EpochSet, FitOptions, FitReport, ModelSpec, Trained};
 use crate::covariance::{
-    CovarianceRecord, check_bands, check_c, check_csp, fit_csp_lda, fit_mdm, fit_tangent_space,
+    CovarianceRecord, check_bands, check_c, check_csp, check_nfilter, fit_csp_lda, fit_mdm,
+    fit_tangent_space, fit_xdawn_mdm, fit_xdawn_tangent_space,
 };
 use crate::{DecodeError, Decoder};
 
@@ -37,6 +38,11 @@ pub(crate) fn check_spec(
             check_c(path, s.c, &mut errors);
             check_bands(path, &s.bands_hz, s.filter_order, sample_rate, &mut errors);
         }
+        ModelSpec::XdawnTangentSpace(s) => {
+            check_c(path, s.c, &mut errors);
+            check_nfilter(path, s.nfilter, channels, &mut errors);
+        }
+        ModelSpec::XdawnMdm(s) => check_nfilter(path, s.nfilter, channels, &mut errors),
         _ => {}
     }
     if errors.is_empty() {
@@ -64,6 +70,10 @@ pub(crate) fn fit_covariance(
         ModelSpec::Fbcsp(s) => CovarianceRecord::Fbcsp(fit_csp_lda(&s.csp(), data)?),
         ModelSpec::TangentSpace(s) => CovarianceRecord::TangentSpace(fit_tangent_space(s, data)?),
         ModelSpec::Mdm(s) => CovarianceRecord::Mdm(fit_mdm(s, data)?),
+        ModelSpec::XdawnTangentSpace(s) => {
+            CovarianceRecord::XdawnTangentSpace(fit_xdawn_tangent_space(s, data)?)
+        }
+        ModelSpec::XdawnMdm(s) => CovarianceRecord::XdawnMdm(fit_xdawn_mdm(s, data)?),
         other => {
             return Err(DecodeError::ArchitectureUnavailable(format!(
                 "{} is not a covariance architecture",

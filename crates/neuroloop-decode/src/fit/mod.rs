@@ -86,7 +86,9 @@ pub fn fit(
         ModelSpec::CspLda(_)
         | ModelSpec::Fbcsp(_)
         | ModelSpec::TangentSpace(_)
-        | ModelSpec::Mdm(_) => covariance::fit_covariance(spec, data, opts, on_epoch)?,
+        | ModelSpec::Mdm(_)
+        | ModelSpec::XdawnTangentSpace(_)
+        | ModelSpec::XdawnMdm(_) => covariance::fit_covariance(spec, data, opts, on_epoch)?,
     };
     Ok(FittedModel {
         spec: spec.clone(),

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::covariance::{CspSpec, FbcspSpec, MdmSpec, TangentSpaceSpec};
+use crate::covariance::{CspSpec, FbcspSpec, MdmSpec, TangentSpaceSpec, XdawnMdmSpec, XdawnSpec};
 use crate::{DecodeError, Taper};
 
 /// Which model to train, tagged by `architecture`.
@@ -34,10 +34,14 @@ pub enum ModelSpec {
     TangentSpace(TangentSpaceSpec),
     /// Minimum distance to the Riemannian class means.
     Mdm(MdmSpec),
+    /// xDAWN ERP covariances, tangent space, L2 logistic regression (P300).
+    XdawnTangentSpace(XdawnSpec),
+    /// xDAWN ERP covariances, minimum distance to the class means (P300).
+    XdawnMdm(XdawnMdmSpec),
 }
 
 /// The architecture names [`ModelSpec::named`] knows.
-pub const ARCHITECTURES: [&str; 8] = [
+pub const ARCHITECTURES: [&str; 10] = [
     "bandpower",
     "eegnet",
     "shallow_convnet",
@@ -46,6 +50,8 @@ pub const ARCHITECTURES: [&str; 8] = [
     "fbcsp",
     "tangent_space",
     "mdm",
+    "xdawn_tangent_space",
+    "xdawn_mdm",
 ];
 
 impl ModelSpec {
@@ -63,6 +69,8 @@ impl ModelSpec {
             "fbcsp" => ModelSpec::Fbcsp(FbcspSpec::default()),
             "tangent_space" => ModelSpec::TangentSpace(TangentSpaceSpec::default()),
             "mdm" => ModelSpec::Mdm(MdmSpec::default()),
+            "xdawn_tangent_space" => ModelSpec::XdawnTangentSpace(XdawnSpec::default()),
+            "xdawn_mdm" => ModelSpec::XdawnMdm(XdawnMdmSpec::default()),
             other => return Err(DecodeError::ArchitectureUnavailable(other.to_string())),
         })
     }
@@ -107,6 +115,8 @@ impl ModelSpec {
             ModelSpec::Fbcsp(_) => "fbcsp",
             ModelSpec::TangentSpace(_) => "tangent_space",
             ModelSpec::Mdm(_) => "mdm",
+            ModelSpec::XdawnTangentSpace(_) => "xdawn_tangent_space",
+            ModelSpec::XdawnMdm(_) => "xdawn_mdm",
         }
     }
 
@@ -120,6 +130,8 @@ impl ModelSpec {
                 | ModelSpec::Fbcsp(_)
                 | ModelSpec::TangentSpace(_)
                 | ModelSpec::Mdm(_)
+                | ModelSpec::XdawnTangentSpace(_)
+                | ModelSpec::XdawnMdm(_)
         )
     }
 }
