@@ -180,7 +180,8 @@ TASKS = [
 ARCHS_BY_KIND = {
     "mi": ["csp_lda", "tangent_space", "mdm", "fbcsp", "fb_tangent_space", "bandpower"],
     "ssvep": ["csp_lda", "tangent_space", "mdm", "fbcsp", "fb_tangent_space", "bandpower"],
-    "p300": ["xdawn_tangent_space", "xdawn_mdm", "tangent_space", "mdm", "csp_lda"],
+    "p300": ["xdawn_tangent_space", "xdawn_mdm", "erp_tangent_space", "erp_mdm",
+             "tangent_space", "mdm", "csp_lda"],
 }
 
 # Which reference pipeline each neuroloop architecture is compared with.
@@ -192,6 +193,7 @@ ARCH_PAIR = {
     "fb_tangent_space": "FB-TS+LR",
     "xdawn_tangent_space": "xDAWN+TS+LR",
     "xdawn_mdm": "xDAWN+MDM",
+    "erp_mdm": "ERPCov+MDM",
     "bandpower": None,
 }
 

@@ -1,5 +1,6 @@
-"""Write tests/fixtures/cov/xdawn.json for the xdawn_tangent_space and
-xdawn_mdm decoders of neuroloop-decode (tests/xdawn_decoders.rs).
+"""Write tests/fixtures/cov/xdawn.json for the xdawn_tangent_space,
+xdawn_mdm, erp_tangent_space and erp_mdm decoders of neuroloop-decode
+(tests/xdawn_decoders.rs).
 
 Synthetic event-related epochs, 4 channels x 64 samples at 128 Hz: every
 epoch is mixed noise; the epochs of class 1 ("target", a third of them)
@@ -25,7 +26,10 @@ epoch's covariance = lwf([evokeds; filters @ epoch])):
 * "proba_exact": TangentSpace -> LogisticRegression(C=1) probabilities of
   the test epochs at the Newton-polished optimum (see make_cov_fixtures.py);
   "proba": sklearn's own (tol 1e-12);
-* "mdm_proba": MDM(metric="riemann") probabilities of the test epochs.
+* "mdm_proba": MDM(metric="riemann") probabilities of the test epochs;
+* "erp_test_covariances", "erp_proba_exact", "erp_mdm_proba": the same with
+  ERPCovariances(estimator="lwf") (class means of every channel, no xDAWN)
+  in place of XdawnCovariances.
 
 The script checks that pyriemann's pipelines with pyriemann's own signs give
 the same probabilities. Regenerate with
@@ -46,7 +50,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_cov_fixtures import (  # noqa: E402
     linear_proba, newton_logreg, sign_normalise, tolist, write)
 from pyriemann.classification import MDM  # noqa: E402
-from pyriemann.estimation import XdawnCovariances  # noqa: E402
+from pyriemann.estimation import ERPCovariances, XdawnCovariances  # noqa: E402
 from pyriemann.geometry.covariance import covariances, covariances_EP  # noqa: E402
 from pyriemann.tangentspace import TangentSpace  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
@@ -103,6 +107,13 @@ def main():
     assert np.allclose(ts_pipe.predict_proba(x_test), lr.predict_proba(ts.transform(c_test)),
                        atol=1e-6)
     assert np.allclose(mdm_pipe.predict_proba(x_test), mdm.predict_proba(c_test), atol=1e-10)
+    erp = ERPCovariances(estimator="lwf").fit(x_train, y_train)
+    e_train, e_test = erp.transform(x_train), erp.transform(x_test)
+    ets = TangentSpace(metric="riemann").fit(e_train)
+    elr = LogisticRegression(**lr_args).fit(ets.transform(e_train), y_train)
+    ecoef, eicpt = newton_logreg(ets.transform(e_train), y_train, 1.0, elr.coef_,
+                                 elr.intercept_)
+    emdm = MDM(metric="riemann").fit(e_train, y_train)
     write("xdawn.json", {
         "nfilter": NFILTER,
         "sample_rate": FS,
@@ -120,6 +131,9 @@ def main():
         "proba": tolist(lr.predict_proba(ts.transform(c_test))),
         "proba_exact": tolist(proba_x),
         "mdm_proba": tolist(mdm.predict_proba(c_test)),
+        "erp_test_covariances": tolist(e_test),
+        "erp_proba_exact": tolist(linear_proba(ets.transform(e_test), ecoef, eicpt)),
+        "erp_mdm_proba": tolist(emdm.predict_proba(e_test)),
     })
 
 

@@ -82,7 +82,9 @@ pub fn training_bytes(spec: &ModelSpec, chans: usize, times: usize, batch: usize
         | ModelSpec::TangentSpace(_)
         | ModelSpec::Mdm(_)
         | ModelSpec::XdawnTangentSpace(_)
-        | ModelSpec::XdawnMdm(_) => return None,
+        | ModelSpec::XdawnMdm(_)
+        | ModelSpec::ErpTangentSpace(_)
+        | ModelSpec::ErpMdm(_) => return None,
         ModelSpec::Eegnet(hp) => {
             let f1 = get(hp, "f1", 8.0);
             let d = get(hp, "d", 2.0);

@@ -1,8 +1,9 @@
-//! The xDAWN decoders against pyriemann (`tools/decode/make_xdawn_fixture.py`
-//! wrote `tests/fixtures/cov/xdawn.json`): the filters, prototypes and
-//! ERP covariances of `XdawnCovariances(nfilter=2, "lwf", "lwf")`, the
-//! probabilities of `→ TangentSpace → LogisticRegression` and of `→ MDM`;
-//! then bundles, bad hyperparameters and allocation-free decoding.
+//! The xDAWN and ERP-covariance decoders against pyriemann
+//! (`tools/decode/make_xdawn_fixture.py` wrote `tests/fixtures/cov/xdawn.json`):
+//! the filters, prototypes and ERP covariances of `XdawnCovariances(nfilter=2,
+//! "lwf", "lwf")` and of `ERPCovariances("lwf")`, the probabilities of
+//! `→ TangentSpace → LogisticRegression` and of `→ MDM`; then bundles, bad
+//! hyperparameters and allocation-free decoding.
 
 mod counting;
 mod reference;
@@ -10,12 +11,17 @@ mod reference;
 use neuroloop_core::Window;
 use neuroloop_decode::DecodeError;
 use neuroloop_decode::bundle::{Bundle, BundleMeta};
-use neuroloop_decode::covariance::{XdawnCovariance, fit_xdawn};
+use neuroloop_decode::covariance::{XdawnCovariance, fit_erp, fit_xdawn};
 use neuroloop_decode::fit::{EpochSet, FitOptions, ModelSpec, fit};
 use neuroloop_decode::spd::Estimator;
 use reference::{f64s, fixture, mat, mats, max_diff, signals, usizes};
 
-const XDAWN: [&str; 2] = ["xdawn_tangent_space", "xdawn_mdm"];
+const XDAWN: [&str; 4] = [
+    "xdawn_tangent_space",
+    "xdawn_mdm",
+    "erp_tangent_space",
+    "erp_mdm",
+];
 
 /// The fixture's train and test epochs (float32-exact values).
 fn sets() -> (EpochSet, EpochSet, serde_json::Value) {
@@ -91,6 +97,24 @@ fn filters_prototypes_and_covariances_equal_pyriemanns() {
     }
 }
 
+#[test]
+fn erp_covariances_equal_pyriemanns() {
+    let (train, test, fx) = sets();
+    let record = fit_erp(Estimator::Lwf, &train).unwrap();
+    let mut transform = XdawnCovariance::new(&record, train.channels, train.samples).unwrap();
+    // Two class means of 4 channels and the window's 4 channels.
+    assert_eq!(transform.dim(), 12);
+    let ours = transform.all(&test).unwrap();
+    let theirs = mats(&fx["erp_test_covariances"]);
+    let worst = ours
+        .iter()
+        .zip(&theirs)
+        .map(|(a, b)| relative(a, b))
+        .fold(0.0, f64::max);
+    eprintln!("ERP covariances: {worst:e}");
+    assert!(worst < 1e-8, "ERP covariances differ by {worst:e}");
+}
+
 fn probabilities(name: &str, train: &EpochSet, test: &EpochSet) -> Vec<f64> {
     let model = fit(
         &ModelSpec::named(name).unwrap(),
@@ -117,6 +141,8 @@ fn probabilities_equal_pyriemanns_pipelines() {
     for (name, key) in [
         ("xdawn_tangent_space", "proba_exact"),
         ("xdawn_mdm", "mdm_proba"),
+        ("erp_tangent_space", "erp_proba_exact"),
+        ("erp_mdm", "erp_mdm_proba"),
     ] {
         let ours = probabilities(name, &train, &test);
         let theirs: Vec<f64> = fx[key].as_array().unwrap().iter().flat_map(f64s).collect();

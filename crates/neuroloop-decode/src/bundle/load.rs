@@ -100,7 +100,9 @@ impl Bundle {
             | ModelSpec::TangentSpace(_)
             | ModelSpec::Mdm(_)
             | ModelSpec::XdawnTangentSpace(_)
-            | ModelSpec::XdawnMdm(_)) => {
+            | ModelSpec::XdawnMdm(_)
+            | ModelSpec::ErpTangentSpace(_)
+            | ModelSpec::ErpMdm(_)) => {
                 let record = covariance_record(spec, &bytes, &manifest, shape)
                     .map_err(|message| weights_error(DecodeError::RecordMismatch(message)))?;
                 Trained::Covariance(Box::new(record))

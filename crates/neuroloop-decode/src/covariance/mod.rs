@@ -11,6 +11,8 @@
 //!    mdm:             distances to the Riemannian class means → softmax(−δ²)
 //! window ─xDAWN filters─▶ [class prototypes; filtered window] ─covariance─▶ SPD
 //!    xdawn_tangent_space / xdawn_mdm: as tangent_space / mdm (ERPs, P300)
+//! window ─▶ [class means; window] ─covariance─▶ SPD
+//!    erp_tangent_space / erp_mdm: as tangent_space / mdm
 //! ```
 //!
 //! * `spec`: hyperparameters ([`CspSpec`], [`FbcspSpec`],
@@ -46,13 +48,13 @@ pub use record::Standardiser;
 pub use spec::{CspSpec, FbcspSpec, MAX_BANDS, MAX_BANK_ORDER, MdmSpec, TangentSpaceSpec};
 pub(crate) use spec::{check_bands, check_c, check_csp};
 pub use tangent_space::{TangentSpaceDecoder, TangentSpaceRecord, fit_tangent_space};
-pub use xdawn::{XdawnCovariance, XdawnRecord, fit_xdawn};
+pub use xdawn::{XdawnCovariance, XdawnRecord, fit_erp, fit_xdawn};
 pub use xdawn_decoders::{
     XdawnMdmDecoder, XdawnMdmRecord, XdawnTangentSpaceDecoder, XdawnTangentSpaceRecord,
-    fit_xdawn_mdm, fit_xdawn_tangent_space,
+    fit_erp_mdm, fit_erp_tangent_space, fit_xdawn_mdm, fit_xdawn_tangent_space,
 };
 pub(crate) use xdawn_spec::check_nfilter;
-pub use xdawn_spec::{XdawnMdmSpec, XdawnSpec};
+pub use xdawn_spec::{ErpSpec, XdawnMdmSpec, XdawnSpec};
 
 use serde::{Deserialize, Serialize};
 
@@ -75,6 +77,10 @@ pub enum CovarianceRecord {
     XdawnTangentSpace(XdawnTangentSpaceRecord),
     /// xDAWN ERP covariances, minimum distance to mean.
     XdawnMdm(XdawnMdmRecord),
+    /// ERP covariances, tangent space, logistic regression.
+    ErpTangentSpace(XdawnTangentSpaceRecord),
+    /// ERP covariances, minimum distance to mean.
+    ErpMdm(XdawnMdmRecord),
 }
 
 impl CovarianceRecord {
@@ -105,20 +111,18 @@ impl CovarianceRecord {
             CovarianceRecord::Mdm(r) => {
                 Box::new(MdmDecoder::new(r, classes, channels, samples, sample_rate)?)
             }
-            CovarianceRecord::XdawnTangentSpace(r) => Box::new(XdawnTangentSpaceDecoder::new(
-                r,
-                classes,
-                channels,
-                samples,
-                sample_rate,
-            )?),
-            CovarianceRecord::XdawnMdm(r) => Box::new(XdawnMdmDecoder::new(
-                r,
-                classes,
-                channels,
-                samples,
-                sample_rate,
-            )?),
+            CovarianceRecord::XdawnTangentSpace(r) | CovarianceRecord::ErpTangentSpace(r) => {
+                Box::new(XdawnTangentSpaceDecoder::new(
+                    r,
+                    classes,
+                    channels,
+                    samples,
+                    sample_rate,
+                )?)
+            }
+            CovarianceRecord::XdawnMdm(r) | CovarianceRecord::ErpMdm(r) => Box::new(
+                XdawnMdmDecoder::new(r, classes, channels, samples, sample_rate)?,
+            ),
         })
     }
 }

@@ -13,6 +13,10 @@
 //! `[E; W X]` (`2·k·nfilter` rows): how the epoch's filtered signals
 //! co-vary with each class's average response.
 //!
+//! [`fit_erp`] gives the same form without xDAWN (pyriemann's
+//! `ERPCovariances`): `W` the identity, `E` the class means, so an epoch's
+//! matrix is the covariance of `[P_0; …; P_{k−1}; X]` (`(k + 1)·C` rows).
+//!
 //! The eigenvectors' signs are arbitrary (pyriemann keeps LAPACK's); here
 //! each filter's entry of largest magnitude is positive. A sign flip turns a
 //! covariance into `D C D` (`D` diagonal ±1), which changes no tangent-space
@@ -25,15 +29,17 @@ use crate::DecodeError;
 use crate::fit::EpochSet;
 use crate::spd::{CovarianceWorkspace, Estimator, generalized_eigh, normalise_signs};
 
-/// Fitted xDAWN filters and filtered class prototypes, in stored form.
+/// Fitted spatial filters `W` and filtered class prototypes `E` (xDAWN, or
+/// the identity and the class means for ERP covariances), in stored form.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct XdawnRecord {
     /// Covariance estimator of the filters' fit and of every epoch covariance.
     pub estimator: Estimator,
-    /// Spatial filters, `[classes · nfilter][channels]`.
+    /// Spatial filters, `[classes · nfilter][channels]` (ERP: the identity).
     pub filters: Vec<Vec<f64>>,
-    /// Filtered class prototypes, `[classes · nfilter][samples]`.
+    /// Filtered class prototypes, `[classes · nfilter][samples]` (ERP:
+    /// `[classes · channels][samples]`, the class means).
     pub evokeds: Vec<Vec<f64>>,
 }
 
@@ -100,6 +106,26 @@ pub fn fit_xdawn(
     })
 }
 
+/// The ERP-covariance form of `data`: the identity as filters and the mean
+/// epoch of each class (labels `0..k` in order) as prototypes.
+///
+/// # Errors
+/// [`DecodeError::Numerical`] if a class has no epoch.
+pub fn fit_erp(estimator: Estimator, data: &EpochSet) -> Result<XdawnRecord, DecodeError> {
+    let (c, t) = (data.channels, data.samples);
+    let mut evokeds = Vec::with_capacity(data.classes.len() * c);
+    for k in 0..data.classes.len() {
+        evokeds.extend(class_mean(data, k)?.chunks_exact(t).map(<[f64]>::to_vec));
+    }
+    Ok(XdawnRecord {
+        estimator,
+        filters: (0..c)
+            .map(|i| (0..c).map(|j| f64::from(u8::from(i == j))).collect())
+            .collect(),
+        evokeds,
+    })
+}
+
 /// The mean epoch of class `k`, channel-major `f64`.
 fn class_mean(data: &EpochSet, k: usize) -> Result<Vec<f64>, DecodeError> {
     let mut mean = vec![0.0; data.channels * data.samples];
@@ -126,10 +152,12 @@ pub struct XdawnCovariance {
     estimator: Estimator,
     /// `[rows, channels]`.
     filters: Mat<f64>,
+    /// Rows of `E`.
+    prototypes: usize,
     channels: usize,
     samples: usize,
-    /// `[E; W X]`, channel-major `[2 · rows, samples]`; the first half
-    /// holds the prototypes once and for all.
+    /// `[E; W X]`, channel-major `[prototypes + rows, samples]`; `E` is
+    /// written once and for all.
     stacked: Vec<f64>,
     ws: CovarianceWorkspace,
 }
@@ -149,10 +177,16 @@ impl XdawnCovariance {
             });
         }
         let filters = mat_from_rows("xDAWN filters", &record.filters, channels)?;
-        check_len("xDAWN prototypes", record.evokeds.len(), rows)?;
+        let prototypes = record.evokeds.len();
+        if prototypes == 0 {
+            return Err(DecodeError::Numerical {
+                what: "decoder record",
+                message: "xDAWN: no prototype".into(),
+            });
+        }
         let evokeds = mat_from_rows("xDAWN prototypes", &record.evokeds, samples)?;
-        let mut stacked = vec![0.0; 2 * rows * samples];
-        for r in 0..rows {
+        let mut stacked = vec![0.0; (prototypes + rows) * samples];
+        for r in 0..prototypes {
             for s in 0..samples {
                 stacked[r * samples + s] = evokeds[(r, s)];
             }
@@ -160,17 +194,19 @@ impl XdawnCovariance {
         Ok(Self {
             estimator: record.estimator,
             filters,
+            prototypes,
             channels,
             samples,
             stacked,
-            ws: CovarianceWorkspace::new(2 * rows, samples),
+            ws: CovarianceWorkspace::new(prototypes + rows, samples),
         })
     }
 
-    /// Side of the covariances: `2 · classes · nfilter`.
+    /// Side of the covariances: prototypes plus filters (xDAWN:
+    /// `2 · classes · nfilter`; ERP: `(classes + 1) · channels`).
     #[must_use]
     pub fn dim(&self) -> usize {
-        2 * self.filters.nrows()
+        self.prototypes + self.filters.nrows()
     }
 
     /// The covariance of `[E; W X]` for the channel-major window `x`
@@ -183,9 +219,9 @@ impl XdawnCovariance {
         x: &[T],
         out: faer::MatMut<'_, f64>,
     ) -> Result<(), DecodeError> {
-        let (c, t, rows) = (self.channels, self.samples, self.filters.nrows());
+        let (c, t) = (self.channels, self.samples);
         check_len("xDAWN window values", x.len(), c * t)?;
-        let filtered = &mut self.stacked[rows * t..];
+        let filtered = &mut self.stacked[self.prototypes * t..];
         filtered.fill(0.0);
         for (r, out_row) in filtered.chunks_exact_mut(t).enumerate() {
             for (ch, row) in x.chunks_exact(t).enumerate() {

@@ -3,7 +3,8 @@
 //! Riemannian mean with L2 logistic regression, or the minimum distance to
 //! the Riemannian class means. pyriemann's `XdawnCovariances →
 //! TangentSpace → LogisticRegression` and `XdawnCovariances → MDM`, the
-//! reference P300 pipelines.
+//! reference P300 pipelines. `erp_tangent_space` and `erp_mdm` are the same
+//! on ERP covariances without xDAWN (`ERPCovariances`: every channel kept).
 
 use faer::Mat;
 use neuroloop_core::Window;
@@ -12,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use super::frame::Frame;
 use super::mdm::class_means;
 use super::record::{check_len, mat_rows, square_from_rows};
-use super::xdawn::{XdawnCovariance, XdawnRecord, fit_xdawn};
-use super::{FilterBank, XdawnMdmSpec, XdawnSpec};
+use super::xdawn::{XdawnCovariance, XdawnRecord, fit_erp, fit_xdawn};
+use super::{ErpSpec, FilterBank, MdmSpec, XdawnMdmSpec, XdawnSpec};
 use crate::fit::EpochSet;
 use crate::linear::{LinearModel, LogisticOptions, fit_logistic, softmax_in_place};
 use crate::spd::{
@@ -44,13 +45,11 @@ pub struct XdawnMdmRecord {
     pub means: Vec<Vec<Vec<f64>>>,
 }
 
-/// xDAWN filters fitted on `data` and the ERP covariance of every epoch.
-fn xdawn_covariances(
-    estimator: crate::spd::Estimator,
-    nfilter: usize,
+/// The ERP covariance of every epoch of `data` under `xdawn`.
+fn covariances(
+    xdawn: XdawnRecord,
     data: &EpochSet,
 ) -> Result<(XdawnRecord, Vec<Mat<f64>>), DecodeError> {
-    let xdawn = fit_xdawn(estimator, nfilter, data)?;
     let covs = XdawnCovariance::new(&xdawn, data.channels, data.samples)?.all(data)?;
     Ok((xdawn, covs))
 }
@@ -64,7 +63,28 @@ pub fn fit_xdawn_tangent_space(
     spec: &XdawnSpec,
     data: &EpochSet,
 ) -> Result<XdawnTangentSpaceRecord, DecodeError> {
-    let (xdawn, covs) = xdawn_covariances(spec.estimator, spec.nfilter, data)?;
+    let xdawn = fit_xdawn(spec.estimator, spec.nfilter, data)?;
+    tangent_space_on(covariances(xdawn, data)?, spec.c, data)
+}
+
+/// Fits `erp_tangent_space` on `data`.
+///
+/// # Errors
+/// As [`fit_xdawn_tangent_space`].
+pub fn fit_erp_tangent_space(
+    spec: &ErpSpec,
+    data: &EpochSet,
+) -> Result<XdawnTangentSpaceRecord, DecodeError> {
+    let erp = fit_erp(spec.estimator, data)?;
+    tangent_space_on(covariances(erp, data)?, spec.c, data)
+}
+
+/// Tangent space at the Riemannian mean of `covs`, then logistic regression.
+fn tangent_space_on(
+    (xdawn, covs): (XdawnRecord, Vec<Mat<f64>>),
+    c: f64,
+    data: &EpochSet,
+) -> Result<XdawnTangentSpaceRecord, DecodeError> {
     let reference = mean_riemann(&covs, None, MeanOptions::default())?;
     let mut map = TangentMap::new(invsqrtm(reference.as_ref())?);
     let len = tangent_len(reference.nrows());
@@ -73,7 +93,7 @@ pub fn fit_xdawn_tangent_space(
         map.vector(cov.as_ref(), out)?;
     }
     let options = LogisticOptions {
-        c: spec.c,
+        c,
         ..LogisticOptions::default()
     };
     let model = fit_logistic(&features, &data.labels, data.classes.len(), &options)?;
@@ -90,7 +110,23 @@ pub fn fit_xdawn_tangent_space(
 /// [`DecodeError::Numerical`] if the filters, a covariance or a class mean
 /// fails.
 pub fn fit_xdawn_mdm(spec: &XdawnMdmSpec, data: &EpochSet) -> Result<XdawnMdmRecord, DecodeError> {
-    let (xdawn, covs) = xdawn_covariances(spec.estimator, spec.nfilter, data)?;
+    let xdawn = fit_xdawn(spec.estimator, spec.nfilter, data)?;
+    mdm_on(covariances(xdawn, data)?, data)
+}
+
+/// Fits `erp_mdm` on `data`.
+///
+/// # Errors
+/// As [`fit_xdawn_mdm`].
+pub fn fit_erp_mdm(spec: &MdmSpec, data: &EpochSet) -> Result<XdawnMdmRecord, DecodeError> {
+    mdm_on(covariances(fit_erp(spec.estimator, data)?, data)?, data)
+}
+
+/// The Riemannian class means of `covs`.
+fn mdm_on(
+    (xdawn, covs): (XdawnRecord, Vec<Mat<f64>>),
+    data: &EpochSet,
+) -> Result<XdawnMdmRecord, DecodeError> {
     let means = class_means(
         &covs,
         &data.labels,

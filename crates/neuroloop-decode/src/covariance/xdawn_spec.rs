@@ -55,6 +55,26 @@ impl Default for XdawnMdmSpec {
     }
 }
 
+/// `erp_tangent_space`: ERP covariances of every channel with the class
+/// means (no xDAWN), tangent space, L2 logistic regression.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ErpSpec {
+    /// Covariance estimator.
+    pub estimator: Estimator,
+    /// Inverse regularisation strength of the logistic regression.
+    pub c: f64,
+}
+
+impl Default for ErpSpec {
+    fn default() -> Self {
+        Self {
+            estimator: Estimator::Lwf,
+            c: 1.0,
+        }
+    }
+}
+
 /// Checks `nfilter` against the channel count.
 pub(crate) fn check_nfilter(
     path: &str,

@@ -88,7 +88,9 @@ pub fn fit(
         | ModelSpec::TangentSpace(_)
         | ModelSpec::Mdm(_)
         | ModelSpec::XdawnTangentSpace(_)
-        | ModelSpec::XdawnMdm(_) => covariance::fit_covariance(spec, data, opts, on_epoch)?,
+        | ModelSpec::XdawnMdm(_)
+        | ModelSpec::ErpTangentSpace(_)
+        | ModelSpec::ErpMdm(_) => covariance::fit_covariance(spec, data, opts, on_epoch)?,
     };
     Ok(FittedModel {
         spec: spec.clone(),

@@ -5,7 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::covariance::{CspSpec, FbcspSpec, MdmSpec, TangentSpaceSpec, XdawnMdmSpec, XdawnSpec};
+use crate::covariance::{
+    CspSpec, ErpSpec, FbcspSpec, MdmSpec, TangentSpaceSpec, XdawnMdmSpec, XdawnSpec,
+};
 use crate::{DecodeError, Taper};
 
 /// Which model to train, tagged by `architecture`.
@@ -38,10 +40,15 @@ pub enum ModelSpec {
     XdawnTangentSpace(XdawnSpec),
     /// xDAWN ERP covariances, minimum distance to the class means (P300).
     XdawnMdm(XdawnMdmSpec),
+    /// ERP covariances (class means and window), tangent space, L2 logistic
+    /// regression (P300).
+    ErpTangentSpace(ErpSpec),
+    /// ERP covariances, minimum distance to the class means (P300).
+    ErpMdm(MdmSpec),
 }
 
 /// The architecture names [`ModelSpec::named`] knows.
-pub const ARCHITECTURES: [&str; 10] = [
+pub const ARCHITECTURES: [&str; 12] = [
     "bandpower",
     "eegnet",
     "shallow_convnet",
@@ -52,6 +59,8 @@ pub const ARCHITECTURES: [&str; 10] = [
     "mdm",
     "xdawn_tangent_space",
     "xdawn_mdm",
+    "erp_tangent_space",
+    "erp_mdm",
 ];
 
 impl ModelSpec {
@@ -71,6 +80,8 @@ impl ModelSpec {
             "mdm" => ModelSpec::Mdm(MdmSpec::default()),
             "xdawn_tangent_space" => ModelSpec::XdawnTangentSpace(XdawnSpec::default()),
             "xdawn_mdm" => ModelSpec::XdawnMdm(XdawnMdmSpec::default()),
+            "erp_tangent_space" => ModelSpec::ErpTangentSpace(ErpSpec::default()),
+            "erp_mdm" => ModelSpec::ErpMdm(MdmSpec::default()),
             other => return Err(DecodeError::ArchitectureUnavailable(other.to_string())),
         })
     }
@@ -117,6 +128,8 @@ impl ModelSpec {
             ModelSpec::Mdm(_) => "mdm",
             ModelSpec::XdawnTangentSpace(_) => "xdawn_tangent_space",
             ModelSpec::XdawnMdm(_) => "xdawn_mdm",
+            ModelSpec::ErpTangentSpace(_) => "erp_tangent_space",
+            ModelSpec::ErpMdm(_) => "erp_mdm",
         }
     }
 
@@ -132,6 +145,8 @@ impl ModelSpec {
                 | ModelSpec::Mdm(_)
                 | ModelSpec::XdawnTangentSpace(_)
                 | ModelSpec::XdawnMdm(_)
+                | ModelSpec::ErpTangentSpace(_)
+                | ModelSpec::ErpMdm(_)
         )
     }
 }
