@@ -179,7 +179,8 @@ TASKS = [
 # The architectures run per kind of task (--architectures overrides).
 ARCHS_BY_KIND = {
     "mi": ["csp_lda", "tangent_space", "mdm", "fbcsp", "fb_tangent_space", "bandpower"],
-    "ssvep": ["csp_lda", "tangent_space", "mdm", "fbcsp", "fb_tangent_space", "bandpower"],
+    "ssvep": ["csp_lda", "tangent_space", "mdm", "fbcsp", "fb_tangent_space",
+              "stacked_tangent_space", "bandpower"],
     "p300": ["xdawn_tangent_space", "xdawn_mdm", "erp_tangent_space", "erp_mdm",
              "tangent_space", "mdm", "csp_lda"],
 }
@@ -199,7 +200,8 @@ ARCH_PAIR = {
 
 # Architectures that take the task's filter bank (the reference's bands) as
 # hyperparameters; "fb_tangent_space" is neuroloop's tangent_space with a bank.
-FILTER_BANK_ARCHS = {"fbcsp": "fbcsp", "fb_tangent_space": "tangent_space"}
+FILTER_BANK_ARCHS = {"fbcsp": "fbcsp", "fb_tangent_space": "tangent_space",
+                     "stacked_tangent_space": "stacked_tangent_space"}
 
 
 # --------------------------------------------------------------------------

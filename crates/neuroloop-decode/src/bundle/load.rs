@@ -102,7 +102,8 @@ impl Bundle {
             | ModelSpec::XdawnTangentSpace(_)
             | ModelSpec::XdawnMdm(_)
             | ModelSpec::ErpTangentSpace(_)
-            | ModelSpec::ErpMdm(_)) => {
+            | ModelSpec::ErpMdm(_)
+            | ModelSpec::StackedTangentSpace(_)) => {
                 let record = covariance_record(spec, &bytes, &manifest, shape)
                     .map_err(|message| weights_error(DecodeError::RecordMismatch(message)))?;
                 Trained::Covariance(Box::new(record))

@@ -13,6 +13,8 @@
 //!    xdawn_tangent_space / xdawn_mdm: as tangent_space / mdm (ERPs, P300)
 //! window ─▶ [class means; window] ─covariance─▶ SPD
 //!    erp_tangent_space / erp_mdm: as tangent_space / mdm
+//! window ─FilterBank─▶ bands stacked as one signal ─covariance─▶ SPD
+//!    stacked_tangent_space: as tangent_space (SSVEP)
 //! ```
 //!
 //! * `spec`: hyperparameters ([`CspSpec`], [`FbcspSpec`],
@@ -25,6 +27,8 @@
 //! * `xdawn`: xDAWN filters and ERP covariances ([`XdawnCovariance`]);
 //!   `xdawn_spec` ([`XdawnSpec`], [`XdawnMdmSpec`]); `xdawn_decoders`:
 //!   `xdawn_tangent_space` and `xdawn_mdm`.
+//! * `stacked`: `stacked_tangent_space` ([`StackedSpec`]), the covariance
+//!   of every band of a filter bank stacked as one signal.
 //!
 //! The math is in [`crate::spd`] and [`crate::linear`].
 
@@ -35,6 +39,7 @@ mod frame;
 mod mdm;
 mod record;
 mod spec;
+mod stacked;
 mod tangent_space;
 mod xdawn;
 mod xdawn_decoders;
@@ -47,6 +52,8 @@ pub use mdm::{MdmDecoder, MdmRecord, class_means, fit_mdm};
 pub use record::Standardiser;
 pub use spec::{CspSpec, FbcspSpec, MAX_BANDS, MAX_BANK_ORDER, MdmSpec, TangentSpaceSpec};
 pub(crate) use spec::{check_bands, check_c, check_csp};
+pub(crate) use stacked::check_stacked;
+pub use stacked::{StackedDecoder, StackedRecord, StackedSpec, fit_stacked};
 pub use tangent_space::{TangentSpaceDecoder, TangentSpaceRecord, fit_tangent_space};
 pub use xdawn::{XdawnCovariance, XdawnRecord, fit_erp, fit_xdawn};
 pub use xdawn_decoders::{
@@ -81,6 +88,8 @@ pub enum CovarianceRecord {
     ErpTangentSpace(XdawnTangentSpaceRecord),
     /// ERP covariances, minimum distance to mean.
     ErpMdm(XdawnMdmRecord),
+    /// Stacked filter-bank covariance, tangent space, logistic regression.
+    StackedTangentSpace(StackedRecord),
 }
 
 impl CovarianceRecord {
@@ -120,6 +129,13 @@ impl CovarianceRecord {
                     sample_rate,
                 )?)
             }
+            CovarianceRecord::StackedTangentSpace(r) => Box::new(StackedDecoder::new(
+                r,
+                classes,
+                channels,
+                samples,
+                sample_rate,
+            )?),
             CovarianceRecord::XdawnMdm(r) | CovarianceRecord::ErpMdm(r) => Box::new(
                 XdawnMdmDecoder::new(r, classes, channels, samples, sample_rate)?,
             ),

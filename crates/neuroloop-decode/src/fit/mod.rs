@@ -90,7 +90,10 @@ pub fn fit(
         | ModelSpec::XdawnTangentSpace(_)
         | ModelSpec::XdawnMdm(_)
         | ModelSpec::ErpTangentSpace(_)
-        | ModelSpec::ErpMdm(_) => covariance::fit_covariance(spec, data, opts, on_epoch)?,
+        | ModelSpec::ErpMdm(_)
+        | ModelSpec::StackedTangentSpace(_) => {
+            covariance::fit_covariance(spec, data, opts, on_epoch)?
+        }
     };
     Ok(FittedModel {
         spec: spec.clone(),

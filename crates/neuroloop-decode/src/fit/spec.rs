@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::covariance::{
-    CspSpec, ErpSpec, FbcspSpec, MdmSpec, TangentSpaceSpec, XdawnMdmSpec, XdawnSpec,
+    CspSpec, ErpSpec, FbcspSpec, MdmSpec, StackedSpec, TangentSpaceSpec, XdawnMdmSpec, XdawnSpec,
 };
 use crate::{DecodeError, Taper};
 
@@ -45,10 +45,13 @@ pub enum ModelSpec {
     ErpTangentSpace(ErpSpec),
     /// ERP covariances, minimum distance to the class means (P300).
     ErpMdm(MdmSpec),
+    /// Covariance of a filter bank's bands stacked as one signal, tangent
+    /// space, L2 logistic regression (SSVEP).
+    StackedTangentSpace(StackedSpec),
 }
 
 /// The architecture names [`ModelSpec::named`] knows.
-pub const ARCHITECTURES: [&str; 12] = [
+pub const ARCHITECTURES: [&str; 13] = [
     "bandpower",
     "eegnet",
     "shallow_convnet",
@@ -61,6 +64,7 @@ pub const ARCHITECTURES: [&str; 12] = [
     "xdawn_mdm",
     "erp_tangent_space",
     "erp_mdm",
+    "stacked_tangent_space",
 ];
 
 impl ModelSpec {
@@ -82,6 +86,7 @@ impl ModelSpec {
             "xdawn_mdm" => ModelSpec::XdawnMdm(XdawnMdmSpec::default()),
             "erp_tangent_space" => ModelSpec::ErpTangentSpace(ErpSpec::default()),
             "erp_mdm" => ModelSpec::ErpMdm(MdmSpec::default()),
+            "stacked_tangent_space" => ModelSpec::StackedTangentSpace(StackedSpec::default()),
             other => return Err(DecodeError::ArchitectureUnavailable(other.to_string())),
         })
     }
@@ -130,6 +135,7 @@ impl ModelSpec {
             ModelSpec::XdawnMdm(_) => "xdawn_mdm",
             ModelSpec::ErpTangentSpace(_) => "erp_tangent_space",
             ModelSpec::ErpMdm(_) => "erp_mdm",
+            ModelSpec::StackedTangentSpace(_) => "stacked_tangent_space",
         }
     }
 
@@ -147,6 +153,7 @@ impl ModelSpec {
                 | ModelSpec::XdawnMdm(_)
                 | ModelSpec::ErpTangentSpace(_)
                 | ModelSpec::ErpMdm(_)
+                | ModelSpec::StackedTangentSpace(_)
         )
     }
 }
