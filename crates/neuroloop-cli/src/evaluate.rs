@@ -21,7 +21,7 @@ use neuroloop_runtime::offline::{
 /// Options of `neuroloop evaluate`.
 #[derive(Debug, Args)]
 pub struct EvaluateArgs {
-    /// Recording files (EDF, EDF+, BDF, GDF) of one session; their epochs are pooled.
+    /// Recording files (EDF, EDF+, BDF, GDF, muse-lsl CSV) of one session; their epochs are pooled.
     #[arg(long = "recording", required = true)]
     recordings: Vec<PathBuf>,
     /// Held-out recordings: fit on every epoch of `--recording` and score on

@@ -23,7 +23,7 @@ use neuroloop_runtime::profile::{HardwareProfile, resolve_profile_path};
 /// Options of `neuroloop train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// Recording files (EDF, EDF+, BDF, GDF) of one session; their epochs are pooled.
+    /// Recording files (EDF, EDF+, BDF, GDF, muse-lsl CSV) of one session; their epochs are pooled.
     #[arg(long = "recording", required = true)]
     recordings: Vec<PathBuf>,
     /// Event → class mapping: annotation texts or event codes, e.g. `T1=hands,T2=feet`.
