@@ -180,7 +180,7 @@ TASKS = [
 ARCHS_BY_KIND = {
     "mi": ["csp_lda", "tangent_space", "mdm", "fbcsp", "fb_tangent_space", "bandpower"],
     "ssvep": ["csp_lda", "tangent_space", "mdm", "fbcsp", "fb_tangent_space",
-              "stacked_tangent_space", "bandpower"],
+              "stacked_tangent_space", "cca_lr", "bandpower"],
     "p300": ["xdawn_tangent_space", "xdawn_mdm", "erp_tangent_space", "erp_mdm",
              "tangent_space", "mdm", "csp_lda"],
 }

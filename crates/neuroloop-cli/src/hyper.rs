@@ -85,7 +85,8 @@ pub fn training_bytes(spec: &ModelSpec, chans: usize, times: usize, batch: usize
         | ModelSpec::XdawnMdm(_)
         | ModelSpec::ErpTangentSpace(_)
         | ModelSpec::ErpMdm(_)
-        | ModelSpec::StackedTangentSpace(_) => return None,
+        | ModelSpec::StackedTangentSpace(_)
+        | ModelSpec::CcaLr(_) => return None,
         ModelSpec::Eegnet(hp) => {
             let f1 = get(hp, "f1", 8.0);
             let d = get(hp, "d", 2.0);

@@ -103,7 +103,8 @@ impl Bundle {
             | ModelSpec::XdawnMdm(_)
             | ModelSpec::ErpTangentSpace(_)
             | ModelSpec::ErpMdm(_)
-            | ModelSpec::StackedTangentSpace(_)) => {
+            | ModelSpec::StackedTangentSpace(_)
+            | ModelSpec::CcaLr(_)) => {
                 let record = covariance_record(spec, &bytes, &manifest, shape)
                     .map_err(|message| weights_error(DecodeError::RecordMismatch(message)))?;
                 Trained::Covariance(Box::new(record))

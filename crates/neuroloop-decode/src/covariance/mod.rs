@@ -15,6 +15,8 @@
 //!    erp_tangent_space / erp_mdm: as tangent_space / mdm
 //! window ─FilterBank─▶ bands stacked as one signal ─covariance─▶ SPD
 //!    stacked_tangent_space: as tangent_space (SSVEP)
+//! window ─canonical correlation with sin/cos references─▶ ρ per frequency
+//!    cca_lr: standardise → L2 logistic regression (SSVEP)
 //! ```
 //!
 //! * `spec`: hyperparameters ([`CspSpec`], [`FbcspSpec`],
@@ -29,9 +31,12 @@
 //!   `xdawn_tangent_space` and `xdawn_mdm`.
 //! * `stacked`: `stacked_tangent_space` ([`StackedSpec`]), the covariance
 //!   of every band of a filter bank stacked as one signal.
+//! * `cca`: `cca_lr` ([`CcaSpec`]), canonical correlations with sine
+//!   references as features (not a covariance decoder, fitted the same way).
 //!
 //! The math is in [`crate::spd`] and [`crate::linear`].
 
+mod cca;
 mod csp;
 mod csp_lda;
 mod filter_bank;
@@ -45,6 +50,8 @@ mod xdawn;
 mod xdawn_decoders;
 mod xdawn_spec;
 
+pub(crate) use cca::check_cca;
+pub use cca::{CanonicalCorrelations, CcaDecoder, CcaRecord, CcaSpec, fit_cca};
 pub use csp::{fit_csp, log_variance};
 pub use csp_lda::{CspLdaDecoder, CspLdaRecord, fit_csp_lda};
 pub use filter_bank::FilterBank;
@@ -90,6 +97,8 @@ pub enum CovarianceRecord {
     ErpMdm(XdawnMdmRecord),
     /// Stacked filter-bank covariance, tangent space, logistic regression.
     StackedTangentSpace(StackedRecord),
+    /// Canonical correlations with sine references, logistic regression.
+    CcaLr(CcaRecord),
 }
 
 impl CovarianceRecord {
@@ -128,6 +137,9 @@ impl CovarianceRecord {
                     samples,
                     sample_rate,
                 )?)
+            }
+            CovarianceRecord::CcaLr(r) => {
+                Box::new(CcaDecoder::new(r, classes, channels, samples, sample_rate)?)
             }
             CovarianceRecord::StackedTangentSpace(r) => Box::new(StackedDecoder::new(
                 r,

@@ -91,9 +91,8 @@ pub fn fit(
         | ModelSpec::XdawnMdm(_)
         | ModelSpec::ErpTangentSpace(_)
         | ModelSpec::ErpMdm(_)
-        | ModelSpec::StackedTangentSpace(_) => {
-            covariance::fit_covariance(spec, data, opts, on_epoch)?
-        }
+        | ModelSpec::StackedTangentSpace(_)
+        | ModelSpec::CcaLr(_) => covariance::fit_covariance(spec, data, opts, on_epoch)?,
     };
     Ok(FittedModel {
         spec: spec.clone(),

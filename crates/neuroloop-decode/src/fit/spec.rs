@@ -6,7 +6,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::covariance::{
-    CspSpec, ErpSpec, FbcspSpec, MdmSpec, StackedSpec, TangentSpaceSpec, XdawnMdmSpec, XdawnSpec,
+    CcaSpec, CspSpec, ErpSpec, FbcspSpec, MdmSpec, StackedSpec, TangentSpaceSpec, XdawnMdmSpec,
+    XdawnSpec,
 };
 use crate::{DecodeError, Taper};
 
@@ -48,10 +49,13 @@ pub enum ModelSpec {
     /// Covariance of a filter bank's bands stacked as one signal, tangent
     /// space, L2 logistic regression (SSVEP).
     StackedTangentSpace(StackedSpec),
+    /// Canonical correlations with sine references, standardised, L2
+    /// logistic regression (SSVEP).
+    CcaLr(CcaSpec),
 }
 
 /// The architecture names [`ModelSpec::named`] knows.
-pub const ARCHITECTURES: [&str; 13] = [
+pub const ARCHITECTURES: [&str; 14] = [
     "bandpower",
     "eegnet",
     "shallow_convnet",
@@ -65,6 +69,7 @@ pub const ARCHITECTURES: [&str; 13] = [
     "erp_tangent_space",
     "erp_mdm",
     "stacked_tangent_space",
+    "cca_lr",
 ];
 
 impl ModelSpec {
@@ -87,6 +92,7 @@ impl ModelSpec {
             "erp_tangent_space" => ModelSpec::ErpTangentSpace(ErpSpec::default()),
             "erp_mdm" => ModelSpec::ErpMdm(MdmSpec::default()),
             "stacked_tangent_space" => ModelSpec::StackedTangentSpace(StackedSpec::default()),
+            "cca_lr" => ModelSpec::CcaLr(CcaSpec::default()),
             other => return Err(DecodeError::ArchitectureUnavailable(other.to_string())),
         })
     }
@@ -136,6 +142,7 @@ impl ModelSpec {
             ModelSpec::ErpTangentSpace(_) => "erp_tangent_space",
             ModelSpec::ErpMdm(_) => "erp_mdm",
             ModelSpec::StackedTangentSpace(_) => "stacked_tangent_space",
+            ModelSpec::CcaLr(_) => "cca_lr",
         }
     }
 
@@ -154,6 +161,7 @@ impl ModelSpec {
                 | ModelSpec::ErpTangentSpace(_)
                 | ModelSpec::ErpMdm(_)
                 | ModelSpec::StackedTangentSpace(_)
+                | ModelSpec::CcaLr(_)
         )
     }
 }
