@@ -41,7 +41,9 @@ pub struct EvaluateArgs {
     #[arg(long, value_delimiter = ',')]
     channels: Option<Vec<String>>,
     /// The architecture to cross-validate: bandpower, csp_lda, fbcsp,
-    /// tangent_space, mdm, eegnet, shallow_convnet, transformer.
+    /// tangent_space, mdm, xdawn_tangent_space, xdawn_mdm, erp_tangent_space,
+    /// erp_mdm, stacked_tangent_space, cca_lr, eegnet, shallow_convnet,
+    /// transformer.
     #[arg(long)]
     architecture: String,
     /// Hyperparameters of the architecture, a JSON object laid over its

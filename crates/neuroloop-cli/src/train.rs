@@ -36,7 +36,8 @@ pub struct TrainArgs {
     /// session's `pipeline.window_s`.
     #[arg(long, allow_hyphen_values = true, value_parser = crate::bounds::epoch_s)]
     tmax: f64,
-    /// `bandpower`, `eegnet`, `shallow_convnet` or `transformer`.
+    /// Any architecture `neuroloop evaluate` knows (`bandpower`, `csp_lda`,
+    /// `tangent_space`, `xdawn_tangent_space`, `cca_lr`, `eegnet`, ...).
     #[arg(long)]
     architecture: String,
     /// Hyperparameters as a JSON object, e.g. `{"f1": 4, "drop_prob": 0.5}`
