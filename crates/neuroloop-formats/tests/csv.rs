@@ -239,3 +239,40 @@ fn error_text_names_line_and_column() {
         "bad CSV at line 3, column \"A\": \"x\" is not a number"
     );
 }
+
+#[test]
+fn damaged_text_is_read_or_refused_never_a_panic() {
+    // A small xorshift generator: deterministic damage, no dependency.
+    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let alphabet = b"0123456789.,-+eE\n\r\" xNa";
+    let clean = rows(12).into_bytes();
+    for _ in 0..3000 {
+        let mut bytes = clean.clone();
+        for _ in 0..1 + next() % 4 {
+            let at = (next() % bytes.len() as u64) as usize;
+            match next() % 3 {
+                0 => bytes[at] = alphabet[(next() % alphabet.len() as u64) as usize],
+                1 => {
+                    bytes.remove(at);
+                }
+                _ => bytes.truncate(at),
+            }
+            if bytes.is_empty() {
+                break;
+            }
+        }
+        // Invalid UTF-8 cannot arise from the alphabet; any outcome but a
+        // panic is acceptable, and an error must name a line.
+        match CsvReader::new(Cursor::new(bytes)).and_then(CsvReader::read_all) {
+            Ok(rec) => assert!(rec.n_samples >= 2 && rec.sample_rate >= 1.0),
+            Err(FormatError::BadCsv { line, .. }) => assert!(line >= 1),
+            Err(e) => panic!("unexpected error kind: {e}"),
+        }
+    }
+}
