@@ -1,7 +1,9 @@
 """The markdown report of tools/decode/bench_vs_pyriemann.py: per task the
 within-recording (k folds) and cross-recording scores of every reference
 pipeline and neuroloop architecture, with fit and predict times, and a
-summary of the best of each side."""
+summary of the best of each side; and writing it into docs/benchmarks.md."""
+
+import numpy as np
 
 
 def pct(v):
@@ -142,3 +144,25 @@ def markdown(results, args, header):
             if t["cross_splits"]:
                 lines += cross_rows(t)
     return "\n".join(lines)
+
+
+def write_docs(path, block, begin, end, section):
+    text = path.read_text() if path.exists() else ""
+    body = f"{begin}\n{block.rstrip()}\n{end}"
+    if begin in text and end in text:
+        a = text.index(begin)
+        b = text.index(end) + len(end)
+        text = text[:a] + body + text[b:]
+    else:
+        text = text.rstrip("\n") + f"\n\n{section}\n\n{body}\n"
+    path.write_text(text)
+
+
+def versions():
+    import mne
+    import pyriemann
+    import scipy
+    import sklearn
+
+    return (f"numpy {np.__version__}, scipy {scipy.__version__}, scikit-learn "
+            f"{sklearn.__version__}, pyriemann {pyriemann.__version__}, mne {mne.__version__}")
