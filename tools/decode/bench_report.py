@@ -109,7 +109,24 @@ def summary_rows(t):
         f"{verdict(rw, nw, metric, t['n_epochs'])} |",
         f"| {t['label']} | {name} | cross | {show(rc, metric)} | {show(nc, metric)} | "
         f"{verdict(rc, nc, metric, n_cross)} |" if t["cross_splits"] else None,
+        selected_row(t, name, n_cross),
     ]
+
+
+def selected_row(t, name, n_cross):
+    """The cross-recording row of the pipelines chosen on the training recordings."""
+    sel = t.get("selected") or {}
+    if not sel:
+        return None
+    metric = t["metric"]
+    ref, ours = sel["reference"], sel["neuroloop"]
+
+    def cell(s):
+        return (s["score"], " / ".join(str(c) for c in s["chosen"]))
+
+    r, n = cell(ref), cell(ours)
+    return (f"| {t['label']} | {name} | cross, chosen on the training recordings | "
+            f"{show(r, metric)} | {show(n, metric)} | {verdict(r, n, metric, n_cross)} |")
 
 
 def markdown(results, args, header):
@@ -118,7 +135,11 @@ def markdown(results, args, header):
               f"{t['n_channels']} ch x {t['n_samples']} samples at {t['sample_rate']:g} Hz, "
               f"epochs from {t['epochs_from']}" for t in results]
     lines += ["", "Best of each side (the task's score: accuracy, or ROC-AUC for the "
-              "imbalanced P300):", "",
+              "imbalanced P300). \"best\" is picked on the held-out folds, except in "
+              "the rows \"chosen on the training recordings\": there each side's "
+              "pipeline is the best of a k-fold cross-validation on the split's training "
+              "recordings alone (per split, names separated by /), then scored on the "
+              "held-out recording.", "",
               "| task | score | evaluation | best pyriemann/MNE | best neuroloop | neuroloop |",
               "|---|---|---|---|---|---|"]
     for t in results:
