@@ -24,7 +24,8 @@ pub const DEFAULT_FOLDS: usize = 5;
 /// Which epochs: recordings, events, window, channels, filters.
 #[derive(Debug, Clone, Args)]
 pub struct DataArgs {
-    /// Recording files (EDF, EDF+, BDF, GDF) of one session; their epochs are pooled.
+    /// Recording files (EDF, EDF+, BDF, GDF, muse-lsl CSV) of one session; their
+    /// epochs are pooled.
     #[arg(long = "recording", required = true)]
     pub recordings: Vec<PathBuf>,
     /// Event → class mapping: annotation texts or event codes, e.g. `T1=hands,T2=feet`.
@@ -107,7 +108,8 @@ impl DataArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ModelArgs {
     /// The architecture: bandpower, csp_lda, fbcsp, tangent_space, mdm,
-    /// eegnet, shallow_convnet, transformer.
+    /// xdawn_tangent_space, xdawn_mdm, erp_tangent_space, erp_mdm,
+    /// stacked_tangent_space, cca_lr, eegnet, shallow_convnet, transformer.
     #[arg(long)]
     pub architecture: String,
     /// Hyperparameters as a JSON object laid over the architecture's

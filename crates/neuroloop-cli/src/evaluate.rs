@@ -11,8 +11,8 @@ use clap::Args;
 use neuroloop_decode::fit::{FitOptions, ModelSpec};
 use neuroloop_runtime::RuntimeError;
 use neuroloop_runtime::offline::{
-    CrossValidation, Epochs, cross_validate, cut_epochs_from_files, export_epochs, fit_predict,
-    stratified_folds,
+    CrossValidation, Epochs, FitPredictSeconds, cross_validate, cut_epochs_from_files,
+    export_epochs, fit_predict_timed, stratified_folds,
 };
 
 use crate::args::{DataArgs, ModelArgs, ValidationArgs};
@@ -78,25 +78,29 @@ fn run(args: &EvaluateArgs) -> Result<(), RuntimeError> {
     }
     let mut fold = 0;
     let mut trained_epochs = Vec::with_capacity(folds);
+    let mut times = FitPredictSeconds::default();
     let cv = cross_validate(&epochs, folds, fit_options.seed, |train, test| {
         fold += 1;
         let fold_started = Instant::now();
         let mut trained = 0;
         let (mut first_loss, mut last_loss) = (f32::NAN, f32::NAN);
         let mut best_val: Option<(f32, usize)> = None;
-        let probabilities = fit_predict(&spec, &fit_options, train, test, &mut |p| {
-            trained = p.epoch;
-            if p.epoch == 1 {
-                first_loss = p.train_loss;
-            }
-            last_loss = p.train_loss;
-            if let Some(v) = p.val_loss
-                && best_val.is_none_or(|(b, _)| v < b)
-            {
-                best_val = Some((v, p.epoch));
-            }
-        })?;
+        let (probabilities, took) =
+            fit_predict_timed(&spec, &fit_options, train, test, &mut |p| {
+                trained = p.epoch;
+                if p.epoch == 1 {
+                    first_loss = p.train_loss;
+                }
+                last_loss = p.train_loss;
+                if let Some(v) = p.val_loss
+                    && best_val.is_none_or(|(b, _)| v < b)
+                {
+                    best_val = Some((v, p.epoch));
+                }
+            })?;
         trained_epochs.push(trained);
+        times.fit += took.fit;
+        times.predict += took.predict;
         if !args.json {
             let val = best_val.map_or_else(String::new, |(v, e)| {
                 format!(", best validation loss {v:.3} after pass {e}")
@@ -116,6 +120,7 @@ fn run(args: &EvaluateArgs) -> Result<(), RuntimeError> {
             filters: &data.filters,
             trained_epochs: &trained_epochs,
             seconds,
+            times,
         };
         print_json(args, &run, &epochs, &cv);
     } else {
@@ -131,6 +136,8 @@ struct Run<'a> {
     filters: &'a str,
     trained_epochs: &'a [usize],
     seconds: f64,
+    /// Fit and predict seconds summed over the folds.
+    times: FitPredictSeconds,
 }
 
 fn print_json(args: &EvaluateArgs, run: &Run<'_>, epochs: &Epochs, cv: &CrossValidation) {
@@ -151,6 +158,8 @@ fn print_json(args: &EvaluateArgs, run: &Run<'_>, epochs: &Epochs, cv: &CrossVal
         "skipped": epochs.skipped.len(),
         "cv": cv,
         "seconds": run.seconds,
+        "fit_seconds": run.times.fit,
+        "predict_ms_per_epoch": 1e3 * run.times.predict / epochs.len().max(1) as f64,
     });
     outln!("{value}");
 }
@@ -204,6 +213,11 @@ fn print_table(
         cv.accuracy_mean,
         cv.accuracy_sd,
         cv.accuracy_pooled
+    );
+    let (bm, bs) = cv.balanced_accuracy_mean_sd;
+    outln!(
+        "balanced accuracy {bm:.3} ± {bs:.3}, pooled {:.3}",
+        cv.balanced_accuracy_pooled
     );
     if let Some((m, s)) = cv.auc_mean_sd {
         outln!("ROC-AUC  {m:.3} ± {s:.3}");

@@ -97,7 +97,13 @@ pub fn training_bytes(spec: &ModelSpec, chans: usize, times: usize, batch: usize
         | ModelSpec::CspLda(_)
         | ModelSpec::Fbcsp(_)
         | ModelSpec::TangentSpace(_)
-        | ModelSpec::Mdm(_) => return None,
+        | ModelSpec::Mdm(_)
+        | ModelSpec::XdawnTangentSpace(_)
+        | ModelSpec::XdawnMdm(_)
+        | ModelSpec::ErpTangentSpace(_)
+        | ModelSpec::ErpMdm(_)
+        | ModelSpec::StackedTangentSpace(_)
+        | ModelSpec::CcaLr(_) => return None,
         ModelSpec::Eegnet(hp) => {
             let f1 = get(hp, "f1", 8.0);
             let d = get(hp, "d", 2.0);

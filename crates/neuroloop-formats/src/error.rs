@@ -64,6 +64,16 @@ pub enum FormatError {
         /// What was wrong.
         reason: String,
     },
+    /// A CSV recording has a malformed header, row or cell.
+    #[error("bad CSV at line {line}{}: {reason}", column_text(.column.as_deref()))]
+    BadCsv {
+        /// 1-based line number (the header is line 1).
+        line: u64,
+        /// The column's name from the header, when one cell is at fault.
+        column: Option<String>,
+        /// What was wrong.
+        reason: String,
+    },
     /// The file is well-formed but uses a feature this crate does not read.
     #[error("unsupported: {0}")]
     Unsupported(String),
@@ -81,6 +91,7 @@ impl FormatError {
             | FormatError::BadField { .. }
             | FormatError::BadTal { .. }
             | FormatError::BadEventTable { .. }
+            | FormatError::BadCsv { .. }
             | FormatError::Unsupported(_) => ErrorKind::InvalidData,
         }
     }
@@ -105,6 +116,11 @@ impl FormatError {
             reason: reason.into(),
         }
     }
+}
+
+/// `, column "name"` or nothing.
+fn column_text(column: Option<&str>) -> String {
+    column.map_or_else(String::new, |c| format!(", column {c:?}"))
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@
 //!   as time-stamped annotation lists ([`edf::tal`]).
 //! * [`gdf`]: GDF 1.x (e.g. 1.25 as written by OpenViBE): header, samples of
 //!   every integer and float storage type, and the event table (modes 1 and 3).
+//! * [`csv`]: CSV recordings as muse-lsl writes them (`timestamps`,
+//!   channels in µV, `Marker`), the rate derived from the timestamps.
 //! * [`Recording`] is the format-independent result: channel descriptions
 //!   ([`ChannelInfo`]), the sample rate, channel-major `f64` samples and
 //!   [`Event`]s. [`SampleReader`] streams the same content chunk by chunk
@@ -46,26 +48,43 @@
 //! Values are in the physical unit of each channel ([`ChannelInfo::unit`],
 //! usually `uV`); [`ChannelInfo::volts_per_unit`] converts to volts.
 
+mod any;
 mod bytes;
+pub mod csv;
 pub mod edf;
 mod error;
 pub mod gdf;
 mod interop;
 mod recording;
 
+pub use any::AnyReader;
+pub use csv::read_csv;
 pub use edf::read_edf;
 pub use error::FormatError;
 pub use gdf::read_gdf;
 pub use interop::{interleave_f32, stream_spec};
 pub use recording::{ChannelInfo, Chunk, Event, Recording, SampleReader};
 
-/// Reads a recording, choosing the format from the first bytes of the file
-/// (`GDF ` → GDF, otherwise EDF/BDF).
+/// Reads a recording, choosing the format from the name and the first bytes
+/// of the file: a `.csv` name (any case) → [`read_csv`], else `GDF ` → GDF,
+/// otherwise EDF/BDF.
 ///
 /// # Errors
 ///
-/// As [`read_edf`] / [`read_gdf`].
+/// As [`read_csv`] / [`read_edf`] / [`read_gdf`].
 pub fn read_recording(path: impl AsRef<std::path::Path>) -> Result<Recording, FormatError> {
+    open_reader(path)?.read_all()
+}
+
+/// Opens a recording for chunked reading ([`SampleReader`]), choosing the
+/// format as [`read_recording`] does.
+///
+/// # Errors
+///
+/// As [`csv::CsvReader::open`] / [`edf::EdfReader::open`] /
+/// [`gdf::GdfReader::open`]; [`FormatError::Unsupported`] for a path that
+/// is not a regular file.
+pub fn open_reader(path: impl AsRef<std::path::Path>) -> Result<AnyReader, FormatError> {
     use std::io::Read;
     let path = path.as_ref();
     // A device or FIFO would block or never end: only regular files.
@@ -75,11 +94,18 @@ pub fn read_recording(path: impl AsRef<std::path::Path>) -> Result<Recording, Fo
             path.display()
         )));
     }
+    let is_csv = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    if is_csv {
+        return Ok(AnyReader::Csv(csv::CsvReader::open(path)?));
+    }
     let mut magic = [0u8; 4];
     let n = std::fs::File::open(path)?.read(&mut magic)?;
     if n == 4 && &magic == b"GDF " {
-        read_gdf(path)
+        Ok(AnyReader::Gdf(gdf::GdfReader::open(path)?))
     } else {
-        read_edf(path)
+        Ok(AnyReader::Edf(edf::EdfReader::open(path)?))
     }
 }

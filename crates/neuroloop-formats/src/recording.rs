@@ -64,16 +64,16 @@ impl ChannelInfo {
     }
 }
 
-/// One annotation (EDF+) or event (GDF).
+/// One annotation (EDF+) or event (GDF, CSV marker).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     /// Onset in seconds from the first sample of the recording.
     pub onset_s: f64,
     /// Duration in seconds; 0 when the file gives none.
     pub duration_s: f64,
-    /// Numeric event code (GDF event type); `None` for text annotations.
+    /// Numeric event code (GDF event type, CSV marker); `None` for text annotations.
     pub code: Option<u32>,
-    /// Annotation text (EDF+), or the decimal event code (GDF).
+    /// Annotation text (EDF+), or the decimal event code (GDF, CSV).
     pub description: String,
 }
 

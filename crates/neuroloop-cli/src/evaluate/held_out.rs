@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use neuroloop_decode::fit::{FitOptions, ModelSpec};
 use neuroloop_runtime::RuntimeError;
 use neuroloop_runtime::offline::{
-    Epochs, HeldOutScore, cut_epochs_from_files, fit_predict, score_held_out,
+    Epochs, FitPredictSeconds, HeldOutScore, cut_epochs_from_files, fit_predict_timed,
+    score_held_out,
 };
 
 use super::EvaluateArgs;
@@ -26,8 +27,11 @@ pub(super) fn run(
 ) -> Result<(), RuntimeError> {
     let filters = data.filters.as_str();
     let test = cut_epochs_from_files(&args.test_recordings, &data.epochs, &data.chain)?;
+    let mut times = FitPredictSeconds::default();
     let score = score_held_out(train, &test, |train, test| {
-        fit_predict(spec, fit_options, train, test, &mut |_| {})
+        let (probabilities, took) = fit_predict_timed(spec, fit_options, train, test, &mut |_| {})?;
+        times = took;
+        Ok(probabilities)
     })?;
     if args.json {
         let value = serde_json::json!({
@@ -40,6 +44,8 @@ pub(super) fn run(
             "architecture": args.model.architecture,
             "spec": spec,
             "held_out": score,
+            "fit_seconds": times.fit,
+            "predict_ms_per_epoch": 1e3 * times.predict / score.n_test.max(1) as f64,
         });
         outln!("{value}");
     } else {
@@ -66,7 +72,11 @@ fn print_table(args: &EvaluateArgs, score: &HeldOutScore, filters: &str) {
     );
     outln!("filters: {filters}");
     let auc = score.auc.map_or_else(|| "-".into(), |a| format!("{a:.3}"));
-    outln!("held-out accuracy {:.3}, ROC-AUC {auc}", score.accuracy);
+    outln!(
+        "held-out accuracy {:.3}, balanced accuracy {:.3}, ROC-AUC {auc}",
+        score.accuracy,
+        score.balanced_accuracy
+    );
     let threshold = score
         .chance_threshold_p05
         .map_or_else(|| "-".into(), |t| format!("{t:.3}"));

@@ -98,7 +98,13 @@ impl Bundle {
             spec @ (ModelSpec::CspLda(_)
             | ModelSpec::Fbcsp(_)
             | ModelSpec::TangentSpace(_)
-            | ModelSpec::Mdm(_)) => {
+            | ModelSpec::Mdm(_)
+            | ModelSpec::XdawnTangentSpace(_)
+            | ModelSpec::XdawnMdm(_)
+            | ModelSpec::ErpTangentSpace(_)
+            | ModelSpec::ErpMdm(_)
+            | ModelSpec::StackedTangentSpace(_)
+            | ModelSpec::CcaLr(_)) => {
                 let record = covariance_record(spec, &bytes, &manifest, shape)
                     .map_err(|message| weights_error(DecodeError::RecordMismatch(message)))?;
                 Trained::Covariance(Box::new(record))

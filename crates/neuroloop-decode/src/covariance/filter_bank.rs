@@ -130,6 +130,13 @@ impl FilterBank {
         }
     }
 
+    /// Every band of the last [`apply`](Self::apply) stacked as one
+    /// `[bands · channels, samples]` signal (band-major, then channel).
+    #[must_use]
+    pub fn stacked(&self) -> &[f64] {
+        &self.out
+    }
+
     /// Band `b` of the last [`apply`](Self::apply), channel-major.
     #[must_use]
     pub fn band(&self, b: usize) -> &[f64] {

@@ -9,6 +9,14 @@
 //!    csp_lda / fbcsp: CSP filters → log-variance → standardise → (select) → shrinkage LDA
 //!    tangent_space:   tangent vectors at the Riemannian mean → L2 logistic regression
 //!    mdm:             distances to the Riemannian class means → softmax(−δ²)
+//! window ─xDAWN filters─▶ [class prototypes; filtered window] ─covariance─▶ SPD
+//!    xdawn_tangent_space / xdawn_mdm: as tangent_space / mdm (ERPs, P300)
+//! window ─▶ [class means; window] ─covariance─▶ SPD
+//!    erp_tangent_space / erp_mdm: as tangent_space / mdm
+//! window ─FilterBank─▶ bands stacked as one signal ─covariance─▶ SPD
+//!    stacked_tangent_space: as tangent_space (SSVEP)
+//! window ─canonical correlation with sin/cos references─▶ ρ per frequency
+//!    cca_lr: standardise → L2 logistic regression (SSVEP)
 //! ```
 //!
 //! * `spec`: hyperparameters ([`CspSpec`], [`FbcspSpec`],
@@ -20,9 +28,17 @@
 //!   option of `tangent_space` and `mdm`.
 //! * `csp`, `csp_lda`, `tangent_space`, `mdm`: the estimators, each with
 //!   its fit, record and real-time decoder.
+//! * `xdawn`: xDAWN filters and ERP covariances ([`XdawnCovariance`]);
+//!   `xdawn_spec` ([`XdawnSpec`], [`XdawnMdmSpec`]); `xdawn_decoders`:
+//!   `xdawn_tangent_space` and `xdawn_mdm`.
+//! * `stacked`: `stacked_tangent_space` ([`StackedSpec`]), the covariance
+//!   of every band of a filter bank stacked as one signal.
+//! * `cca`: `cca_lr` ([`CcaSpec`]), canonical correlations with sine
+//!   references as features (not a covariance decoder, fitted the same way).
 //!
 //! The math is in [`crate::spd`] and [`crate::linear`].
 
+mod cca;
 mod csp;
 mod csp_lda;
 mod filter_bank;
@@ -31,8 +47,14 @@ mod mdm;
 mod recenter;
 mod record;
 mod spec;
+mod stacked;
 mod tangent_space;
+mod xdawn;
+mod xdawn_decoders;
+mod xdawn_spec;
 
+pub(crate) use cca::check_cca;
+pub use cca::{CanonicalCorrelations, CcaDecoder, CcaRecord, CcaSpec, fit_cca};
 pub use csp::{fit_csp, log_variance};
 pub use csp_lda::{CspLdaDecoder, CspLdaRecord, fit_csp_lda};
 pub use filter_bank::FilterBank;
@@ -44,7 +66,16 @@ pub use spec::{
     TangentSpaceSpec,
 };
 pub(crate) use spec::{check_bands, check_c, check_csp, check_recenter};
+pub(crate) use stacked::check_stacked;
+pub use stacked::{StackedDecoder, StackedRecord, StackedSpec, fit_stacked};
 pub use tangent_space::{TangentSpaceDecoder, TangentSpaceRecord, fit_tangent_space};
+pub use xdawn::{XdawnCovariance, XdawnRecord, fit_erp, fit_xdawn};
+pub use xdawn_decoders::{
+    XdawnMdmDecoder, XdawnMdmRecord, XdawnTangentSpaceDecoder, XdawnTangentSpaceRecord,
+    fit_erp_mdm, fit_erp_tangent_space, fit_xdawn_mdm, fit_xdawn_tangent_space,
+};
+pub(crate) use xdawn_spec::check_nfilter;
+pub use xdawn_spec::{ErpSpec, XdawnMdmSpec, XdawnSpec};
 
 use serde::{Deserialize, Serialize};
 
@@ -63,6 +94,18 @@ pub enum CovarianceRecord {
     TangentSpace(TangentSpaceRecord),
     /// Minimum distance to mean.
     Mdm(MdmRecord),
+    /// xDAWN ERP covariances, tangent space, logistic regression.
+    XdawnTangentSpace(XdawnTangentSpaceRecord),
+    /// xDAWN ERP covariances, minimum distance to mean.
+    XdawnMdm(XdawnMdmRecord),
+    /// ERP covariances, tangent space, logistic regression.
+    ErpTangentSpace(XdawnTangentSpaceRecord),
+    /// ERP covariances, minimum distance to mean.
+    ErpMdm(XdawnMdmRecord),
+    /// Stacked filter-bank covariance, tangent space, logistic regression.
+    StackedTangentSpace(StackedRecord),
+    /// Canonical correlations with sine references, logistic regression.
+    CcaLr(CcaRecord),
 }
 
 impl CovarianceRecord {
@@ -93,6 +136,28 @@ impl CovarianceRecord {
             CovarianceRecord::Mdm(r) => {
                 Box::new(MdmDecoder::new(r, classes, channels, samples, sample_rate)?)
             }
+            CovarianceRecord::XdawnTangentSpace(r) | CovarianceRecord::ErpTangentSpace(r) => {
+                Box::new(XdawnTangentSpaceDecoder::new(
+                    r,
+                    classes,
+                    channels,
+                    samples,
+                    sample_rate,
+                )?)
+            }
+            CovarianceRecord::CcaLr(r) => {
+                Box::new(CcaDecoder::new(r, classes, channels, samples, sample_rate)?)
+            }
+            CovarianceRecord::StackedTangentSpace(r) => Box::new(StackedDecoder::new(
+                r,
+                classes,
+                channels,
+                samples,
+                sample_rate,
+            )?),
+            CovarianceRecord::XdawnMdm(r) | CovarianceRecord::ErpMdm(r) => Box::new(
+                XdawnMdmDecoder::new(r, classes, channels, samples, sample_rate)?,
+            ),
         })
     }
 }

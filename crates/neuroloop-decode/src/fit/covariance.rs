@@ -1,5 +1,6 @@
 //! Fitting the covariance architectures (`csp_lda`, `fbcsp`,
-//! `tangent_space`, `mdm`): hyperparameters checked against the data, one
+//! `tangent_space`, `mdm`, `xdawn_tangent_space`, `xdawn_mdm`,
+//! `erp_tangent_space`, `erp_mdm`, `stacked_tangent_space`, `cca_lr`): hyperparameters checked against the data, one
 //! fit on every epoch (no validation split: the classifiers are convex and
 //! fitted to convergence), and the training figures of the result.
 
@@ -7,8 +8,9 @@ use neuroloop_core::{ConfigError, Window};
 
 use super::{EpochProgress, EpochSet, FitOptions, FitReport, ModelSpec, Trained};
 use crate::covariance::{
-    CovarianceRecord, check_bands, check_c, check_csp, check_recenter, fit_csp_lda, fit_mdm,
-    fit_tangent_space,
+    CovarianceRecord, check_bands, check_c, check_cca, check_csp, check_nfilter, check_recenter,
+    check_stacked, fit_cca, fit_csp_lda, fit_erp_mdm, fit_erp_tangent_space, fit_mdm, fit_stacked,
+    fit_tangent_space, fit_xdawn_mdm, fit_xdawn_tangent_space,
 };
 use crate::{DecodeError, Decoder};
 
@@ -40,6 +42,14 @@ pub(crate) fn check_spec(
             check_recenter(path, s.recenter_memory, &mut errors);
         }
         ModelSpec::Mdm(s) => check_recenter(path, s.recenter_memory, &mut errors),
+        ModelSpec::XdawnTangentSpace(s) => {
+            check_c(path, s.c, &mut errors);
+            check_nfilter(path, s.nfilter, channels, &mut errors);
+        }
+        ModelSpec::XdawnMdm(s) => check_nfilter(path, s.nfilter, channels, &mut errors),
+        ModelSpec::ErpTangentSpace(s) => check_c(path, s.c, &mut errors),
+        ModelSpec::StackedTangentSpace(s) => check_stacked(path, s, sample_rate, &mut errors),
+        ModelSpec::CcaLr(s) => check_cca(path, s, sample_rate, &mut errors),
         _ => {}
     }
     if errors.is_empty() {
@@ -67,6 +77,18 @@ pub(crate) fn fit_covariance(
         ModelSpec::Fbcsp(s) => CovarianceRecord::Fbcsp(fit_csp_lda(&s.csp(), data)?),
         ModelSpec::TangentSpace(s) => CovarianceRecord::TangentSpace(fit_tangent_space(s, data)?),
         ModelSpec::Mdm(s) => CovarianceRecord::Mdm(fit_mdm(s, data)?),
+        ModelSpec::XdawnTangentSpace(s) => {
+            CovarianceRecord::XdawnTangentSpace(fit_xdawn_tangent_space(s, data)?)
+        }
+        ModelSpec::XdawnMdm(s) => CovarianceRecord::XdawnMdm(fit_xdawn_mdm(s, data)?),
+        ModelSpec::ErpTangentSpace(s) => {
+            CovarianceRecord::ErpTangentSpace(fit_erp_tangent_space(s, data)?)
+        }
+        ModelSpec::ErpMdm(s) => CovarianceRecord::ErpMdm(fit_erp_mdm(s, data)?),
+        ModelSpec::StackedTangentSpace(s) => {
+            CovarianceRecord::StackedTangentSpace(fit_stacked(s, data)?)
+        }
+        ModelSpec::CcaLr(s) => CovarianceRecord::CcaLr(fit_cca(s, data)?),
         other => {
             return Err(DecodeError::ArchitectureUnavailable(format!(
                 "{} is not a covariance architecture",

@@ -86,7 +86,13 @@ pub fn fit(
         ModelSpec::CspLda(_)
         | ModelSpec::Fbcsp(_)
         | ModelSpec::TangentSpace(_)
-        | ModelSpec::Mdm(_) => covariance::fit_covariance(spec, data, opts, on_epoch)?,
+        | ModelSpec::Mdm(_)
+        | ModelSpec::XdawnTangentSpace(_)
+        | ModelSpec::XdawnMdm(_)
+        | ModelSpec::ErpTangentSpace(_)
+        | ModelSpec::ErpMdm(_)
+        | ModelSpec::StackedTangentSpace(_)
+        | ModelSpec::CcaLr(_) => covariance::fit_covariance(spec, data, opts, on_epoch)?,
     };
     Ok(FittedModel {
         spec: spec.clone(),

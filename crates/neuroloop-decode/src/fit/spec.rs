@@ -5,7 +5,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::covariance::{CspSpec, FbcspSpec, MdmSpec, TangentSpaceSpec};
+use crate::covariance::{
+    CcaSpec, CspSpec, ErpSpec, FbcspSpec, MdmSpec, StackedSpec, TangentSpaceSpec, XdawnMdmSpec,
+    XdawnSpec,
+};
 use crate::{DecodeError, Taper};
 
 /// Which model to train, tagged by `architecture`.
@@ -34,10 +37,25 @@ pub enum ModelSpec {
     TangentSpace(TangentSpaceSpec),
     /// Minimum distance to the Riemannian class means.
     Mdm(MdmSpec),
+    /// xDAWN ERP covariances, tangent space, L2 logistic regression (P300).
+    XdawnTangentSpace(XdawnSpec),
+    /// xDAWN ERP covariances, minimum distance to the class means (P300).
+    XdawnMdm(XdawnMdmSpec),
+    /// ERP covariances (class means and window), tangent space, L2 logistic
+    /// regression (P300).
+    ErpTangentSpace(ErpSpec),
+    /// ERP covariances, minimum distance to the class means (P300).
+    ErpMdm(MdmSpec),
+    /// Covariance of a filter bank's bands stacked as one signal, tangent
+    /// space, L2 logistic regression (SSVEP).
+    StackedTangentSpace(StackedSpec),
+    /// Canonical correlations with sine references, standardised, L2
+    /// logistic regression (SSVEP).
+    CcaLr(CcaSpec),
 }
 
 /// The architecture names [`ModelSpec::named`] knows.
-pub const ARCHITECTURES: [&str; 8] = [
+pub const ARCHITECTURES: [&str; 14] = [
     "bandpower",
     "eegnet",
     "shallow_convnet",
@@ -46,6 +64,12 @@ pub const ARCHITECTURES: [&str; 8] = [
     "fbcsp",
     "tangent_space",
     "mdm",
+    "xdawn_tangent_space",
+    "xdawn_mdm",
+    "erp_tangent_space",
+    "erp_mdm",
+    "stacked_tangent_space",
+    "cca_lr",
 ];
 
 impl ModelSpec {
@@ -63,6 +87,12 @@ impl ModelSpec {
             "fbcsp" => ModelSpec::Fbcsp(FbcspSpec::default()),
             "tangent_space" => ModelSpec::TangentSpace(TangentSpaceSpec::default()),
             "mdm" => ModelSpec::Mdm(MdmSpec::default()),
+            "xdawn_tangent_space" => ModelSpec::XdawnTangentSpace(XdawnSpec::default()),
+            "xdawn_mdm" => ModelSpec::XdawnMdm(XdawnMdmSpec::default()),
+            "erp_tangent_space" => ModelSpec::ErpTangentSpace(ErpSpec::default()),
+            "erp_mdm" => ModelSpec::ErpMdm(MdmSpec::default()),
+            "stacked_tangent_space" => ModelSpec::StackedTangentSpace(StackedSpec::default()),
+            "cca_lr" => ModelSpec::CcaLr(CcaSpec::default()),
             other => return Err(DecodeError::ArchitectureUnavailable(other.to_string())),
         })
     }
@@ -107,6 +137,12 @@ impl ModelSpec {
             ModelSpec::Fbcsp(_) => "fbcsp",
             ModelSpec::TangentSpace(_) => "tangent_space",
             ModelSpec::Mdm(_) => "mdm",
+            ModelSpec::XdawnTangentSpace(_) => "xdawn_tangent_space",
+            ModelSpec::XdawnMdm(_) => "xdawn_mdm",
+            ModelSpec::ErpTangentSpace(_) => "erp_tangent_space",
+            ModelSpec::ErpMdm(_) => "erp_mdm",
+            ModelSpec::StackedTangentSpace(_) => "stacked_tangent_space",
+            ModelSpec::CcaLr(_) => "cca_lr",
         }
     }
 
@@ -120,6 +156,12 @@ impl ModelSpec {
                 | ModelSpec::Fbcsp(_)
                 | ModelSpec::TangentSpace(_)
                 | ModelSpec::Mdm(_)
+                | ModelSpec::XdawnTangentSpace(_)
+                | ModelSpec::XdawnMdm(_)
+                | ModelSpec::ErpTangentSpace(_)
+                | ModelSpec::ErpMdm(_)
+                | ModelSpec::StackedTangentSpace(_)
+                | ModelSpec::CcaLr(_)
         )
     }
 }

@@ -15,7 +15,8 @@ use serde::Serialize;
 use crate::RuntimeError;
 use crate::offline::Epochs;
 use crate::offline::metrics::{
-    accuracy, argmax_rows, chance_threshold, confusion, majority_chance, mean_sd, roc_auc,
+    accuracy, argmax_rows, balanced_accuracy, chance_threshold, confusion, majority_chance,
+    mean_sd, roc_auc,
 };
 
 /// The scores of one held-out fold.
@@ -29,6 +30,8 @@ pub struct FoldResult {
     pub n_test: usize,
     /// Accuracy on the held-out epochs.
     pub accuracy: f64,
+    /// Balanced accuracy (mean per-class recall) on the held-out epochs.
+    pub balanced_accuracy: f64,
     /// ROC-AUC of the second class's probability (two classes only).
     pub auc: Option<f64>,
 }
@@ -50,6 +53,10 @@ pub struct CrossValidation {
     pub accuracy_sd: f64,
     /// Accuracy over every held-out prediction together.
     pub accuracy_pooled: f64,
+    /// Mean and sample standard deviation of the per-fold balanced accuracies.
+    pub balanced_accuracy_mean_sd: (f64, f64),
+    /// Balanced accuracy over every held-out prediction together.
+    pub balanced_accuracy_pooled: f64,
     /// Mean and sample standard deviation of the per-fold ROC-AUCs (two classes).
     pub auc_mean_sd: Option<(f64, f64)>,
     /// `[true][predicted]` counts over every held-out prediction.
@@ -166,6 +173,7 @@ where
             n_train: train.len(),
             n_test: test.len(),
             accuracy: accuracy(&test_set.labels, &pred),
+            balanced_accuracy: balanced_accuracy(&test_set.labels, &pred, n_classes),
             auc,
         });
     }
@@ -180,6 +188,13 @@ where
         accuracy_mean,
         accuracy_sd,
         accuracy_pooled: accuracy(&epochs.labels, &predicted),
+        balanced_accuracy_mean_sd: mean_sd(
+            &folds
+                .iter()
+                .map(|f| f.balanced_accuracy)
+                .collect::<Vec<_>>(),
+        ),
+        balanced_accuracy_pooled: balanced_accuracy(&epochs.labels, &predicted, n_classes),
         auc_mean_sd: (aucs.len() == k).then(|| mean_sd(&aucs)),
         confusion: confusion(&epochs.labels, &predicted, n_classes),
         chance_majority: majority_chance(&class_counts),

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::RuntimeError;
 use crate::offline::Epochs;
 use crate::offline::metrics::{
-    accuracy, argmax_rows, chance_threshold, confusion, majority_chance, roc_auc,
+    accuracy, argmax_rows, balanced_accuracy, chance_threshold, confusion, majority_chance, roc_auc,
 };
 
 /// The scores of a model on held-out recordings.
@@ -25,6 +25,8 @@ pub struct HeldOutScore {
     pub n_test: usize,
     /// Accuracy on the held-out epochs.
     pub accuracy: f64,
+    /// Balanced accuracy (mean per-class recall) on the held-out epochs.
+    pub balanced_accuracy: f64,
     /// ROC-AUC of the second class's probability (two classes only).
     pub auc: Option<f64>,
     /// `[true][predicted]` counts on the held-out epochs.
@@ -101,6 +103,7 @@ where
         n_train: train.len(),
         n_test: test.len(),
         accuracy: accuracy(&test.labels, &predicted),
+        balanced_accuracy: balanced_accuracy(&test.labels, &predicted, k),
         auc,
         confusion: confusion(&test.labels, &predicted, k),
         chance_majority: majority_chance(&class_counts),

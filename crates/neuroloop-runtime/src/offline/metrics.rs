@@ -1,5 +1,5 @@
-//! Classification metrics: accuracy, confusion matrix, rank-based ROC-AUC,
-//! chance levels, mean ± standard deviation.
+//! Classification metrics: accuracy, balanced accuracy, confusion matrix,
+//! rank-based ROC-AUC, chance levels, mean ± standard deviation.
 //!
 //! # Shapes
 //! Probabilities are `[n, classes]` row-major; a confusion matrix is
@@ -33,6 +33,27 @@ pub fn accuracy(labels: &[usize], predicted: &[usize]) -> f64 {
     }
     let hits = labels.iter().zip(predicted).filter(|(a, b)| a == b).count();
     hits as f64 / labels.len() as f64
+}
+
+/// Mean over the classes present in `labels` of the share of their items
+/// predicted correctly (per-class recall), scikit-learn's
+/// `balanced_accuracy_score`: chance is `1 / classes` however unbalanced
+/// the classes are (a P300's 1 target in 6). 0 for no items.
+#[must_use]
+pub fn balanced_accuracy(labels: &[usize], predicted: &[usize], classes: usize) -> f64 {
+    let m = confusion(labels, predicted, classes);
+    let recalls: Vec<f64> = m
+        .iter()
+        .enumerate()
+        .filter_map(|(k, row)| {
+            let n: usize = row.iter().sum();
+            (n > 0).then(|| row[k] as f64 / n as f64)
+        })
+        .collect();
+    if recalls.is_empty() {
+        return 0.0;
+    }
+    recalls.iter().sum::<f64>() / recalls.len() as f64
 }
 
 /// Counts `[true][predicted]`; pairs with a class `>= classes` are left out.
@@ -156,6 +177,21 @@ mod tests {
             vec![vec![2, 1, 0], vec![0, 1, 1], vec![0, 0, 1]]
         );
         assert_eq!(accuracy(&[], &[]), 0.0);
+    }
+
+    #[test]
+    fn balanced_accuracy_by_hand() {
+        // Class 0: 2 of 3 right; class 1: 1 of 2; class 2: 1 of 1.
+        let labels = [0, 0, 0, 1, 1, 2];
+        let pred = [0, 1, 0, 1, 2, 2];
+        let want = (2.0 / 3.0 + 0.5 + 1.0) / 3.0;
+        assert!((balanced_accuracy(&labels, &pred, 3) - want).abs() < 1e-12);
+        // Always "non-target" on 5 : 1 scores 5/6 accuracy but 0.5 balanced.
+        let labels = [0, 0, 0, 0, 0, 1];
+        assert!((balanced_accuracy(&labels, &[0; 6], 2) - 0.5).abs() < 1e-12);
+        // A class absent from the labels does not count.
+        assert!((balanced_accuracy(&[1, 1], &[1, 0], 3) - 0.5).abs() < 1e-12);
+        assert_eq!(balanced_accuracy(&[], &[], 2), 0.0);
     }
 
     #[test]

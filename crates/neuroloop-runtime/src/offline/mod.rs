@@ -9,8 +9,8 @@
 //! * [`crossval`]: seeded stratified k-fold cross-validation
 //!   ([`cross_validate`]) around any fit-and-predict function, e.g.
 //!   [`fit_predict`] of any [`ModelSpec`].
-//! * [`metrics`]: accuracy, confusion matrix, rank-based ROC-AUC, chance
-//!   levels.
+//! * [`metrics`]: accuracy, balanced accuracy, confusion matrix,
+//!   rank-based ROC-AUC, chance levels.
 //! * [`heldout`]: a model fitted on some recordings and scored on others
 //!   ([`score_held_out`]).
 //! * [`export`]: the epochs and folds as NumPy files for reference tools
@@ -66,6 +66,36 @@ pub fn fit_predict(
     test: &Epochs,
     on_epoch: &mut dyn FnMut(&EpochProgress),
 ) -> Result<Vec<f32>, RuntimeError> {
+    Ok(fit_predict_timed(spec, options, train, test, on_epoch)?.0)
+}
+
+/// Wall-clock seconds of one [`fit_predict_timed`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct FitPredictSeconds {
+    /// Fitting on the training epochs.
+    pub fit: f64,
+    /// Predicting every test epoch (one decode per epoch).
+    pub predict: f64,
+}
+
+/// [`fit_predict`], also returning how long the fit and the prediction took.
+///
+/// # Errors
+/// As [`fit_predict`].
+pub fn fit_predict_timed(
+    spec: &ModelSpec,
+    options: &FitOptions,
+    train: &Epochs,
+    test: &Epochs,
+    on_epoch: &mut dyn FnMut(&EpochProgress),
+) -> Result<(Vec<f32>, FitPredictSeconds), RuntimeError> {
+    let started = std::time::Instant::now();
     let model = fit(spec, &train.to_epoch_set()?, options, on_epoch)?;
-    Ok(model.predict(&test.to_epoch_set()?)?)
+    let fitted = std::time::Instant::now();
+    let probabilities = model.predict(&test.to_epoch_set()?)?;
+    let seconds = FitPredictSeconds {
+        fit: (fitted - started).as_secs_f64(),
+        predict: fitted.elapsed().as_secs_f64(),
+    };
+    Ok((probabilities, seconds))
 }
