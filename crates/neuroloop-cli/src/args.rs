@@ -21,16 +21,45 @@ use crate::bounds;
 /// Folds of a cross-validation when `--folds` is not given.
 pub const DEFAULT_FOLDS: usize = 5;
 
-/// Which epochs: recordings, events, window, channels, filters.
+/// Which recordings and how to read them: files, events, channels,
+/// filters. Shared by `train`, `evaluate` (inside [`DataArgs`]) and `score`.
 #[derive(Debug, Clone, Args)]
-pub struct DataArgs {
-    /// Recording files (EDF, EDF+, BDF, GDF, muse-lsl CSV) of one session; their
-    /// epochs are pooled.
-    #[arg(long = "recording", required = true)]
+pub struct SourceArgs {
+    /// Recording files (EDF, EDF+, BDF, GDF, muse-lsl CSV); train and
+    /// evaluate pool their epochs, score plays each as its own session.
+    /// Each file at most once. `--train-recording` is the same flag (beside
+    /// evaluate's `--test-recording`).
+    #[arg(long = "recording", alias = "train-recording", required = true)]
     pub recordings: Vec<PathBuf>,
-    /// Event → class mapping: annotation texts or event codes, e.g. `T1=hands,T2=feet`.
+    /// Event → class mapping: annotation texts or event codes, e.g.
+    /// `T1=hands,T2=feet` or `1=nontarget,2=target`.
     #[arg(long)]
     pub events: String,
+    /// Channels by label, comma-separated, in this order (default: the
+    /// `--config` profile's channels, else every data channel; score: the
+    /// bundle's).
+    #[arg(long, value_delimiter = ',')]
+    pub channels: Option<Vec<String>>,
+    /// Filter chain run causally over each recording first, e.g.
+    /// `"notch 50; bandpass 4-40"` (stages: bandpass, bandstop, highpass,
+    /// lowpass, notch, car). Default: `--config`'s, else none (score: the
+    /// bundle's own; a different chain is refused).
+    #[arg(long, conflicts_with = "config")]
+    pub filters: Option<String>,
+    /// Session config whose `[pipeline] filters` run over the recordings and
+    /// whose hardware profile names the channels, in order (score also takes
+    /// its hop, artifacts, label delay and policy).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+/// Which epochs: the recordings ([`SourceArgs`]) and the window around
+/// each event.
+#[derive(Debug, Clone, Args)]
+pub struct DataArgs {
+    /// Recordings, events, channels, filters.
+    #[command(flatten)]
+    pub source: SourceArgs,
     /// Epoch start after each event onset, in seconds.
     #[arg(long, allow_hyphen_values = true, value_parser = bounds::epoch_s)]
     pub tmin: f64,
@@ -38,19 +67,6 @@ pub struct DataArgs {
     /// session's window length.
     #[arg(long, allow_hyphen_values = true, value_parser = bounds::epoch_s)]
     pub tmax: f64,
-    /// Channels by label, comma-separated, in this order (default: the
-    /// `--config` profile's channels, else every data channel).
-    #[arg(long, value_delimiter = ',')]
-    pub channels: Option<Vec<String>>,
-    /// Filter chain run causally over each recording first, e.g.
-    /// `"notch 50; bandpass 4-40"` (stages: bandpass, bandstop, highpass,
-    /// lowpass, notch, car). Default: `--config`'s, else none.
-    #[arg(long, conflicts_with = "config")]
-    pub filters: Option<String>,
-    /// Session config whose `[pipeline] filters` run over the recordings and
-    /// whose hardware profile names the channels, in order.
-    #[arg(long)]
-    pub config: Option<PathBuf>,
 }
 
 /// [`DataArgs`] parsed: what cutting the epochs needs, and how to tell it.
@@ -74,28 +90,29 @@ impl DataArgs {
     /// # Errors
     /// [`RuntimeError::OfflineOption`] naming the flag.
     pub fn resolve(&self, held_out: &[PathBuf]) -> Result<DataPlan, RuntimeError> {
-        check_distinct(&self.recordings, held_out)?;
-        let (filter_tables, profile_channels, filters) = match (&self.filters, &self.config) {
-            (_, Some(path)) => {
-                let (tables, channels) = session_inputs(path)?;
-                let words = format!("[pipeline] filters of {}", path.display());
-                (tables, channels, words)
-            }
-            (Some(text), None) => (filter_tables(text)?, None, text.clone()),
-            (None, None) => (
-                Vec::new(),
-                None,
-                "none (no --filters or --config given: the default chain, unfiltered)".into(),
-            ),
-        };
+        check_distinct(&self.source.recordings, held_out)?;
+        let (filter_tables, profile_channels, filters) =
+            match (&self.source.filters, &self.source.config) {
+                (_, Some(path)) => {
+                    let (tables, channels) = session_inputs(path)?;
+                    let words = format!("[pipeline] filters of {}", path.display());
+                    (tables, channels, words)
+                }
+                (Some(text), None) => (filter_tables(text)?, None, text.clone()),
+                (None, None) => (
+                    Vec::new(),
+                    None,
+                    "none (no --filters or --config given: the default chain, unfiltered)".into(),
+                ),
+            };
         let chain = ChainConfig::from_toml(&StageRegistry::builtin(), &filter_tables, "filters")
             .map_err(|e| option_error("filters", join(&e)))?;
         Ok(DataPlan {
             epochs: EpochOptions {
-                events: EventMap::parse(&self.events)?,
+                events: EventMap::parse(&self.source.events)?,
                 tmin: self.tmin,
                 tmax: self.tmax,
-                channels: self.channels.clone().or(profile_channels),
+                channels: self.source.channels.clone().or(profile_channels),
             },
             chain,
             filter_tables,

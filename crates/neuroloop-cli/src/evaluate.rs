@@ -53,7 +53,7 @@ pub fn evaluate(args: &EvaluateArgs) -> ExitCode {
 fn run(args: &EvaluateArgs) -> Result<(), RuntimeError> {
     let started = Instant::now();
     let data = args.data.resolve(&args.test_recordings)?;
-    let epochs = cut_epochs_from_files(&args.data.recordings, &data.epochs, &data.chain)?;
+    let epochs = cut_epochs_from_files(&args.data.source.recordings, &data.epochs, &data.chain)?;
     let spec = args.model.spec()?;
     let folds = args.validation.folds();
     let fit_options = args.validation.fit_options();
@@ -67,6 +67,7 @@ fn run(args: &EvaluateArgs) -> Result<(), RuntimeError> {
         let fold_of = stratified_folds(&epochs.labels, &epochs.classes, folds, fit_options.seed)?;
         let names: Vec<String> = args
             .data
+            .source
             .recordings
             .iter()
             .map(|p| p.display().to_string())
@@ -142,8 +143,8 @@ struct Run<'a> {
 
 fn print_json(args: &EvaluateArgs, run: &Run<'_>, epochs: &Epochs, cv: &CrossValidation) {
     let value = serde_json::json!({
-        "recordings": args.data.recordings,
-        "events": args.data.events,
+        "recordings": args.data.source.recordings,
+        "events": args.data.source.events,
         "tmin": args.data.tmin,
         "tmax": args.data.tmax,
         "filters": run.filters,
@@ -181,7 +182,7 @@ fn print_table(
         "{} epochs ({}) from {} recording(s), {} skipped past an end; {} channels x {} samples at {} Hz, [{}, {}] s after each event",
         epochs.len(),
         counts.join(", "),
-        args.data.recordings.len(),
+        args.data.source.recordings.len(),
         epochs.skipped.len(),
         epochs.channels.len(),
         epochs.samples,

@@ -71,7 +71,7 @@ fn run(args: &TrainArgs) -> Result<(), RuntimeError> {
     }
     let data = args.data.resolve(&[])?;
     let spec = args.model.spec()?;
-    let epochs = cut_epochs_from_files(&args.data.recordings, &data.epochs, &data.chain)?;
+    let epochs = cut_epochs_from_files(&args.data.source.recordings, &data.epochs, &data.chain)?;
     let set = EpochSet::new(
         epochs.channels.len(),
         epochs.samples,
@@ -114,12 +114,13 @@ fn run(args: &TrainArgs) -> Result<(), RuntimeError> {
     let d = &args.data;
     let source = format!(
         "{} events {} [{}, {}] s",
-        d.recordings
+        d.source
+            .recordings
             .iter()
             .map(|p| p.display().to_string())
             .collect::<Vec<_>>()
             .join(", "),
-        d.events,
+        d.source.events,
         d.tmin,
         d.tmax
     );

@@ -266,3 +266,36 @@ fn help_lists_every_command_of_the_readme() {
     b.sort_unstable();
     assert_eq!(a, b, "README commands vs --help:\n{help}");
 }
+
+#[test]
+fn evaluate_takes_train_and_test_recordings_by_name() {
+    let r06 = data("S001R06.edf");
+    let r10 = data("S001R10.edf");
+    let (r06, r10) = (r06.to_str().unwrap(), r10.to_str().unwrap());
+    let out = run(&[
+        "evaluate",
+        "--train-recording",
+        r06,
+        "--test-recording",
+        r10,
+        "--events",
+        "T1=hands,T2=feet",
+        "--tmin",
+        "0.5",
+        "--tmax",
+        "2.5",
+        "--channels",
+        "C3..,Cz..,C4..",
+        "--architecture",
+        "tangent_space",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let value: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("evaluate --json prints one JSON object");
+    // Fitted on R06 only and scored on R10's 15 trials: a k-fold run would
+    // have no `held_out` and would list R10 nowhere.
+    assert_eq!(value["recordings"], serde_json::json!([r06]));
+    assert_eq!(value["test_recordings"], serde_json::json!([r10]));
+    assert_eq!(value["held_out"]["n_test"], 15, "{value}");
+}

@@ -35,9 +35,9 @@ pub(super) fn run(
     })?;
     if args.json {
         let value = serde_json::json!({
-            "recordings": args.data.recordings,
+            "recordings": args.data.source.recordings,
             "test_recordings": args.test_recordings,
-            "events": args.data.events,
+            "events": args.data.source.events,
             "tmin": args.data.tmin,
             "tmax": args.data.tmax,
             "filters": filters,
@@ -66,7 +66,7 @@ fn print_table(args: &EvaluateArgs, score: &HeldOutScore, filters: &str) {
         "{} fitted on {} epochs of {}; scored on {} epochs of {}",
         args.model.architecture,
         score.n_train,
-        names(&args.data.recordings),
+        names(&args.data.source.recordings),
         score.n_test,
         names(&args.test_recordings)
     );

@@ -33,6 +33,7 @@ use neuroloop_decode::bundle::Bundle;
 use neuroloop_runtime::RuntimeError;
 use neuroloop_runtime::offline::{EventMap, parse_filters};
 
+use crate::args::SourceArgs;
 use session::{SessionPlan, option};
 
 /// Options of `neuroloop score`.
@@ -41,16 +42,12 @@ pub struct ScoreArgs {
     /// The model bundle (written by `neuroloop train`, or saved by a
     /// calibrating session).
     bundle: PathBuf,
-    /// Recordings to play (EDF, EDF+, BDF, GDF), each as its own session,
-    /// in this order; each file at most once.
-    #[arg(long = "recording", required = true)]
-    recordings: Vec<PathBuf>,
-    /// Event → class mapping: annotation texts or event codes, e.g.
-    /// `T1=left,T2=right`; the classes must be the bundle's. Events mapped
-    /// to `rest` (unless that is one of its classes) end the current task,
-    /// for files whose events carry no duration: `33025=13Hz,32780=rest`.
-    #[arg(long)]
-    events: String,
+    /// Recordings, events (classes must be the bundle's; events mapped to
+    /// `rest`, unless that is one of its classes, end the current task, for
+    /// files whose events carry no duration: `33025=13Hz,32780=rest`),
+    /// channels, filters, config: the same flags as train and evaluate.
+    #[command(flatten)]
+    source: SourceArgs,
     /// Start of each trial after its event onset, seconds (default: the
     /// bundle's window length, so that only windows lying wholly after the
     /// cue count). A trial is decided by the mean probability over its
@@ -62,20 +59,6 @@ pub struct ScoreArgs {
     /// event's end, from its duration, and at least tmin).
     #[arg(long, allow_hyphen_values = true, value_parser = crate::bounds::epoch_s)]
     tmax: Option<f64>,
-    /// Channels by label, comma-separated, in this order (default: the
-    /// bundle's; a different list is refused by the bundle check).
-    #[arg(long, value_delimiter = ',')]
-    channels: Option<Vec<String>>,
-    /// Filter chain, e.g. `"notch 50; bandpass 8-30"` (default: the
-    /// bundle's own; a different chain is refused by the bundle check).
-    #[arg(long, conflicts_with = "config")]
-    filters: Option<String>,
-    /// A session config whose `[session]` (hardware profile, ring),
-    /// `[pipeline]` (filters, hop, artifacts), `[decoder] label_delay_s`
-    /// and `[policy]` the score's sessions take; its source, decoder and
-    /// publishing are replaced.
-    #[arg(long)]
-    config: Option<PathBuf>,
     /// Hop between windows, seconds (default: `--config`'s, else 0.25).
     #[arg(long, value_parser = hop_s)]
     hop: Option<f64>,
@@ -98,7 +81,7 @@ pub fn score(args: &ScoreArgs) -> ExitCode {
 
 fn run(args: &ScoreArgs) -> Result<(), RuntimeError> {
     let started = std::time::Instant::now();
-    crate::args::check_distinct(&args.recordings, &[])?;
+    crate::args::check_distinct(&args.source.recordings, &[])?;
     if let (Some(a), Some(b)) = (args.tmin, args.tmax)
         && a >= b
     {
@@ -107,22 +90,29 @@ fn run(args: &ScoreArgs) -> Result<(), RuntimeError> {
     let bundle = Bundle::load(&args.bundle)?;
     let manifest = bundle.manifest().clone();
     drop(bundle);
-    let (events, rest) = events_table(&args.events, &manifest.classes)?;
+    let (events, rest) = events_table(&args.source.events, &manifest.classes)?;
     let plan = SessionPlan {
         bundle: &args.bundle,
         manifest: &manifest,
         events,
         rest,
         channels: args
+            .source
             .channels
             .clone()
             .unwrap_or_else(|| manifest.channels.clone()),
-        filters: args.filters.as_deref().map(filter_tables).transpose()?,
-        config: args.config.as_deref().map(read_config).transpose()?,
+        filters: args
+            .source
+            .filters
+            .as_deref()
+            .map(filter_tables)
+            .transpose()?,
+        config: args.source.config.as_deref().map(read_config).transpose()?,
         hop_s: args.hop,
     };
     // Every recording is checked before any is played.
     let sessions = args
+        .source
         .recordings
         .iter()
         .map(|r| plan.validate(r))

@@ -108,7 +108,7 @@ impl Summary {
             m.window_samples,
             self.classes.join(", ")
         );
-        for (played, path) in cx.played.iter().zip(&cx.args.recordings) {
+        for (played, path) in cx.played.iter().zip(&cx.args.source.recordings) {
             let r = &played.report;
             let online = r
                 .online_accuracy
@@ -171,7 +171,7 @@ impl Summary {
         let sessions: Vec<serde_json::Value> = cx
             .played
             .iter()
-            .zip(&cx.args.recordings)
+            .zip(&cx.args.source.recordings)
             .map(|(p, path)| {
                 json!({
                     "recording": path,
@@ -187,7 +187,7 @@ impl Summary {
         json!({
             "bundle": cx.args.bundle,
             "architecture": cx.manifest.model.architecture(),
-            "events": cx.args.events,
+            "events": cx.args.source.events,
             "tmin": cx.args.tmin,
             "tmax": cx.args.tmax,
             "summary": self,
