@@ -149,7 +149,7 @@ fn eegnet_inference_matches_the_faithful_forward() {
             dp <= 1e-5,
             "EEGNet {chans}x{times}: probabilities differ by {dp}"
         );
-        assert!(dl <= 1e-3, "EEGNet {chans}x{times}: logits differ by {dl}");
+        assert!(dl <= 1e-5, "EEGNet {chans}x{times}: logits differ by {dl}");
     }
 }
 
@@ -174,7 +174,7 @@ fn shallow_inference_matches_the_faithful_forward() {
             "ShallowConvNet {chans}x{times}: probabilities differ by {dp}"
         );
         assert!(
-            dl <= 1e-3,
+            dl <= 1e-5,
             "ShallowConvNet {chans}x{times}: logits differ by {dl}"
         );
     }
