@@ -129,27 +129,51 @@ fn compare(
     (dp, dl)
 }
 
+/// Whether this CPU can run the AVX2 + FMA kernels.
+fn cpu_has_avx2_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 #[test]
 fn eegnet_inference_matches_the_faithful_forward() {
     let device = Device::flex();
     for (chans, times) in SHAPES {
         let model = eegnet(chans, times, &device);
-        let mut inference = EEGNetInference::from_model(&model, classes()).unwrap();
-        let mut other = EEGNetInference::from_model(&model, classes()).unwrap();
-        let (dp, dl) = compare(
-            |x| model.forward(x),
-            &mut inference,
-            &mut |w| other.logits(w).unwrap().to_vec(),
-            chans,
-            times,
-            &device,
-        );
-        println!("EEGNet {chans}x{times}: max |dp| {dp:e}, max |dlogit| {dl:e}");
-        assert!(
-            dp <= 1e-5,
-            "EEGNet {chans}x{times}: probabilities differ by {dp}"
-        );
-        assert!(dl <= 1e-5, "EEGNet {chans}x{times}: logits differ by {dl}");
+        // The portable kernels on every CPU, the AVX2 ones where it has them.
+        for portable in [true, false] {
+            let mut inference = EEGNetInference::from_model(&model, classes()).unwrap();
+            let mut other = EEGNetInference::from_model(&model, classes()).unwrap();
+            if portable {
+                inference.use_portable_kernels();
+                other.use_portable_kernels();
+            }
+            assert_eq!(inference.uses_avx2(), !portable && cpu_has_avx2_fma());
+            let (dp, dl) = compare(
+                |x| model.forward(x),
+                &mut inference,
+                &mut |w| other.logits(w).unwrap().to_vec(),
+                chans,
+                times,
+                &device,
+            );
+            let path = if portable { "portable" } else { "auto" };
+            println!("EEGNet {chans}x{times} {path}: max |dp| {dp:e}, max |dlogit| {dl:e}");
+            assert!(
+                dp <= 1e-5,
+                "EEGNet {chans}x{times} {path}: probabilities differ by {dp}"
+            );
+            assert!(
+                dl <= 1e-5,
+                "EEGNet {chans}x{times} {path}: logits differ by {dl}"
+            );
+        }
     }
 }
 
@@ -158,25 +182,34 @@ fn shallow_inference_matches_the_faithful_forward() {
     let device = Device::flex();
     for (chans, times) in SHAPES {
         let model = shallow(chans, times, &device);
-        let mut inference = ShallowConvNetInference::from_model(&model, classes()).unwrap();
-        let mut other = ShallowConvNetInference::from_model(&model, classes()).unwrap();
-        let (dp, dl) = compare(
-            |x| model.forward(x),
-            &mut inference,
-            &mut |w| other.logits(w).unwrap().to_vec(),
-            chans,
-            times,
-            &device,
-        );
-        println!("ShallowConvNet {chans}x{times}: max |dp| {dp:e}, max |dlogit| {dl:e}");
-        assert!(
-            dp <= 1e-5,
-            "ShallowConvNet {chans}x{times}: probabilities differ by {dp}"
-        );
-        assert!(
-            dl <= 1e-5,
-            "ShallowConvNet {chans}x{times}: logits differ by {dl}"
-        );
+        // The portable kernels on every CPU, the AVX2 ones where it has them.
+        for portable in [true, false] {
+            let mut inference = ShallowConvNetInference::from_model(&model, classes()).unwrap();
+            let mut other = ShallowConvNetInference::from_model(&model, classes()).unwrap();
+            if portable {
+                inference.use_portable_kernels();
+                other.use_portable_kernels();
+            }
+            assert_eq!(inference.uses_avx2(), !portable && cpu_has_avx2_fma());
+            let (dp, dl) = compare(
+                |x| model.forward(x),
+                &mut inference,
+                &mut |w| other.logits(w).unwrap().to_vec(),
+                chans,
+                times,
+                &device,
+            );
+            let path = if portable { "portable" } else { "auto" };
+            println!("ShallowConvNet {chans}x{times} {path}: max |dp| {dp:e}, max |dlogit| {dl:e}");
+            assert!(
+                dp <= 1e-5,
+                "ShallowConvNet {chans}x{times} {path}: probabilities differ by {dp}"
+            );
+            assert!(
+                dl <= 1e-5,
+                "ShallowConvNet {chans}x{times} {path}: logits differ by {dl}"
+            );
+        }
     }
 }
 
