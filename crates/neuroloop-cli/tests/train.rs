@@ -6,7 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use neuroloop_core::Window;
 use neuroloop_decode::bundle::Bundle;
+use neuroloop_decode::fit::EpochSet;
 
 const BIN: &str = env!("CARGO_BIN_EXE_neuroloop");
 
@@ -16,6 +18,19 @@ fn data(name: &str) -> PathBuf {
         .join(name);
     assert!(path.is_file(), "{} is missing", path.display());
     path
+}
+
+/// `n` deterministic values in about ±50 (µV, like the recording).
+fn pseudo_random_window(n: usize) -> Vec<f32> {
+    let mut state = 0x2545_F491_4F6C_DD1D_u64;
+    (0..n)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 40) as f32 / (1u64 << 24) as f32 * 100.0 - 50.0
+        })
+        .collect()
 }
 
 fn run(args: &[&str]) -> Output {
@@ -129,10 +144,35 @@ fn trained_bundle_loads_and_sessions_are_checked_against_it() {
     assert_eq!((m.sample_rate, m.window_samples), (160.0, 320));
     assert_eq!(m.classes, ["hands", "feet"]);
     assert_eq!(m.training.seed, 3);
-    assert_eq!(m.training.n_train + m.training.n_validation, 30);
+    assert_eq!(m.training.architecture, "eegnet");
+    // 8 passes asked for; 20 % of the 30 epochs held out for validation.
+    assert_eq!(m.training.epochs, 8);
+    assert_eq!((m.training.n_train, m.training.n_validation), (24, 6));
     assert_eq!(m.preprocessing.filters.len(), 1);
     assert_eq!(m.preprocessing.filters[0]["type"], "bandpass");
-    assert!(loaded.into_decoder().is_ok());
+    // The real-time decoder computes the loaded model's batch prediction.
+    let window = pseudo_random_window(3 * 320);
+    let set = EpochSet::new(3, 320, 160.0, m.classes.clone(), window.clone(), vec![0]).unwrap();
+    let want = loaded.model().predict(&set).unwrap();
+    let mut decoder = loaded.into_decoder().unwrap();
+    assert_eq!(decoder.classes(), m.classes.as_slice());
+    assert_eq!(decoder.input_shape(), (3, 320));
+    let mut got = [0.0_f32; 2];
+    let w = Window {
+        index: 0,
+        channels: 3,
+        samples: 320,
+        data: &window,
+        oldest_time: 0.0,
+        newest_time: 0.0,
+        newest_arrival: 0.0,
+    };
+    decoder.decode(&w, &mut got).unwrap();
+    eprintln!("decoder {got:?}, batch {want:?}");
+    assert!(
+        got.iter().zip(&want).all(|(a, b)| (a - b).abs() <= 2e-6),
+        "decoder {got:?}, batch prediction {want:?}"
+    );
 
     // The same seed trains the same model: identical losses and accuracies.
     let again = dir.join("again");

@@ -120,7 +120,15 @@ mod tests {
     #[test]
     fn the_cpu_device_is_always_built() {
         assert!(ComputeDevice::Cpu.is_built());
-        assert!(ComputeDevice::Cpu.burn_device().is_ok());
+        let device = ComputeDevice::Cpu.burn_device().unwrap();
+        assert_eq!(device, Device::flex());
+        assert!(!device.is_autodiff(), "plain, as documented");
+        let sum: Vec<f32> = burn::tensor::Tensor::<1>::from_floats([1.5, 2.0, -0.25], &device)
+            .sum()
+            .into_data()
+            .try_to_vec()
+            .unwrap();
+        assert_eq!(sum, [3.25]);
     }
 
     #[cfg(not(feature = "wgpu"))]

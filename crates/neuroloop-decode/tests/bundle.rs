@@ -3,10 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use neuroloop_decode::DecodeError;
+use neuroloop_core::Window;
 use neuroloop_decode::bundle::{Bundle, BundleMeta, MANIFEST_FILE, WEIGHTS_FILE};
 use neuroloop_decode::fit::{EpochSet, FitOptions, FittedModel, Hyperparameters, ModelSpec, fit};
 use neuroloop_decode::synthetic::MotorImagery;
+use neuroloop_decode::{DecodeError, Decoder};
 use serde_json::{Value, json};
 
 const CHANNELS: usize = 4;
@@ -115,8 +116,36 @@ fn round_trip_gives_identical_probabilities() {
             model.predict(&test).unwrap(),
             "{name}"
         );
-        assert!(bundle.into_decoder().is_ok());
+        let want = model.predict(&test).unwrap();
+        let diff = decoder_vs_batch(bundle.into_decoder().unwrap().as_mut(), &test, &want);
+        eprintln!("{name}: max |decoder - predict| {diff:e}");
+        assert!(diff <= 2e-6, "{name}: the decoder differs by {diff}");
     }
+}
+
+/// The largest difference between the probabilities `decoder` gives for
+/// each epoch of `set`, one window at a time, and `want` (the batch
+/// prediction, `[epochs, classes]`).
+fn decoder_vs_batch(decoder: &mut dyn Decoder, set: &EpochSet, want: &[f32]) -> f32 {
+    let classes = want.len() / set.len();
+    let mut p = vec![0.0_f32; classes];
+    let mut worst = 0.0_f32;
+    for (i, want) in want.chunks_exact(classes).enumerate() {
+        let window = Window {
+            index: i as u64,
+            channels: CHANNELS,
+            samples: SAMPLES,
+            data: set.epoch(i),
+            oldest_time: 0.0,
+            newest_time: 0.0,
+            newest_arrival: 0.0,
+        };
+        decoder.decode(&window, &mut p).unwrap();
+        for (a, b) in p.iter().zip(want) {
+            worst = worst.max((a - b).abs());
+        }
+    }
+    worst
 }
 
 #[test]

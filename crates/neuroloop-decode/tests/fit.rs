@@ -11,8 +11,21 @@ const CHANNELS: usize = 4;
 const SAMPLES: usize = 128;
 const RATE: f64 = 128.0;
 
+/// Gain of channel 0, where class 0's rhythm weakens, over the others
+/// (an electrode recorded at twice the gain).
+const GAIN_0: f32 = 2.0;
+
+/// Synthetic epochs with channel 0 at [`GAIN_0`]: comparing the raw power
+/// of the two channels whose rhythm the classes weaken — a rule that needs
+/// no training and scores 95 % on undistorted epochs — then always picks
+/// class 1, so only a trained decoder scores above chance.
 fn epochs(n: usize, seed: u64) -> EpochSet {
-    let (data, labels) = MotorImagery::new(CHANNELS, SAMPLES, RATE).generate(n, seed);
+    let generator = MotorImagery::new(CHANNELS, SAMPLES, RATE);
+    assert_eq!(generator.erd_channels, [0, 1]);
+    let (mut data, labels) = generator.generate(n, seed);
+    for window in data.chunks_exact_mut(CHANNELS * SAMPLES) {
+        window[..SAMPLES].iter_mut().for_each(|v| *v *= GAIN_0);
+    }
     // Volts, as recordings give them: deep models must rescale.
     let data = data.into_iter().map(|v| v * 1e-5).collect();
     EpochSet::new(
@@ -24,6 +37,23 @@ fn epochs(n: usize, seed: u64) -> EpochSet {
         labels,
     )
     .unwrap()
+}
+
+/// Accuracy of the untrained rule: class 0 where channel 0 has less power
+/// than channel 1, else class 1.
+fn untrained_rule_accuracy(set: &EpochSet) -> f32 {
+    let hits = (0..set.len())
+        .filter(|&i| {
+            let power = |c: usize| -> f32 {
+                set.epoch(i)[c * SAMPLES..(c + 1) * SAMPLES]
+                    .iter()
+                    .map(|v| v * v)
+                    .sum()
+            };
+            usize::from(power(0) >= power(1)) == set.labels[i]
+        })
+        .count();
+    hits as f32 / set.len() as f32
 }
 
 fn small_eegnet() -> ModelSpec {
@@ -75,7 +105,10 @@ fn eegnet_learns_is_deterministic_and_decodes_like_predict() {
 
     let pa = a.predict(&test).unwrap();
     assert_eq!(pa.len(), 40 * 2);
+    let rule = untrained_rule_accuracy(&test);
     let acc = accuracy(&pa, &test.labels);
+    eprintln!("eegnet: held-out accuracy {acc}, untrained rule {rule}");
+    assert!(rule <= 0.55, "the untrained rule scores {rule}");
     assert!(acc >= 0.75, "held-out accuracy {acc}");
 
     // Same seed, same weights: identical predictions. Another seed differs.
@@ -129,12 +162,18 @@ fn bandpower_shallow_convnet_and_transformer_learn() {
             .with("d_ff", 32)
             .with("n_layers", 1),
     );
+    let rule = untrained_rule_accuracy(&test);
+    assert!(rule <= 0.55, "the untrained rule scores {rule}");
     for spec in [bandpower, shallow, transformer] {
         let mut calls = 0;
         let model = fit(&spec, &train, &options(1), &mut |_| calls += 1).unwrap();
         assert!(calls >= 1);
         assert_eq!(model.report().architecture, spec.architecture());
         let acc = accuracy(&model.predict(&test).unwrap(), &test.labels);
+        eprintln!(
+            "{}: held-out accuracy {acc}, untrained rule {rule}",
+            spec.architecture()
+        );
         assert!(
             acc >= 0.75,
             "{}: held-out accuracy {acc}",

@@ -86,9 +86,11 @@ fn check_faithful<M: TorchImport>(
     model
 }
 
-/// Runs an inference form window by window against `reference_key`.
+/// Runs an inference form window by window against `reference_key`;
+/// `path` names its kernels in messages.
 fn check_inference(
     file: &str,
+    path: &str,
     reference_key: &str,
     mut logits: impl FnMut(&Window<'_>) -> Vec<f32>,
 ) {
@@ -109,11 +111,35 @@ fn check_inference(
         got.extend(logits(&window));
     }
     let diff = max_abs_diff(&got, &want);
-    eprintln!("{file}: inference max |burn - torch| = {diff:e}");
+    eprintln!("{file}: {path} inference max |burn - torch| = {diff:e}");
     assert!(
         diff <= TOLERANCE,
-        "{file}: inference max |burn - torch| = {diff}"
+        "{file}: {path} inference max |burn - torch| = {diff}"
     );
+}
+
+/// Whether this CPU can run the AVX2 + FMA kernels.
+fn cpu_has_avx2_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// The kernel paths to check: the portable one on every CPU, the AVX2 one
+/// where the CPU has it; each as (name, whether to force the portable one).
+fn kernel_paths() -> Vec<(&'static str, bool)> {
+    let mut paths = vec![("portable", true)];
+    if cpu_has_avx2_fma() {
+        paths.push(("avx2", false));
+    } else {
+        eprintln!("this CPU has no AVX2 + FMA: only the portable kernels run here");
+    }
+    paths
 }
 
 fn check_eegnet(file: &str) {
@@ -123,10 +149,16 @@ fn check_eegnet(file: &str) {
         EEGNet::forward,
         "eegnet_logits",
     );
-    let mut inference = EEGNetInference::from_model(&model, classes()).unwrap();
-    check_inference(file, "eegnet_logits", |w| {
-        inference.logits(w).unwrap().to_vec()
-    });
+    for (path, portable) in kernel_paths() {
+        let mut inference = EEGNetInference::from_model(&model, classes()).unwrap();
+        if portable {
+            inference.use_portable_kernels();
+        }
+        assert_eq!(inference.uses_avx2(), !portable, "{path}");
+        check_inference(file, path, "eegnet_logits", |w| {
+            inference.logits(w).unwrap().to_vec()
+        });
+    }
 }
 
 fn check_shallow(file: &str) {
@@ -136,10 +168,16 @@ fn check_shallow(file: &str) {
         ShallowConvNet::forward,
         "shallow_logits",
     );
-    let mut inference = ShallowConvNetInference::from_model(&model, classes()).unwrap();
-    check_inference(file, "shallow_logits", |w| {
-        inference.logits(w).unwrap().to_vec()
-    });
+    for (path, portable) in kernel_paths() {
+        let mut inference = ShallowConvNetInference::from_model(&model, classes()).unwrap();
+        if portable {
+            inference.use_portable_kernels();
+        }
+        assert_eq!(inference.uses_avx2(), !portable, "{path}");
+        check_inference(file, path, "shallow_logits", |w| {
+            inference.logits(w).unwrap().to_vec()
+        });
+    }
 }
 
 #[test]

@@ -77,23 +77,46 @@ fn check_against_burn(config: &TransformerConfig, seed: u64) {
         .try_to_vec::<f32>()
         .unwrap();
 
-    let mut decoder = TransformerInference::from_model(&model, labels(config.n_outputs)).unwrap();
-    assert_eq!(decoder.input_shape(), (c, t));
-    let k = config.n_outputs;
-    let mut spread = 0.0_f32;
-    for (i, want) in want.chunks_exact(k).enumerate() {
-        let mut p = vec![0.0_f32; k];
-        decoder
-            .decode(&window(&x[i * c * t..(i + 1) * c * t], c, t), &mut p)
-            .unwrap();
-        for (got, want) in p.iter().zip(want) {
-            assert!((got - want).abs() <= 1e-5, "window {i}: {p:?} vs {want:?}");
+    // The portable kernels on every CPU, the AVX2 ones where the CPU has them.
+    for portable in [true, false] {
+        let mut decoder =
+            TransformerInference::from_model(&model, labels(config.n_outputs)).unwrap();
+        if portable {
+            decoder.use_portable_kernels();
         }
-        let max = want.iter().fold(0.0_f32, |a, &b| a.max(b));
-        spread = spread.max(max - 1.0 / k as f32);
+        assert_eq!(decoder.uses_avx2(), !portable && cpu_has_avx2_fma());
+        assert_eq!(decoder.input_shape(), (c, t));
+        let k = config.n_outputs;
+        let mut spread = 0.0_f32;
+        for (i, want) in want.chunks_exact(k).enumerate() {
+            let mut p = vec![0.0_f32; k];
+            decoder
+                .decode(&window(&x[i * c * t..(i + 1) * c * t], c, t), &mut p)
+                .unwrap();
+            for (got, want) in p.iter().zip(want) {
+                assert!(
+                    (got - want).abs() <= 1e-5,
+                    "portable {portable}, window {i}: {p:?} vs {want:?}"
+                );
+            }
+            let max = want.iter().fold(0.0_f32, |a, &b| a.max(b));
+            spread = spread.max(max - 1.0 / k as f32);
+        }
+        // The comparison means something only if the classes are told apart.
+        assert!(spread > 0.05, "probabilities are all near uniform");
     }
-    // The comparison means something only if the classes are told apart.
-    assert!(spread > 0.05, "probabilities are all near uniform");
+}
+
+/// Whether this CPU can run the AVX2 + FMA kernels.
+fn cpu_has_avx2_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! session from its first window — no calibration — and scores above
 //! chance on it.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use neuroloop_core::{Marker, SampleBlock};
 use neuroloop_decode::bundle::BundleMeta;
 use neuroloop_decode::fit::{EpochSet, FitOptions, Hyperparameters, ModelSpec, fit};
 use neuroloop_dsp::{ChainConfig, StageRegistry, WindowAssembler};
+use neuroloop_protocol::{Client, ServerMessage};
 use neuroloop_runtime::labels::LabelTimeline;
 use neuroloop_runtime::{StartOptions, start};
 use neuroloop_sources::sim::{ParadigmConfig, SimGenerator};
@@ -20,6 +22,8 @@ const LABELS: [&str; 16] = [
 ];
 const FS: f64 = 250.0;
 const BLOCK: usize = 25;
+/// Seconds of signal in each of the saving and the loading session.
+const SECONDS: f64 = 40.0;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -135,33 +139,121 @@ fn run(config: &Path, seconds: f64) -> neuroloop_runtime::SessionReport {
     session.finish().unwrap()
 }
 
+/// [`demo_session`] with every decoder output observable on the intent
+/// port: no smoothing (the published probabilities are the decoder's), and
+/// a queue, intent age and lag bound that drop nothing for a reader that
+/// keeps up with a session faster than real time.
+fn observed_session(dir: &Path, name: &str, decoder: &str) -> PathBuf {
+    let config = demo_session(dir, name, decoder);
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(text.contains("smoothing = 5") && text.contains("queue = 64"));
+    let text = text.replace("smoothing = 5", "smoothing = 1").replace(
+        "queue = 64",
+        "queue = 4096\nintent_max_age_ms = 10000\nmax_lag_ms = 60000",
+    );
+    std::fs::write(&config, text).unwrap();
+    config
+}
+
+/// Runs a session for `seconds` of samples with one observer connected
+/// from the first sample; returns the report and the probabilities
+/// published for each decoded window, by window index.
+fn run_observed(
+    config: &Path,
+    seconds: f64,
+) -> (neuroloop_runtime::SessionReport, BTreeMap<u64, Vec<f32>>) {
+    let cfg = neuroloop_runtime::load(config).unwrap();
+    let session = start(
+        cfg,
+        StartOptions {
+            listen: Some("127.0.0.1:0".parse().unwrap()),
+            sample_limit: Some((seconds * FS) as u64),
+            wait_for_clients: 1,
+        },
+    )
+    .unwrap();
+    let port = session.local_addr().port();
+    let mut client = Client::connect(("127.0.0.1", port), Duration::from_secs(10)).unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut outputs = BTreeMap::new();
+        client.set_timeout(Some(Duration::from_secs(30))).unwrap();
+        loop {
+            match client.next_message().unwrap() {
+                ServerMessage::Intent(i) | ServerMessage::Hold(i) => {
+                    if let Some(p) = i.probabilities {
+                        assert!(outputs.insert(i.window, p.to_f32()).is_none());
+                    }
+                }
+                ServerMessage::Error { code, message, .. } => {
+                    panic!("the observer was told {code:?}: {message}")
+                }
+                ServerMessage::Bye { .. } => break outputs,
+                _ => {}
+            }
+        }
+    });
+    while !session.source_finished() {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let report = session.finish().unwrap();
+    (report, reader.join().unwrap())
+}
+
 #[test]
 fn a_session_saves_its_calibrated_decoder_and_another_loads_it() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bundle-saved");
     let _ = std::fs::remove_dir_all(&dir);
-    let calibrating = demo_session(
+    let calibrating = observed_session(
         &dir,
         "calibrate",
         "[decoder]\ntype = \"bandpower\"\nbands_hz = [[8.0, 13.0], [13.0, 30.0]]\n\
          calibration_s = 30.0\nlabel_delay_s = 0.5\nsave_bundle = \"saved\"\n",
     );
-    let report = run(&calibrating, 40.0);
+    let (report, saved_outputs) = run_observed(&calibrating, SECONDS);
     assert!(report.training.as_ref().is_some_and(|t| t.error.is_none()));
+    assert_eq!(
+        saved_outputs.len() as u64,
+        report.pipeline.decoded,
+        "one output per decoded window"
+    );
     let bundle = neuroloop_decode::bundle::Bundle::load(dir.join("saved")).unwrap();
     let m = bundle.manifest();
     assert_eq!(m.channels, LABELS.map(String::from));
     assert_eq!(m.preprocessing.filters.len(), 3);
     assert_eq!(m.model.architecture(), "bandpower");
 
-    // A session loading it validates against the same profile and filters.
-    let loading = demo_session(
+    // A session loading it validates against the same profile and filters,
+    // and on the same signal gives the saved decoder's outputs, bit for bit.
+    let loading = observed_session(
         &dir,
         "load",
         "[decoder]\ntype = \"bundle\"\npath = \"saved\"\n",
     );
-    let report = run(&loading, 10.0);
-    assert_eq!(report.pipeline.calibration_windows, 0);
-    assert_eq!(report.pipeline.decoded, report.pipeline.windows);
+    let (loaded, loaded_outputs) = run_observed(&loading, SECONDS);
+    let p = &loaded.pipeline;
+    assert_eq!(p.calibration_windows, 0, "{p:?}");
+    // 1 s windows every 0.1 s over 40 s: (40 - 1) / 0.1 + 1.
+    assert_eq!(p.windows, 391, "{p:?}");
+    assert_eq!(p.decoded, p.windows, "{p:?}");
+    assert_eq!(
+        loaded_outputs.len() as u64,
+        p.windows,
+        "one output a window"
+    );
+
+    let mut compared = 0;
+    for (window, saved) in &saved_outputs {
+        let loaded = &loaded_outputs[window];
+        let same = saved
+            .iter()
+            .zip(loaded)
+            .all(|(a, b)| a.to_bits() == b.to_bits());
+        assert!(same, "window {window}: saved {saved:?}, loaded {loaded:?}");
+        compared += 1;
+    }
+    eprintln!("{compared} windows decoded by both the saved and the loaded decoder");
+    // The 10 s after calibration hold about 90 windows.
+    assert!(compared >= 80, "only {compared} windows to compare");
 }
 
 #[test]

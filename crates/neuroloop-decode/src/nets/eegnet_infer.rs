@@ -195,6 +195,20 @@ impl EEGNetInference {
         self.shapes
     }
 
+    /// Whether decoding runs the AVX2 + FMA kernels (chosen at construction
+    /// where the CPU has both) rather than the portable ones.
+    #[must_use]
+    pub fn uses_avx2(&self) -> bool {
+        self.simd != Simd::Base
+    }
+
+    /// Runs the portable kernels from now on, even where the CPU has AVX2
+    /// and FMA; both forms compute the same network, and this lets one
+    /// machine check each.
+    pub fn use_portable_kernels(&mut self) {
+        self.simd = Simd::Base;
+    }
+
     /// Runs the folded network on `data` (already checked) into `self.logits`.
     fn run(&mut self, data: &[f32]) {
         let s = self.shapes;

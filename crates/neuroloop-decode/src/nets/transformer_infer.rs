@@ -105,6 +105,20 @@ impl TransformerInference {
         })
     }
 
+    /// Whether decoding runs the AVX2 + FMA kernels (chosen at construction
+    /// where the CPU has both) rather than the portable ones.
+    #[must_use]
+    pub fn uses_avx2(&self) -> bool {
+        self.avx2
+    }
+
+    /// Runs the portable kernels from now on, even where the CPU has AVX2
+    /// and FMA; both forms compute the same network, and this lets one
+    /// machine check each.
+    pub fn use_portable_kernels(&mut self) {
+        self.avx2 = false;
+    }
+
     /// Runs the network on one channel-major window, leaving the logits in
     /// `self.logits`; with AVX2 where the CPU has it.
     fn run(&mut self, data: &[f32]) {
