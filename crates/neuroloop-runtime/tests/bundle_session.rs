@@ -169,6 +169,7 @@ fn run_observed(
             listen: Some("127.0.0.1:0".parse().unwrap()),
             sample_limit: Some((seconds * FS) as u64),
             wait_for_clients: 1,
+            intent_tap: None,
         },
     )
     .unwrap();
