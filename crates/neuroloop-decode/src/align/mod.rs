@@ -16,8 +16,8 @@
 //!   decoder whitens with the training statistics at first and learns a
 //!   new recording's as it decodes it. Each window costs one covariance
 //!   (`C²T/2` products), one `C × C` symmetric eigendecomposition for
-//!   `R^{-1/2}` (`O(C³)`) and the whitening (`C²T`), in buffers allocated
-//!   once.
+//!   `R^{-1/2}` (`O(C³)`) and the whitening (`C²T`, on the networks'
+//!   SIMD kernel), in buffers allocated once.
 //!
 //! Hyperparameters of each network: `align` (bool, default
 //! [`DEFAULT_ALIGN`]) and `align_memory` (`N` windows, default
@@ -27,10 +27,12 @@
 
 mod online;
 mod train;
+mod whiten;
 
+pub use online::RunningCovarianceMean;
 pub(crate) use online::{Aligned, align_recordings};
-pub use online::{RunningCovarianceMean, whiten_window};
 pub use train::{AlignedEpochs, align_training};
+pub use whiten::Whitener;
 
 use neuroloop_core::ConfigError;
 use serde::{Deserialize, Serialize};

@@ -5,7 +5,7 @@
 use faer::{Mat, MatRef};
 use neuroloop_core::Window;
 
-use super::AlignRecord;
+use super::{AlignRecord, Whitener};
 use crate::fit::EpochSet;
 use crate::spd::{CovarianceWorkspace, Estimator, ONLINE_MEMORY_RANGE, SymEigen, positive};
 use crate::{DecodeError, Decoder, check_finite};
@@ -160,26 +160,6 @@ impl RunningCovarianceMean {
     }
 }
 
-/// `out = w x`: the channel-major window `x` (`samples` per channel)
-/// mixed by `w` (`channels × channels`), accumulated in f64. No
-/// allocation.
-///
-/// # Panics
-/// If `x` or `out` is not `w.nrows() × samples` long.
-pub fn whiten_window(w: MatRef<'_, f64>, x: &[f32], out: &mut [f32], samples: usize) {
-    let n = w.nrows();
-    assert!(x.len() == n * samples && out.len() == n * samples);
-    for (c, row) in out.chunks_exact_mut(samples).enumerate() {
-        for (t, o) in row.iter_mut().enumerate() {
-            let mut acc = 0.0_f64;
-            for j in 0..n {
-                acc += w[(c, j)] * f64::from(x[j * samples + t]);
-            }
-            *o = acc as f32;
-        }
-    }
-}
-
 /// A matrix as rows.
 pub(crate) fn matrix_rows(m: &Mat<f64>) -> Vec<Vec<f64>> {
     (0..m.nrows())
@@ -191,6 +171,7 @@ pub(crate) fn matrix_rows(m: &Mat<f64>) -> Vec<Vec<f64>> {
 /// writes the whitened window into `out`. No allocation.
 struct WindowAligner {
     mean: RunningCovarianceMean,
+    whitener: Whitener,
     workspace: CovarianceWorkspace,
     cov: Mat<f64>,
     samples: usize,
@@ -200,6 +181,7 @@ impl WindowAligner {
     fn new(record: &AlignRecord, channels: usize, samples: usize) -> Result<Self, DecodeError> {
         Ok(Self {
             mean: RunningCovarianceMean::from_record(record, channels)?,
+            whitener: Whitener::new(channels, samples),
             workspace: CovarianceWorkspace::new(channels, samples),
             cov: Mat::zeros(channels, channels),
             samples,
@@ -211,7 +193,7 @@ impl WindowAligner {
         self.workspace
             .estimate(Estimator::Scm, x, self.cov.as_mut())?;
         self.mean.update(self.cov.as_ref())?;
-        whiten_window(self.mean.inv_root(), x, out, self.samples);
+        self.whitener.whiten(self.mean.inv_root(), x, out);
         Ok(())
     }
 }

@@ -4,7 +4,8 @@
 use faer::Mat;
 
 use super::AlignRecord;
-use super::online::{matrix_rows, whiten_window};
+use super::Whitener;
+use super::online::matrix_rows;
 use crate::DecodeError;
 use crate::fit::EpochSet;
 use crate::spd::{CovarianceWorkspace, Estimator, invsqrtm};
@@ -63,6 +64,7 @@ pub fn align_training(data: &EpochSet, memory: usize) -> Result<AlignedEpochs, D
     let mut aligned = data.clone();
     let mut whitening = Vec::with_capacity(ids.len());
     let len = data.epoch_len();
+    let mut whitener = Whitener::new(n, data.samples);
     for id in ids {
         let rows: Vec<usize> = all
             .iter()
@@ -80,7 +82,7 @@ pub fn align_training(data: &EpochSet, memory: usize) -> Result<AlignedEpochs, D
         })?;
         for &i in &rows {
             let out = &mut aligned.data[i * len..(i + 1) * len];
-            whiten_window(w.as_ref(), data.epoch(i), out, data.samples);
+            whitener.whiten(w.as_ref(), data.epoch(i), out);
         }
         whitening.push((id, w));
     }
