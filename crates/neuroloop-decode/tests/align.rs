@@ -392,6 +392,21 @@ fn bad_alignment_hyperparameters_are_refused_by_name() {
             other => panic!("{other:?}"),
         }
     }
+    // Every network owns the same two keys, refused under its own name,
+    // beside its own unknown keys.
+    for architecture in ["shallow_convnet", "transformer"] {
+        let hp = serde_json::json!({"align": 1, "align_memory": 0, "alignment": true});
+        let spec =
+            ModelSpec::with_hyperparameters(architecture, hp.as_object().unwrap().clone()).unwrap();
+        let Err(DecodeError::Config(errors)) = fit(&spec, &train, &options(), &mut |_| {}) else {
+            panic!("{architecture}: bad alignment hyperparameters accepted");
+        };
+        let mut paths: Vec<String> = errors.into_iter().map(|e| e.path).collect();
+        paths.sort();
+        let expected =
+            ["align", "align_memory", "alignment"].map(|k| format!("{architecture}.{k}"));
+        assert_eq!(paths, expected);
+    }
     // A recording with a flat channel has no whitening; the error says so.
     let mut flat = train.clone();
     for i in 0..flat.len() {
