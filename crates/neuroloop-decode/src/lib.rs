@@ -24,6 +24,9 @@
 //!   parameter from the file, every file key used.
 //! * [`bundle`] saves a trained model as a directory (`decoder.json` and
 //!   weights) and loads it back, checking it against a session.
+//! * [`align`] is Euclidean alignment across recordings for the deep
+//!   networks (`align = true`): per-recording whitening when fitting, a
+//!   running mean of the windows' covariances when decoding.
 //! * [`EEGNet`] and [`ShallowConvNet`] follow braindecode 1.8 and train with
 //!   burn autodiff; [`EEGNetInference`] and [`ShallowConvNetInference`] are
 //!   their folded, allocation-free real-time decoders.
@@ -35,6 +38,7 @@
 //! Every failure is a [`DecodeError`]; [`DecodeError::kind`] says whether a
 //! retry can help and [`DecodeError::is_artifact`] marks bad samples.
 
+pub mod align;
 mod bandpower;
 pub mod bundle;
 mod config;

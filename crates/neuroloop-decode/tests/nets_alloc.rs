@@ -1,13 +1,16 @@
 //! The inference forms of EEGNet and ShallowConvNet allocate nothing per
 //! decode: zero allocations over 10^4 calls, from the first, with small
 //! models (the crate is built without optimisation in tests; sizes do not
-//! change the count), and over a few calls of EEGNet at 22 × 1000.
+//! change the count), and over a few calls of EEGNet at 22 × 1000. With
+//! Euclidean alignment on (`align = true`), the running covariance mean,
+//! its eigendecomposition and the whitened window add none either.
 //!
 //! A counting global allocator counts only on the thread that sets the
 //! thread-local flag, so other test threads do not disturb the count.
 
 use burn::tensor::Device;
 use neuroloop_core::Window;
+use neuroloop_decode::fit::{EpochSet, FitOptions, Hyperparameters, ModelSpec, fit};
 use neuroloop_decode::synthetic::MotorImagery;
 use neuroloop_decode::{
     Decoder, EEGNetConfig, EEGNetInference, ShallowConvNetConfig, ShallowConvNetInference,
@@ -90,4 +93,41 @@ fn eegnet_inference_at_full_size_never_allocates() {
     let model = EEGNetConfig::new(22, 2, 1000).init(&device).unwrap();
     let mut decoder = EEGNetInference::from_model(&model, classes).unwrap();
     assert_eq!(allocations(&mut decoder, 22, 1000, 24), 0);
+}
+
+#[test]
+fn aligned_networks_never_allocate() {
+    let (data, labels) = MotorImagery::new(4, 64, 250.0).generate(24, 1);
+    let classes = vec!["left".to_string(), "right".to_string()];
+    let set = EpochSet::new(4, 64, 250.0, classes, data, labels).unwrap();
+    let options = FitOptions {
+        max_epochs: 1,
+        min_epochs: 1,
+        ..FitOptions::default()
+    };
+    let eegnet = Hyperparameters::default()
+        .with("align", true)
+        .with("f1", 2)
+        .with("d", 1)
+        .with("kernel_length", 16);
+    let shallow = Hyperparameters::default()
+        .with("align", true)
+        .with("n_filters_time", 4)
+        .with("n_filters_spat", 4)
+        .with("filter_time_length", 5)
+        .with("pool_time_length", 10)
+        .with("pool_time_stride", 5);
+    for spec in [
+        ModelSpec::Eegnet(eegnet),
+        ModelSpec::ShallowConvnet(shallow),
+    ] {
+        let model = fit(&spec, &set, &options, &mut |_| {}).unwrap();
+        let mut decoder = model.into_decoder().unwrap();
+        assert_eq!(
+            allocations(decoder.as_mut(), 4, 64, CALLS),
+            0,
+            "{} with align",
+            spec.architecture()
+        );
+    }
 }

@@ -7,6 +7,7 @@ use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device};
 
 use super::schema::{FORMAT_VERSION, MANIFEST_FILE, Manifest};
+use crate::align::{AlignRecord, RunningCovarianceMean, alignment_of};
 use crate::covariance::CovarianceRecord;
 use crate::fit::{FittedModel, ModelSpec, Trained, arch};
 use crate::{BandpowerDecoder, BandpowerModelConfig, DecodeError, Decoder};
@@ -79,6 +80,7 @@ impl Bundle {
                 Trained::Deep(
                     arch::load_record(model, bytes).map_err(weights_error)?,
                     manifest.input_scale,
+                    alignment(&manifest, hp, &dir)?,
                 )
             }
             ModelSpec::ShallowConvnet(hp) => {
@@ -86,6 +88,7 @@ impl Bundle {
                 Trained::Deep(
                     arch::load_record(model, bytes).map_err(weights_error)?,
                     manifest.input_scale,
+                    alignment(&manifest, hp, &dir)?,
                 )
             }
             ModelSpec::Transformer(hp) => {
@@ -93,6 +96,7 @@ impl Bundle {
                 Trained::Deep(
                     arch::load_record(model, bytes).map_err(weights_error)?,
                     manifest.input_scale,
+                    alignment(&manifest, hp, &dir)?,
                 )
             }
             spec @ (ModelSpec::CspLda(_)
@@ -159,6 +163,39 @@ impl Bundle {
     /// As [`FittedModel::into_decoder`].
     pub fn into_decoder(self) -> Result<Box<dyn Decoder>, DecodeError> {
         self.model.into_decoder()
+    }
+}
+
+/// The manifest's alignment record, checked against the hyperparameters
+/// (`align` on: a record of the bundle's channels with the same memory;
+/// off: none) by building its running mean once.
+fn alignment(
+    manifest: &Manifest,
+    hp: &crate::fit::Hyperparameters,
+    dir: &Path,
+) -> Result<Option<AlignRecord>, DecodeError> {
+    let bad = |message: String| DecodeError::BundleManifest {
+        path: dir.join(MANIFEST_FILE).display().to_string(),
+        message,
+    };
+    let architecture = manifest.model.architecture();
+    match (alignment_of(architecture, hp)?, &manifest.alignment) {
+        (None, None) => Ok(None),
+        (Some(memory), Some(record)) if record.memory == memory => {
+            RunningCovarianceMean::from_record(record, manifest.channels.len())
+                .map_err(|e| bad(format!("`alignment`: {e}")))?;
+            Ok(Some(record.clone()))
+        }
+        (Some(memory), Some(record)) => Err(bad(format!(
+            "`alignment.memory` {} differs from {architecture}.align_memory {memory}",
+            record.memory
+        ))),
+        (Some(_), None) => Err(bad(format!(
+            "{architecture}.align is on but there is no `alignment`"
+        ))),
+        (None, Some(_)) => Err(bad(format!(
+            "`alignment` is given but {architecture}.align is off"
+        ))),
     }
 }
 

@@ -72,7 +72,7 @@ impl FittedModel {
                     })?;
                 1.0
             }
-            Trained::Deep(net, scale) => {
+            Trained::Deep(net, scale, _) => {
                 net.save(&weights_path)?;
                 *scale
             }
@@ -98,6 +98,10 @@ impl FittedModel {
             training: self.report.clone(),
             source: meta.source.clone(),
             weights: weights_name.to_string(),
+            alignment: match &self.trained {
+                Trained::Deep(_, _, alignment) => alignment.clone(),
+                _ => None,
+            },
         };
         let text = serde_json::to_string_pretty(&manifest)
             .map_err(|e| DecodeError::Backend(format!("manifest as JSON: {e}")))?;

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::align::AlignRecord;
 use crate::fit::{FitReport, ModelSpec};
 
 /// The format version this build writes and reads.
@@ -47,6 +48,10 @@ pub struct Manifest {
     pub source: Option<String>,
     /// Weights file name, inside the bundle directory.
     pub weights: String,
+    /// The Euclidean alignment a deep network starts decoding from (its
+    /// training mean covariance); absent when it does not align.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alignment: Option<AlignRecord>,
 }
 
 /// The signal chain in front of the decoder.

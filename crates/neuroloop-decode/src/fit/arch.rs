@@ -52,7 +52,8 @@ fn overlay<C: Serialize + DeserializeOwned>(
         other => return Err(DecodeError::Backend(format!("config as JSON: {other:?}"))),
     };
     let mut errors = Vec::new();
-    for (key, value) in &hp.0 {
+    let own = crate::align::network_hyperparameters(hp);
+    for (key, value) in &own.0 {
         if SHAPE_FIELDS.contains(&key.as_str()) {
             errors.push(ConfigError::new(
                 format!("{architecture}.{key}"),
@@ -65,12 +66,16 @@ fn overlay<C: Serialize + DeserializeOwned>(
                 .keys()
                 .map(String::as_str)
                 .filter(|k| !SHAPE_FIELDS.contains(k))
+                .chain(crate::align::ALIGN_KEYS)
                 .collect();
             errors.push(ConfigError::new(
                 format!("{architecture}.{key}"),
                 format!("unknown hyperparameter (known: {})", known.join(", ")),
             ));
         }
+    }
+    if let Err(DecodeError::Config(bad)) = crate::align::alignment_of(architecture, hp) {
+        errors.extend(bad);
     }
     if !errors.is_empty() {
         return Err(DecodeError::Config(errors));

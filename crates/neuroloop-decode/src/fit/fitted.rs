@@ -10,6 +10,7 @@ use super::arch::Infer;
 use super::net::probabilities;
 use super::scaled::Scaled;
 use super::{EpochSet, FitReport, ModelSpec};
+use crate::align::{AlignRecord, Aligned, align_recordings};
 use crate::{BandpowerDecoder, DecodeError, Decoder};
 
 /// A trained deep network, type-erased.
@@ -60,8 +61,8 @@ impl<M: Infer> DeepModel for DeepNet<M> {
 pub(crate) enum Trained {
     /// The bandpower decoder (features and model).
     Bandpower(Box<BandpowerDecoder>),
-    /// A deep network with its input scale.
-    Deep(Box<dyn DeepModel>, f32),
+    /// A deep network with its input scale and its alignment, if any.
+    Deep(Box<dyn DeepModel>, f32, Option<AlignRecord>),
     /// A covariance decoder's fitted parameters.
     Covariance(Box<crate::covariance::CovarianceRecord>),
 }
@@ -110,9 +111,9 @@ impl FittedModel {
     }
 
     /// Class probabilities of every epoch (eval mode: no dropout, batch
-    /// norm with running statistics). Covariance decoders take the epochs
-    /// of each recording in order, starting afresh at each change of
-    /// [`EpochSet::recording`].
+    /// norm with running statistics). Covariance decoders and aligned
+    /// networks take the epochs of each recording in order, starting afresh
+    /// at each change of [`EpochSet::recording`].
     ///
     /// # Shapes
     /// `data` is `[n, channels, samples]`; the result is `[n, classes]`.
@@ -138,7 +139,10 @@ impl FittedModel {
             )));
         }
         match &self.trained {
-            Trained::Deep(net, scale) => net.predict(data, *scale),
+            Trained::Deep(net, scale, None) => net.predict(data, *scale),
+            Trained::Deep(net, scale, Some(alignment)) => {
+                net.predict(&align_recordings(alignment, data)?, *scale)
+            }
             Trained::Bandpower(decoder) => {
                 // The decoder is stateless between windows; a copy keeps
                 // `predict` usable through `&self`.
@@ -162,7 +166,13 @@ impl FittedModel {
     pub fn into_decoder(self) -> Result<Box<dyn Decoder>, DecodeError> {
         match self.trained {
             Trained::Bandpower(decoder) => Ok(decoder),
-            Trained::Deep(net, scale) => net.into_decoder(self.classes, scale),
+            Trained::Deep(net, scale, alignment) => {
+                let decoder = net.into_decoder(self.classes, scale)?;
+                match alignment {
+                    Some(record) => Ok(Box::new(Aligned::new(decoder, &record)?)),
+                    None => Ok(decoder),
+                }
+            }
             Trained::Covariance(record) => {
                 record.decoder(self.classes, self.channels, self.samples, self.sample_rate)
             }

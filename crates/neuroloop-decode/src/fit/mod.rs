@@ -71,17 +71,24 @@ pub fn fit(
         ModelSpec::Eegnet(hp) => {
             let config = arch::eegnet_config(hp, Shape::of(data))?;
             config.shapes()?;
-            fit_deep("eegnet", |d| config.init(d), data, opts, on_epoch)?
+            fit_deep("eegnet", hp, |d| config.init(d), data, opts, on_epoch)?
         }
         ModelSpec::ShallowConvnet(hp) => {
             let config = arch::shallow_config(hp, Shape::of(data))?;
             config.shapes()?;
-            fit_deep("shallow_convnet", |d| config.init(d), data, opts, on_epoch)?
+            fit_deep(
+                "shallow_convnet",
+                hp,
+                |d| config.init(d),
+                data,
+                opts,
+                on_epoch,
+            )?
         }
         ModelSpec::Transformer(hp) => {
             let config = arch::transformer_config(hp, Shape::of(data))?;
             config.validate()?;
-            fit_deep("transformer", |d| config.init(d), data, opts, on_epoch)?
+            fit_deep("transformer", hp, |d| config.init(d), data, opts, on_epoch)?
         }
         ModelSpec::CspLda(_)
         | ModelSpec::Fbcsp(_)
@@ -177,15 +184,27 @@ pub(crate) fn bandpower_config_for(
     config
 }
 
+/// Trains a network, on `data` aligned per recording if `hp` asks for it
+/// (see [`crate::align`]).
 fn fit_deep<M: Infer>(
     architecture: &str,
+    hp: &Hyperparameters,
     init: impl FnOnce(&burn::tensor::Device) -> Result<M, DecodeError>,
     data: &EpochSet,
     opts: &FitOptions,
     on_epoch: &mut dyn FnMut(&EpochProgress),
 ) -> Result<(FitReport, Trained), DecodeError> {
+    let (aligned, alignment) = match crate::align::alignment_of(architecture, hp)? {
+        Some(memory) => {
+            let a = crate::align::align_training(data, memory)?;
+            (Some(a.data), Some(a.record))
+        }
+        None => (None, None),
+    };
+    let data = aligned.as_ref().unwrap_or(data);
     let t = train_loop::fit_net(architecture, init, data, opts, on_epoch)?;
-    Ok((t.report, Trained::Deep(Box::new(DeepNet(t.model)), t.scale)))
+    let net = Box::new(DeepNet(t.model));
+    Ok((t.report, Trained::Deep(net, t.scale, alignment)))
 }
 
 fn fit_bandpower(

@@ -195,9 +195,10 @@ impl Default for BandpowerSpec {
 /// ([`EEGNetConfig`](crate::EEGNetConfig),
 /// [`ShallowConvNetConfig`](crate::ShallowConvNetConfig),
 /// [`TransformerConfig`](crate::TransformerConfig)) except the shape
-/// fields `n_chans`, `n_outputs` and `n_times`, which come from the data.
-/// Fields left out keep the config's default; unknown fields are errors
-/// when the network is built.
+/// fields `n_chans`, `n_outputs` and `n_times`, which come from the data,
+/// and the Euclidean alignment of every network, `align` and
+/// `align_memory` ([`crate::align`]). Fields left out keep the default;
+/// unknown fields are errors when the network is built.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Hyperparameters(pub serde_json::Map<String, serde_json::Value>);

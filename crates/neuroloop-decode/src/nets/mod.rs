@@ -16,7 +16,7 @@
 mod common;
 mod eegnet;
 mod eegnet_infer;
-mod kernels;
+pub(crate) mod kernels;
 mod shallow;
 mod shallow_infer;
 mod transformer;
