@@ -1,7 +1,8 @@
 //! The real pipeline step: windows touching an artifact are held and never
 //! collected for calibration (a labelled signal with 10 railed samples), and
 //! a decoder output that is not a probability distribution is a
-//! `decoder_error` hold, counted.
+//! `decoder_error` hold, counted; an intent that finds the publisher's
+//! queue full is dropped and counted.
 
 use neuroloop_core::markers::marker_ring;
 use neuroloop_core::ring::sample_ring;
@@ -192,4 +193,52 @@ fn a_decoder_output_that_is_not_a_distribution_is_a_decoder_error_hold() {
     let artifacts = pipeline.stats.artifact.snapshot();
     assert_eq!(artifacts.decoder_rejections, 4);
     assert_eq!(pipeline.stats.snapshot().decoded, 2);
+}
+
+#[test]
+fn intents_that_find_the_publisher_queue_full_are_dropped_and_counted() {
+    let spec = StreamSpec {
+        name: "t".into(),
+        channels: ["C3", "C4"].map(ChannelSpec::eeg).to_vec(),
+        sample_rate: FS,
+        block_size: 10,
+    };
+    let (mut writer, reader) = sample_ring(CH, 1024);
+    // Room for two intents, and nobody takes them out.
+    let (intent_tx, intents) = crossbeam_channel::bounded(2);
+    let decoder = Scripted {
+        classes: vec!["left".into(), "right".into()],
+        outputs: vec![[0.9, 0.1], [0.2, 0.8]],
+        next: 0,
+    };
+    let mut pipeline = Pipeline {
+        reader,
+        markers: None,
+        block: SampleBlock::with_capacity(CH, 256),
+        artifacts: ArtifactConfig::default().build(&spec, 256).unwrap(),
+        chain: FilterChain::new(Vec::new()),
+        windows: Windowing::Hop(WindowAssembler::new(CH, 50, 10).unwrap()),
+        labels: LabelTimeline::new(16, 0.0),
+        decoder: DecoderSlot::Ready(Box::new(decoder)),
+        policy: IntentPolicy::new(2, 1, 0.5, 0.0),
+        intents: intent_tx,
+        stats: PipelineStats::default().into(),
+        n_classes: 2,
+        filtered: None,
+    };
+    // 100 samples: windows of 50 every 10 make 6 windows.
+    let data: Vec<f32> = (0..200).map(|v| (v as f32 * 0.7).sin()).collect();
+    let times: Vec<f64> = (0..100).map(|s| s as f64 / FS).collect();
+    assert_eq!(writer.push(&data, &times, clock::now()), 0);
+    while let Step::Worked(_) = pipeline.step() {}
+
+    let kept: Vec<u64> = intents.try_iter().map(|i| i.window).collect();
+    assert_eq!(kept, [0, 1], "the first two fit the queue");
+    let stats = pipeline.stats.snapshot();
+    assert_eq!(stats.decoded, 6, "every window was decoded: {stats:?}");
+    assert_eq!(
+        (stats.intents, stats.intents_dropped),
+        (2, 4),
+        "sent and dropped: {stats:?}"
+    );
 }
