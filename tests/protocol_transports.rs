@@ -1,6 +1,7 @@
 //! The protocol on its other transports and settings, with real sessions:
 //! Unix sockets and WebSocket speak the same protocol and share the output
-//! state, an operator pauses and resumes, and `[publish]` is validated.
+//! state, an operator pauses and resumes, an e-stop dominates a pause, and
+//! `[publish]` is validated.
 
 #[path = "protocol_common.rs"]
 mod common;
@@ -156,6 +157,104 @@ fn an_operator_pauses_and_resumes_output() {
     );
     drop((operator, actuator));
     running.finish().unwrap();
+}
+
+/// The next `status` (or error) the client reads, within 3 s.
+fn next_status(client: &mut neuroloop_protocol::Client) -> OutputState {
+    match until(client, Duration::from_secs(3), |m| {
+        matches!(
+            m,
+            ServerMessage::Status { .. } | ServerMessage::Error { .. }
+        )
+    }) {
+        Some(ServerMessage::Status { state, .. }) => state,
+        other => panic!("expected a status, got {other:?}"),
+    }
+}
+
+/// The reason of the next hold whose reason is not `skip` (holds gated
+/// before a command may still be queued), within 3 s.
+fn next_hold_other_than(client: &mut neuroloop_protocol::Client, skip: HoldReason) -> HoldReason {
+    match until(
+        client,
+        Duration::from_secs(3),
+        |m| matches!(m, ServerMessage::Hold(h) if h.hold_reason != skip),
+    ) {
+        Some(ServerMessage::Hold(h)) => h.hold_reason,
+        other => panic!("expected a hold, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_estop_dominates_a_pause_resume_cannot_lift_it_and_clear_returns_to_the_pause() {
+    // docs/protocol.md 4.4 and 4.5; real time, the pipeline calibrating.
+    let running = session(false, "heartbeat_ms = 100", "127.0.0.1:0", 0);
+    let mut operator = connect(&running, Some(Role::Operator), None);
+    let mut actuator = connect(&running, Some(Role::Actuator), None);
+    let hub = running.hub();
+    assert_eq!(
+        next_status(&mut actuator),
+        OutputState::Running,
+        "the status after welcome"
+    );
+    operator.pause().unwrap();
+    assert_eq!(next_status(&mut actuator), OutputState::Paused);
+    // `clear` while paused is no error and lifts nothing: the unchanged
+    // status is sent again.
+    operator.clear().unwrap();
+    assert_eq!(next_status(&mut actuator), OutputState::Paused);
+    assert_eq!(
+        next_hold_other_than(&mut actuator, HoldReason::Calibrating),
+        HoldReason::Paused
+    );
+    operator.estop("test stop").unwrap();
+    assert_eq!(
+        next_status(&mut actuator),
+        OutputState::Estop,
+        "estop over pause"
+    );
+    assert_eq!(
+        next_hold_other_than(&mut actuator, HoldReason::Paused),
+        HoldReason::Estop
+    );
+    // `resume` ends the pause only; the e-stop stays in force.
+    operator.resume().unwrap();
+    assert_eq!(
+        next_status(&mut actuator),
+        OutputState::Estop,
+        "resume during estop"
+    );
+    assert_eq!(hub.state(), OutputState::Estop);
+    for _ in 0..5 {
+        assert_eq!(
+            next_hold_other_than(&mut actuator, HoldReason::Calibrating),
+            HoldReason::Estop,
+            "holds stay estop after resume"
+        );
+    }
+    // A new pause under the e-stop; `clear` then leaves the pause in force.
+    operator.pause().unwrap();
+    assert_eq!(next_status(&mut actuator), OutputState::Estop);
+    operator.clear().unwrap();
+    assert_eq!(
+        next_status(&mut actuator),
+        OutputState::Paused,
+        "clear returns to the pause still in force"
+    );
+    assert_eq!(
+        next_hold_other_than(&mut actuator, HoldReason::Estop),
+        HoldReason::Paused
+    );
+    operator.resume().unwrap();
+    assert_eq!(next_status(&mut actuator), OutputState::Running);
+    assert_eq!(
+        next_hold_other_than(&mut actuator, HoldReason::Paused),
+        HoldReason::Calibrating,
+        "the pipeline's own reason again"
+    );
+    drop((operator, actuator));
+    let report = running.finish().unwrap();
+    assert_eq!(report.protocol.estops, 1);
 }
 
 /// A WebSocket client of the session at `addr`, with an `Origin` header if

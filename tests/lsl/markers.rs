@@ -59,9 +59,10 @@ fn a_lost_marker_stream_is_found_again_and_labels_resume() {
     first.send("left");
     first.expect_line("pushed");
     assert_eq!(next_code(&mut markers), Some(0), "left");
-    // The cue outlet is killed; the data goes on; a new one comes up.
+    // The cue outlet is killed (its process has exited when drop returns,
+    // so its connection is closed); the data goes on; a new one comes up,
+    // and its "consumer" line says the source found it.
     drop(first);
-    std::thread::sleep(Duration::from_millis(500));
     let mut second = Peer::start("markers.py", &["--name", &cues]);
     second.expect_line("consumer");
     second.send("right");

@@ -2,6 +2,8 @@
 //!
 //! Signals: SIGINT (Ctrl-C), SIGTERM and SIGHUP end the session cleanly
 //! (clients get `bye`, the report is written); SIGUSR1 is ignored (logged).
+//! Their handlers are installed before the configuration is read, so a
+//! signal that arrives while the session starts ends it as soon as it runs.
 //! The report file is written before the summary is printed, and a closed
 //! stdout or stderr only silences the printing.
 
@@ -15,6 +17,20 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 /// Runs a session until `duration`, a signal or the end of the source,
 /// then drains and reports.
 pub fn run(config: &Path, duration: Option<f64>, report_path: Option<&Path>) -> ExitCode {
+    let waiter = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            errln!("cannot start the signal handling runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let signals = {
+        let _context = waiter.enter();
+        Signals::install()
+    };
     let validated = match neuroloop_runtime::load(config) {
         Ok(v) => v,
         Err(errors) => {
@@ -41,7 +57,7 @@ pub fn run(config: &Path, duration: Option<f64>, report_path: Option<&Path>) -> 
         session.local_addr(),
         session.local_addr()
     );
-    wait_for_end(&session, duration);
+    wait_for_end(&waiter, signals, &session, duration);
     let report = match session.finish() {
         Ok(r) => r,
         Err(e) => {
@@ -76,6 +92,7 @@ pub fn run(config: &Path, duration: Option<f64>, report_path: Option<&Path>) -> 
 /// The signals that end a session, and SIGUSR1 (ignored). A signal whose
 /// handler cannot be installed is logged and left at its default.
 struct Signals {
+    int: Option<Signal>,
     term: Option<Signal>,
     hup: Option<Signal>,
     usr1: Option<Signal>,
@@ -91,6 +108,7 @@ impl Signals {
             }
         };
         Self {
+            int: one(SignalKind::interrupt(), "SIGINT"),
             term: one(SignalKind::terminate(), "SIGTERM"),
             hup: one(SignalKind::hangup(), "SIGHUP"),
             usr1: one(SignalKind::user_defined1(), "SIGUSR1"),
@@ -108,10 +126,16 @@ async fn next(s: &mut Option<Signal>) {
     }
 }
 
-/// Blocks until the duration passes, a signal arrives or the source ends.
-fn wait_for_end(session: &RunningSession, duration: Option<f64>) {
-    session.runtime().block_on(async {
-        let mut signals = Signals::install();
+/// Blocks on `waiter` (the runtime `signals` were installed in) until the
+/// duration passes, a signal arrives (also one that arrived while the
+/// session started) or the source ends.
+fn wait_for_end(
+    waiter: &tokio::runtime::Runtime,
+    mut signals: Signals,
+    session: &RunningSession,
+    duration: Option<f64>,
+) {
+    waiter.block_on(async {
         let deadline = async {
             match duration.and_then(|d| Duration::try_from_secs_f64(d).ok()) {
                 Some(d) => tokio::time::sleep(d).await,
@@ -128,7 +152,7 @@ fn wait_for_end(session: &RunningSession, duration: Option<f64>) {
         loop {
             tokio::select! {
                 () = &mut deadline => tracing::info!("duration reached; stopping"),
-                _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT; stopping"),
+                () = next(&mut signals.int) => tracing::info!("SIGINT; stopping"),
                 () = next(&mut signals.term) => tracing::info!("SIGTERM; stopping"),
                 () = next(&mut signals.hup) => tracing::info!("SIGHUP; stopping"),
                 () = next(&mut signals.usr1) => {

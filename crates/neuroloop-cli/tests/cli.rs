@@ -1,9 +1,12 @@
 //! The `neuroloop` binary as a user runs it: `check`, `run`, `listen`,
 //! real processes talking over real TCP.
 
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_neuroloop");
@@ -39,6 +42,38 @@ fn demo_on_free_port(dir_name: &str, edits: &[(&str, &str)]) -> (PathBuf, u16) {
     let path = dir.join("session.toml");
     std::fs::write(&path, text).unwrap();
     (path, port)
+}
+
+/// `neuroloop run` with `args`, stdout piped, and its stderr lines
+/// forwarded as they come (read on a thread, so the pipe never fills).
+fn spawn_run(args: &[&str]) -> (Child, mpsc::Receiver<String>) {
+    let mut child = Command::new(BIN)
+        .arg("run")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    (child, rx)
+}
+
+/// Reads stderr lines until one contains `needle`; panics if stderr ends
+/// first, or after 60 s (a hung start).
+fn wait_for_line(lines: &mpsc::Receiver<String>, needle: &str) {
+    loop {
+        match lines.recv_timeout(Duration::from_secs(60)) {
+            Ok(line) if line.contains(needle) => return,
+            Ok(_) => {}
+            Err(e) => panic!("no stderr line with {needle:?}: {e}"),
+        }
+    }
 }
 
 fn run(args: &[&str]) -> Output {
@@ -98,28 +133,17 @@ fn check_and_run_reject_a_bad_config_listing_every_problem_and_start_nothing() {
 fn run_serves_intents_to_listen_and_writes_a_report() {
     let (path, port) = demo_on_free_port("run", &[]);
     let report = path.with_file_name("report.json");
-    let session = Command::new(BIN)
-        .args([
-            "run",
-            path.to_str().unwrap(),
-            "--duration",
-            "3",
-            "--report",
-            report.to_str().unwrap(),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let (session, stderr) = spawn_run(&[
+        path.to_str().unwrap(),
+        "--duration",
+        "3",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
     let addr = format!("127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let listen = loop {
-        let out = run(&["listen", &addr, "--json", "--count", "5"]);
-        if out.status.success() || Instant::now() > deadline {
-            break out;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    // Printed once the server listens.
+    wait_for_line(&stderr, &format!("intents on {addr}"));
+    let listen = run(&["listen", &addr, "--json", "--count", "5"]);
     assert!(
         listen.status.success(),
         "listen: {}",
@@ -190,20 +214,69 @@ fn run_serves_intents_to_listen_and_writes_a_report() {
 
 #[test]
 fn sigterm_stops_a_session_cleanly_with_a_report() {
-    let (path, _) = demo_on_free_port("term", &[]);
+    // Printed once the session runs.
+    sigterm_after_line("term", "intents on");
+}
+
+#[test]
+fn sigterm_while_the_session_starts_stops_it_cleanly_with_a_report() {
+    let (path, port) = demo_on_free_port("term-early", &[]);
     let report = path.with_file_name("report.json");
+    // stderr is a pipe filled to its capacity: the session's first log
+    // line ("session started", written inside the start, after the server
+    // binds) blocks until the test reads. The signal arrives while it is
+    // blocked there, before `run` prints its address.
+    let (reader, mut writer) = std::io::pipe().unwrap();
+    // SAFETY: F_GETPIPE_SZ on the open pipe's own descriptor.
+    let capacity = unsafe { libc::fcntl(writer.as_raw_fd(), libc::F_GETPIPE_SZ) };
+    assert!(capacity > 0, "pipe capacity {capacity}");
+    writer
+        .write_all(&vec![b'\n'; capacity as usize])
+        .expect("an empty pipe takes its capacity");
     let session = Command::new(BIN)
-        .args([
-            "run",
-            path.to_str().unwrap(),
-            "--report",
-            report.to_str().unwrap(),
-        ])
+        .args(["run", path.to_str().unwrap(), "--report"])
+        .arg(&report)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(writer)
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    let addr = format!("127.0.0.1:{port}");
+    let bound = Instant::now();
+    while std::net::TcpStream::connect(&addr).is_err() {
+        assert!(
+            bound.elapsed() < Duration::from_secs(60),
+            "the session never listened"
+        );
+        std::thread::yield_now();
+    }
+    // SAFETY: kill() with a live child's pid and a valid signal number.
+    assert_eq!(unsafe { libc::kill(session.id() as i32, libc::SIGTERM) }, 0);
+    let stderr = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = BufReader::new(reader).read_to_string(&mut text);
+        text
+    });
+    let out = session.wait_with_output().unwrap();
+    let stderr = stderr.join().unwrap();
+    assert!(
+        out.status.success(),
+        "exit status {:?}; stderr: {}",
+        out.status,
+        stderr.trim()
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    check_counts(&report);
+}
+
+/// Runs the demo until a SIGTERM sent when stderr shows `line`, and checks
+/// that it exits with success, promptly, and with a complete report.
+fn sigterm_after_line(dir_name: &str, line: &str) {
+    let (path, _) = demo_on_free_port(dir_name, &[]);
+    let report = path.with_file_name("report.json");
+    let (session, stderr) =
+        spawn_run(&[path.to_str().unwrap(), "--report", report.to_str().unwrap()]);
+    wait_for_line(&stderr, line);
     let killed = Command::new("kill")
         .args(["-TERM", &session.id().to_string()])
         .status()

@@ -1,7 +1,8 @@
 //! The real pipeline step: windows touching an artifact are held and never
 //! collected for calibration (a labelled signal with 10 railed samples), and
 //! a decoder output that is not a probability distribution is a
-//! `decoder_error` hold, counted.
+//! `decoder_error` hold, counted, as is a decoder that returns an error; an
+//! intent that finds the publisher's queue full is dropped and counted.
 
 use neuroloop_core::markers::marker_ring;
 use neuroloop_core::ring::sample_ring;
@@ -192,4 +193,126 @@ fn a_decoder_output_that_is_not_a_distribution_is_a_decoder_error_hold() {
     let artifacts = pipeline.stats.artifact.snapshot();
     assert_eq!(artifacts.decoder_rejections, 4);
     assert_eq!(pipeline.stats.snapshot().decoded, 2);
+}
+
+/// A pipeline over a fresh ring with `decoder` ready and an intent queue
+/// of `queue`, fed 100 samples of 2 channels (6 windows of 50, hop 10)
+/// and stepped until idle; returns it with the intent receiver.
+fn run_ready(
+    decoder: impl neuroloop_decode::Decoder + 'static,
+    queue: usize,
+) -> (
+    Pipeline,
+    crossbeam_channel::Receiver<neuroloop_core::Intent>,
+) {
+    let spec = StreamSpec {
+        name: "t".into(),
+        channels: ["C3", "C4"].map(ChannelSpec::eeg).to_vec(),
+        sample_rate: FS,
+        block_size: 10,
+    };
+    let (mut writer, reader) = sample_ring(CH, 1024);
+    let (intent_tx, intents) = crossbeam_channel::bounded(queue);
+    let mut pipeline = Pipeline {
+        reader,
+        markers: None,
+        block: SampleBlock::with_capacity(CH, 256),
+        artifacts: ArtifactConfig::default().build(&spec, 256).unwrap(),
+        chain: FilterChain::new(Vec::new()),
+        windows: Windowing::Hop(WindowAssembler::new(CH, 50, 10).unwrap()),
+        labels: LabelTimeline::new(16, 0.0),
+        decoder: DecoderSlot::Ready(Box::new(decoder)),
+        policy: IntentPolicy::new(2, 1, 0.5, 0.0),
+        intents: intent_tx,
+        stats: PipelineStats::default().into(),
+        n_classes: 2,
+        filtered: None,
+    };
+    let data: Vec<f32> = (0..200).map(|v| (v as f32 * 0.7).sin()).collect();
+    let times: Vec<f64> = (0..100).map(|s| s as f64 / FS).collect();
+    assert_eq!(writer.push(&data, &times, clock::now()), 0);
+    while let Step::Worked(_) = pipeline.step() {}
+    (pipeline, intents)
+}
+
+#[test]
+fn intents_that_find_the_publisher_queue_full_are_dropped_and_counted() {
+    // Room for two intents, and nobody takes them out.
+    let decoder = Scripted {
+        classes: vec!["left".into(), "right".into()],
+        outputs: vec![[0.9, 0.1], [0.2, 0.8]],
+        next: 0,
+    };
+    let (pipeline, intents) = run_ready(decoder, 2);
+    let kept: Vec<u64> = intents.try_iter().map(|i| i.window).collect();
+    assert_eq!(kept, [0, 1], "the first two fit the queue");
+    let stats = pipeline.stats.snapshot();
+    assert_eq!(stats.decoded, 6, "every window was decoded: {stats:?}");
+    assert_eq!(
+        (stats.intents, stats.intents_dropped),
+        (2, 4),
+        "sent and dropped: {stats:?}"
+    );
+}
+
+/// A decoder that fails on the windows it is told to (by call number).
+struct FailsOn {
+    classes: Vec<String>,
+    fail: Vec<usize>,
+    next: usize,
+}
+
+impl neuroloop_decode::Decoder for FailsOn {
+    fn classes(&self) -> &[String] {
+        &self.classes
+    }
+
+    fn input_shape(&self) -> (usize, usize) {
+        (CH, 50)
+    }
+
+    fn decode(
+        &mut self,
+        _window: &neuroloop_core::Window<'_>,
+        probabilities: &mut [f32],
+    ) -> Result<(), neuroloop_decode::DecodeError> {
+        let call = self.next;
+        self.next += 1;
+        if self.fail.contains(&call) {
+            return Err(neuroloop_decode::DecodeError::WindowShape {
+                expected_channels: CH,
+                expected_samples: 50,
+                channels: CH,
+                samples: 49,
+                len: CH * 49,
+            });
+        }
+        probabilities.copy_from_slice(&[0.1, 0.9]);
+        Ok(())
+    }
+}
+
+#[test]
+fn a_decode_error_is_a_decoder_error_hold_counted_and_decoding_goes_on() {
+    let decoder = FailsOn {
+        classes: vec!["left".into(), "right".into()],
+        fail: vec![1, 3],
+        next: 0,
+    };
+    let (pipeline, intents) = run_ready(decoder, 1024);
+    let reasons: Vec<HoldReason> = intents.try_iter().map(|i| i.hold_reason).collect();
+    assert_eq!(
+        reasons,
+        [
+            HoldReason::None,
+            HoldReason::DecoderError,
+            HoldReason::None,
+            HoldReason::DecoderError,
+            HoldReason::None,
+            HoldReason::None,
+        ]
+    );
+    let stats = pipeline.stats.snapshot();
+    assert_eq!((stats.decode_errors, stats.decoded), (2, 4), "{stats:?}");
+    assert_eq!(pipeline.stats.artifact.snapshot().decoder_rejections, 0);
 }
