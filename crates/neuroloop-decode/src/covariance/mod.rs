@@ -26,6 +26,8 @@
 //! * `record`: pieces of the stored form; [`CovarianceRecord`] is the whole.
 //! * `recenter`: re-centring across recordings ([`RecenterRecord`]), an
 //!   option of `tangent_space` and `mdm`.
+//! * `tangent_head`: one tangent space + logistic regression, fitted and
+//!   applied per window, for the single-covariance decoders below.
 //! * `csp`, `csp_lda`, `tangent_space`, `mdm`: the estimators, each with
 //!   its fit, record and real-time decoder.
 //! * `xdawn`: xDAWN filters and ERP covariances ([`XdawnCovariance`]);
@@ -48,6 +50,7 @@ mod recenter;
 mod record;
 mod spec;
 mod stacked;
+mod tangent_head;
 mod tangent_space;
 mod xdawn;
 mod xdawn_decoders;

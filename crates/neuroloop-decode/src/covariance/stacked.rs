@@ -12,13 +12,12 @@ use neuroloop_core::Window;
 use serde::{Deserialize, Serialize};
 
 use super::frame::Frame;
-use super::record::{check_len, mat_rows, square_from_rows};
+use super::record::{mat_rows, square_from_rows};
+use super::tangent_head::{TangentHead, fit_tangent_logistic};
 use super::{FilterBank, check_bands};
 use crate::fit::EpochSet;
-use crate::linear::{LinearModel, LogisticOptions, fit_logistic};
-use crate::spd::{
-    CovarianceWorkspace, Estimator, MeanOptions, TangentMap, invsqrtm, mean_riemann, tangent_len,
-};
+use crate::linear::LinearModel;
+use crate::spd::{CovarianceWorkspace, Estimator};
 use crate::{DecodeError, Decoder};
 
 /// Hyperparameters of `stacked_tangent_space`.
@@ -109,18 +108,7 @@ pub fn fit_stacked(spec: &StackedSpec, data: &EpochSet) -> Result<StackedRecord,
         ws.estimate(spec.estimator, bank.stacked(), cov.as_mut())?;
         covs.push(cov);
     }
-    let reference = mean_riemann(&covs, None, MeanOptions::default())?;
-    let mut map = TangentMap::new(invsqrtm(reference.as_ref())?);
-    let len = tangent_len(n);
-    let mut features = vec![0.0; covs.len() * len];
-    for (cov, out) in covs.iter().zip(features.chunks_exact_mut(len)) {
-        map.vector(cov.as_ref(), out)?;
-    }
-    let options = LogisticOptions {
-        c: spec.c,
-        ..LogisticOptions::default()
-    };
-    let model = fit_logistic(&features, &data.labels, data.classes.len(), &options)?;
+    let (reference, model) = fit_tangent_logistic(&covs, spec.c, data)?;
     Ok(StackedRecord {
         estimator: spec.estimator,
         bands_hz: spec.bands_hz.clone(),
@@ -137,9 +125,7 @@ pub struct StackedDecoder {
     estimator: Estimator,
     ws: CovarianceWorkspace,
     cov: Mat<f64>,
-    map: TangentMap,
-    model: LinearModel,
-    features: Vec<f64>,
+    head: TangentHead,
 }
 
 impl StackedDecoder {
@@ -164,25 +150,13 @@ impl StackedDecoder {
         )?;
         let n = bank.bands() * channels;
         let reference = square_from_rows("stacked reference", &record.reference, n)?;
-        check_len(
-            "logistic-regression inputs",
-            record.model.features,
-            tangent_len(n),
-        )?;
-        check_len(
-            "logistic-regression classes",
-            record.model.classes,
-            classes.len(),
-        )?;
-        record.model.validate()?;
+        let head = TangentHead::new(reference.as_ref(), &record.model, classes.len())?;
         Ok(Self {
             frame: Frame::new(classes, channels, samples, bank),
             estimator: record.estimator,
             ws: CovarianceWorkspace::new(n, samples),
             cov: Mat::zeros(n, n),
-            map: TangentMap::new(invsqrtm(reference.as_ref())?),
-            model: record.model.clone(),
-            features: vec![0.0; tangent_len(n)],
+            head,
         })
     }
 }
@@ -204,9 +178,8 @@ impl Decoder for StackedDecoder {
         self.frame.load(window, probabilities)?;
         self.ws
             .estimate(self.estimator, self.frame.bank.stacked(), self.cov.as_mut())?;
-        self.map.vector(self.cov.as_ref(), &mut self.features)?;
-        self.model
-            .probabilities(&self.features, &mut self.frame.probs);
+        self.head
+            .probabilities(self.cov.as_ref(), &mut self.frame.probs)?;
         self.frame.store(probabilities)
     }
 }

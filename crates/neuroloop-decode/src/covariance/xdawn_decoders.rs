@@ -13,14 +13,12 @@ use serde::{Deserialize, Serialize};
 use super::frame::Frame;
 use super::mdm::class_means;
 use super::record::{check_len, mat_rows, square_from_rows};
+use super::tangent_head::{TangentHead, fit_tangent_logistic};
 use super::xdawn::{XdawnCovariance, XdawnRecord, fit_erp, fit_xdawn};
 use super::{ErpSpec, FilterBank, MdmSpec, XdawnMdmSpec, XdawnSpec};
 use crate::fit::EpochSet;
-use crate::linear::{LinearModel, LogisticOptions, fit_logistic, softmax_in_place};
-use crate::spd::{
-    MeanOptions, SymEigen, TangentMap, congruence, invsqrtm, log_eigen_norm, mean_riemann,
-    tangent_len,
-};
+use crate::linear::{LinearModel, softmax_in_place};
+use crate::spd::{MeanOptions, SymEigen, congruence, invsqrtm, log_eigen_norm};
 use crate::{DecodeError, Decoder};
 
 /// The fitted parameters of an `xdawn_tangent_space` decoder.
@@ -85,18 +83,7 @@ fn tangent_space_on(
     c: f64,
     data: &EpochSet,
 ) -> Result<XdawnTangentSpaceRecord, DecodeError> {
-    let reference = mean_riemann(&covs, None, MeanOptions::default())?;
-    let mut map = TangentMap::new(invsqrtm(reference.as_ref())?);
-    let len = tangent_len(reference.nrows());
-    let mut features = vec![0.0; covs.len() * len];
-    for (cov, out) in covs.iter().zip(features.chunks_exact_mut(len)) {
-        map.vector(cov.as_ref(), out)?;
-    }
-    let options = LogisticOptions {
-        c,
-        ..LogisticOptions::default()
-    };
-    let model = fit_logistic(&features, &data.labels, data.classes.len(), &options)?;
+    let (reference, model) = fit_tangent_logistic(&covs, c, data)?;
     Ok(XdawnTangentSpaceRecord {
         xdawn,
         reference: mat_rows(&reference),
@@ -156,9 +143,7 @@ pub struct XdawnTangentSpaceDecoder {
     frame: Frame,
     xdawn: XdawnCovariance,
     cov: Mat<f64>,
-    map: TangentMap,
-    model: LinearModel,
-    features: Vec<f64>,
+    head: TangentHead,
 }
 
 impl XdawnTangentSpaceDecoder {
@@ -177,24 +162,12 @@ impl XdawnTangentSpaceDecoder {
         let xdawn = XdawnCovariance::new(&record.xdawn, channels, samples)?;
         let n = xdawn.dim();
         let reference = square_from_rows("xDAWN tangent-space reference", &record.reference, n)?;
-        check_len(
-            "logistic-regression inputs",
-            record.model.features,
-            tangent_len(n),
-        )?;
-        check_len(
-            "logistic-regression classes",
-            record.model.classes,
-            classes.len(),
-        )?;
-        record.model.validate()?;
+        let head = TangentHead::new(reference.as_ref(), &record.model, classes.len())?;
         Ok(Self {
             frame: frame(classes, channels, samples, sample_rate)?,
             xdawn,
             cov: Mat::zeros(n, n),
-            map: TangentMap::new(invsqrtm(reference.as_ref())?),
-            model: record.model.clone(),
-            features: vec![0.0; tangent_len(n)],
+            head,
         })
     }
 }
@@ -216,9 +189,8 @@ impl Decoder for XdawnTangentSpaceDecoder {
         self.frame.load(window, probabilities)?;
         self.xdawn
             .estimate(self.frame.bank.band(0), self.cov.as_mut())?;
-        self.map.vector(self.cov.as_ref(), &mut self.features)?;
-        self.model
-            .probabilities(&self.features, &mut self.frame.probs);
+        self.head
+            .probabilities(self.cov.as_ref(), &mut self.frame.probs)?;
         self.frame.store(probabilities)
     }
 }
