@@ -3,12 +3,15 @@
 //! times per decoded window once the burn decoder runs (none for windows
 //! held for artifacts).
 //!
-//! A counting global allocator counts only while the flag of the current
-//! thread is armed, so the test harness's own threads do not interfere.
+//! The counting global allocator of `counting/` counts only while the flag
+//! of the current thread is armed, so the test harness's own threads do not
+//! interfere.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+mod counting;
+
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
+
+use counting::count;
 
 use neuroloop_core::markers::marker_ring;
 use neuroloop_core::ring::sample_ring;
@@ -22,43 +25,6 @@ use neuroloop_runtime::policy::IntentPolicy;
 use neuroloop_runtime::stats::PipelineStats;
 use neuroloop_runtime::windowing::Windowing;
 use neuroloop_sources::sim::SimGenerator;
-
-struct Counting;
-
-thread_local! {
-    static ARMED: Cell<bool> = const { Cell::new(false) };
-}
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if ARMED.try_with(Cell::get).unwrap_or(false) {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if ARMED.try_with(Cell::get).unwrap_or(false) {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// Allocations made by `f` on this thread.
-fn count<R>(f: impl FnOnce() -> R) -> (R, u64) {
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
-    ARMED.with(|a| a.set(true));
-    let r = f();
-    ARMED.with(|a| a.set(false));
-    (r, ALLOCATIONS.load(Ordering::Relaxed) - before)
-}
 
 #[test]
 fn pipeline_step_allocates_nothing_then_a_constant_amount_per_decoded_window() {
