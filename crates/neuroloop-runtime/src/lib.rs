@@ -31,6 +31,7 @@ pub mod report;
 pub mod server;
 pub mod server_ws;
 pub mod session;
+pub mod source_registry;
 pub mod stats;
 pub mod trainer;
 pub mod windowing;

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use neuroloop_core::{Marker, SampleBlock};
 use neuroloop_decode::bundle::{Bundle, WindowDescription};
-use neuroloop_runtime::config::{SourceSection, WindowMode};
+use neuroloop_runtime::config::WindowMode;
 use neuroloop_runtime::labels::LabelTimeline;
 use neuroloop_runtime::stats::PipelineStats;
 use neuroloop_runtime::windowing::Windowing;
@@ -75,7 +75,10 @@ fn run(config: &Path, seconds: f64) -> (Vec<Value>, neuroloop_runtime::SessionRe
 #[test]
 fn each_cue_locks_one_window_at_its_offset() {
     let cfg = neuroloop_runtime::load(&repo().join("configs/events-sim.toml")).unwrap();
-    let SourceSection::Sim(sim) = &cfg.source else {
+    let Some(sim) = cfg
+        .source
+        .downcast_ref::<neuroloop_sources::sim::SimConfig>()
+    else {
         panic!("the event session runs the simulated headset");
     };
     let WindowMode::Events(locking) = &cfg.windows else {

@@ -1,7 +1,8 @@
 //! The pipeline thread allocates nothing after initialize while detecting
 //! artifacts, filtering, windowing and calibrating, and a constant number of
 //! times per decoded window once the burn decoder runs (none for windows
-//! held for artifacts).
+//! held for artifacts). The first test's pipeline is the demo session's,
+//! built by the session builder ([`neuroloop_runtime::session::assemble`]).
 //!
 //! The counting global allocator of `counting/` counts only while the flag
 //! of the current thread is armed, so the test harness's own threads do not
@@ -13,34 +14,27 @@ use std::cell::Cell;
 
 use counting::count;
 
-use neuroloop_core::markers::marker_ring;
 use neuroloop_core::ring::sample_ring;
 use neuroloop_core::{HoldReason, Marker, SampleBlock, clock};
-use neuroloop_decode::{BandpowerConfig, TrainOptions, train};
 use neuroloop_dsp::WindowAssembler;
 use neuroloop_runtime::decoding::{CalibrationSet, DecoderSlot};
 use neuroloop_runtime::labels::LabelTimeline;
 use neuroloop_runtime::pipeline::{Pipeline, Step};
 use neuroloop_runtime::policy::IntentPolicy;
+use neuroloop_runtime::session::{PipelinePart, StartOptions};
 use neuroloop_runtime::stats::PipelineStats;
 use neuroloop_runtime::windowing::Windowing;
-use neuroloop_sources::sim::SimGenerator;
+use neuroloop_sources::sim::{SimConfig, SimGenerator};
 
 #[test]
 fn pipeline_step_allocates_nothing_then_a_constant_amount_per_decoded_window() {
-    let (text, path) = (
-        std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../configs/demo.toml"
-        ))
-        .unwrap(),
-        std::path::PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../configs/demo.toml"
-        )),
-    );
-    let cfg = neuroloop_runtime::parse(&text, &path).unwrap();
-    let neuroloop_runtime::config::SourceSection::Sim(sim) = &cfg.source else {
+    // The demo session, built by the session's own builder: its source,
+    // rings, stages, decoder slot, policy, real trainer and servers. The
+    // test drives the pipeline step by step on this thread in place of the
+    // pipeline thread and feeds the ring in place of the source thread.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/demo.toml");
+    let cfg = neuroloop_runtime::load(&path).unwrap();
+    let Some(sim) = cfg.source.downcast_ref::<SimConfig>() else {
         panic!("this benchmark runs the simulated headset");
     };
     let spec = cfg.input.clone();
@@ -48,39 +42,27 @@ fn pipeline_step_allocates_nothing_then_a_constant_amount_per_decoded_window() {
     let (channels, fs) = (spec.channel_count(), spec.sample_rate);
     let hop = cfg.hop_samples;
     let mut generator = SimGenerator::new(&labels, fs, sim.line_hz, &sim.paradigm, sim.seed);
-
-    let (mut writer, reader) = sample_ring(channels, cfg.ring_samples);
-    let (mut marker_writer, marker_reader) = marker_ring(256);
-    let (intent_tx, intent_rx) = crossbeam_channel::bounded(1024);
-    let (calib_tx, calib_rx) = crossbeam_channel::bounded(1);
-    let (decoder_tx, decoder_rx) = crossbeam_channel::bounded(1);
-    let calibration_s = 60.0;
-    let (tap, tap_reader) = sample_ring(channels, 1024);
-    let mut pipeline = Pipeline {
-        reader,
-        markers: Some(marker_reader),
-        block: SampleBlock::with_capacity(channels, 256),
-        artifacts: cfg.artifacts.build(&spec, 256).unwrap(),
-        chain: cfg.filters.initialize(&spec, 256).unwrap(),
-        windows: Windowing::Hop(WindowAssembler::new(channels, cfg.window_samples, hop).unwrap()),
-        labels: LabelTimeline::new(256, 0.5),
-        decoder: DecoderSlot::calibrating(
-            CalibrationSet::with_capacity(
-                (calibration_s * fs / hop as f64) as usize + 2,
-                channels * cfg.window_samples,
-            ),
-            calibration_s,
-            calib_tx,
-            decoder_rx,
-            true,
-        ),
-        policy: IntentPolicy::new(2, 5, 0.7, 0.3),
-        intents: intent_tx,
-        stats: PipelineStats::default().into(),
-        n_classes: 2,
-        // The filtered-signal tap, never drained: it fills, then drops.
-        filtered: Some(tap),
+    let options = StartOptions {
+        listen: Some("127.0.0.1:0".parse().unwrap()),
+        ..StartOptions::default()
     };
+    let parts = neuroloop_runtime::session::assemble(&cfg, options).unwrap();
+    let PipelinePart {
+        mut pipeline,
+        samples: mut writer,
+        markers: mut marker_writer,
+        intents: intent_rx,
+        ..
+    } = parts.pipeline;
+    let trainer = parts
+        .calibration
+        .expect("the demo session calibrates")
+        .spawn()
+        .unwrap();
+    // The filtered-signal tap of `[lsl] filtered_outlet`, never drained
+    // here: it fills, then drops.
+    let (tap, tap_reader) = sample_ring(channels, 1024);
+    pipeline.filtered = Some(tap);
 
     // Feeds one hop of simulated samples (with artifacts if `bad`: channel
     // 0 railed at ±1e30, 1 NaN, 2 saturated at the profile's maximum, 3
@@ -151,40 +133,25 @@ fn pipeline_step_allocates_nothing_then_a_constant_amount_per_decoded_window() {
         "then dropped and counted, without allocating"
     );
 
-    // Finish calibration; the set goes to a stand-in trainer on this thread.
-    let trainer = std::thread::spawn(move || {
-        let set: CalibrationSet = calib_rx.recv().unwrap();
-        // The artifact span reached no training window: nothing railed,
-        // saturated or NaN, and filtered EEG stays within a few hundred µV.
-        assert!(
-            set.windows.iter().all(|v| v.is_finite() && v.abs() < 1e3),
-            "calibration windows are clean"
-        );
-        let config = BandpowerConfig::new(
-            16,
-            250,
-            250.0,
-            vec![[8.0, 13.0], [13.0, 30.0]],
-            vec!["left".into(), "right".into()],
-        );
-        let (decoder, _) = train(
-            &config,
-            &set.windows,
-            &set.labels,
-            &TrainOptions {
-                seed: 1,
-                ..TrainOptions::default()
-            },
-        )
-        .unwrap();
-        decoder_tx
-            .send(Ok(Box::new(decoder) as Box<dyn neuroloop_decode::Decoder>))
-            .unwrap();
-    });
+    // The artifact span reached no calibration window: nothing railed,
+    // saturated or NaN, and filtered EEG stays within a few hundred µV.
+    let DecoderSlot::Calibrating { set, .. } = &pipeline.decoder else {
+        panic!("still calibrating after 55 s of 60");
+    };
+    assert!(
+        set.windows.iter().all(|v| v.is_finite() && v.abs() < 1e3),
+        "calibration windows are clean"
+    );
+
+    // Finish calibration; the session's trainer fits the decoder.
     while !matches!(pipeline.decoder, DecoderSlot::Ready(_)) {
         feed_and_step(&mut pipeline);
     }
-    trainer.join().unwrap();
+    let training = trainer.join().unwrap().expect("the trainer reports");
+    assert!(
+        training.error.is_none() && training.attempts == 1,
+        "{training:?}"
+    );
 
     // Decoding: the same allocation count for every window.
     let per_window: Vec<u64> = (0..2000).map(|_| feed_and_step(&mut pipeline)).collect();

@@ -1,7 +1,8 @@
 //! In event mode (`windows = "events"`) the pipeline thread allocates
 //! nothing while cutting event windows and calibrating on them, nothing for
 //! a full pending-event queue or a marker older than the history (both
-//! counted), and a constant number of times per decoded event window.
+//! counted), and a constant number of times per decoded event window. The
+//! pipeline is the session's, built by its builder.
 //!
 //! The counting global allocator of `counting/` counts only while the flag
 //! of the current thread is armed, so the test harness's own threads do not
@@ -11,25 +12,19 @@ mod counting;
 
 use counting::count;
 
-use neuroloop_core::markers::marker_ring;
-use neuroloop_core::ring::sample_ring;
-use neuroloop_core::{HoldReason, Marker, SampleBlock, clock};
-use neuroloop_decode::{BandpowerConfig, TrainOptions, train};
+use neuroloop_core::{HoldReason, Marker, clock};
 use neuroloop_runtime::config::EVENT_QUEUE;
-use neuroloop_runtime::decoding::{CalibrationSet, DecoderSlot};
-use neuroloop_runtime::labels::LabelTimeline;
+use neuroloop_runtime::decoding::DecoderSlot;
 use neuroloop_runtime::pipeline::{Pipeline, Step};
-use neuroloop_runtime::policy::IntentPolicy;
-use neuroloop_runtime::stats::PipelineStats;
-use neuroloop_runtime::windowing::Windowing;
-use neuroloop_sources::sim::SimGenerator;
+use neuroloop_runtime::session::{PipelinePart, StartOptions};
+use neuroloop_sources::sim::{SimConfig, SimGenerator};
 
 #[test]
 fn event_windows_allocate_nothing_then_a_constant_amount_per_decoded_event() {
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/events-sim.toml");
     let cfg = neuroloop_runtime::load(&path).unwrap();
-    let neuroloop_runtime::config::SourceSection::Sim(sim) = &cfg.source else {
+    let Some(sim) = cfg.source.downcast_ref::<SimConfig>() else {
         panic!("events-sim.toml runs the simulated headset");
     };
     let spec = cfg.input.clone();
@@ -37,35 +32,25 @@ fn event_windows_allocate_nothing_then_a_constant_amount_per_decoded_event() {
     let (channels, fs) = (spec.channel_count(), spec.sample_rate);
     let step_samples = 25;
     let mut generator = SimGenerator::new(&labels, fs, sim.line_hz, &sim.paradigm, sim.seed);
-    let (mut writer, reader) = sample_ring(channels, cfg.ring_samples);
-    let (mut marker_writer, marker_reader) = marker_ring(1024);
-    let (intent_tx, intent_rx) = crossbeam_channel::bounded(1024);
-    let (calib_tx, calib_rx) = crossbeam_channel::bounded(1);
-    let (decoder_tx, decoder_rx) = crossbeam_channel::bounded(1);
-    let mut pipeline = Pipeline {
-        reader,
-        markers: Some(marker_reader),
-        block: SampleBlock::with_capacity(channels, 256),
-        artifacts: cfg.artifacts.build(&spec, 256).unwrap(),
-        chain: cfg.filters.initialize(&spec, 256).unwrap(),
-        windows: Windowing::build(&cfg).unwrap(),
-        labels: LabelTimeline::new(256, 0.5),
-        decoder: DecoderSlot::calibrating(
-            CalibrationSet::with_capacity(
-                cfg.calibration_capacity(),
-                channels * cfg.window_samples,
-            ),
-            cfg.decoder.calibration_s,
-            calib_tx,
-            decoder_rx,
-            true,
-        ),
-        policy: IntentPolicy::new(2, 1, 0.6, 0.0),
-        intents: intent_tx,
-        stats: PipelineStats::default().into(),
-        n_classes: 2,
-        filtered: None,
+    // The session as its builder makes it; this thread stands in for the
+    // pipeline thread and the source thread.
+    let options = StartOptions {
+        listen: Some("127.0.0.1:0".parse().unwrap()),
+        ..StartOptions::default()
     };
+    let parts = neuroloop_runtime::session::assemble(&cfg, options).unwrap();
+    let PipelinePart {
+        mut pipeline,
+        samples: mut writer,
+        markers: mut marker_writer,
+        intents: intent_rx,
+        ..
+    } = parts.pipeline;
+    let trainer = parts
+        .calibration
+        .expect("the session calibrates")
+        .spawn()
+        .unwrap();
 
     // One step of simulated samples and its markers; returns the step's
     // allocations and the reasons of the decisions it sent.
@@ -122,25 +107,14 @@ fn event_windows_allocate_nothing_then_a_constant_amount_per_decoded_event() {
     assert_eq!(events.missed, 1, "{events:?}");
     assert!(events.overflowed >= 10, "{events:?}");
 
-    let trainer = std::thread::spawn(move || {
-        let set: CalibrationSet = calib_rx.recv().unwrap();
-        let config = BandpowerConfig::new(
-            16,
-            500,
-            250.0,
-            vec![[8.0, 13.0], [13.0, 30.0]],
-            vec!["left".into(), "right".into()],
-        );
-        let (decoder, _) =
-            train(&config, &set.windows, &set.labels, &TrainOptions::default()).unwrap();
-        decoder_tx
-            .send(Ok(Box::new(decoder) as Box<dyn neuroloop_decode::Decoder>))
-            .unwrap();
-    });
     while !matches!(pipeline.decoder, DecoderSlot::Ready(_)) {
         feed(&mut pipeline, &[]);
     }
-    trainer.join().unwrap();
+    let training = trainer.join().unwrap().expect("the trainer reports");
+    assert!(
+        training.error.is_none() && training.attempts == 1,
+        "{training:?}"
+    );
 
     // Decoding: steps without an event window allocate nothing; each
     // decoded event window the same count.

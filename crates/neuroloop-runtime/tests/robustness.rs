@@ -114,7 +114,7 @@ fn exercise(text: &str, path: &Path) -> Result<&'static str, String> {
                 }
                 "refused"
             }
-            Ok(cfg) if matches!(cfg.source, neuroloop_runtime::config::SourceSection::Sim(_)) => {
+            Ok(cfg) if cfg.source.kind() == "sim" => {
                 let options = StartOptions {
                     listen: Some("127.0.0.1:0".parse().unwrap()),
                     sample_limit: Some(20),

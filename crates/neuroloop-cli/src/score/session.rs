@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use neuroloop_core::{HoldReason, Intent, IntentKind};
 use neuroloop_decode::bundle::Manifest;
-use neuroloop_runtime::config::SourceSection;
+use neuroloop_runtime::source_registry::ReplaySection;
 use neuroloop_runtime::{RuntimeError, SessionReport, StartOptions, ValidatedSession};
 use neuroloop_sources::replay::Cue;
 
@@ -145,7 +145,7 @@ impl SessionPlan<'_> {
 /// pipeline and publisher (never expected: the source waits for the
 /// pipeline).
 pub(super) fn play(cfg: ValidatedSession) -> Result<Played, RuntimeError> {
-    let SourceSection::Replay(replay) = &cfg.source else {
+    let Some(replay) = cfg.source.downcast_ref::<ReplaySection>() else {
         return Err(option("recording", "not a replay session".into()));
     };
     let cues = replay.recording.cues.clone();

@@ -43,7 +43,7 @@ impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for Section<'_, T> {
 /// The config path of the value that makes section `name` of `text` fail
 /// to deserialise as `T`, e.g. `decoder.calibration_s`; `None` if the
 /// text-based pass finds no spanned error.
-pub(super) fn locate<T: DeserializeOwned>(text: &str, name: &str) -> Option<String> {
+pub(crate) fn locate<T: DeserializeOwned>(text: &str, name: &str) -> Option<String> {
     let de = toml::Deserializer::parse(text).ok()?;
     let seed = Section::<T> {
         name,
@@ -60,7 +60,7 @@ pub(super) fn locate<T: DeserializeOwned>(text: &str, name: &str) -> Option<Stri
 /// changes the deserialisation error `message` of `T`: the key of an error
 /// inside an internally tagged table, where toml keeps no span. Each leaf
 /// is tried once (a removed required key gives another message).
-pub(super) fn locate_by_removal<T: DeserializeOwned>(
+pub(crate) fn locate_by_removal<T: DeserializeOwned>(
     value: &toml::Value,
     base: &str,
     message: &str,

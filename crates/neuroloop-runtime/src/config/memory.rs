@@ -3,14 +3,13 @@
 //!
 //! The figures follow the allocations of `session::start`: the sample ring,
 //! the calibration set (every window of the calibration period), the window
-//! assembler, the pipeline's and the source's blocks, the LSL inlets' own
-//! rings, the filtered-signal outlet's ring and the intent queues. They are
+//! assembler, the pipeline's and the source's blocks, the source's own
+//! buffers (`SourcePlan::memory`), the filtered-signal outlet's ring and the intent queues. They are
 //! computed in `f64`, so no value can overflow them.
 
 use neuroloop_core::ConfigError;
 
 use super::ValidatedSession;
-use super::sources::SourceSection;
 
 /// Default `session.max_memory_mb`.
 pub const DEFAULT_MAX_MEMORY_MB: u64 = 4096;
@@ -35,7 +34,6 @@ impl MemoryEstimate {
     #[must_use]
     pub fn of(cfg: &ValidatedSession) -> Self {
         let ch = cfg.input.channel_count() as f64;
-        let fs = cfg.input.sample_rate;
         let window = cfg.window_samples as f64;
         let ring = cfg.ring_samples as f64;
         let mut parts = vec![
@@ -51,25 +49,7 @@ impl MemoryEstimate {
             let windows = cfg.calibration_capacity() as f64;
             parts.push(("calibration set", windows * (ch * window * VALUE + 8.0)));
         }
-        match &cfg.source {
-            SourceSection::Sim(sim) => {
-                let block = sim.block_size.unwrap_or(cfg.input.block_size) as f64;
-                parts.push(("source block", block * (ch * VALUE + 8.0)));
-            }
-            SourceSection::Lsl(lsl) => {
-                let chunk = (fs * 0.5).ceil().max(64.0);
-                parts.push(("source chunk", 2.0 * chunk * (ch * VALUE + 8.0)));
-                if !lsl.inlets.is_empty() {
-                    let rings = (fs * 4.0).max(4.0 * chunk) * (ch * VALUE + STAMP);
-                    let waiting = (lsl.align_timeout_s * fs).ceil() + 4.0 * chunk;
-                    parts.push(("inlet rings", rings + waiting * (2.0 * ch * VALUE + 32.0)));
-                }
-            }
-            SourceSection::Replay(replay) => {
-                let samples = replay.recording.samples as f64;
-                parts.push(("replayed recording", samples * ch * VALUE));
-            }
-        }
+        parts.extend(cfg.source.memory(&cfg.input));
         if cfg.lsl.filtered_outlet.is_some() {
             let out = cfg.filtered.channel_count() as f64;
             parts.push((

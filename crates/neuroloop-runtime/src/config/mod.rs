@@ -8,8 +8,8 @@
 //!
 //! * `sections`: the TOML sections as deserialised.
 //! * `defaults`: the defaults of their optional keys.
-//! * `sources`: the source registry (`[source] type`); `replay`: the
-//!   replay source's recording and its checks against a profile.
+//! * [`Registries`]: the source and filter-stage registries a session is
+//!   validated against (the sources themselves: [`crate::source_registry`]).
 //! * `parse`: the one pass over the file.
 //! * `validate`: the checks of each section.
 //! * `bounds`: the allowed range of every numeric key; config files must be
@@ -35,6 +35,7 @@ use neuroloop_dsp::ChainConfig;
 
 use crate::lsl_config::LslSection;
 use crate::profile::HardwareProfile;
+use crate::source_registry::{SourcePlan, SourceRegistry};
 
 mod bounds;
 mod bundle;
@@ -43,22 +44,19 @@ mod keypath;
 mod memory;
 mod parse;
 mod publish_timing;
-mod replay;
 mod sections;
-mod sources;
 mod validate;
 mod windows;
 
 pub use bounds::{MAX_CONFIG_BYTES, read_config_file};
 pub use defaults::{MAX_CALIBRATION_S, MAX_SMOOTHING};
-pub(crate) use keypath::key_at;
+pub(crate) use keypath::{key_at, locate, locate_by_removal};
 pub use memory::{DEFAULT_MAX_MEMORY_MB, MAX_MEMORY_MB, MemoryEstimate};
-pub use parse::parse;
+pub use parse::{parse, parse_with};
 pub use publish_timing::{DEFAULT_MAX_LAG_MS, FALLBACK_INTENT_MAX_AGE_MS, INTENT_AGE_MARGIN_MS};
 pub use sections::{
     DecoderSection, PipelineSection, PolicySection, PublishSection, SessionSection,
 };
-pub use sources::{ReplaySection, SourceSection};
 pub use windows::{EVENT_QUEUE, EventLocking, MAX_EVENT_OFFSET_S, MAX_EVENT_RATE_HZ, WindowMode};
 
 /// A fully checked session, ready to build.
@@ -70,8 +68,8 @@ pub struct ValidatedSession {
     pub profile: HardwareProfile,
     /// The stream the source produces.
     pub input: StreamSpec,
-    /// The source.
-    pub source: SourceSection,
+    /// The source, validated and ready to open.
+    pub source: std::sync::Arc<dyn SourcePlan>,
     /// Filter stage configs, in order.
     pub filters: ChainConfig,
     /// `[pipeline] filters` as written (saved with a bundle).
@@ -116,6 +114,33 @@ impl ValidatedSession {
             WindowMode::Events(_) => seconds * MAX_EVENT_RATE_HZ,
         };
         (windows.ceil() as usize).saturating_add(2)
+    }
+}
+
+/// The registries a session config is validated against: sources by
+/// `[source] type`, filter stages by `[[pipeline.filters]] type`.
+#[derive(Debug)]
+pub struct Registries {
+    /// Source kinds.
+    pub sources: SourceRegistry,
+    /// Filter stages.
+    pub stages: neuroloop_dsp::StageRegistry,
+}
+
+impl Registries {
+    /// The built-in sources and stages.
+    #[must_use]
+    pub fn builtin() -> Self {
+        Self {
+            sources: SourceRegistry::builtin(),
+            stages: neuroloop_dsp::StageRegistry::builtin(),
+        }
+    }
+}
+
+impl Default for Registries {
+    fn default() -> Self {
+        Self::builtin()
     }
 }
 

@@ -6,25 +6,39 @@ use std::path::Path;
 use neuroloop_core::ConfigError;
 use serde::de::DeserializeOwned;
 
-use super::ValidatedSession;
 use super::bundle::{SessionShape, check_bundle};
 use super::memory::{MAX_MEMORY_MB, MemoryEstimate};
 use super::sections::{
     DecoderSection, PipelineSection, PolicySection, PublishSection, SessionSection,
 };
-use super::sources::{SourceSection, parse_source};
 use super::validate::{check_decoder, check_filters, check_policy, check_publish};
 use super::windows::{WindowMode, check_windows};
+use super::{Registries, ValidatedSession};
 use super::{bounds, keypath};
 use crate::lsl_config::LslSection;
 use crate::profile::{HardwareProfile, resolve_profile_path};
+use crate::source_registry::{SourceContext, SourcePlan};
 
-/// Validates a session config given as text; `path` locates the hardware
-/// profile and names the file in errors.
+/// Validates a session config given as text against the built-in
+/// registries; `path` locates the hardware profile and names the file in
+/// errors.
 ///
 /// # Errors
 /// Every problem found.
 pub fn parse(text: &str, path: &Path) -> Result<ValidatedSession, Vec<ConfigError>> {
+    parse_with(text, path, &Registries::builtin())
+}
+
+/// [`parse`] against `registries` (sources and filter stages added by the
+/// caller).
+///
+/// # Errors
+/// Every problem found.
+pub fn parse_with(
+    text: &str,
+    path: &Path,
+    registries: &Registries,
+) -> Result<ValidatedSession, Vec<ConfigError>> {
     let root: toml::Table = toml::from_str(text).map_err(|e| {
         vec![ConfigError::new(
             path.display().to_string(),
@@ -61,7 +75,23 @@ pub fn parse(text: &str, path: &Path) -> Result<ValidatedSession, Vec<ConfigErro
         &mut errors,
         Some(PublishSection::default()),
     );
-    let source: Option<SourceSection> = parse_source(text, &root, path, &mut errors);
+    let source = match root.get("source") {
+        Some(table) => {
+            let context = SourceContext {
+                text,
+                config_path: path,
+            };
+            registries
+                .sources
+                .parse(table, &context)
+                .map_err(|e| errors.extend(e))
+                .ok()
+        }
+        None => {
+            errors.push(ConfigError::new("source", "missing section"));
+            None
+        }
+    };
     let lsl: Option<LslSection> =
         section(text, &root, "lsl", &mut errors, Some(LslSection::default()));
     if let Some(l) = &lsl {
@@ -70,7 +100,7 @@ pub fn parse(text: &str, path: &Path) -> Result<ValidatedSession, Vec<ConfigErro
 
     let profile = session
         .as_ref()
-        .and_then(|s| session_profile(s, source.as_ref(), path, &mut errors));
+        .and_then(|s| session_profile(s, source.as_deref(), path, &mut errors));
     let input = profile.as_ref().map(HardwareProfile::stream_spec);
 
     if let (Some(s), Some(spec)) = (&session, &input) {
@@ -88,7 +118,7 @@ pub fn parse(text: &str, path: &Path) -> Result<ValidatedSession, Vec<ConfigErro
             ));
         }
         if let (Some(source), Some(p)) = (&source, &profile) {
-            check_source(source, p, spec, &mut errors);
+            source.check(p, spec, &mut errors);
         }
     }
 
@@ -99,16 +129,11 @@ pub fn parse(text: &str, path: &Path) -> Result<ValidatedSession, Vec<ConfigErro
         _ => None,
     };
     let (filters, filtered) = match (&pipeline, &input) {
-        (Some(p), Some(spec)) => check_filters(&p.filters, spec, &mut errors),
+        (Some(p), Some(spec)) => check_filters(&registries.stages, &p.filters, spec, &mut errors),
         _ => (None, None),
     };
 
-    let classes = match &source {
-        Some(SourceSection::Sim(sim)) => sim.paradigm.classes(),
-        Some(SourceSection::Lsl(lsl)) => lsl.classes.clone(),
-        Some(SourceSection::Replay(replay)) => replay.config.classes.clone(),
-        None => Vec::new(),
-    };
+    let classes = source.as_ref().map(|s| s.classes()).unwrap_or_default();
     let bundle_windows = decoder.as_ref().and_then(|d| bundle_windows(d, path));
     let (mut windows, mut window_samples, mut hop_samples) = (WindowMode::Hop, 0, 0);
     if let (Some(p), Some(spec)) = (&pipeline, &input) {
@@ -219,21 +244,24 @@ fn bundle_windows(
 /// that names none, the recording's.
 fn session_profile(
     session: &SessionSection,
-    source: Option<&SourceSection>,
+    source: Option<&dyn SourcePlan>,
     path: &Path,
     errors: &mut Vec<ConfigError>,
 ) -> Option<HardwareProfile> {
     let Some(name) = &session.hardware_profile else {
-        if let Some(SourceSection::Replay(replay)) = source {
-            return Some(replay.profile());
-        }
-        if source.is_some() {
+        let source = source?;
+        let own = source.own_profile();
+        if own.is_none() {
             errors.push(ConfigError::new(
                 "session.hardware_profile",
-                "missing (only a replay source can take its stream from its recording)",
+                format!(
+                    "missing (a {:?} source needs one; only a replay source can take its \
+                     stream from its recording)",
+                    source.kind()
+                ),
             ));
         }
-        return None;
+        return own;
     };
     let file = resolve_profile_path(name, path);
     HardwareProfile::load(&file)
@@ -245,36 +273,6 @@ fn session_profile(
             errors.extend(e);
         })
         .ok()
-}
-
-/// Checks the source against the profile: its transport (a replay plays
-/// any profile's recording, but must match its stream) and its preflight.
-fn check_source(
-    source: &SourceSection,
-    profile: &HardwareProfile,
-    spec: &neuroloop_core::StreamSpec,
-    errors: &mut Vec<ConfigError>,
-) {
-    let (kind, preflight) = match source {
-        SourceSection::Sim(sim) => ("sim", sim.preflight(spec, "source")),
-        SourceSection::Lsl(lsl) => ("lsl", lsl.preflight(spec, "source")),
-        SourceSection::Replay(replay) => {
-            replay.check_profile(profile, errors);
-            return;
-        }
-    };
-    if profile.transport != kind {
-        errors.push(ConfigError::new(
-            "source.type",
-            format!(
-                "{kind:?} cannot drive profile {:?}, whose transport is {:?}",
-                profile.name, profile.transport
-            ),
-        ));
-    }
-    if let Err(e) = preflight {
-        errors.extend(e);
-    }
 }
 
 /// Deserialises `[name]`; a missing section uses `default` or is an error.

@@ -14,11 +14,11 @@ use super::sections::{DecoderSection, PolicySection, PublishSection};
 /// the output of the stages before it, so one bad stage hides no other
 /// stage's problems.
 pub(super) fn check_filters(
+    registry: &StageRegistry,
     tables: &[toml::Value],
     input: &StreamSpec,
     errors: &mut Vec<ConfigError>,
 ) -> (Option<ChainConfig>, Option<StreamSpec>) {
-    let registry = StageRegistry::builtin();
     let mut stages = Vec::new();
     let mut spec = input.clone();
     let before = errors.len();

@@ -1,14 +1,25 @@
-//! `[source] type = "replay"` in a session: the recording is read at
-//! validation, its stream is the session's input, and a hardware profile,
-//! when the session names one, must describe the same stream.
+//! `[source] type = "replay"`: a recording played back. The recording is
+//! read at validation, its stream is the session's input, and a hardware
+//! profile, when the session names one, must describe the same stream.
 
+use std::any::Any;
 use std::path::Path;
 use std::sync::Arc;
 
-use neuroloop_core::ConfigError;
-use neuroloop_sources::replay::{ReplayConfig, ReplayRecording};
+use neuroloop_core::{ConfigError, StreamSpec};
+use neuroloop_sources::Source;
+use neuroloop_sources::replay::{ReplayConfig, ReplayRecording, ReplaySource};
 
+use super::{OpenContext, SourcePlan, SourceRegistry, deserialize};
+use crate::RuntimeError;
 use crate::profile::HardwareProfile;
+
+pub(super) fn register(registry: &mut SourceRegistry) {
+    registry.register("replay", |table, context| {
+        let config: ReplayConfig = deserialize(table, context)?;
+        Ok(Arc::new(ReplaySection::load(config, context.config_path)?))
+    });
+}
 
 /// A replay source with its recording loaded.
 #[derive(Debug, Clone)]
@@ -25,7 +36,7 @@ impl ReplaySection {
     ///
     /// # Errors
     /// Every problem, at `source.*`.
-    pub(super) fn load(config: ReplayConfig, config_path: &Path) -> Result<Self, Vec<ConfigError>> {
+    pub(crate) fn load(config: ReplayConfig, config_path: &Path) -> Result<Self, Vec<ConfigError>> {
         config.preflight("source")?;
         let base = config_path.parent().unwrap_or_else(|| Path::new("."));
         let recording = ReplayRecording::load(&config, base, "source")?;
@@ -67,7 +78,7 @@ impl ReplaySection {
 
     /// Compares the recording's stream with a named profile's: channel
     /// count, each label, rate.
-    pub(super) fn check_profile(&self, profile: &HardwareProfile, errors: &mut Vec<ConfigError>) {
+    fn check_profile(&self, profile: &HardwareProfile, errors: &mut Vec<ConfigError>) {
         let spec = &self.recording.spec;
         let file = self.recording.path.display();
         let mut err = |msg: String| errors.push(ConfigError::new("source.path", msg));
@@ -95,5 +106,53 @@ impl ReplaySection {
                 spec.sample_rate, profile.name, profile.sample_rate
             ));
         }
+    }
+}
+
+impl SourcePlan for ReplaySection {
+    fn kind(&self) -> &'static str {
+        "replay"
+    }
+
+    fn classes(&self) -> Vec<String> {
+        self.config.classes.clone()
+    }
+
+    fn own_profile(&self) -> Option<HardwareProfile> {
+        Some(self.profile())
+    }
+
+    /// A replay plays any profile's recording, but it must be the same
+    /// stream.
+    fn check(&self, profile: &HardwareProfile, _: &StreamSpec, errors: &mut Vec<ConfigError>) {
+        self.check_profile(profile, errors);
+    }
+
+    /// The recording, read once at validation.
+    fn memory(&self, spec: &StreamSpec) -> Vec<(&'static str, f64)> {
+        let values = self.recording.samples as f64 * spec.channel_count() as f64;
+        vec![("replayed recording", values * 4.0)]
+    }
+
+    /// Never: the pipeline waits for the trainer, so both paces decode the
+    /// same windows with the same decoder.
+    fn live(&self) -> bool {
+        false
+    }
+
+    /// Its block from `[source] block_size` or the profile.
+    fn open(&self, context: &OpenContext<'_>) -> Result<Box<dyn Source>, RuntimeError> {
+        let mut spec = context.spec.clone();
+        spec.block_size = self.config.block_size.unwrap_or(spec.block_size);
+        Ok(Box::new(ReplaySource::open(
+            Arc::clone(&self.recording),
+            spec,
+            context.classes.to_vec(),
+            self.config.pace,
+        )?))
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
     }
 }
