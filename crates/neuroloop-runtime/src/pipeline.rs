@@ -116,37 +116,47 @@ impl Pipeline {
             return Step::Idle;
         }
         PipelineStats::add(&self.stats.samples, popped.samples as u64);
-        let found = self.artifacts.scan(&mut self.block.as_mut());
-        match found.last {
-            // The filters restart from rest right after the block's last
-            // artifact sample.
-            Some(last) => {
-                self.stats.artifact.count_block(&found);
-                let block = self.block.as_mut();
-                let channels = block.channels;
-                let (head, tail) = block.data.split_at_mut((last + 1) * channels);
-                let (head_t, tail_t) = block.timestamps.split_at(last + 1);
-                self.chain.process(&mut BlockMut {
-                    channels,
-                    data: head,
-                    timestamps: head_t,
-                });
-                self.chain.reset();
-                if !tail_t.is_empty() {
-                    self.chain.process(&mut BlockMut {
-                        channels,
-                        data: tail,
-                        timestamps: tail_t,
-                    });
-                }
-            }
-            None => self.chain.process(&mut self.block.as_mut()),
-        }
+        self.clean_and_filter();
         if let Some(tap) = &mut self.filtered {
             let newest = self.block.arrivals()[popped.samples - 1];
             tap.push(self.block.data(), self.block.timestamps(), newest);
         }
+        self.decide_windows();
+        self.count_events();
+        Step::Worked(popped.samples)
+    }
 
+    /// Artifact detection, then the filters in place; the filters restart
+    /// from rest right after the block's last artifact sample.
+    fn clean_and_filter(&mut self) {
+        let found = self.artifacts.scan(&mut self.block.as_mut());
+        let Some(last) = found.last else {
+            self.chain.process(&mut self.block.as_mut());
+            return;
+        };
+        self.stats.artifact.count_block(&found);
+        let block = self.block.as_mut();
+        let channels = block.channels;
+        let (head, tail) = block.data.split_at_mut((last + 1) * channels);
+        let (head_t, tail_t) = block.timestamps.split_at(last + 1);
+        self.chain.process(&mut BlockMut {
+            channels,
+            data: head,
+            timestamps: head_t,
+        });
+        self.chain.reset();
+        if !tail_t.is_empty() {
+            self.chain.process(&mut BlockMut {
+                channels,
+                data: tail,
+                timestamps: tail_t,
+            });
+        }
+    }
+
+    /// Cuts the windows the filtered block completes, labels each (never
+    /// an artifact window), decides it and sends the intent.
+    fn decide_windows(&mut self) {
         let Self {
             block,
             artifacts,
@@ -162,7 +172,6 @@ impl Pipeline {
         windows.push_block(block, |window, cut| {
             PipelineStats::add(&stats.windows, 1);
             let touched = artifacts.window_reasons(cut.position, cut.reach);
-            // An artifact window is never labelled, so never collected.
             let label = if !touched.is_empty() {
                 None
             } else if cut.class.is_some() {
@@ -173,8 +182,6 @@ impl Pipeline {
             let intent = decide(window, touched, label, decoder, policy, stats, *n_classes);
             send(intents, stats, intent);
         });
-        self.count_events();
-        Step::Worked(popped.samples)
     }
 
     /// Copies the event windows' counters into the stats (event mode).

@@ -153,6 +153,19 @@ impl HardwareProfile {
                 format!("{ms} is outside the allowed range 0 to 60000 ms"),
             );
         }
+        self.check_channels(&mut err);
+        self.check_physical_range(&mut err);
+        self.check_transport(&mut err);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// At least one and at most [`MAX_CHANNELS`] channels, each labelled,
+    /// no label twice (case-insensitive).
+    fn check_channels(&self, err: &mut impl FnMut(&str, String)) {
         if self.channels.is_empty() {
             err("channels", "a profile needs at least one channel".into());
         }
@@ -184,7 +197,10 @@ impl HardwareProfile {
                 );
             }
         }
-        self.check_physical_range(&mut err);
+    }
+
+    /// A known transport, and `serial` with its `[serial]` table.
+    fn check_transport(&self, err: &mut impl FnMut(&str, String)) {
         match self.transport.as_str() {
             "sim" | "lsl" => {}
             "serial" if self.serial.is_none() => err(
@@ -196,11 +212,6 @@ impl HardwareProfile {
                 "transport",
                 format!("unknown transport {other:?} (known: sim, lsl, serial)"),
             ),
-        }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors)
         }
     }
 

@@ -124,9 +124,68 @@ impl SessionReport {
     /// A one-screen human summary.
     #[must_use]
     pub fn summary(&self) -> String {
+        let mut out = format!("session {} — {:.1} s\n", self.session, self.duration_s);
+        self.write_input(&mut out);
+        self.write_decisions(&mut out);
+        self.write_latency(&mut out);
+        let e = &self.pipeline.events;
+        if e.markers > 0 {
+            out.push_str(&format!(
+                "\nevents          {} markers: {} windows locked, {} missed, {} overflowed",
+                e.markers, e.locked, e.missed, e.overflowed
+            ));
+        }
+        out.push('\n');
+        out.push_str(&self.artifacts.summary_line());
+        if let Some(e) = &self.source_error {
+            out.push_str(&format!("\nsource failed   {e}"));
+        }
+        out
+    }
+
+    /// Samples in, real time, rates, gaps, the source's own figures.
+    fn write_input(&self, out: &mut String) {
         let p = &self.pipeline;
-        let l = &self.latency.decoded_publish_minus_arrival;
-        let d = &self.latency.decode;
+        let o = &self.overruns;
+        let rates: Vec<String> = self
+            .streams
+            .iter()
+            .map(|r| {
+                let measured = r
+                    .measured_hz
+                    .map_or_else(|| "?".into(), |m| format!("{m:.1}"));
+                let off = if r.off_nominal { " OFF NOMINAL" } else { "" };
+                format!("{} {measured}/{} Hz{off}", r.stream, r.nominal_hz)
+            })
+            .collect();
+        let s = &self.source;
+        out.push_str(&format!(
+            "samples in      {} (produced {}, ring dropped {} in {} overflows, {} NaN/Inf values)\n\
+             real time       {} late pushes (source behind by more than {} s), max lag {:.3} s; rate {}\n\
+             gaps            {} ({} samples), {} source stalls\n\
+             source          {} streams lost, {} found again, {} refused, {} unaligned samples\n",
+            p.samples,
+            self.samples_produced,
+            self.ring_dropped,
+            self.ring_overflows,
+            self.non_finite_samples,
+            o.late_pushes,
+            o.threshold_s,
+            o.max_lag_s,
+            rates.join(", "),
+            p.gaps,
+            p.gap_samples,
+            p.stalls,
+            s.losses,
+            s.reresolutions,
+            s.refused,
+            s.unaligned,
+        ));
+    }
+
+    /// Windows, intents, training and online accuracy.
+    fn write_decisions(&self, out: &mut String) {
+        let p = &self.pipeline;
         let accuracy = self.online_accuracy.map_or_else(
             || "n/a".to_string(),
             |a| format!("{:.1} % of {} labelled windows", a * 100.0, p.labelled),
@@ -142,84 +201,44 @@ impl SessionReport {
             Some(t) => format!("failed: {}", t.error.as_deref().unwrap_or("?")),
             None => "not run".into(),
         };
-        let rates: Vec<String> = self
-            .streams
-            .iter()
-            .map(|r| {
-                let measured = r
-                    .measured_hz
-                    .map_or_else(|| "?".into(), |m| format!("{m:.1}"));
-                let off = if r.off_nominal { " OFF NOMINAL" } else { "" };
-                format!("{} {measured}/{} Hz{off}", r.stream, r.nominal_hz)
-            })
-            .collect();
-        let rates = rates.join(", ");
-        let failed = self
-            .source_error
-            .as_deref()
-            .map_or_else(String::new, |e| format!("\nsource failed   {e}"));
-        let text = format!(
-            "session {name} — {dur:.1} s\n\
-             samples in      {samples} (produced {produced}, ring dropped {dropped} in {overflows} overflows, {non_finite} NaN/Inf values)\n\
-             real time       {late} late pushes (source behind by more than {threshold} s), max lag {lag:.3} s; rate {rates}\n\
-             gaps            {gaps} ({gap_samples} samples), {stalls} source stalls\n\
-             source          {losses} streams lost, {found} found again, {refused} refused, {unaligned} unaligned samples\n\
-             windows         {windows} ({calib} for calibration, {decoded} decoded, {artifacts} artifacts)\n\
-             intents out     {intents} (queue drops {intent_drops}, lagged lines {lagged}, {conns} connections)\n\
+        out.push_str(&format!(
+            "windows         {} ({} for calibration, {} decoded, {} artifacts)\n\
+             intents out     {} (queue drops {}, lagged lines {}, {} connections)\n\
              training        {training}\n\
-             online accuracy {accuracy}\n\
-             latency         publish−arrival (decoded windows) p50 {p50:.3} ms  p99 {p99:.3} ms  p99.9 {p999:.3} ms  max {max:.3} ms  (n={n})\n\
-             decode          p50 {dp50:.3} ms  p99 {dp99:.3} ms  max {dmax:.3} ms\n\
-             actuator acks   round trip p50 {ap50:.3} ms  p99 {ap99:.3} ms  (n={an}); {estops} e-stops, {errors} error replies",
-            name = self.session,
-            dur = self.duration_s,
-            samples = p.samples,
-            produced = self.samples_produced,
-            dropped = self.ring_dropped,
-            overflows = self.ring_overflows,
-            non_finite = self.non_finite_samples,
-            late = self.overruns.late_pushes,
-            threshold = self.overruns.threshold_s,
-            lag = self.overruns.max_lag_s,
-            rates = rates,
-            gaps = p.gaps,
-            gap_samples = p.gap_samples,
-            stalls = p.stalls,
-            losses = self.source.losses,
-            found = self.source.reresolutions,
-            refused = self.source.refused,
-            unaligned = self.source.unaligned,
-            windows = p.windows,
-            calib = p.calibration_windows,
-            decoded = p.decoded,
-            artifacts = p.artifacts,
-            intents = p.intents,
-            intent_drops = p.intents_dropped,
-            lagged = self.lagged_lines,
-            conns = self.connections,
-            p50 = l.p50_ms,
-            p99 = l.p99_ms,
-            p999 = l.p999_ms,
-            max = l.max_ms,
-            n = l.count,
-            dp50 = d.p50_ms,
-            dp99 = d.p99_ms,
-            dmax = d.max_ms,
-            ap50 = self.protocol.ack_rtt.p50_ms,
-            ap99 = self.protocol.ack_rtt.p99_ms,
-            an = self.protocol.ack_rtt.count,
-            estops = self.protocol.estops,
-            errors = self.protocol.errors_sent,
-        );
-        let e = &p.events;
-        let events = if e.markers > 0 {
-            format!(
-                "\nevents          {} markers: {} windows locked, {} missed, {} overflowed",
-                e.markers, e.locked, e.missed, e.overflowed
-            )
-        } else {
-            String::new()
-        };
-        format!("{text}{events}\n{}{failed}", self.artifacts.summary_line())
+             online accuracy {accuracy}\n",
+            p.windows,
+            p.calibration_windows,
+            p.decoded,
+            p.artifacts,
+            p.intents,
+            p.intents_dropped,
+            self.lagged_lines,
+            self.connections,
+        ));
+    }
+
+    /// End-to-end and decode latency, actuator round trips.
+    fn write_latency(&self, out: &mut String) {
+        let l = &self.latency.decoded_publish_minus_arrival;
+        let d = &self.latency.decode;
+        let a = &self.protocol.ack_rtt;
+        out.push_str(&format!(
+            "latency         publish−arrival (decoded windows) p50 {:.3} ms  p99 {:.3} ms  p99.9 {:.3} ms  max {:.3} ms  (n={})\n\
+             decode          p50 {:.3} ms  p99 {:.3} ms  max {:.3} ms\n\
+             actuator acks   round trip p50 {:.3} ms  p99 {:.3} ms  (n={}); {} e-stops, {} error replies",
+            l.p50_ms,
+            l.p99_ms,
+            l.p999_ms,
+            l.max_ms,
+            l.count,
+            d.p50_ms,
+            d.p99_ms,
+            d.max_ms,
+            a.p50_ms,
+            a.p99_ms,
+            a.count,
+            self.protocol.estops,
+            self.protocol.errors_sent,
+        ));
     }
 }
