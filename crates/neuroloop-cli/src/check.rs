@@ -9,23 +9,23 @@ use neuroloop_runtime::config::WindowMode;
 pub fn check(config: &Path) -> ExitCode {
     match neuroloop_runtime::load(config) {
         Ok(s) => {
-            let windows = match &s.windows {
+            let windows = match &s.pipeline.windows.mode {
                 WindowMode::Hop => format!(
                     "window {} samples / hop {}",
-                    s.window_samples, s.hop_samples
+                    s.pipeline.windows.window_samples, s.pipeline.windows.hop_samples
                 ),
                 WindowMode::Events(e) => format!(
                     "one window of {} samples per event, from {} s after it",
-                    s.window_samples, e.offset_s
+                    s.pipeline.windows.window_samples, e.offset_s
                 ),
             };
             outln!(
                 "{}: ok — profile {} ({} channels @ {} Hz), {} filter stage(s), {windows}, classes {:?}, intents on {}, preallocates {:.0} MB of {} MB allowed",
                 config.display(),
                 s.profile.name,
-                s.input.channel_count(),
-                s.input.sample_rate,
-                s.filters.stages().len(),
+                s.pipeline.input.channel_count(),
+                s.pipeline.input.sample_rate,
+                s.pipeline.filters.chain.stages().len(),
                 s.classes,
                 s.publish_addr,
                 neuroloop_runtime::config::MemoryEstimate::of(&s).total() / 1_048_576.0,

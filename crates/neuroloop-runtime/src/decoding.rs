@@ -39,7 +39,10 @@ pub fn bundle_decoder(cfg: &ValidatedSession) -> Result<Option<Box<dyn Decoder>>
         return Ok(None);
     };
     let decoder = Bundle::load(&dir)?.into_decoder()?;
-    let expected = (cfg.filtered.channel_count(), cfg.window_samples);
+    let expected = (
+        cfg.pipeline.filters.output.channel_count(),
+        cfg.pipeline.windows.window_samples,
+    );
     if decoder.input_shape() != expected || decoder.classes() != cfg.classes.as_slice() {
         return Err(RuntimeError::Build {
             what: "decoder",

@@ -62,8 +62,8 @@ pub fn spawn(cfg: &ValidatedSession) -> Result<Option<FilteredOutlet>, RuntimeEr
         &cfg.lsl.settings(),
         name,
         &source_id,
-        &cfg.filtered,
-        cfg.ring_samples,
+        &cfg.pipeline.filters.output,
+        cfg.pipeline.ring_samples,
     )
     .map(Some)
 }

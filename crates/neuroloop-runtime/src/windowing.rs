@@ -49,18 +49,24 @@ impl Windowing {
     /// [`RuntimeError::Build`] if the shape is invalid (validation
     /// prevents it).
     pub fn build(cfg: &ValidatedSession) -> Result<Self, RuntimeError> {
-        let channels = cfg.input.channel_count();
-        let built = match &cfg.windows {
-            WindowMode::Hop => {
-                WindowAssembler::new(channels, cfg.window_samples, cfg.hop_samples).map(Self::Hop)
-            }
+        let channels = cfg.pipeline.input.channel_count();
+        let built = match &cfg.pipeline.windows.mode {
+            WindowMode::Hop => WindowAssembler::new(
+                channels,
+                cfg.pipeline.windows.window_samples,
+                cfg.pipeline.windows.hop_samples,
+            )
+            .map(Self::Hop),
             WindowMode::Events(locking) => EventWindows::new(
                 channels,
-                cfg.window_samples,
-                cfg.window_samples.saturating_add(cfg.ring_samples),
+                cfg.pipeline.windows.window_samples,
+                cfg.pipeline
+                    .windows
+                    .window_samples
+                    .saturating_add(cfg.pipeline.ring_samples),
                 EVENT_QUEUE,
                 locking.offset_s,
-                cfg.input.sample_rate,
+                cfg.pipeline.input.sample_rate,
             )
             .map(|windows| Self::Events {
                 windows,

@@ -203,9 +203,9 @@ fn the_artifact_limits_are_checked_with_their_ranges() {
     let path = config(&dir);
     let text = std::fs::read_to_string(&path).unwrap();
     let cfg = neuroloop_runtime::parse(&text, &path).unwrap();
-    assert_eq!(cfg.artifacts.physical_min_uv, Some(-187_500.0));
-    assert_eq!(cfg.artifacts.physical_max_uv, Some(187_500.0));
-    assert_eq!(cfg.artifacts.amplitude_limit(), Some(168_750.0));
+    assert_eq!(cfg.pipeline.artifacts.physical_min_uv, Some(-187_500.0));
+    assert_eq!(cfg.pipeline.artifacts.physical_max_uv, Some(187_500.0));
+    assert_eq!(cfg.pipeline.artifacts.amplitude_limit(), Some(168_750.0));
 
     let with = |table: &str| {
         let text = text.replacen(
@@ -214,7 +214,7 @@ fn the_artifact_limits_are_checked_with_their_ranges() {
             1,
         );
         match neuroloop_runtime::parse(&text, &path) {
-            Ok(cfg) => Ok(cfg.artifacts),
+            Ok(cfg) => Ok(cfg.pipeline.artifacts),
             Err(e) => Err(e.iter().map(ToString::to_string).collect::<Vec<_>>()),
         }
     };

@@ -81,11 +81,11 @@ fn each_cue_locks_one_window_at_its_offset() {
     else {
         panic!("the event session runs the simulated headset");
     };
-    let WindowMode::Events(locking) = &cfg.windows else {
+    let WindowMode::Events(locking) = &cfg.pipeline.windows.mode else {
         panic!("events-sim.toml cuts event windows");
     };
     let offset = locking.offset_s;
-    let labels: Vec<&str> = cfg.input.labels().collect();
+    let labels: Vec<&str> = cfg.pipeline.input.labels().collect();
     let channels = labels.len();
     let mut generator = SimGenerator::new(&labels, FS, sim.line_hz, &sim.paradigm, sim.seed);
     let mut windowing = Windowing::build(&cfg).unwrap();
@@ -126,7 +126,7 @@ fn each_cue_locks_one_window_at_its_offset() {
             "window starts at {oldest}, cue at {} + {offset}",
             m.time
         );
-        assert_eq!(*samples, cfg.window_samples);
+        assert_eq!(*samples, cfg.pipeline.windows.window_samples);
         assert!((newest - oldest - (*samples - 1) as f64 / FS).abs() < 1e-9);
         assert_eq!(*class, usize::try_from(m.code).ok());
     }
@@ -211,8 +211,8 @@ fn a_session_decides_once_per_cue_calibrates_on_cue_windows_and_saves_its_window
         )
     });
     let cfg = neuroloop_runtime::load(&loading).unwrap();
-    assert_eq!(cfg.window_samples, 500);
-    assert!(matches!(&cfg.windows, WindowMode::Events(e) if e.offset_s == 0.5));
+    assert_eq!(cfg.pipeline.windows.window_samples, 500);
+    assert!(matches!(&cfg.pipeline.windows.mode, WindowMode::Events(e) if e.offset_s == 0.5));
     // With no window key at all it decodes event-locked too.
     let bare = session(&dir, "bare", |_| {
         std::fs::read_to_string(&loading)
@@ -221,9 +221,9 @@ fn a_session_decides_once_per_cue_calibrates_on_cue_windows_and_saves_its_window
             .replace("event_markers = [\"left\", \"right\"]\n", "")
     });
     let cfg = neuroloop_runtime::load(&bare).unwrap();
-    assert_eq!(cfg.window_samples, 500);
+    assert_eq!(cfg.pipeline.windows.window_samples, 500);
     assert!(
-        matches!(&cfg.windows, WindowMode::Events(e) if e.offset_s == 0.5 && e.classes.is_empty())
+        matches!(&cfg.pipeline.windows.mode, WindowMode::Events(e) if e.offset_s == 0.5 && e.classes.is_empty())
     );
     let (lines, report) = run(&loading, 40.0);
     assert_eq!(report.pipeline.calibration_windows, 0);

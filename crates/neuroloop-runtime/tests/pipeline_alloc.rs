@@ -37,10 +37,10 @@ fn pipeline_step_allocates_nothing_then_a_constant_amount_per_decoded_window() {
     let Some(sim) = cfg.source.downcast_ref::<SimConfig>() else {
         panic!("this benchmark runs the simulated headset");
     };
-    let spec = cfg.input.clone();
+    let spec = cfg.pipeline.input.clone();
     let labels: Vec<&str> = spec.labels().collect();
     let (channels, fs) = (spec.channel_count(), spec.sample_rate);
-    let hop = cfg.hop_samples;
+    let hop = cfg.pipeline.windows.hop_samples;
     let mut generator = SimGenerator::new(&labels, fs, sim.line_hz, &sim.paradigm, sim.seed);
     let options = StartOptions {
         listen: Some("127.0.0.1:0".parse().unwrap()),

@@ -27,7 +27,7 @@ fn event_windows_allocate_nothing_then_a_constant_amount_per_decoded_event() {
     let Some(sim) = cfg.source.downcast_ref::<SimConfig>() else {
         panic!("events-sim.toml runs the simulated headset");
     };
-    let spec = cfg.input.clone();
+    let spec = cfg.pipeline.input.clone();
     let labels: Vec<&str> = spec.labels().collect();
     let (channels, fs) = (spec.channel_count(), spec.sample_rate);
     let step_samples = 25;

@@ -150,8 +150,11 @@ pub(super) fn play(cfg: ValidatedSession) -> Result<Played, RuntimeError> {
     };
     let cues = replay.recording.cues.clone();
     let samples = replay.recording.samples;
-    let (window, hop) = (cfg.window_samples, cfg.hop_samples);
-    let sample_rate = cfg.input.sample_rate;
+    let (window, hop) = (
+        cfg.pipeline.windows.window_samples,
+        cfg.pipeline.windows.hop_samples,
+    );
+    let sample_rate = cfg.pipeline.input.sample_rate;
     let label_delay_s = cfg.decoder.label_delay_s;
     let (tap, intents) = crossbeam_channel::unbounded();
     let options = StartOptions {

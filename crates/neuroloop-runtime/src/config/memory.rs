@@ -33,9 +33,9 @@ impl MemoryEstimate {
     /// Computes the preallocations of `cfg`.
     #[must_use]
     pub fn of(cfg: &ValidatedSession) -> Self {
-        let ch = cfg.input.channel_count() as f64;
-        let window = cfg.window_samples as f64;
-        let ring = cfg.ring_samples as f64;
+        let ch = cfg.pipeline.input.channel_count() as f64;
+        let window = cfg.pipeline.windows.window_samples as f64;
+        let ring = cfg.pipeline.ring_samples as f64;
         let mut parts = vec![
             ("sample ring", ring * (ch * VALUE + STAMP)),
             (
@@ -49,9 +49,9 @@ impl MemoryEstimate {
             let windows = cfg.calibration_capacity() as f64;
             parts.push(("calibration set", windows * (ch * window * VALUE + 8.0)));
         }
-        parts.extend(cfg.source.memory(&cfg.input));
+        parts.extend(cfg.source.memory(&cfg.pipeline.input));
         if cfg.lsl.filtered_outlet.is_some() {
-            let out = cfg.filtered.channel_count() as f64;
+            let out = cfg.pipeline.filters.output.channel_count() as f64;
             parts.push((
                 "filtered outlet ring",
                 ring.max(256.0) * (out * VALUE + STAMP),
@@ -99,7 +99,7 @@ impl MemoryEstimate {
 /// Samples the window assembler keeps (ring and output): two windows, or
 /// in event mode a history of one window plus the ring and one window out.
 fn windowing(cfg: &ValidatedSession, window: f64, ring: f64) -> f64 {
-    match cfg.windows {
+    match cfg.pipeline.windows.mode {
         super::WindowMode::Hop => 2.0 * window,
         super::WindowMode::Events(_) => 2.0 * window + ring,
     }

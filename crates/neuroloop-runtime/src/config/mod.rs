@@ -2,9 +2,11 @@
 //!
 //! Parsing and checking are one pass that collects every problem, each with
 //! its config path, before anything starts (`neuroloop check`). The result,
-//! a [`ValidatedSession`], holds everything the session needs to build its
-//! stages: the stream spec from the hardware profile, the filter stage
-//! configs from the registry, window sizes in samples, and so on.
+//! a [`ValidatedSession`], holds the validated config of each part of the
+//! session: the source's plan (from the source registry), the pipeline's
+//! ([`PipelinePlan`]: the stream from the hardware profile, the filter
+//! chain from the stage registry, window sizes in samples), the decoder,
+//! policy and publishers' sections.
 //!
 //! * `sections`: the TOML sections as deserialised.
 //! * `defaults`: the defaults of their optional keys.
@@ -30,8 +32,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use neuroloop_core::{ConfigError, StreamSpec};
-use neuroloop_dsp::ChainConfig;
+use neuroloop_core::ConfigError;
 
 use crate::lsl_config::LslSection;
 use crate::profile::HardwareProfile;
@@ -39,10 +40,12 @@ use crate::source_registry::{SourcePlan, SourceRegistry};
 
 mod bounds;
 mod bundle;
+mod checked_pipeline;
 mod defaults;
 mod keypath;
 mod memory;
 mod parse;
+mod plans;
 mod publish_timing;
 mod sections;
 mod validate;
@@ -53,53 +56,40 @@ pub use defaults::{MAX_CALIBRATION_S, MAX_SMOOTHING};
 pub(crate) use keypath::{key_at, locate, locate_by_removal};
 pub use memory::{DEFAULT_MAX_MEMORY_MB, MAX_MEMORY_MB, MemoryEstimate};
 pub use parse::{parse, parse_with};
+pub use plans::{FilterPlan, PipelinePlan};
 pub use publish_timing::{DEFAULT_MAX_LAG_MS, FALLBACK_INTENT_MAX_AGE_MS, INTENT_AGE_MARGIN_MS};
 pub use sections::{
     DecoderSection, PipelineSection, PolicySection, PublishSection, SessionSection,
 };
-pub use windows::{EVENT_QUEUE, EventLocking, MAX_EVENT_OFFSET_S, MAX_EVENT_RATE_HZ, WindowMode};
+pub use windows::{
+    EVENT_QUEUE, EventLocking, MAX_EVENT_OFFSET_S, MAX_EVENT_RATE_HZ, WindowMode, WindowPlan,
+};
 
-/// A fully checked session, ready to build.
+/// A fully checked session, ready to build: each part's validated config.
 #[derive(Debug)]
 pub struct ValidatedSession {
     /// `[session]`.
     pub session: SessionSection,
     /// The hardware profile.
     pub profile: HardwareProfile,
-    /// The stream the source produces.
-    pub input: StreamSpec,
     /// The source, validated and ready to open.
     pub source: std::sync::Arc<dyn SourcePlan>,
-    /// Filter stage configs, in order.
-    pub filters: ChainConfig,
-    /// `[pipeline] filters` as written (saved with a bundle).
-    pub filter_tables: Vec<toml::Value>,
-    /// The stream after the filters.
-    pub filtered: StreamSpec,
-    /// `[pipeline.artifacts]` over the profile's physical range.
-    pub artifacts: neuroloop_dsp::ArtifactConfig,
-    /// How windows are cut: at a fixed hop or locked to markers.
-    pub windows: WindowMode,
-    /// Window length in samples.
-    pub window_samples: usize,
-    /// Hop in samples (the window length in event mode).
-    pub hop_samples: usize,
-    /// Ring capacity in samples.
-    pub ring_samples: usize,
+    /// The pipeline: stream in, artifacts, filters, windows, ring.
+    pub pipeline: PipelinePlan,
     /// `[decoder]`.
     pub decoder: DecoderSection,
-    /// Class labels (from the paradigm).
+    /// Class labels (from the source).
     pub classes: Vec<String>,
     /// `[policy]`.
     pub policy: PolicySection,
-    /// `[publish]` with the parsed address.
+    /// `[publish]`.
     pub publish: PublishSection,
-    /// The address of the intent server.
+    /// The address of the intent server (`publish.tcp`, parsed).
     pub publish_addr: SocketAddr,
-    /// Where the config file was.
-    pub path: PathBuf,
     /// `[lsl]`: liblsl settings, used if an LSL feature is.
     pub lsl: LslSection,
+    /// Where the config file was.
+    pub path: PathBuf,
 }
 
 impl ValidatedSession {
@@ -109,8 +99,9 @@ impl ValidatedSession {
     #[must_use]
     pub fn calibration_capacity(&self) -> usize {
         let seconds = self.decoder.calibration_s.max(0.0);
-        let windows = match self.windows {
-            WindowMode::Hop => seconds * self.input.sample_rate / self.hop_samples.max(1) as f64,
+        let p = &self.pipeline;
+        let windows = match p.windows.mode {
+            WindowMode::Hop => seconds * p.input.sample_rate / p.windows.hop_samples.max(1) as f64,
             WindowMode::Events(_) => seconds * MAX_EVENT_RATE_HZ,
         };
         (windows.ceil() as usize).saturating_add(2)

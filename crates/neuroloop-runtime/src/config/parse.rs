@@ -2,17 +2,17 @@
 //! assembled into a [`ValidatedSession`], or every problem found.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use neuroloop_core::ConfigError;
 use serde::de::DeserializeOwned;
 
-use super::bundle::{SessionShape, check_bundle};
+use super::checked_pipeline::{CheckedPipeline, PipelineContext, check_decoding};
 use super::memory::{MAX_MEMORY_MB, MemoryEstimate};
 use super::sections::{
     DecoderSection, PipelineSection, PolicySection, PublishSection, SessionSection,
 };
-use super::validate::{check_decoder, check_filters, check_policy, check_publish};
-use super::windows::{WindowMode, check_windows};
+use super::validate::{check_policy, check_publish};
 use super::{Registries, ValidatedSession};
 use super::{bounds, keypath};
 use crate::lsl_config::LslSection;
@@ -46,187 +46,213 @@ pub fn parse_with(
         )]
     })?;
     let mut errors = Vec::new();
-    for key in root.keys() {
-        if ![
-            "session", "source", "pipeline", "decoder", "policy", "publish", "lsl",
-        ]
-        .contains(&key.as_str())
-        {
-            errors.push(ConfigError::new(
-                key.clone(),
-                "unknown section (known: session, source, pipeline, decoder, policy, publish, lsl)",
-            ));
-        }
-    }
-    let session: Option<SessionSection> = section(text, &root, "session", &mut errors, None);
-    let pipeline: Option<PipelineSection> = section(text, &root, "pipeline", &mut errors, None);
-    let decoder: Option<DecoderSection> = section(text, &root, "decoder", &mut errors, None);
-    let policy: Option<PolicySection> = section(
-        text,
-        &root,
-        "policy",
-        &mut errors,
-        Some(PolicySection::default()),
-    );
-    let mut publish: Option<PublishSection> = section(
-        text,
-        &root,
-        "publish",
-        &mut errors,
-        Some(PublishSection::default()),
-    );
-    let source = match root.get("source") {
-        Some(table) => {
-            let context = SourceContext {
-                text,
-                config_path: path,
-            };
-            registries
-                .sources
-                .parse(table, &context)
-                .map_err(|e| errors.extend(e))
-                .ok()
-        }
-        None => {
-            errors.push(ConfigError::new("source", "missing section"));
-            None
-        }
-    };
-    let lsl: Option<LslSection> =
-        section(text, &root, "lsl", &mut errors, Some(LslSection::default()));
-    if let Some(l) = &lsl {
-        l.check(&mut errors);
-    }
-
-    let profile = session
+    let mut s = Sections::read(text, &root, path, registries, &mut errors);
+    let profile = s
+        .session
         .as_ref()
-        .and_then(|s| session_profile(s, source.as_deref(), path, &mut errors));
+        .and_then(|session| session_profile(session, s.source.as_deref(), path, &mut errors));
     let input = profile.as_ref().map(HardwareProfile::stream_spec);
-
-    if let (Some(s), Some(spec)) = (&session, &input) {
-        bounds::int(
-            &mut errors,
-            "session.max_memory_mb",
-            s.max_memory_mb,
-            1,
-            MAX_MEMORY_MB,
-        );
-        if !(s.ring_s >= 2.0 && s.ring_s <= 60.0) {
-            errors.push(ConfigError::new(
-                "session.ring_s",
-                format!("{} must be between 2 and 60 seconds", s.ring_s),
-            ));
-        }
-        if let (Some(source), Some(p)) = (&source, &profile) {
-            source.check(p, spec, &mut errors);
-        }
+    if let Some(session) = &s.session {
+        check_session(session, &mut errors);
     }
-
-    let artifacts = match (&pipeline, &profile, &input) {
-        (Some(p), Some(profile), Some(spec)) => {
-            crate::artifacts::artifact_config(p.artifacts.as_ref(), profile, spec, &mut errors)
-        }
+    if let (Some(source), Some(profile), Some(spec)) = (&s.source, &profile, &input) {
+        source.check(profile, spec, &mut errors);
+    }
+    let classes = s.source.as_ref().map(|s| s.classes()).unwrap_or_default();
+    let pipeline = match (&s.pipeline, &profile, &input) {
+        (Some(section), Some(profile), Some(input)) => Some(
+            PipelineContext {
+                section,
+                profile,
+                input,
+                classes: &classes,
+                bundle: s.decoder.as_ref().and_then(|d| bundle_windows(d, path)),
+            }
+            .check(registries, &mut errors),
+        ),
         _ => None,
     };
-    let (filters, filtered) = match (&pipeline, &input) {
-        (Some(p), Some(spec)) => check_filters(&registries.stages, &p.filters, spec, &mut errors),
-        _ => (None, None),
-    };
-
-    let classes = source.as_ref().map(|s| s.classes()).unwrap_or_default();
-    let bundle_windows = decoder.as_ref().and_then(|d| bundle_windows(d, path));
-    let (mut windows, mut window_samples, mut hop_samples) = (WindowMode::Hop, 0, 0);
-    if let (Some(p), Some(spec)) = (&pipeline, &input) {
-        let w = check_windows(p, spec, &classes, bundle_windows, &mut errors);
-        (windows, window_samples, hop_samples) = (w.mode, w.window_samples, w.hop_samples);
+    if let (Some(d), Some(p), Some(plan)) = (&s.decoder, &s.pipeline, &pipeline) {
+        check_decoding(d, p, plan, &classes, path, &mut errors);
     }
-    if let (Some(d), Some(spec)) = (&decoder, &filtered) {
-        if d.is_bundle() {
-            let tables = pipeline.as_ref().map_or(&[][..], |p| &p.filters[..]);
-            let session = SessionShape {
-                stream: spec,
-                window_samples,
-                windows: &windows,
-                classes: &classes,
-                filters: tables,
-            };
-            check_bundle(d, path, &session, &mut errors);
-        } else {
-            check_decoder(d, spec, window_samples, &classes, &mut errors);
-        }
-    }
-    if let Some(p) = &policy {
+    if let Some(p) = &s.policy {
         check_policy(p, &mut errors);
     }
-    let publish_addr = publish.as_ref().and_then(|p| check_publish(p, &mut errors));
-    if let (Some(p), Some(spec)) = (publish.as_mut(), &input) {
-        // Event mode has no hop: one window length stands for it.
-        let hop_s = pipeline
-            .as_ref()
-            .and_then(|pl| pl.hop_s)
-            .unwrap_or(hop_samples as f64 / spec.sample_rate);
-        super::publish_timing::check_publish_timing(p, hop_s, &mut errors);
-    }
-
+    let publish_addr = check_publishing(&mut s, pipeline.as_ref(), &mut errors);
     if !errors.is_empty() {
         return Err(errors);
     }
-    let (
-        Some(session),
-        Some(profile),
-        Some(input),
-        Some(source),
-        Some(filters),
-        Some(filtered),
-        Some(decoder),
-        Some(policy),
-        Some(publish),
-        Some(publish_addr),
-    ) = (
-        session,
-        profile,
-        input,
-        source,
-        filters,
-        filtered,
-        decoder,
-        policy,
-        publish,
-        publish_addr,
-    )
-    else {
-        return Err(vec![ConfigError::new(
-            path.display().to_string(),
-            "incomplete configuration",
-        )]);
-    };
-    let ring_samples = (session.ring_s * input.sample_rate).ceil() as usize;
-    let filter_tables = pipeline.map(|p| p.filters).unwrap_or_default();
-    let validated = ValidatedSession {
-        ring_samples,
-        session,
-        profile,
-        input,
-        source,
-        filters,
-        filter_tables,
-        filtered,
-        artifacts: artifacts.unwrap_or_default(),
-        windows,
-        window_samples,
-        hop_samples,
-        decoder,
-        classes,
-        policy,
-        publish,
-        publish_addr,
-        path: path.to_path_buf(),
-        lsl: lsl.unwrap_or_default(),
-    };
+    let validated = s.validated(profile, pipeline, publish_addr, classes, path)?;
     MemoryEstimate::of(&validated)
         .check(validated.session.max_memory_mb)
         .map_err(|e| vec![e])?;
     Ok(validated)
+}
+
+/// The sections as deserialised; `None` where one failed (its errors are
+/// collected).
+struct Sections {
+    session: Option<SessionSection>,
+    source: Option<Arc<dyn SourcePlan>>,
+    pipeline: Option<PipelineSection>,
+    decoder: Option<DecoderSection>,
+    policy: Option<PolicySection>,
+    publish: Option<PublishSection>,
+    lsl: Option<LslSection>,
+}
+
+impl Sections {
+    /// The known sections (an unknown one is an error); `[source]` by the
+    /// source registry.
+    fn read(
+        text: &str,
+        root: &toml::Table,
+        path: &Path,
+        registries: &Registries,
+        errors: &mut Vec<ConfigError>,
+    ) -> Self {
+        const KNOWN: [&str; 7] = [
+            "session", "source", "pipeline", "decoder", "policy", "publish", "lsl",
+        ];
+        for key in root.keys().filter(|k| !KNOWN.contains(&k.as_str())) {
+            errors.push(ConfigError::new(
+                key.clone(),
+                format!("unknown section (known: {})", KNOWN.join(", ")),
+            ));
+        }
+        let source = match root.get("source") {
+            Some(table) => {
+                let context = SourceContext {
+                    text,
+                    config_path: path,
+                };
+                registries
+                    .sources
+                    .parse(table, &context)
+                    .map_err(|e| errors.extend(e))
+                    .ok()
+            }
+            None => {
+                errors.push(ConfigError::new("source", "missing section"));
+                None
+            }
+        };
+        let lsl: Option<LslSection> =
+            section(text, root, "lsl", errors, Some(LslSection::default()));
+        if let Some(l) = &lsl {
+            l.check(errors);
+        }
+        Self {
+            session: section(text, root, "session", errors, None),
+            source,
+            pipeline: section(text, root, "pipeline", errors, None),
+            decoder: section(text, root, "decoder", errors, None),
+            policy: section(text, root, "policy", errors, Some(PolicySection::default())),
+            publish: section(
+                text,
+                root,
+                "publish",
+                errors,
+                Some(PublishSection::default()),
+            ),
+            lsl,
+        }
+    }
+}
+
+impl Sections {
+    /// The session of sections that all passed.
+    ///
+    /// # Errors
+    /// "incomplete configuration" if one is missing (never after an error
+    /// was reported for it).
+    fn validated(
+        self,
+        profile: Option<HardwareProfile>,
+        pipeline: Option<CheckedPipeline>,
+        publish_addr: Option<std::net::SocketAddr>,
+        classes: Vec<String>,
+        path: &Path,
+    ) -> Result<ValidatedSession, Vec<ConfigError>> {
+        let incomplete = || {
+            vec![ConfigError::new(
+                path.display().to_string(),
+                "incomplete configuration",
+            )]
+        };
+        let (
+            Some(session),
+            Some(profile),
+            Some(source),
+            Some(decoder),
+            Some(policy),
+            Some(publish),
+        ) = (
+            self.session,
+            profile,
+            self.source,
+            self.decoder,
+            self.policy,
+            self.publish,
+        )
+        else {
+            return Err(incomplete());
+        };
+        let (Some(pipeline), Some(publish_addr)) =
+            (pipeline.and_then(|p| p.plan(&session)), publish_addr)
+        else {
+            return Err(incomplete());
+        };
+        Ok(ValidatedSession {
+            session,
+            profile,
+            source,
+            pipeline,
+            decoder,
+            classes,
+            policy,
+            publish,
+            publish_addr,
+            lsl: self.lsl.unwrap_or_default(),
+            path: path.to_path_buf(),
+        })
+    }
+}
+
+/// `[publish]`: its address, and its timing against the hop (event mode
+/// has no hop: one window length stands for it).
+fn check_publishing(
+    s: &mut Sections,
+    pipeline: Option<&CheckedPipeline>,
+    errors: &mut Vec<ConfigError>,
+) -> Option<std::net::SocketAddr> {
+    let publish_addr = s.publish.as_ref().and_then(|p| check_publish(p, errors));
+    if let (Some(p), Some(plan)) = (s.publish.as_mut(), pipeline) {
+        let hop_s = s
+            .pipeline
+            .as_ref()
+            .and_then(|pl| pl.hop_s)
+            .unwrap_or(plan.windows.hop_samples as f64 / plan.input.sample_rate);
+        super::publish_timing::check_publish_timing(p, hop_s, errors);
+    }
+    publish_addr
+}
+
+/// The bounds of `[session]`.
+fn check_session(s: &SessionSection, errors: &mut Vec<ConfigError>) {
+    bounds::int(
+        errors,
+        "session.max_memory_mb",
+        s.max_memory_mb,
+        1,
+        MAX_MEMORY_MB,
+    );
+    if !(s.ring_s >= 2.0 && s.ring_s <= 60.0) {
+        errors.push(ConfigError::new(
+            "session.ring_s",
+            format!("{} must be between 2 and 60 seconds", s.ring_s),
+        ));
+    }
 }
 
 /// The windows a bundle decoder records and their length, read from its

@@ -66,10 +66,14 @@ impl WindowMode {
 
 /// The windows as validated: mode, length and hop in samples (the hop is
 /// the window length in event mode, where there is none).
-pub(super) struct Windows {
-    pub(super) mode: WindowMode,
-    pub(super) window_samples: usize,
-    pub(super) hop_samples: usize,
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowPlan {
+    /// At a fixed hop or locked to markers.
+    pub mode: WindowMode,
+    /// Window length in samples.
+    pub window_samples: usize,
+    /// Hop in samples (the window length in event mode).
+    pub hop_samples: usize,
 }
 
 /// Checks the window keys of `[pipeline]`; `bundle` is what a bundle
@@ -80,7 +84,7 @@ pub(super) fn check_windows(
     classes: &[String],
     bundle: Option<(WindowDescription, usize)>,
     errors: &mut Vec<ConfigError>,
-) -> Windows {
+) -> WindowPlan {
     let from_bundle = match bundle {
         Some((WindowDescription::Events { offset_s }, samples)) => Some((offset_s, samples)),
         _ => None,
@@ -96,7 +100,7 @@ pub(super) fn check_windows(
                 "pipeline.windows",
                 format!("unknown window mode {other:?} (known: hop, events)"),
             ));
-            return Windows {
+            return WindowPlan {
                 mode: WindowMode::Hop,
                 window_samples: 0,
                 hop_samples: 0,
@@ -121,7 +125,7 @@ fn refuse(errors: &mut Vec<ConfigError>, key: &str, present: bool, mode: &str) {
 }
 
 /// `windows = "hop"`: `window_s` and `hop_s`, both required.
-fn hop_windows(p: &PipelineSection, fs: f64, errors: &mut Vec<ConfigError>) -> Windows {
+fn hop_windows(p: &PipelineSection, fs: f64, errors: &mut Vec<ConfigError>) -> WindowPlan {
     refuse(
         errors,
         "event_offset_s",
@@ -147,7 +151,7 @@ fn hop_windows(p: &PipelineSection, fs: f64, errors: &mut Vec<ConfigError>) -> W
     };
     let window_samples = required("window_s", p.window_s);
     let hop_samples = required("hop_s", p.hop_s);
-    Windows {
+    WindowPlan {
         mode: WindowMode::Hop,
         window_samples,
         hop_samples,
@@ -161,7 +165,7 @@ fn event_windows(
     classes: &[String],
     from_bundle: Option<(f64, usize)>,
     errors: &mut Vec<ConfigError>,
-) -> Windows {
+) -> WindowPlan {
     const MISSING: &str = "missing (event windows need event_offset_s and event_length_s, \
                            unless a bundle trained on event-locked windows brings them)";
     refuse(errors, "window_s", p.window_s.is_some(), "hop");
@@ -187,7 +191,7 @@ fn event_windows(
         }
     };
     let classes = event_classes(p.event_markers.as_deref(), classes, errors);
-    Windows {
+    WindowPlan {
         mode: WindowMode::Events(EventLocking { offset_s, classes }),
         window_samples,
         hop_samples: window_samples,

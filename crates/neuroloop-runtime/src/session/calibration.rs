@@ -44,8 +44,8 @@ impl CalibrationPart {
                 seed: cfg.decoder.seed,
                 ..FitOptions::default()
             },
-            channels: cfg.filtered.channel_count(),
-            samples: cfg.window_samples,
+            channels: cfg.pipeline.filters.output.channel_count(),
+            samples: cfg.pipeline.windows.window_samples,
             sample_rate: spec.sample_rate,
             classes: cfg.classes.clone(),
             save: bundle_destination(cfg),
@@ -71,18 +71,15 @@ fn bundle_destination(cfg: &ValidatedSession) -> Option<(std::path::PathBuf, Bun
     let dir = cfg.decoder.save_dir(&cfg.path)?;
     let meta = BundleMeta {
         channels: cfg
-            .filtered
-            .channels
-            .iter()
-            .map(|c| c.label.clone())
+            .pipeline
+            .filters
+            .output
+            .labels()
+            .map(str::to_owned)
             .collect(),
-        filters: cfg
-            .filter_tables
-            .iter()
-            .filter_map(|t| serde_json::to_value(t).ok())
-            .collect(),
+        filters: cfg.pipeline.filters.tables_json(),
         source: Some(format!("calibration of session {}", cfg.session.name)),
-        windows: cfg.windows.description(),
+        windows: cfg.pipeline.windows.mode.description(),
     };
     Some((dir, meta))
 }

@@ -75,16 +75,18 @@ impl PipelinePart {
             }
         };
         let channels = spec.channel_count();
-        let chain = cfg
+        let plan = &cfg.pipeline;
+        let chain = plan
             .filters
+            .chain
             .initialize(spec, PIPELINE_BLOCK)
             .map_err(build_err("filters"))?;
-        let artifacts = cfg
+        let artifacts = plan
             .artifacts
             .build(spec, PIPELINE_BLOCK)
             .map_err(build_err("artifact detector"))?;
         let (decoder, calibration) = decoder_slot(cfg, channels, live)?;
-        let (samples, reader) = sample_ring(channels, cfg.ring_samples);
+        let (samples, reader) = sample_ring(channels, cfg.pipeline.ring_samples);
         let (markers, marker_reader) = marker_ring(MARKER_QUEUE);
         let (intent_tx, intents) = crossbeam_channel::bounded(INTENT_QUEUE);
         let pipeline = Pipeline {
@@ -129,8 +131,10 @@ fn decoder_slot(
     if let Some(decoder) = crate::decoding::bundle_decoder(cfg)? {
         return Ok((DecoderSlot::Ready(decoder), None));
     }
-    let set =
-        CalibrationSet::with_capacity(cfg.calibration_capacity(), channels * cfg.window_samples);
+    let set = CalibrationSet::with_capacity(
+        cfg.calibration_capacity(),
+        channels * cfg.pipeline.windows.window_samples,
+    );
     let (to_trainer, sets) = crossbeam_channel::bounded(1);
     let (decoders, from_trainer) = crossbeam_channel::bounded(1);
     let slot = DecoderSlot::calibrating(
