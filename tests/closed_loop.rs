@@ -18,7 +18,11 @@ fn fast_demo() -> (neuroloop_runtime::ValidatedSession, SimConfig) {
         "realtime = false\nduration_s = 240.0",
     );
     let session = neuroloop_runtime::parse(&text, &path).expect("demo config is valid");
-    let neuroloop_runtime::config::SourceSection::Sim(sim) = session.source.clone() else {
+    let Some(sim) = session
+        .source
+        .downcast_ref::<neuroloop_sources::sim::SimConfig>()
+        .cloned()
+    else {
         panic!("the demo config uses the simulated headset");
     };
     (session, sim)
@@ -54,8 +58,16 @@ fn true_labels(
 #[test]
 fn intents_reach_a_tcp_client_in_order_and_mostly_correct() {
     let (session, sim) = fast_demo();
-    let labels: Vec<String> = session.input.labels().map(str::to_string).collect();
-    let (window, hop) = (session.window_samples as u64, session.hop_samples as u64);
+    let labels: Vec<String> = session
+        .pipeline
+        .input
+        .labels()
+        .map(str::to_string)
+        .collect();
+    let (window, hop) = (
+        session.pipeline.windows.window_samples as u64,
+        session.pipeline.windows.hop_samples as u64,
+    );
     let delay = (session.decoder.label_delay_s * 250.0).round() as u64;
     let running = neuroloop_runtime::start(
         session,

@@ -57,8 +57,8 @@ fn every_hardware_profile_validates_and_the_required_ones_exist() {
 #[test]
 fn the_demo_is_a_16_channel_250_hz_motor_imagery_session() {
     let session = neuroloop_runtime::load(&repo_root().join("configs/demo.toml")).unwrap();
-    assert_eq!(session.input.channel_count(), 16);
-    assert_eq!(session.input.sample_rate, 250.0);
+    assert_eq!(session.pipeline.input.channel_count(), 16);
+    assert_eq!(session.pipeline.input.sample_rate, 250.0);
     assert_eq!(session.classes, ["left", "right"]);
 }
 

@@ -68,8 +68,10 @@ tcp = "127.0.0.1:0"
     let session = neuroloop_runtime::parse(&text, &path).expect("config valid");
     // The same chain, run offline below on the same input.
     let mut offline = session
+        .pipeline
         .filters
-        .initialize(&session.input, 256)
+        .chain
+        .initialize(&session.pipeline.input, 256)
         .expect("chain");
     let running = neuroloop_runtime::start(session, StartOptions::default()).expect("starts");
     peer.expect_line("consumer");
