@@ -74,6 +74,14 @@ pub enum FormatError {
         /// What was wrong.
         reason: String,
     },
+    /// An XDF chunk is malformed (bad length, tag, stream id, sample or XML).
+    #[error("bad XDF chunk at byte offset {offset}: {reason}")]
+    BadXdf {
+        /// Byte offset of the chunk in the file.
+        offset: u64,
+        /// What was wrong.
+        reason: String,
+    },
     /// The file is well-formed but uses a feature this crate does not read.
     #[error("unsupported: {0}")]
     Unsupported(String),
@@ -92,6 +100,7 @@ impl FormatError {
             | FormatError::BadTal { .. }
             | FormatError::BadEventTable { .. }
             | FormatError::BadCsv { .. }
+            | FormatError::BadXdf { .. }
             | FormatError::Unsupported(_) => ErrorKind::InvalidData,
         }
     }

@@ -7,6 +7,9 @@
 //!   every integer and float storage type, and the event table (modes 1 and 3).
 //! * [`csv`]: CSV recordings as muse-lsl writes them (`timestamps`,
 //!   channels in µV, `Marker`), the rate derived from the timestamps.
+//! * [`xdf`]: XDF as LabRecorder writes it: every stream's header,
+//!   samples of every format, clock offsets and footer, timestamps
+//!   synchronised and de-jittered as pyxdf does by default.
 //! * [`Recording`] is the format-independent result: channel descriptions
 //!   ([`ChannelInfo`]), the sample rate, channel-major `f64` samples and
 //!   [`Event`]s. [`SampleReader`] streams the same content chunk by chunk
@@ -56,6 +59,7 @@ mod error;
 pub mod gdf;
 mod interop;
 mod recording;
+pub mod xdf;
 
 pub use any::AnyReader;
 pub use csv::read_csv;
