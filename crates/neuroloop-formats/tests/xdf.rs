@@ -238,3 +238,98 @@ fn malformed_input_gets_a_specific_error_and_never_panics() {
         let _ = parse_xdf(&random, &XdfOptions::default());
     }
 }
+
+#[test]
+fn what_the_writer_writes_reads_back_exactly_and_in_pyxdf() {
+    use neuroloop_formats::xdf::{
+        ChannelFormat, StreamInfo, XdfWriter, stream_footer_xml, stream_header_xml,
+    };
+    let eeg = StreamInfo {
+        name: "EEG & more".into(),
+        kind: "EEG".into(),
+        channel_count: 2,
+        nominal_srate: 250.0,
+        format: ChannelFormat::Float32,
+        source_id: "amp-1".into(),
+        labels: vec!["C3".into(), "C<4>".into()],
+        units: vec!["microvolts".into(); 2],
+        xml: String::new(),
+    };
+    let cues = StreamInfo {
+        name: "cues".into(),
+        kind: "Markers".into(),
+        channel_count: 1,
+        nominal_srate: 0.0,
+        format: ChannelFormat::String,
+        source_id: String::new(),
+        labels: Vec::new(),
+        units: Vec::new(),
+        xml: String::new(),
+    };
+    let path = std::env::temp_dir().join(format!("neuroloop-xdf-{}.xdf", std::process::id()));
+    let mut w = XdfWriter::new(std::fs::File::create(&path).unwrap()).unwrap();
+    w.stream_header(1, &stream_header_xml(&eeg)).unwrap();
+    w.stream_header(2, &stream_header_xml(&cues)).unwrap();
+    let stamps: Vec<f64> = (0..300).map(|i| 10.0 + f64::from(i) / 250.0).collect();
+    let values: Vec<f32> = (0..600).map(|i| (i as f32).sin() * 1e3).collect();
+    for (t, v) in stamps.chunks(100).zip(values.chunks(200)) {
+        w.samples_f32(1, t, v).unwrap();
+        w.clock_offset(1, t[0], -0.125).unwrap();
+    }
+    w.samples_strings(2, &[10.5, 11.0], &["left", "{\"class\":\"größe\"}"])
+        .unwrap();
+    w.boundary().unwrap();
+    w.stream_footer(1, &stream_footer_xml(stamps[0], stamps[299], 300))
+        .unwrap();
+    w.flush().unwrap();
+    drop(w);
+
+    let back = read_xdf(&path, &XdfOptions::raw()).unwrap();
+    assert!(!back.truncated && back.damaged.is_empty());
+    let (s1, s2) = (&back.streams[0], &back.streams[1]);
+    assert_eq!(
+        (s1.info.name.as_str(), s1.info.labels.clone()),
+        ("EEG & more", vec!["C3".to_string(), "C<4>".into()])
+    );
+    assert_eq!(s1.samples.time_stamps, stamps);
+    let widened: Vec<f64> = values.iter().map(|&v| f64::from(v)).collect();
+    assert_eq!(s1.samples.values, widened);
+    assert_eq!(s1.clock_values, [-0.125; 3]);
+    assert_eq!(s2.samples.strings, ["left", "{\"class\":\"größe\"}"]);
+
+    // pyxdf reads the same file to the same samples.
+    let python = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run scripts/setup-python.sh (pyxdf reads the files we write)",
+        python.display()
+    );
+    let script = "import json,sys,pyxdf\n\
+        streams, _ = pyxdf.load_xdf(sys.argv[1], synchronize_clocks=False, dejitter_timestamps=False)\n\
+        out = {s['info']['name'][0]: {'t': [float(x) for x in s['time_stamps']], 'v': [[float(v) if not isinstance(v, str) else v for v in row] for row in s['time_series']]} for s in streams}\n\
+        print(json.dumps(out))";
+    let output = std::process::Command::new(&python)
+        .args(["-c", script, path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let theirs: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_close(
+        &floats(&theirs["EEG & more"]["t"]),
+        &stamps,
+        "pyxdf timestamp",
+    );
+    let rows: Vec<f64> = theirs["EEG & more"]["v"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(floats)
+        .collect();
+    assert_close(&rows, &widened, "pyxdf value");
+    assert_eq!(theirs["cues"]["v"][1][0], "{\"class\":\"größe\"}");
+    std::fs::remove_file(&path).unwrap();
+}

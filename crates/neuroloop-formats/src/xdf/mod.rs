@@ -10,6 +10,7 @@
 //! * `sync`: clock synchronisation (robust linear fit of the clock offsets
 //!   per segment between clock resets) and jitter removal, as pyxdf does
 //!   them by default ([`XdfOptions`]).
+//! * `writer`: [`XdfWriter`], each chunk written whole.
 //!
 //! ```no_run
 //! use neuroloop_formats::xdf::{read_xdf, XdfOptions};
@@ -28,6 +29,7 @@ mod chunks;
 mod header;
 mod samples;
 mod sync;
+mod writer;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -35,6 +37,7 @@ use std::path::Path;
 pub use chunks::MAGIC;
 pub use header::{ChannelFormat, MAX_CHANNELS, StreamInfo};
 pub use samples::Samples;
+pub use writer::{BOUNDARY, XdfWriter, stream_footer_xml, stream_header_xml};
 
 use crate::FormatError;
 use chunks::Tag;
