@@ -142,6 +142,7 @@ pub fn pipeline(
         stats: Arc::new(PipelineStats::default()),
         n_classes: 2,
         filtered: None,
+        record: None,
     };
     (pipeline, intents, Box::new((calib_rx, decoder_tx)))
 }

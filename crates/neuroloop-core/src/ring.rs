@@ -250,6 +250,12 @@ pub struct RingReader {
 }
 
 impl RingReader {
+    /// Channels per sample.
+    #[must_use]
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
+
     /// Pops contiguous samples into `block` (replacing its contents), up to
     /// its capacity. A block never spans a gap: samples after a gap come in
     /// the next call, which reports the gap.

@@ -27,6 +27,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod profile;
 pub mod publisher;
+pub mod recorder;
 pub mod report;
 pub mod server;
 pub mod server_ws;

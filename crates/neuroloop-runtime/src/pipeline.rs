@@ -67,6 +67,9 @@ pub struct Pipeline {
     /// Where each filtered block is copied (`[lsl] filtered_outlet`): a
     /// lock-free ring that drops and counts what does not fit.
     pub filtered: Option<RingWriter>,
+    /// Where each raw block and marker is copied for the recording
+    /// (`[record]`): lock-free rings that drop and count what does not fit.
+    pub record: Option<crate::recorder::RecordTap>,
 }
 
 /// What one [`Pipeline::step`] found.
@@ -97,6 +100,9 @@ impl Pipeline {
     pub fn step(&mut self) -> Step {
         if let Some(markers) = &mut self.markers {
             while let Some(m) = markers.pop() {
+                if let Some(record) = &mut self.record {
+                    record.push_marker(m);
+                }
                 self.windows.on_marker(m, &mut self.labels, &self.stats);
             }
         }
@@ -116,6 +122,9 @@ impl Pipeline {
             return Step::Idle;
         }
         PipelineStats::add(&self.stats.samples, popped.samples as u64);
+        if let Some(record) = &mut self.record {
+            record.push_block(&self.block);
+        }
         self.clean_and_filter();
         if let Some(tap) = &mut self.filtered {
             let newest = self.block.arrivals()[popped.samples - 1];

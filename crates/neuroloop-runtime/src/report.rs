@@ -118,6 +118,8 @@ pub struct SessionReport {
     pub latency: LatencyReport,
     /// Artifacts and rejected decoder outputs.
     pub artifacts: crate::artifacts::ArtifactReport,
+    /// The recording (`[record]`), if any.
+    pub record: Option<crate::recorder::RecordReport>,
 }
 
 impl SessionReport {
@@ -137,6 +139,20 @@ impl SessionReport {
         }
         out.push('\n');
         out.push_str(&self.artifacts.summary_line());
+        if let Some(r) = &self.record {
+            out.push_str(&format!(
+                "\nrecord          {} samples, {} markers, {} intents to {} ({} bytes; dropped {} samples, {} markers, {} intents){}",
+                r.samples,
+                r.markers,
+                r.intents,
+                r.path,
+                r.bytes,
+                r.samples_dropped,
+                r.markers_dropped,
+                r.intents_dropped,
+                r.error.as_deref().map_or_else(String::new, |e| format!("; FAILED: {e}")),
+            ));
+        }
         if let Some(e) = &self.source_error {
             out.push_str(&format!("\nsource failed   {e}"));
         }

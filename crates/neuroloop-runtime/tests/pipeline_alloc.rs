@@ -33,7 +33,14 @@ fn pipeline_step_allocates_nothing_then_a_constant_amount_per_decoded_window() {
     // test drives the pipeline step by step on this thread in place of the
     // pipeline thread and feeds the ring in place of the source thread.
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/demo.toml");
-    let cfg = neuroloop_runtime::load(&path).unwrap();
+    let mut cfg = neuroloop_runtime::load(&path).unwrap();
+    // Recording too: the pipeline copies every block and marker to the
+    // recorder's rings, whose thread writes the file meanwhile.
+    let record = std::env::temp_dir().join(format!("neuroloop-alloc-{}.xdf", std::process::id()));
+    cfg.record = Some(neuroloop_runtime::config::RecordPlan {
+        path: record.clone(),
+        flush_s: 1.0,
+    });
     let Some(sim) = cfg.source.downcast_ref::<SimConfig>() else {
         panic!("this benchmark runs the simulated headset");
     };
@@ -46,7 +53,8 @@ fn pipeline_step_allocates_nothing_then_a_constant_amount_per_decoded_window() {
         listen: Some("127.0.0.1:0".parse().unwrap()),
         ..StartOptions::default()
     };
-    let parts = neuroloop_runtime::session::assemble(&cfg, options).unwrap();
+    let mut parts = neuroloop_runtime::session::assemble(&cfg, options).unwrap();
+    let recorder = parts.recorder.take().expect("recording");
     let PipelinePart {
         mut pipeline,
         samples: mut writer,
@@ -187,6 +195,20 @@ fn pipeline_step_allocates_nothing_then_a_constant_amount_per_decoded_window() {
             .all(|(a, r)| *a == steady[0] && r.len() == 1 && r[0] != HoldReason::Artifact),
         "{after:?}"
     );
+
+    // The recording holds every sample the tap took; a live source's tap
+    // drops (and counts) what the recorder could not keep up with.
+    drop(pipeline);
+    drop(parts.publishers);
+    let report = recorder.join().unwrap();
+    assert_eq!(report.error, None);
+    assert!(report.samples > 0);
+    assert_eq!(
+        report.samples + report.samples_dropped,
+        produced,
+        "{report:?}"
+    );
+    std::fs::remove_file(record).unwrap();
 }
 
 #[test]
@@ -229,6 +251,7 @@ fn a_stalled_source_on_an_empty_ring_sends_one_signal_loss_hold_without_allocati
         stats: PipelineStats::default().into(),
         n_classes: 2,
         filtered: None,
+        record: None,
     };
     let push = |writer: &mut neuroloop_core::ring::RingWriter, first: u64, n: usize| {
         let data = vec![0.5f32; n * channels];

@@ -160,6 +160,11 @@ impl<W: Write> XdfWriter<W> {
         self.out.flush()
     }
 
+    /// The underlying writer, e.g. to sync a file.
+    pub fn get_ref(&self) -> &W {
+        &self.out
+    }
+
     /// The underlying writer.
     pub fn into_inner(self) -> W {
         self.out

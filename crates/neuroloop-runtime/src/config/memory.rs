@@ -57,6 +57,9 @@ impl MemoryEstimate {
                 ring.max(256.0) * (out * VALUE + STAMP),
             ));
         }
+        if cfg.record.is_some() {
+            parts.push(("record ring", ring * (ch * VALUE + STAMP)));
+        }
         parts.sort_by(|a, b| b.1.total_cmp(&a.1));
         Self { parts }
     }

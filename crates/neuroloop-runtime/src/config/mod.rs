@@ -47,6 +47,7 @@ mod memory;
 mod parse;
 mod plans;
 mod publish_timing;
+mod record;
 mod sections;
 mod validate;
 mod windows;
@@ -58,6 +59,7 @@ pub use memory::{DEFAULT_MAX_MEMORY_MB, MAX_MEMORY_MB, MemoryEstimate};
 pub use parse::{parse, parse_with};
 pub use plans::{FilterPlan, PipelinePlan};
 pub use publish_timing::{DEFAULT_MAX_LAG_MS, FALLBACK_INTENT_MAX_AGE_MS, INTENT_AGE_MARGIN_MS};
+pub use record::{MAX_FLUSH_S, RecordPlan, RecordSection};
 pub use sections::{
     DecoderSection, PipelineSection, PolicySection, PublishSection, SessionSection,
 };
@@ -88,6 +90,8 @@ pub struct ValidatedSession {
     pub publish_addr: SocketAddr,
     /// `[lsl]`: liblsl settings, used if an LSL feature is.
     pub lsl: LslSection,
+    /// `[record]`: the XDF file the session records to, if any.
+    pub record: Option<RecordPlan>,
     /// Where the config file was.
     pub path: PathBuf,
 }

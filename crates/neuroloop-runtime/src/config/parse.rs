@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 
 use super::checked_pipeline::{CheckedPipeline, PipelineContext, check_decoding};
 use super::memory::{MAX_MEMORY_MB, MemoryEstimate};
+use super::record::{RecordSection, check_record};
 use super::sections::{
     DecoderSection, PipelineSection, PolicySection, PublishSection, SessionSection,
 };
@@ -79,10 +80,15 @@ pub fn parse_with(
         check_policy(p, &mut errors);
     }
     let publish_addr = check_publishing(&mut s, pipeline.as_ref(), &mut errors);
+    let record = s
+        .record
+        .as_ref()
+        .and_then(|r| check_record(r, path, &mut errors));
     if !errors.is_empty() {
         return Err(errors);
     }
-    let validated = s.validated(profile, pipeline, publish_addr, classes, path)?;
+    let mut validated = s.validated(profile, pipeline, publish_addr, classes, path)?;
+    validated.record = record;
     MemoryEstimate::of(&validated)
         .check(validated.session.max_memory_mb)
         .map_err(|e| vec![e])?;
@@ -99,6 +105,7 @@ struct Sections {
     policy: Option<PolicySection>,
     publish: Option<PublishSection>,
     lsl: Option<LslSection>,
+    record: Option<RecordSection>,
 }
 
 impl Sections {
@@ -111,8 +118,8 @@ impl Sections {
         registries: &Registries,
         errors: &mut Vec<ConfigError>,
     ) -> Self {
-        const KNOWN: [&str; 7] = [
-            "session", "source", "pipeline", "decoder", "policy", "publish", "lsl",
+        const KNOWN: [&str; 8] = [
+            "session", "source", "pipeline", "decoder", "policy", "publish", "lsl", "record",
         ];
         for key in root.keys().filter(|k| !KNOWN.contains(&k.as_str())) {
             errors.push(ConfigError::new(
@@ -156,6 +163,10 @@ impl Sections {
                 Some(PublishSection::default()),
             ),
             lsl,
+            record: root
+                .contains_key("record")
+                .then(|| section(text, root, "record", errors, None))
+                .flatten(),
         }
     }
 }
@@ -214,6 +225,7 @@ impl Sections {
             publish,
             publish_addr,
             lsl: self.lsl.unwrap_or_default(),
+            record: None,
             path: path.to_path_buf(),
         })
     }

@@ -26,6 +26,7 @@ struct Joined {
     histograms: LatencyHistograms,
     filtered_outlet: Option<FilteredOutletReport>,
     training: Option<TrainingSummary>,
+    record: Option<crate::recorder::RecordReport>,
 }
 
 /// Joins `thread` if it has not been joined yet (`Ok(None)` then).
@@ -65,6 +66,7 @@ impl RunningSession {
             "lsl filtered outlet",
         )?;
         let training = join(threads.trainer.take(), "trainer")?.flatten();
+        let record = join(threads.recorder.take(), "recorder")?;
         let (source, source_error) = match source {
             Some(Ok(report)) => (report, None),
             None => (SourceReport::default(), None),
@@ -82,6 +84,7 @@ impl RunningSession {
             histograms,
             filtered_outlet,
             training,
+            record,
         })
     }
 
@@ -93,6 +96,7 @@ impl RunningSession {
             histograms,
             filtered_outlet,
             training,
+            record,
         } = joined;
         self.publishers.runtime.shutdown_timeout(IO_SHUTDOWN);
         let (server, hub) = (&self.publishers.server, &self.publishers.hub);
@@ -127,6 +131,7 @@ impl RunningSession {
             source_error,
             source: source.clone(),
             filtered_outlet,
+            record,
             online_accuracy: pipeline.online_accuracy(),
             pipeline,
             training,

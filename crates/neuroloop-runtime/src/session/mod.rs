@@ -76,6 +76,7 @@ struct Threads {
     pipeline: Option<JoinHandle<()>>,
     forwarder: Option<JoinHandle<LatencyHistograms>>,
     trainer: Option<JoinHandle<Option<TrainingSummary>>>,
+    recorder: Option<JoinHandle<crate::recorder::RecordReport>>,
 }
 
 /// Builds and starts a session: [`assemble`] then [`SessionParts::launch`].

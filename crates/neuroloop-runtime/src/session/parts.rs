@@ -1,5 +1,6 @@
 //! A session assembled from its parts, in the order data flows: the
-//! source, the pipeline (with its rings), calibration, the publishers.
+//! source, the pipeline (with its rings), calibration, the publishers, the
+//! recorder.
 //! [`assemble`] builds every part from the validated config without
 //! starting a thread; [`SessionParts::launch`] starts them. Tests that
 //! drive the pipeline by hand take the parts from the same builder.
@@ -17,6 +18,7 @@ use super::source_part::SourcePart;
 use super::{RunningSession, StartOptions};
 use crate::config::ValidatedSession;
 use crate::error::RuntimeError;
+use crate::recorder::Recorder;
 
 /// Every part of a session, built and not yet running.
 pub struct SessionParts {
@@ -28,6 +30,8 @@ pub struct SessionParts {
     pub calibration: Option<CalibrationPart>,
     /// The servers and outlets, listening.
     pub publishers: Publishers,
+    /// The recording's writing thread, if `[record]`.
+    pub recorder: Option<std::thread::JoinHandle<crate::recorder::RecordReport>>,
     name: String,
     options: StartOptions,
 }
@@ -52,11 +56,27 @@ pub fn assemble(
     };
     let mut publishers = Publishers::start(cfg, options.listen)?;
     pipeline.pipeline.filtered = publishers.filtered_tap.take();
+    let recorder = match (&cfg.record, publishers.subscribe()) {
+        (Some(plan), Some(lines)) => {
+            let mut recorder = Recorder::start(
+                plan,
+                source.spec(),
+                &cfg.classes,
+                cfg.pipeline.ring_samples,
+                !source.live(),
+                lines,
+            )?;
+            pipeline.pipeline.record = recorder.tap.take();
+            Some(recorder.thread)
+        }
+        _ => None,
+    };
     Ok(SessionParts {
         source,
         pipeline,
         calibration,
         publishers,
+        recorder,
         name: cfg.session.name.clone(),
         options,
     })
@@ -74,6 +94,7 @@ impl SessionParts {
             pipeline: part,
             calibration,
             mut publishers,
+            recorder,
             name,
             options,
         } = self;
@@ -110,6 +131,7 @@ impl SessionParts {
                 pipeline: Some(pipeline),
                 forwarder: Some(forwarder),
                 trainer,
+                recorder,
             },
             publishers,
         })

@@ -107,6 +107,7 @@ impl PipelinePart {
             stats: Arc::new(PipelineStats::default()),
             n_classes: cfg.classes.len(),
             filtered: None,
+            record: None,
             chain,
         };
         Ok(Self {

@@ -92,6 +92,12 @@ impl Publishers {
         })
     }
 
+    /// A receiver of every line published from now on (`None` once the
+    /// forwarder has started).
+    pub(super) fn subscribe(&self) -> Option<broadcast::Receiver<Line>> {
+        self.lines.as_ref().map(broadcast::Sender::subscribe)
+    }
+
     /// Starts the forwarder on `intents`; `tap` also receives every
     /// published intent. The lines close when it ends.
     ///
