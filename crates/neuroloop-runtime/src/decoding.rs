@@ -38,7 +38,7 @@ pub fn bundle_decoder(cfg: &ValidatedSession) -> Result<Option<Box<dyn Decoder>>
     else {
         return Ok(None);
     };
-    let decoder = Bundle::load(&dir)?.into_decoder()?;
+    let decoder = Bundle::load_with(&dir, &cfg.decoder.decoders)?.into_decoder()?;
     let expected = (cfg.filtered.channel_count(), cfg.window_samples);
     if decoder.input_shape() != expected || decoder.classes() != cfg.classes.as_slice() {
         return Err(RuntimeError::Build {

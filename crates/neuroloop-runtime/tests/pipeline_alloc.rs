@@ -16,7 +16,7 @@ use counting::count;
 use neuroloop_core::markers::marker_ring;
 use neuroloop_core::ring::sample_ring;
 use neuroloop_core::{HoldReason, Marker, SampleBlock, clock};
-use neuroloop_decode::{BandpowerConfig, TrainOptions, train};
+use neuroloop_decode::fit::{EpochSet, FitOptions, ModelSpec, fit};
 use neuroloop_dsp::WindowAssembler;
 use neuroloop_runtime::decoding::{CalibrationSet, DecoderSlot};
 use neuroloop_runtime::labels::LabelTimeline;
@@ -160,26 +160,15 @@ fn pipeline_step_allocates_nothing_then_a_constant_amount_per_decoded_window() {
             set.windows.iter().all(|v| v.is_finite() && v.abs() < 1e3),
             "calibration windows are clean"
         );
-        let config = BandpowerConfig::new(
-            16,
-            250,
-            250.0,
-            vec![[8.0, 13.0], [13.0, 30.0]],
-            vec!["left".into(), "right".into()],
-        );
-        let (decoder, _) = train(
-            &config,
-            &set.windows,
-            &set.labels,
-            &TrainOptions {
-                seed: 1,
-                ..TrainOptions::default()
-            },
-        )
-        .unwrap();
-        decoder_tx
-            .send(Ok(Box::new(decoder) as Box<dyn neuroloop_decode::Decoder>))
-            .unwrap();
+        let classes = vec!["left".into(), "right".into()];
+        let epochs = EpochSet::new(16, 250, 250.0, classes, set.windows, set.labels).unwrap();
+        let options = FitOptions {
+            seed: 1,
+            ..FitOptions::default()
+        };
+        let spec = ModelSpec::named("bandpower").unwrap();
+        let model = fit(&spec, &epochs, &options, &mut |_| {}).unwrap();
+        decoder_tx.send(Ok(model.into_decoder().unwrap())).unwrap();
     });
     while !matches!(pipeline.decoder, DecoderSlot::Ready(_)) {
         feed_and_step(&mut pipeline);

@@ -14,7 +14,7 @@ use counting::count;
 use neuroloop_core::markers::marker_ring;
 use neuroloop_core::ring::sample_ring;
 use neuroloop_core::{HoldReason, Marker, SampleBlock, clock};
-use neuroloop_decode::{BandpowerConfig, TrainOptions, train};
+use neuroloop_decode::fit::{EpochSet, FitOptions, ModelSpec, fit};
 use neuroloop_runtime::config::EVENT_QUEUE;
 use neuroloop_runtime::decoding::{CalibrationSet, DecoderSlot};
 use neuroloop_runtime::labels::LabelTimeline;
@@ -124,18 +124,11 @@ fn event_windows_allocate_nothing_then_a_constant_amount_per_decoded_event() {
 
     let trainer = std::thread::spawn(move || {
         let set: CalibrationSet = calib_rx.recv().unwrap();
-        let config = BandpowerConfig::new(
-            16,
-            500,
-            250.0,
-            vec![[8.0, 13.0], [13.0, 30.0]],
-            vec!["left".into(), "right".into()],
-        );
-        let (decoder, _) =
-            train(&config, &set.windows, &set.labels, &TrainOptions::default()).unwrap();
-        decoder_tx
-            .send(Ok(Box::new(decoder) as Box<dyn neuroloop_decode::Decoder>))
-            .unwrap();
+        let classes = vec!["left".into(), "right".into()];
+        let epochs = EpochSet::new(16, 500, 250.0, classes, set.windows, set.labels).unwrap();
+        let spec = ModelSpec::named("bandpower").unwrap();
+        let model = fit(&spec, &epochs, &FitOptions::default(), &mut |_| {}).unwrap();
+        decoder_tx.send(Ok(model.into_decoder().unwrap())).unwrap();
     });
     while !matches!(pipeline.decoder, DecoderSlot::Ready(_)) {
         feed(&mut pipeline, &[]);

@@ -53,7 +53,7 @@ pub use bounds::{MAX_CONFIG_BYTES, read_config_file};
 pub use defaults::{MAX_CALIBRATION_S, MAX_SMOOTHING};
 pub(crate) use keypath::key_at;
 pub use memory::{DEFAULT_MAX_MEMORY_MB, MAX_MEMORY_MB, MemoryEstimate};
-pub use parse::parse;
+pub use parse::{parse, parse_with_decoders};
 pub use publish_timing::{DEFAULT_MAX_LAG_MS, FALLBACK_INTENT_MAX_AGE_MS, INTENT_AGE_MARGIN_MS};
 pub use sections::{
     DecoderSection, PipelineSection, PolicySection, PublishSection, SessionSection,

@@ -2,8 +2,10 @@
 //! assembled into a [`ValidatedSession`], or every problem found.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use neuroloop_core::ConfigError;
+use neuroloop_decode::fit::DecoderRegistry;
 use serde::de::DeserializeOwned;
 
 use super::ValidatedSession;
@@ -25,6 +27,20 @@ use crate::profile::{HardwareProfile, resolve_profile_path};
 /// # Errors
 /// Every problem found.
 pub fn parse(text: &str, path: &Path) -> Result<ValidatedSession, Vec<ConfigError>> {
+    parse_with_decoders(text, path, Arc::new(DecoderRegistry::builtin()))
+}
+
+/// [`parse`] with the decoder architectures of `decoders` (for
+/// `[decoder] type` and the bundles it loads) instead of the built-in
+/// ones; the validated `[decoder]` keeps them.
+///
+/// # Errors
+/// Every problem found.
+pub fn parse_with_decoders(
+    text: &str,
+    path: &Path,
+    decoders: Arc<DecoderRegistry>,
+) -> Result<ValidatedSession, Vec<ConfigError>> {
     let root: toml::Table = toml::from_str(text).map_err(|e| {
         vec![ConfigError::new(
             path.display().to_string(),
@@ -46,7 +62,8 @@ pub fn parse(text: &str, path: &Path) -> Result<ValidatedSession, Vec<ConfigErro
     }
     let session: Option<SessionSection> = section(text, &root, "session", &mut errors, None);
     let pipeline: Option<PipelineSection> = section(text, &root, "pipeline", &mut errors, None);
-    let decoder: Option<DecoderSection> = section(text, &root, "decoder", &mut errors, None);
+    let decoder: Option<DecoderSection> = section(text, &root, "decoder", &mut errors, None)
+        .map(|d: DecoderSection| DecoderSection { decoders, ..d });
     let policy: Option<PolicySection> = section(
         text,
         &root,
@@ -211,7 +228,7 @@ fn bundle_windows(
     path: &Path,
 ) -> Option<(neuroloop_decode::bundle::WindowDescription, usize)> {
     let dir = d.is_bundle().then(|| d.bundle_dir(path)).flatten()?;
-    let manifest = neuroloop_decode::bundle::Bundle::read_manifest(dir).ok()?;
+    let manifest = neuroloop_decode::bundle::Bundle::read_manifest_with(dir, &d.decoders).ok()?;
     Some((manifest.windows, manifest.window_samples))
 }
 
