@@ -107,14 +107,27 @@ fn a_registered_architecture_is_found_by_name_and_its_spec_checked() {
         2.0
     );
 
-    // An unknown field is refused, naming the architecture.
-    let mut typo = serde_json::Map::new();
-    typo.insert("temprature".into(), 2.0.into());
-    let Err(DecodeError::Config(errors)) = r.spec(NAME, typo) else {
-        panic!("a misspelt hyperparameter was accepted");
+    // Every unknown field is refused at its path, with the known ones.
+    let mut typos = serde_json::Map::new();
+    typos.insert("temprature".into(), 2.0.into());
+    typos.insert("scale".into(), 2.0.into());
+    let Err(DecodeError::Config(errors)) = r.spec(NAME, typos) else {
+        panic!("misspelt hyperparameters were accepted");
     };
-    assert!(errors[0].message.contains("temprature"), "{errors:?}");
+    let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(paths, ["nearest_mean.scale", "nearest_mean.temprature"]);
+    assert!(
+        errors[0].message.contains("known: temperature"),
+        "{errors:?}"
+    );
+    // A value of the wrong type is serde's message, naming the field.
+    let mut wrong = serde_json::Map::new();
+    wrong.insert("temperature".into(), "warm".into());
+    let Err(DecodeError::Config(errors)) = r.spec(NAME, wrong) else {
+        panic!("a string temperature was accepted");
+    };
     assert_eq!(errors[0].path, "nearest_mean hyperparameters");
+    assert!(errors[0].message.contains("invalid type"), "{errors:?}");
 
     // A value out of range is reported at its path, before fitting.
     let mut cold = serde_json::Map::new();

@@ -170,11 +170,16 @@ impl DecoderRegistry {
                 "the architecture is given on its own, not as a hyperparameter",
             )]));
         }
+        let unknown = unknown_fields(entry, architecture, &hyperparameters);
         entry.parse(hyperparameters).map_err(|e| {
-            DecodeError::Config(vec![ConfigError::new(
-                format!("{architecture} hyperparameters"),
-                e.to_string(),
-            )])
+            DecodeError::Config(if unknown.is_empty() {
+                vec![ConfigError::new(
+                    format!("{architecture} hyperparameters"),
+                    e.to_string(),
+                )]
+            } else {
+                unknown
+            })
         })
     }
 
@@ -203,4 +208,29 @@ impl DecoderRegistry {
         };
         entry.parse(fields).map_err(|e| format!("{name}: {e}"))
     }
+}
+
+/// Every key of `hyperparameters` that is not a field of the
+/// architecture's default spec, each at `<architecture>.<key>` (empty for a
+/// spec that is an open map, such as a network's).
+fn unknown_fields(
+    entry: &dyn Entry,
+    architecture: &str,
+    hyperparameters: &Map<String, Value>,
+) -> Vec<ConfigError> {
+    let known = entry.default_spec().hyperparameters();
+    if known.is_empty() {
+        return Vec::new();
+    }
+    let names: Vec<&str> = known.keys().map(String::as_str).collect();
+    hyperparameters
+        .keys()
+        .filter(|k| !known.contains_key(*k))
+        .map(|k| {
+            ConfigError::new(
+                format!("{architecture}.{k}"),
+                format!("unknown hyperparameter (known: {})", names.join(", ")),
+            )
+        })
+        .collect()
 }
