@@ -96,9 +96,10 @@ pub trait Architecture: Send + Sync + 'static {
         weights: StoredWeights<'_>,
     ) -> Result<Box<dyn TrainedModel>, DecodeError>;
 
-    /// Estimated bytes to train `spec` on `shape` in minibatches of
-    /// `batch`, for models whose training memory grows with their widths;
-    /// `None` (the default) when small.
+    /// Estimated bytes to train `spec` on epochs of `shape.channels ×
+    /// shape.samples` (the rate and classes are not known here) in
+    /// minibatches of `batch`, for models whose training memory grows with
+    /// their widths; `None` (the default) when small.
     fn training_bytes(&self, _spec: &Self::Spec, _shape: &DataShape, _batch: usize) -> Option<f64> {
         None
     }

@@ -12,8 +12,7 @@ use burn::nn::Linear;
 use burn::tensor::{Device, Tensor, TensorData};
 
 use super::{EpochSet, FitReport};
-use crate::dataset::standardisation;
-use crate::dataset::{Subset, evaluate, split};
+use crate::dataset::{Subset, evaluate, split, standardisation};
 use crate::linear::{LinearModel, LogisticOptions, fit_logistic};
 use crate::{
     BandpowerConfig, BandpowerDecoder, BandpowerFeatures, BandpowerModel, BandpowerModelConfig,
