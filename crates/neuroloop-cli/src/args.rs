@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use neuroloop_decode::ComputeDevice;
-use neuroloop_decode::fit::{FitOptions, ModelSpec};
+use neuroloop_decode::fit::{DecoderRegistry, FitOptions, ModelSpec};
 use neuroloop_dsp::{ChainConfig, StageRegistry};
 use neuroloop_runtime::RuntimeError;
 use neuroloop_runtime::offline::{EpochOptions, EventMap, filter_tables};
@@ -145,8 +145,9 @@ impl ModelArgs {
     /// for bandpower.
     ///
     /// # Errors
-    /// [`RuntimeError::OfflineOption`] for bad JSON or values, or a
-    /// decode error for an unknown architecture or field.
+    /// [`RuntimeError::OfflineOption`] for bad JSON or values or an
+    /// architecture the registry does not know (listing those it knows), or
+    /// a decode error for a field that does not belong to it.
     pub fn spec(&self) -> Result<ModelSpec, RuntimeError> {
         let mut map = crate::hyper::parse_hyperparameters(self.hyperparameters.as_deref())?.0;
         if self.architecture == "bandpower" && !map.contains_key("bands_hz") {
@@ -155,7 +156,19 @@ impl ModelArgs {
                 serde_json::json!(parse_bands(&self.bands)?),
             );
         }
-        Ok(ModelSpec::with_hyperparameters(&self.architecture, map)?)
+        let registry = DecoderRegistry::builtin();
+        if !registry.contains(&self.architecture) {
+            let known: Vec<&str> = registry.names().collect();
+            return Err(option_error(
+                "--architecture",
+                format!(
+                    "{:?} is not available (known: {})",
+                    self.architecture,
+                    known.join(", ")
+                ),
+            ));
+        }
+        Ok(registry.spec(&self.architecture, map)?)
     }
 }
 

@@ -75,65 +75,14 @@ fn check_value(name: &str, value: &serde_json::Value) -> Result<(), RuntimeError
     }
 }
 
-/// A whole-number hyperparameter, or its default.
-fn get(hp: &Hyperparameters, name: &str, default: f64) -> f64 {
-    hp.0.get(name)
-        .and_then(serde_json::Value::as_f64)
-        .unwrap_or(default)
-}
-
 /// Estimated bytes to train `spec` on epochs of `chans` × `times` in
-/// minibatches of `batch`: activations (kept for the backward pass, with
-/// their gradients) plus parameters with Adam's two moments. An upper-bound
-/// style estimate from the widths; `None` for bandpower and the covariance
-/// decoders (small).
+/// minibatches of `batch`, as its architecture estimates them
+/// ([`ModelSpec::training_bytes`]: activations kept for the backward pass,
+/// with their gradients, plus parameters with Adam's two moments); `None`
+/// for bandpower and the covariance decoders (small).
 #[must_use]
 pub fn training_bytes(spec: &ModelSpec, chans: usize, times: usize, batch: usize) -> Option<f64> {
-    let (c, t, b) = (chans as f64, times as f64, batch as f64);
-    let (activations, params) = match spec {
-        // Features and one covariance per epoch and band: small next to
-        // the epochs themselves at EEG channel counts.
-        ModelSpec::Bandpower(_)
-        | ModelSpec::CspLda(_)
-        | ModelSpec::Fbcsp(_)
-        | ModelSpec::TangentSpace(_)
-        | ModelSpec::Mdm(_)
-        | ModelSpec::XdawnTangentSpace(_)
-        | ModelSpec::XdawnMdm(_)
-        | ModelSpec::ErpTangentSpace(_)
-        | ModelSpec::ErpMdm(_)
-        | ModelSpec::StackedTangentSpace(_)
-        | ModelSpec::CcaLr(_) => return None,
-        ModelSpec::Eegnet(hp) => {
-            let f1 = get(hp, "f1", 8.0);
-            let d = get(hp, "d", 2.0);
-            let f2 = get(hp, "f2", f1 * d);
-            let k = get(hp, "kernel_length", 64.0);
-            (
-                t * (2.0 * f1 * c + 3.0 * f1 * d + 2.0 * f2),
-                f1 * k + f1 * d * c + f2 * f1 * d + f2 * t,
-            )
-        }
-        ModelSpec::ShallowConvnet(hp) => {
-            let ft = get(hp, "n_filters_time", 40.0);
-            let fs = get(hp, "n_filters_spat", 40.0);
-            let k = get(hp, "filter_time_length", 25.0);
-            (t * (ft * c + 3.0 * fs), ft * k + fs * ft * c + fs * t)
-        }
-        ModelSpec::Transformer(hp) => {
-            let p = get(hp, "patch_len", 25.0).max(1.0);
-            let dm = get(hp, "d_model", 32.0);
-            let h = get(hp, "n_heads", 4.0);
-            let l = get(hp, "n_layers", 2.0);
-            let ff = get(hp, "d_ff", 64.0);
-            let tokens = c * (t / p).ceil() + 1.0;
-            (
-                l * (tokens * (6.0 * dm + ff) + h * tokens * tokens),
-                l * (4.0 * dm * dm + 2.0 * dm * ff) + p * dm + tokens * dm,
-            )
-        }
-    };
-    Some(4.0 * (3.0 * b * activations + 4.0 * params))
+    spec.training_bytes(chans, times, batch)
 }
 
 /// Refuses a training run whose estimate is above [`MAX_TRAIN_BYTES`].
@@ -167,9 +116,10 @@ mod tests {
         assert!(check_values(&hp).is_err());
         let hp = Hyperparameters::default().with("f1", 1e9);
         assert!(check_values(&hp).is_err());
-        let wide = ModelSpec::Eegnet(Hyperparameters::default().with("f1", 4096_u64));
+        let wide = ModelSpec::with_spec("eegnet", &Hyperparameters::default().with("f1", 4096_u64))
+            .unwrap();
         assert!(check_memory(&wide, 64, 1000, 32).is_err());
-        let normal = ModelSpec::Eegnet(Hyperparameters::default());
+        let normal = ModelSpec::named("eegnet").unwrap();
         assert!(check_memory(&normal, 64, 1000, 32).is_ok());
     }
 }

@@ -233,6 +233,11 @@ fn bad_training_requests_fail_with_the_reason() {
         "{}",
         text(&out)
     );
+    assert!(
+        text(&out).contains("known: bandpower, cca_lr, csp_lda, eegnet"),
+        "the registry's architectures are listed: {}",
+        text(&out)
+    );
 
     let mut args: Vec<&str> = base.to_vec();
     args.extend([

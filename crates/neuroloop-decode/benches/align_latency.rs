@@ -100,7 +100,9 @@ fn main() {
         let data = EpochSet::new(channels, samples, 160.0, classes, x, labels).expect("epochs");
         parts(&data);
         for align in [false, true] {
-            let spec = ModelSpec::Eegnet(Hyperparameters::default().with("align", align));
+            let spec =
+                ModelSpec::with_spec("eegnet", &Hyperparameters::default().with("align", align))
+                    .unwrap();
             let model = fit(&spec, &data, &options, &mut |_| {}).expect("fit");
             let mut decoder = model.into_decoder().expect("decoder");
             let (p50, p99) = latency(decoder.as_mut(), &data);

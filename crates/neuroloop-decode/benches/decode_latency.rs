@@ -6,8 +6,9 @@
 use std::time::Instant;
 
 use neuroloop_core::Window;
+use neuroloop_decode::fit::{EpochSet, FitOptions, ModelSpec, fit};
 use neuroloop_decode::synthetic::MotorImagery;
-use neuroloop_decode::{BandpowerConfig, Decoder, TrainOptions, train};
+use neuroloop_decode::{BandpowerConfig, BandpowerFeatures, check_finite, check_window};
 
 const CALLS: usize = 5_000;
 const WARMUP: usize = 200;
@@ -27,8 +28,19 @@ fn run(name: &str, channels: usize, samples: usize, rate: f64) {
     );
     let n = 64;
     let (x, y) = MotorImagery::new(channels, samples, rate).generate(n, 1);
-    let options = TrainOptions::default();
-    let (mut decoder, _) = train(&config, &x, &y, &options).expect("training");
+    let set = EpochSet::new(
+        channels,
+        samples,
+        rate,
+        config.classes.clone(),
+        x.clone(),
+        y,
+    )
+    .expect("epochs");
+    let spec = ModelSpec::named("bandpower").expect("bandpower");
+    let model = fit(&spec, &set, &FitOptions::default(), &mut |_| {}).expect("training");
+    let mut decoder = model.into_decoder().expect("decoder");
+    let mut extractor = BandpowerFeatures::new(&config);
 
     let len = channels * samples;
     let window = |i: usize| Window {
@@ -49,7 +61,9 @@ fn run(name: &str, channels: usize, samples: usize, rate: f64) {
         let t0 = Instant::now();
         decoder.decode(&w, &mut p).expect("decode");
         let t1 = Instant::now();
-        decoder.features(&w, &mut features).expect("features");
+        check_window(&w, channels, samples).expect("window");
+        check_finite(w.data, samples).expect("finite");
+        extractor.compute(w.data, &mut features);
         let t2 = Instant::now();
         if i >= WARMUP {
             total.push((t1 - t0).as_secs_f64() * 1e6);

@@ -15,8 +15,9 @@ use crate::{
 /// Log band power per channel and band, standardised, then a linear layer and
 /// softmax; inference on the burn flex CPU backend, batch 1.
 ///
-/// Build it with [`train`](crate::train) from calibration windows, or with
-/// [`BandpowerDecoder::load`] from saved weights.
+/// Build it by fitting the `bandpower` architecture ([`crate::fit`]) on
+/// calibration epochs, or with [`BandpowerDecoder::load`] from saved
+/// weights.
 ///
 /// # Shapes
 /// Windows are `[channels, samples]` as configured; features are

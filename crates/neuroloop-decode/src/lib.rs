@@ -12,13 +12,25 @@
 //!   a band-restricted DFT; every table and buffer is allocated up front.
 //! * [`BandpowerModel`] is the burn module: feature standardisation learned
 //!   from calibration data, then a linear layer to class logits.
-//! * [`train`] fits a [`BandpowerDecoder`] on calibration windows with
-//!   burn autodiff and Adam, seeded and deterministic, with early stopping.
 //! * [`EegTransformer`] is a patch transformer (channel × time-patch
 //!   tokens, CLS pooling) for training; [`TransformerInference`] is its
 //!   fused, allocation-free real-time form.
 //! * [`fit`] trains any architecture ([`fit::ModelSpec`]) on labelled
 //!   epochs ([`fit::EpochSet`]), seeded, and gives a [`fit::FittedModel`].
+//! * [`fit::DecoderRegistry`] holds the architectures by name, as the DSP
+//!   crate's `StageRegistry` holds filter stages: each one implements
+//!   [`fit::Architecture`] (its name, a one-line description, its
+//!   hyperparameter type and their checks, its fit on an
+//!   [`fit::EpochSet`], and its reload from a bundle's weights) next to
+//!   its own code, and [`fit::DecoderRegistry::builtin`] registers the
+//!   fourteen of this crate (`bandpower`, `eegnet`, `shallow_convnet`,
+//!   `transformer`, `csp_lda`, `fbcsp`, `tangent_space`, `mdm`,
+//!   `xdawn_tangent_space`, `xdawn_mdm`, `erp_tangent_space`, `erp_mdm`,
+//!   `stacked_tangent_space`, `cca_lr`). [`fit::DecoderRegistry::register`]
+//!   adds more from other crates; a [`fit::ModelSpec`] carries its
+//!   architecture, so fitting, saving ([`bundle`]) and
+//!   [`bundle::Bundle::load_with`] need no `match` on names. A spec's JSON
+//!   form is `{"architecture": "<name>", ...hyperparameters}`.
 //! * [`import`] loads braindecode (PyTorch) state dicts, `.pt` or
 //!   `.safetensors`, into [`EEGNet`] and [`ShallowConvNet`], strictly: every
 //!   parameter from the file, every file key used.
@@ -55,7 +67,6 @@ mod model;
 mod nets;
 pub mod spd;
 pub mod synthetic;
-mod train;
 
 pub use bandpower::BandpowerDecoder;
 pub use config::{BandpowerConfig, Taper};
@@ -69,4 +80,3 @@ pub use nets::{
     ShallowConvNetConfig, ShallowConvNetInference, ShallowConvNetShapes,
 };
 pub use nets::{EegTransformer, MAX_TOKENS, TransformerConfig, TransformerInference};
-pub use train::{TrainOptions, TrainReport, train};

@@ -217,8 +217,9 @@ fn templates(n: usize, seed: u64, mixing: Option<&Mat<f64>>) -> EpochSet {
 }
 
 fn small_eegnet(align: bool) -> ModelSpec {
-    ModelSpec::Eegnet(
-        Hyperparameters::default()
+    ModelSpec::with_spec(
+        "eegnet",
+        &Hyperparameters::default()
             .with("f1", 4)
             .with("d", 2)
             .with("kernel_length", 16)
@@ -226,6 +227,7 @@ fn small_eegnet(align: bool) -> ModelSpec {
             .with("align", align)
             .with("align_memory", 20),
     )
+    .unwrap()
 }
 
 fn options() -> FitOptions {
@@ -384,7 +386,13 @@ fn bad_alignment_hyperparameters_are_refused_by_name() {
             "eegnet.align_memory",
         ),
     ] {
-        let err = fit(&ModelSpec::Eegnet(hp), &train, &options(), &mut |_| {}).unwrap_err();
+        let err = fit(
+            &ModelSpec::with_spec("eegnet", &hp).unwrap(),
+            &train,
+            &options(),
+            &mut |_| {},
+        )
+        .unwrap_err();
         match err {
             DecodeError::Config(errors) => {
                 assert!(errors.iter().any(|e| e.path == path), "{errors:?}");

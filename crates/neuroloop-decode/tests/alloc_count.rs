@@ -4,8 +4,8 @@
 //! thread-local flag, so other test threads do not disturb the count.
 
 use neuroloop_core::Window;
+use neuroloop_decode::fit::{BandpowerSpec, EpochSet, FitOptions, ModelSpec, fit};
 use neuroloop_decode::synthetic::MotorImagery;
-use neuroloop_decode::{BandpowerConfig, Decoder, TrainOptions, train};
 
 mod counting;
 
@@ -17,16 +17,16 @@ const WARMUP: usize = 5;
 #[test]
 fn allocations_per_decode_are_constant() {
     let (channels, samples, rate) = (4, 64, 64.0);
-    let config = BandpowerConfig::new(
-        channels,
-        samples,
-        rate,
-        vec![[8.0, 13.0]],
-        vec!["rest".into(), "move".into()],
-    );
     let (x, y) = MotorImagery::new(channels, samples, rate).generate(40, 1);
-    let options = TrainOptions::default();
-    let (mut decoder, _) = train(&config, &x, &y, &options).unwrap();
+    let classes = vec!["rest".into(), "move".into()];
+    let set = EpochSet::new(channels, samples, rate, classes, x.clone(), y).unwrap();
+    let spec = BandpowerSpec {
+        bands_hz: vec![[8.0, 13.0]],
+        ..BandpowerSpec::default()
+    };
+    let spec = ModelSpec::with_spec("bandpower", &spec).unwrap();
+    let model = fit(&spec, &set, &FitOptions::default(), &mut |_| {}).unwrap();
+    let mut decoder = model.into_decoder().unwrap();
 
     let len = channels * samples;
     let mut p = [0.0_f32; 2];

@@ -50,12 +50,14 @@ fn trained(spec: &ModelSpec) -> FittedModel {
 }
 
 fn eegnet() -> ModelSpec {
-    ModelSpec::Eegnet(
-        Hyperparameters::default()
+    ModelSpec::with_spec(
+        "eegnet",
+        &Hyperparameters::default()
             .with("f1", 4)
             .with("kernel_length", 32)
             .with("depthwise_kernel_length", 8),
     )
+    .unwrap()
 }
 
 /// A fresh directory under the target's temp area.
@@ -80,25 +82,29 @@ fn save(model: &FittedModel, name: &str) -> PathBuf {
 #[test]
 fn round_trip_gives_identical_probabilities() {
     let test = epochs(12, 9);
-    let shallow = ModelSpec::ShallowConvnet(
-        Hyperparameters::default()
+    let shallow = ModelSpec::with_spec(
+        "shallow_convnet",
+        &Hyperparameters::default()
             .with("n_filters_time", 6)
             .with("n_filters_spat", 6)
             .with("pool_time_length", 32)
             .with("pool_time_stride", 8),
-    );
+    )
+    .unwrap();
     for (name, spec) in [
         ("bandpower", ModelSpec::named("bandpower").unwrap()),
         ("eegnet", eegnet()),
         ("shallow", shallow),
         (
             "transformer",
-            ModelSpec::Transformer(
-                Hyperparameters::default()
+            ModelSpec::with_spec(
+                "transformer",
+                &Hyperparameters::default()
                     .with("patch_len", 16)
                     .with("d_model", 16)
                     .with("n_layers", 1),
-            ),
+            )
+            .unwrap(),
         ),
     ] {
         let model = trained(&spec);

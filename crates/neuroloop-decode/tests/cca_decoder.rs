@@ -73,7 +73,7 @@ fn correlations_and_probabilities_equal_the_reference() {
     eprintln!("correlations: {d:e}");
     assert!(d < 1e-10, "canonical correlations differ by {d:e}");
     let model = fit(
-        &ModelSpec::CcaLr(s),
+        &ModelSpec::with_spec("cca_lr", &s).unwrap(),
         &train,
         &FitOptions::default(),
         &mut |_| {},
@@ -100,7 +100,7 @@ fn correlations_and_probabilities_equal_the_reference() {
 fn bundle_round_trip_bad_hyperparameters_and_no_allocation() {
     let (train, test, fx) = sets();
     let model = fit(
-        &ModelSpec::CcaLr(spec(&fx)),
+        &ModelSpec::with_spec("cca_lr", &spec(&fx)).unwrap(),
         &train,
         &FitOptions::default(),
         &mut |_| {},

@@ -57,13 +57,15 @@ fn untrained_rule_accuracy(set: &EpochSet) -> f32 {
 }
 
 fn small_eegnet() -> ModelSpec {
-    ModelSpec::Eegnet(
-        Hyperparameters::default()
+    ModelSpec::with_spec(
+        "eegnet",
+        &Hyperparameters::default()
             .with("f1", 4)
             .with("d", 2)
             .with("kernel_length", 32)
             .with("depthwise_kernel_length", 8),
     )
+    .unwrap()
 }
 
 fn options(seed: u64) -> FitOptions {
@@ -147,21 +149,25 @@ fn bandpower_shallow_convnet_and_transformer_learn() {
     let train = epochs(96, 3);
     let test = epochs(40, 4);
     let bandpower = ModelSpec::named("bandpower").unwrap();
-    let shallow = ModelSpec::ShallowConvnet(
-        Hyperparameters::default()
+    let shallow = ModelSpec::with_spec(
+        "shallow_convnet",
+        &Hyperparameters::default()
             .with("n_filters_time", 8)
             .with("n_filters_spat", 8)
             .with("filter_time_length", 13)
             .with("pool_time_length", 32)
             .with("pool_time_stride", 8),
-    );
-    let transformer = ModelSpec::Transformer(
-        Hyperparameters::default()
+    )
+    .unwrap();
+    let transformer = ModelSpec::with_spec(
+        "transformer",
+        &Hyperparameters::default()
             .with("patch_len", 16)
             .with("d_model", 16)
             .with("d_ff", 32)
             .with("n_layers", 1),
-    );
+    )
+    .unwrap();
     let rule = untrained_rule_accuracy(&test);
     assert!(rule <= 0.55, "the untrained rule scores {rule}");
     for spec in [bandpower, shallow, transformer] {
@@ -197,11 +203,13 @@ fn specs_parse_strictly_and_bad_hyperparameters_are_named() {
     ));
 
     let train = epochs(16, 5);
-    let spec = ModelSpec::Eegnet(
-        Hyperparameters::default()
+    let spec = ModelSpec::with_spec(
+        "eegnet",
+        &Hyperparameters::default()
             .with("f_one", 4)
             .with("n_chans", 3),
-    );
+    )
+    .unwrap();
     let Err(DecodeError::Config(errors)) = fit(&spec, &train, &options(0), &mut |_| {}) else {
         panic!("unknown hyperparameters accepted");
     };

@@ -118,8 +118,8 @@ fn aligned_networks_never_allocate() {
         .with("pool_time_length", 10)
         .with("pool_time_stride", 5);
     for spec in [
-        ModelSpec::Eegnet(eegnet),
-        ModelSpec::ShallowConvnet(shallow),
+        ModelSpec::with_spec("eegnet", &eegnet).unwrap(),
+        ModelSpec::with_spec("shallow_convnet", &shallow).unwrap(),
     ] {
         let model = fit(&spec, &set, &options, &mut |_| {}).unwrap();
         let mut decoder = model.into_decoder().unwrap();

@@ -124,18 +124,26 @@ fn recentring_recovers_the_accuracy_a_mixed_recording_loses() {
     let shifted = epochs(80, 12, Some(&a));
     let specs = [
         (
-            ModelSpec::TangentSpace(TangentSpaceSpec::default()),
-            ModelSpec::TangentSpace(TangentSpaceSpec {
-                recenter: true,
-                ..TangentSpaceSpec::default()
-            }),
+            ModelSpec::with_spec("tangent_space", &TangentSpaceSpec::default()).unwrap(),
+            ModelSpec::with_spec(
+                "tangent_space",
+                &TangentSpaceSpec {
+                    recenter: true,
+                    ..TangentSpaceSpec::default()
+                },
+            )
+            .unwrap(),
         ),
         (
-            ModelSpec::Mdm(MdmSpec::default()),
-            ModelSpec::Mdm(MdmSpec {
-                recenter: true,
-                ..MdmSpec::default()
-            }),
+            ModelSpec::with_spec("mdm", &MdmSpec::default()).unwrap(),
+            ModelSpec::with_spec(
+                "mdm",
+                &MdmSpec {
+                    recenter: true,
+                    ..MdmSpec::default()
+                },
+            )
+            .unwrap(),
         ),
     ];
     for (plain, recentred) in &specs {
@@ -164,11 +172,15 @@ fn recentring_recovers_the_accuracy_a_mixed_recording_loses() {
 fn a_memory_outside_its_bounds_is_refused_by_name() {
     let train = epochs(8, 1, None);
     for memory in [0, 1, 1_000_001] {
-        let spec = ModelSpec::Mdm(MdmSpec {
-            recenter: true,
-            recenter_memory: memory,
-            ..MdmSpec::default()
-        });
+        let spec = ModelSpec::with_spec(
+            "mdm",
+            &MdmSpec {
+                recenter: true,
+                recenter_memory: memory,
+                ..MdmSpec::default()
+            },
+        )
+        .unwrap();
         let err = fit(&spec, &train, &FitOptions::default(), &mut |_| {}).unwrap_err();
         assert!(err.to_string().contains("mdm.recenter_memory"), "{err}");
     }
@@ -178,10 +190,14 @@ fn a_memory_outside_its_bounds_is_refused_by_name() {
 fn each_recording_is_decoded_from_the_training_reference() {
     let train = epochs(40, 21, None);
     let once = epochs(10, 22, None);
-    let spec = ModelSpec::TangentSpace(TangentSpaceSpec {
-        recenter: true,
-        ..TangentSpaceSpec::default()
-    });
+    let spec = ModelSpec::with_spec(
+        "tangent_space",
+        &TangentSpaceSpec {
+            recenter: true,
+            ..TangentSpaceSpec::default()
+        },
+    )
+    .unwrap();
     let model = fit(&spec, &train, &FitOptions::default(), &mut |_| {}).unwrap();
     let twice_rows: Vec<usize> = (0..10).chain(0..10).collect();
     let one_recording = once.subset(&twice_rows).unwrap();

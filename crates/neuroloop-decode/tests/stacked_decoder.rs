@@ -69,7 +69,7 @@ fn reference_point_and_probabilities_equal_scipy_and_pyriemann() {
     // The mean of the 16 x 16 stacked covariances of the training epochs.
     assert!(d < 1e-8, "reference point differs by {d:e}");
     let model = fit(
-        &ModelSpec::StackedTangentSpace(spec),
+        &ModelSpec::with_spec("stacked_tangent_space", &spec).unwrap(),
         &train,
         &FitOptions::default(),
         &mut |_| {},
@@ -96,7 +96,7 @@ fn reference_point_and_probabilities_equal_scipy_and_pyriemann() {
 fn bundle_round_trip_bad_bands_and_no_allocation() {
     let (train, test, fx) = sets();
     let model = fit(
-        &ModelSpec::StackedTangentSpace(spec(&fx)),
+        &ModelSpec::with_spec("stacked_tangent_space", &spec(&fx)).unwrap(),
         &train,
         &FitOptions::default(),
         &mut |_| {},

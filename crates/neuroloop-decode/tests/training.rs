@@ -1,10 +1,11 @@
-//! Calibration training and decoding on synthetic motor-imagery data.
+//! Calibration training (the `bandpower` architecture of `fit`) and
+//! decoding on synthetic motor-imagery data.
 
 use neuroloop_core::Window;
+use neuroloop_decode::bundle::{BundleMeta, WEIGHTS_FILE};
+use neuroloop_decode::fit::{BandpowerSpec, EpochSet, FitOptions, FitReport, ModelSpec, fit};
 use neuroloop_decode::synthetic::MotorImagery;
-use neuroloop_decode::{
-    BandpowerConfig, BandpowerDecoder, DecodeError, Decoder, TrainOptions, TrainReport, train,
-};
+use neuroloop_decode::{BandpowerConfig, BandpowerDecoder, DecodeError, Decoder};
 
 const CHANNELS: usize = 16;
 const SAMPLES: usize = 250;
@@ -73,16 +74,49 @@ fn window(data: &[f32], i: usize) -> Window<'_> {
     }
 }
 
-fn trained(seed: u64) -> (BandpowerDecoder, TrainReport) {
-    let (x, y) = data(120, 1);
-    let options = TrainOptions {
-        seed,
-        ..TrainOptions::default()
-    };
-    train(&config(), &x, &y, &options).expect("training succeeds")
+/// Labelled epochs of windows `x` with labels `y`.
+fn epochs(x: &[f32], y: &[usize]) -> Result<EpochSet, DecodeError> {
+    let classes = vec!["left".into(), "right".into()];
+    EpochSet::new(CHANNELS, SAMPLES, RATE, classes, x.to_vec(), y.to_vec())
 }
 
-fn probabilities(decoder: &mut BandpowerDecoder, x: &[f32], n: usize) -> Vec<f32> {
+/// Fits `spec` (bandpower, the bands of [`config`]) on `x`, `y`.
+fn fit_bandpower(
+    spec: &BandpowerSpec,
+    x: &[f32],
+    y: &[usize],
+    seed: u64,
+) -> Result<neuroloop_decode::fit::FittedModel, DecodeError> {
+    let options = FitOptions {
+        seed,
+        ..FitOptions::default()
+    };
+    let spec = ModelSpec::with_spec("bandpower", spec)?;
+    fit(&spec, &epochs(x, y)?, &options, &mut |_| {})
+}
+
+fn trained(seed: u64) -> (Box<dyn Decoder>, FitReport) {
+    let (x, y) = data(120, 1);
+    let model = fit_bandpower(&BandpowerSpec::default(), &x, &y, seed).expect("training succeeds");
+    let report = model.report().clone();
+    (model.into_decoder().expect("decoder"), report)
+}
+
+/// The decoder fitted with `seed`, saved as a bundle in a fresh directory
+/// (returned): its weights file is a [`BandpowerDecoder`] record.
+fn saved(seed: u64, name: &str) -> (Box<dyn Decoder>, std::path::PathBuf) {
+    let (x, y) = data(120, 1);
+    let model = fit_bandpower(&BandpowerSpec::default(), &x, &y, seed).unwrap();
+    let dir = std::env::temp_dir().join(format!("neuroloop-decode-{name}-{}", std::process::id()));
+    let meta = BundleMeta {
+        channels: (0..CHANNELS).map(|c| format!("C{c}")).collect(),
+        ..BundleMeta::default()
+    };
+    model.save_bundle(&dir, &meta).unwrap();
+    (model.into_decoder().unwrap(), dir)
+}
+
+fn probabilities(decoder: &mut dyn Decoder, x: &[f32], n: usize) -> Vec<f32> {
     let mut out = Vec::new();
     let mut p = [0.0_f32; 2];
     for i in 0..n {
@@ -121,23 +155,24 @@ fn same_seed_gives_identical_probabilities() {
     let (mut a, report_a) = trained(42);
     let (mut b, report_b) = trained(42);
     assert_eq!(report_a, report_b);
-    assert_eq!(probabilities(&mut a, &x, 10), probabilities(&mut b, &x, 10));
+    assert_eq!(
+        probabilities(a.as_mut(), &x, 10),
+        probabilities(b.as_mut(), &x, 10)
+    );
 }
 
 #[test]
 fn saved_weights_load_to_the_same_decoder() {
     let (x, _) = data(6, 4);
-    let (mut decoder, _) = trained(0);
-    let dir = std::env::temp_dir().join(format!("neuroloop-decode-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("bandpower.bpk");
-    decoder.save(&path).unwrap();
-    let mut loaded = BandpowerDecoder::load(config(), &path).unwrap();
+    let (mut decoder, dir) = saved(0, "weights");
+    let mut loaded = BandpowerDecoder::load(config(), dir.join(WEIGHTS_FILE)).unwrap();
+    let resaved = dir.join("bandpower.bpk");
+    loaded.save(&resaved).unwrap();
+    let mut reloaded = BandpowerDecoder::load(config(), &resaved).unwrap();
     std::fs::remove_dir_all(&dir).ok();
-    assert_eq!(
-        probabilities(&mut decoder, &x, 6),
-        probabilities(&mut loaded, &x, 6)
-    );
+    let fitted = probabilities(decoder.as_mut(), &x, 6);
+    assert_eq!(fitted, probabilities(&mut loaded, &x, 6));
+    assert_eq!(fitted, probabilities(&mut reloaded, &x, 6));
 }
 
 #[test]
@@ -186,15 +221,16 @@ fn bad_windows_are_errors_not_panics() {
 
 #[test]
 fn bad_calibration_data_is_rejected() {
-    let c = config();
-    let o = TrainOptions::default();
+    let spec = BandpowerSpec::default();
     let (x, y) = data(8, 6);
     let len = CHANNELS * SAMPLES;
+    let train =
+        |x: &[f32], y: &[usize], spec: &BandpowerSpec| fit_bandpower(spec, x, y, 0).unwrap_err();
 
-    let few = train(&c, &x[..3 * len], &y[..3], &o).unwrap_err();
+    let few = train(&x[..3 * len], &y[..3], &spec);
     assert_eq!(few, DecodeError::TooFewWindows { got: 3, needed: 4 });
 
-    let shape = train(&c, &x[..len * 7 + 1], &y[..7], &o).unwrap_err();
+    let shape = train(&x[..len * 7 + 1], &y[..7], &spec);
     assert!(matches!(
         shape,
         DecodeError::TrainingShape { windows: 7, .. }
@@ -203,7 +239,7 @@ fn bad_calibration_data_is_rejected() {
     let mut labels = y.clone();
     labels[6] = 2;
     assert_eq!(
-        train(&c, &x, &labels, &o).unwrap_err(),
+        train(&x, &labels, &spec),
         DecodeError::LabelOutOfRange {
             window: 6,
             label: 2,
@@ -213,14 +249,14 @@ fn bad_calibration_data_is_rejected() {
 
     let zeros = vec![0; 8];
     assert!(matches!(
-        train(&c, &x, &zeros, &o).unwrap_err(),
+        train(&x, &zeros, &spec),
         DecodeError::EmptyClass { class: 1, .. }
     ));
 
     let mut nan = x.clone();
     nan[3 * len + 2 * SAMPLES + 9] = f32::NAN;
     assert_eq!(
-        train(&c, &nan, &y, &o).unwrap_err(),
+        train(&nan, &y, &spec),
         DecodeError::NonFiniteTraining {
             window: 3,
             channel: 2,
@@ -228,27 +264,23 @@ fn bad_calibration_data_is_rejected() {
         }
     );
 
-    let mut bad = c.clone();
-    bad.bands.push([100.0, 200.0]);
+    let mut bad = spec.clone();
+    bad.bands_hz.push([100.0, 200.0]);
     assert!(matches!(
-        train(&bad, &x, &y, &o).unwrap_err(),
+        train(&x, &y, &bad),
         DecodeError::Config(e) if e[0].path == "decoder.bands[2]"
     ));
-    let zero_c = TrainOptions { c: 0.0, ..o };
+    let zero_c = BandpowerSpec { c: 0.0, ..spec };
     assert!(matches!(
-        train(&c, &x, &y, &zero_c).unwrap_err(),
+        train(&x, &y, &zero_c),
         DecodeError::TrainOptions { field: "c", .. }
     ));
 }
 
 #[test]
 fn records_that_do_not_fit_are_rejected() {
-    let (decoder, _) = trained(0);
-    let dir =
-        std::env::temp_dir().join(format!("neuroloop-decode-mismatch-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("bandpower.bpk");
-    decoder.save(&path).unwrap();
+    let (_, dir) = saved(0, "mismatch");
+    let path = dir.join(WEIGHTS_FILE);
     let mut other = config();
     other.bands.push([30.0, 45.0]);
     let err = BandpowerDecoder::load(other, &path).unwrap_err();

@@ -38,7 +38,7 @@ pub fn bundle_decoder(cfg: &ValidatedSession) -> Result<Option<Box<dyn Decoder>>
     else {
         return Ok(None);
     };
-    let decoder = Bundle::load(&dir)?.into_decoder()?;
+    let decoder = Bundle::load_with(&dir, &cfg.decoder.decoders)?.into_decoder()?;
     let expected = (
         cfg.pipeline.filters.output.channel_count(),
         cfg.pipeline.windows.window_samples,

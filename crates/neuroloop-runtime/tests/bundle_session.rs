@@ -262,11 +262,13 @@ fn a_bundle_decodes_a_session_from_its_first_window() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bundle-session");
     let _ = std::fs::remove_dir_all(&dir);
     let train = labelled_epochs(120.0, 11, 125);
-    let spec = ModelSpec::ShallowConvnet(
-        Hyperparameters::default()
+    let spec = ModelSpec::with_spec(
+        "shallow_convnet",
+        &Hyperparameters::default()
             .with("n_filters_time", 8)
             .with("n_filters_spat", 8),
-    );
+    )
+    .unwrap();
     let options = FitOptions {
         seed: 1,
         max_epochs: 15,

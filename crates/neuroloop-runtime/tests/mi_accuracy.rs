@@ -3,7 +3,7 @@
 //! scored on windows from the rest it never saw.
 
 use neuroloop_core::{Marker, SampleBlock};
-use neuroloop_decode::{BandpowerConfig, Decoder, TrainOptions, train};
+use neuroloop_decode::fit::{BandpowerSpec, EpochSet, FitOptions, ModelSpec, fit};
 use neuroloop_dsp::{ChainConfig, StageRegistry, WindowAssembler};
 use neuroloop_runtime::labels::LabelTimeline;
 use neuroloop_sources::sim::{ParadigmConfig, SimGenerator};
@@ -91,27 +91,30 @@ fn held_out_accuracy_on_simulated_motor_imagery_is_at_least_90_percent() {
     let calibration_s = 120.0;
     let n_train = data.newest.iter().filter(|&&t| t < calibration_s).count();
     let window_len = 16 * 250;
-    let config = BandpowerConfig::new(
+    let calibration = EpochSet::new(
         16,
         250,
         250.0,
-        vec![[8.0, 13.0], [13.0, 30.0]],
         vec!["left".into(), "right".into()],
-    );
-    // The demo session's settings: [decoder] seed = 1, hyperparameters
-    // c = 0.01 (its calibration windows overlap tenfold).
-    let options = TrainOptions {
-        seed: 1,
-        c: 0.01,
-        ..TrainOptions::default()
-    };
-    let (mut decoder, report) = train(
-        &config,
-        &data.windows[..n_train * window_len],
-        &data.labels[..n_train],
-        &options,
+        data.windows[..n_train * window_len].to_vec(),
+        data.labels[..n_train].to_vec(),
     )
     .unwrap();
+    // The demo session's settings: [decoder] seed = 1, hyperparameters
+    // c = 0.01 (its calibration windows overlap tenfold); bands 8-13 and
+    // 13-30 Hz.
+    let spec = BandpowerSpec {
+        c: 0.01,
+        ..BandpowerSpec::default()
+    };
+    let spec = ModelSpec::with_spec("bandpower", &spec).unwrap();
+    let options = FitOptions {
+        seed: 1,
+        ..FitOptions::default()
+    };
+    let model = fit(&spec, &calibration, &options, &mut |_| {}).unwrap();
+    let report = model.report().clone();
+    let mut decoder = model.into_decoder().unwrap();
     let mut correct = 0;
     let held_out = data.labels.len() - n_train;
     let mut probabilities = [0.0f32; 2];

@@ -2,15 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use burn::module::Module;
-use burn::store::ModuleRecord;
-use burn::tensor::{Bytes, Device};
-
 use super::schema::{FORMAT_VERSION, MANIFEST_FILE, Manifest};
-use crate::align::{AlignRecord, RunningCovarianceMean, alignment_of};
-use crate::covariance::CovarianceRecord;
-use crate::fit::{FittedModel, ModelSpec, Trained, arch};
-use crate::{BandpowerDecoder, BandpowerModelConfig, DecodeError, Decoder};
+use crate::fit::{DataShape, DecoderRegistry, FittedModel, StoredWeights};
+use crate::{DecodeError, Decoder};
 
 /// A loaded bundle: its manifest and the model with its weights.
 #[derive(Debug)]
@@ -21,22 +15,35 @@ pub struct Bundle {
 }
 
 impl Bundle {
-    /// Loads the bundle in `dir`.
+    /// Loads the bundle in `dir`, of a built-in architecture.
+    ///
+    /// # Errors
+    /// As [`Self::load_with`].
+    pub fn load(dir: impl AsRef<Path>) -> Result<Self, DecodeError> {
+        Self::load_with(dir, crate::fit::builtin_registry())
+    }
+
+    /// Loads the bundle in `dir`, of an architecture of `registry`.
     ///
     /// # Errors
     /// * [`DecodeError::BundleIo`] if `decoder.json` or the weights file is
     ///   missing or unreadable.
     /// * [`DecodeError::BundleVersion`] for another format version.
     /// * [`DecodeError::BundleManifest`] if `decoder.json` is not valid JSON,
-    ///   has unknown or missing fields, inconsistent sizes, or a weights
-    ///   name that is not a plain file name.
+    ///   has unknown or missing fields, an architecture `registry` does not
+    ///   know, inconsistent sizes, or a weights name that is not a plain
+    ///   file name.
     /// * [`DecodeError::Config`] if the hyperparameters do not build the
     ///   architecture for the bundle's shape.
     /// * [`DecodeError::BundleWeights`] if the weights file is corrupt or
     ///   does not fit the architecture.
-    pub fn load(dir: impl AsRef<Path>) -> Result<Self, DecodeError> {
+    pub fn load_with(
+        dir: impl AsRef<Path>,
+        registry: &DecoderRegistry,
+    ) -> Result<Self, DecodeError> {
         let dir = dir.as_ref().to_path_buf();
-        let manifest = read_manifest(&dir.join(MANIFEST_FILE))?;
+        let manifest_path = dir.join(MANIFEST_FILE);
+        let manifest = read_manifest(&manifest_path, registry)?;
         let weights_path = dir.join(&manifest.weights);
         let bytes = std::fs::read(&weights_path).map_err(|e| DecodeError::BundleIo {
             path: weights_path.display().to_string(),
@@ -51,75 +58,25 @@ impl Bundle {
             }
             other => other,
         };
-        let shape = arch::Shape {
+        let shape = DataShape {
             channels: manifest.channels.len(),
-            classes: manifest.classes.len(),
             samples: manifest.window_samples,
-        };
-        let device = Device::flex();
-        let trained = match &manifest.model {
-            ModelSpec::Bandpower(spec) => {
-                let config = crate::fit::bandpower_config_for(
-                    spec,
-                    shape,
-                    manifest.sample_rate,
-                    &manifest.classes,
-                );
-                config.validate("decoder").map_err(DecodeError::Config)?;
-                let model = BandpowerModelConfig::new(config.n_features(), config.classes.len())
-                    .init(&device);
-                let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes))
-                    .map_err(|e| weights_error(DecodeError::RecordMismatch(e.to_string())))?;
-                let model = model
-                    .try_load_record(record)
-                    .map_err(|e| weights_error(DecodeError::RecordMismatch(e.to_string())))?;
-                Trained::Bandpower(Box::new(BandpowerDecoder::from_model(config, model)?))
-            }
-            ModelSpec::Eegnet(hp) => {
-                let model = arch::eegnet_config(hp, shape)?.init(&device)?;
-                Trained::Deep(
-                    arch::load_record(model, bytes).map_err(weights_error)?,
-                    manifest.input_scale,
-                    alignment(&manifest, hp, &dir)?,
-                )
-            }
-            ModelSpec::ShallowConvnet(hp) => {
-                let model = arch::shallow_config(hp, shape)?.init(&device)?;
-                Trained::Deep(
-                    arch::load_record(model, bytes).map_err(weights_error)?,
-                    manifest.input_scale,
-                    alignment(&manifest, hp, &dir)?,
-                )
-            }
-            ModelSpec::Transformer(hp) => {
-                let model = arch::transformer_config(hp, shape)?.init(&device)?;
-                Trained::Deep(
-                    arch::load_record(model, bytes).map_err(weights_error)?,
-                    manifest.input_scale,
-                    alignment(&manifest, hp, &dir)?,
-                )
-            }
-            spec @ (ModelSpec::CspLda(_)
-            | ModelSpec::Fbcsp(_)
-            | ModelSpec::TangentSpace(_)
-            | ModelSpec::Mdm(_)
-            | ModelSpec::XdawnTangentSpace(_)
-            | ModelSpec::XdawnMdm(_)
-            | ModelSpec::ErpTangentSpace(_)
-            | ModelSpec::ErpMdm(_)
-            | ModelSpec::StackedTangentSpace(_)
-            | ModelSpec::CcaLr(_)) => {
-                let record = covariance_record(spec, &bytes, &manifest, shape)
-                    .map_err(|message| weights_error(DecodeError::RecordMismatch(message)))?;
-                Trained::Covariance(Box::new(record))
-            }
-        };
-        let model = FittedModel {
-            spec: manifest.model.clone(),
-            channels: shape.channels,
-            samples: shape.samples,
             sample_rate: manifest.sample_rate,
             classes: manifest.classes.clone(),
+        };
+        let trained = manifest
+            .model
+            .load(StoredWeights {
+                bytes,
+                shape: &shape,
+                input_scale: manifest.input_scale,
+                alignment: manifest.alignment.as_ref(),
+                manifest: &manifest_path,
+            })
+            .map_err(weights_error)?;
+        let model = FittedModel {
+            spec: manifest.model.clone(),
+            shape,
             report: manifest.training.clone(),
             trained,
         };
@@ -149,12 +106,24 @@ impl Bundle {
     }
 
     /// Reads and checks only the manifest of the bundle in `dir` (no
-    /// weights): what a session needs to know before it builds.
+    /// weights), of a built-in architecture: what a session needs to know
+    /// before it builds.
     ///
     /// # Errors
     /// As [`Self::load`] for `decoder.json`.
     pub fn read_manifest(dir: impl AsRef<Path>) -> Result<Manifest, DecodeError> {
-        read_manifest(&dir.as_ref().join(MANIFEST_FILE))
+        Self::read_manifest_with(dir, crate::fit::builtin_registry())
+    }
+
+    /// [`Self::read_manifest`] for an architecture of `registry`.
+    ///
+    /// # Errors
+    /// As [`Self::load_with`] for `decoder.json`.
+    pub fn read_manifest_with(
+        dir: impl AsRef<Path>,
+        registry: &DecoderRegistry,
+    ) -> Result<Manifest, DecodeError> {
+        read_manifest(&dir.as_ref().join(MANIFEST_FILE), registry)
     }
 
     /// The real-time decoder.
@@ -166,72 +135,10 @@ impl Bundle {
     }
 }
 
-/// The manifest's alignment record, checked against the hyperparameters
-/// (`align` on: a record of the bundle's channels with the same memory;
-/// off: none) by building its running mean once.
-fn alignment(
-    manifest: &Manifest,
-    hp: &crate::fit::Hyperparameters,
-    dir: &Path,
-) -> Result<Option<AlignRecord>, DecodeError> {
-    let bad = |message: String| DecodeError::BundleManifest {
-        path: dir.join(MANIFEST_FILE).display().to_string(),
-        message,
-    };
-    let architecture = manifest.model.architecture();
-    match (alignment_of(architecture, hp)?, &manifest.alignment) {
-        (None, None) => Ok(None),
-        (Some(memory), Some(record)) if record.memory == memory => {
-            RunningCovarianceMean::from_record(record, manifest.channels.len())
-                .map_err(|e| bad(format!("`alignment`: {e}")))?;
-            Ok(Some(record.clone()))
-        }
-        (Some(memory), Some(record)) => Err(bad(format!(
-            "`alignment.memory` {} differs from {architecture}.align_memory {memory}",
-            record.memory
-        ))),
-        (Some(_), None) => Err(bad(format!(
-            "{architecture}.align is on but there is no `alignment`"
-        ))),
-        (None, Some(_)) => Err(bad(format!(
-            "`alignment` is given but {architecture}.align is off"
-        ))),
-    }
-}
-
-/// Parses a covariance decoder's record and checks it against the
-/// manifest's architecture and shape by building its decoder once.
-fn covariance_record(
-    spec: &ModelSpec,
-    bytes: &[u8],
-    manifest: &Manifest,
-    shape: arch::Shape,
-) -> Result<CovarianceRecord, String> {
-    let record: CovarianceRecord = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
-    let tag = serde_json::to_value(&record).ok().and_then(|v| {
-        v.get("architecture")
-            .and_then(|a| a.as_str().map(String::from))
-    });
-    if tag.as_deref() != Some(spec.architecture()) {
-        return Err(format!(
-            "the weights are of architecture {tag:?}, the manifest says {}",
-            spec.architecture()
-        ));
-    }
-    record
-        .decoder(
-            manifest.classes.clone(),
-            shape.channels,
-            shape.samples,
-            manifest.sample_rate,
-        )
-        .map_err(|e| e.to_string())?;
-    Ok(record)
-}
-
 /// Reads and checks `decoder.json`: the version first (a newer writer may
-/// have other fields), then the strict schema, then consistency.
-fn read_manifest(path: &Path) -> Result<Manifest, DecodeError> {
+/// have other fields), then the strict schema, the model through
+/// `registry`, then consistency.
+fn read_manifest(path: &Path, registry: &DecoderRegistry) -> Result<Manifest, DecodeError> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| DecodeError::BundleIo {
         path: shown.clone(),
@@ -255,7 +162,12 @@ fn read_manifest(path: &Path) -> Result<Manifest, DecodeError> {
         }
         Some(Some(_)) => {}
     }
-    let m: Manifest = serde_json::from_value(value).map_err(|e| bad(e.to_string()))?;
+    let raw: Manifest<serde_json::Value> =
+        serde_json::from_value(value).map_err(|e| bad(e.to_string()))?;
+    let model = registry
+        .spec_from_json(raw.model.clone())
+        .map_err(|e| bad(format!("`model`: {e}")))?;
+    let m = raw.with_model(model);
     if m.channels.is_empty() {
         return Err(bad("`channels` is empty".into()));
     }

@@ -2,15 +2,9 @@
 
 use std::path::Path;
 
-use burn::module::Module;
-
-use super::schema::{
-    FORMAT_VERSION, MANIFEST_FILE, Manifest, Preprocessing, RECORD_FILE, WEIGHTS_FILE,
-    WindowDescription,
-};
+use super::schema::{FORMAT_VERSION, MANIFEST_FILE, Manifest, Preprocessing, WindowDescription};
 use crate::DecodeError;
 use crate::fit::FittedModel;
-use crate::fit::Trained;
 
 /// What the caller knows about the data that the model does not.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -37,13 +31,13 @@ impl FittedModel {
     pub fn save_bundle(&self, dir: impl AsRef<Path>, meta: &BundleMeta) -> Result<(), DecodeError> {
         let dir = dir.as_ref();
         let manifest_path = dir.join(MANIFEST_FILE);
-        if meta.channels.len() != self.channels {
+        if meta.channels.len() != self.shape.channels {
             return Err(DecodeError::BundleManifest {
                 path: manifest_path.display().to_string(),
                 message: format!(
                     "{} channel labels given for a model of {} channels",
                     meta.channels.len(),
-                    self.channels
+                    self.shape.channels
                 ),
             });
         }
@@ -55,53 +49,23 @@ impl FittedModel {
             }
         };
         std::fs::create_dir_all(dir).map_err(io(dir))?;
-        let weights_name = match &self.trained {
-            Trained::Covariance(_) => RECORD_FILE,
-            _ => WEIGHTS_FILE,
-        };
-        let weights_path = dir.join(weights_name);
-        let input_scale = match &self.trained {
-            Trained::Bandpower(decoder) => {
-                decoder
-                    .model()
-                    .clone()
-                    .save_file(&weights_path)
-                    .map_err(|e| DecodeError::BundleIo {
-                        path: weights_path.display().to_string(),
-                        message: e.to_string(),
-                    })?;
-                1.0
-            }
-            Trained::Deep(net, scale, _) => {
-                net.save(&weights_path)?;
-                *scale
-            }
-            Trained::Covariance(record) => {
-                let text = serde_json::to_string(record)
-                    .map_err(|e| DecodeError::Backend(format!("record as JSON: {e}")))?;
-                std::fs::write(&weights_path, text + "\n").map_err(io(&weights_path))?;
-                1.0
-            }
-        };
+        let saved = self.trained.save(dir)?;
         let manifest = Manifest {
             format_version: FORMAT_VERSION,
             model: self.spec.clone(),
             channels: meta.channels.clone(),
-            sample_rate: self.sample_rate,
-            window_samples: self.samples,
+            sample_rate: self.shape.sample_rate,
+            window_samples: self.shape.samples,
             windows: meta.windows,
-            classes: self.classes.clone(),
+            classes: self.shape.classes.clone(),
             preprocessing: Preprocessing {
                 filters: meta.filters.clone(),
             },
-            input_scale,
+            input_scale: saved.input_scale,
             training: self.report.clone(),
             source: meta.source.clone(),
-            weights: weights_name.to_string(),
-            alignment: match &self.trained {
-                Trained::Deep(_, _, alignment) => alignment.clone(),
-                _ => None,
-            },
+            weights: saved.file,
+            alignment: saved.alignment,
         };
         let text = serde_json::to_string_pretty(&manifest)
             .map_err(|e| DecodeError::Backend(format!("manifest as JSON: {e}")))?;

@@ -16,13 +16,17 @@ pub const WEIGHTS_FILE: &str = "weights.bpk";
 pub const RECORD_FILE: &str = "weights.json";
 
 /// What a bundle holds besides its weights.
+///
+/// `M` is the model's form: a [`ModelSpec`] once its architecture is
+/// known; the raw JSON while a manifest is read, before a registry
+/// resolves it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Manifest {
+pub struct Manifest<M = ModelSpec> {
     /// [`FORMAT_VERSION`] of the writer.
     pub format_version: u32,
     /// Architecture and hyperparameters.
-    pub model: ModelSpec,
+    pub model: M,
     /// Channel labels, in the order the decoder expects them (after the
     /// filters).
     pub channels: Vec<String>,
@@ -52,6 +56,27 @@ pub struct Manifest {
     /// training mean covariance); absent when it does not align.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alignment: Option<AlignRecord>,
+}
+
+impl<M> Manifest<M> {
+    /// The same manifest with another form of its model.
+    pub fn with_model<N>(self, model: N) -> Manifest<N> {
+        Manifest {
+            format_version: self.format_version,
+            model,
+            channels: self.channels,
+            sample_rate: self.sample_rate,
+            window_samples: self.window_samples,
+            windows: self.windows,
+            classes: self.classes,
+            preprocessing: self.preprocessing,
+            input_scale: self.input_scale,
+            training: self.training,
+            source: self.source,
+            weights: self.weights,
+            alignment: self.alignment,
+        }
+    }
 }
 
 /// The signal chain in front of the decoder.

@@ -17,8 +17,9 @@ use serde::{Deserialize, Serialize};
 
 use super::frame::Frame;
 use super::record::{Standardiser, check_len};
-use super::{FilterBank, check_c};
+use super::{CovarianceRecord, FilterBank, check_c};
 use crate::fit::EpochSet;
+use crate::fit::covariance::CovarianceArchitecture;
 use crate::linear::{LinearModel, LogisticOptions, fit_logistic};
 use crate::spd::{CovarianceWorkspace, Estimator, SymEigen, invsqrtm};
 use crate::{DecodeError, Decoder};
@@ -304,3 +305,13 @@ impl Decoder for CcaDecoder {
         self.frame.store(probabilities)
     }
 }
+
+/// `cca_lr`.
+pub(crate) const CCA_LR: CovarianceArchitecture<CcaSpec> = CovarianceArchitecture {
+    name: "cca_lr",
+    description: "canonical correlations with sine references, standardised, L2 logistic \
+                  regression (SSVEP)",
+    default: CcaSpec::default,
+    check: |s, path, _channels, rate, errors| check_cca(path, s, rate, errors),
+    fit: |s, data| Ok(CovarianceRecord::CcaLr(fit_cca(s, data)?)),
+};

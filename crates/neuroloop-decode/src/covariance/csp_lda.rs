@@ -10,8 +10,9 @@ use super::csp::{fit_csp, log_variance};
 use super::frame::Frame;
 use super::record::{Standardiser, check_len, mat_from_rows, mat_rows};
 use super::tangent_space::band_covariances;
-use super::{CspSpec, FilterBank};
+use super::{CovarianceRecord, CspSpec, FbcspSpec, FilterBank, check_csp};
 use crate::fit::EpochSet;
+use crate::fit::covariance::CovarianceArchitecture;
 use crate::linear::{LinearModel, fit_lda};
 use crate::spd::Estimator;
 use crate::{DecodeError, Decoder};
@@ -229,3 +230,29 @@ impl Decoder for CspLdaDecoder {
         self.frame.store(probabilities)
     }
 }
+
+/// `csp_lda`.
+pub(crate) const CSP_LDA: CovarianceArchitecture<CspSpec> = CovarianceArchitecture {
+    name: "csp_lda",
+    description: "CSP spatial filters, log-variance, shrinkage LDA",
+    default: CspSpec::csp_lda,
+    check: |s, path, channels, rate, errors| check_csp(path, s, channels, rate, errors),
+    fit: |s, data| Ok(CovarianceRecord::CspLda(fit_csp_lda(s, data)?)),
+};
+
+/// `fbcsp`.
+pub(crate) const FBCSP: CovarianceArchitecture<FbcspSpec> = CovarianceArchitecture {
+    name: "fbcsp",
+    description: "filter-bank CSP with feature selection, shrinkage LDA",
+    default: FbcspSpec::default,
+    check: |s, path, channels, rate, errors| {
+        check_csp(path, &s.csp(), channels, rate, errors);
+        if s.bands_hz.is_empty() {
+            errors.push(neuroloop_core::ConfigError::new(
+                format!("{path}.bands_hz"),
+                "needs at least one band",
+            ));
+        }
+    },
+    fit: |s, data| Ok(CovarianceRecord::Fbcsp(fit_csp_lda(&s.csp(), data)?)),
+};

@@ -11,8 +11,9 @@ use super::frame::Frame;
 use super::recenter::{RecenterRecord, Recentring, recenter_training};
 use super::record::{check_len, mat_rows, square_from_rows};
 use super::tangent_space::band_covariances;
-use super::{FilterBank, MdmSpec};
+use super::{CovarianceRecord, FilterBank, MdmSpec, check_recenter};
 use crate::fit::EpochSet;
+use crate::fit::covariance::CovarianceArchitecture;
 use crate::linear::softmax_in_place;
 use crate::spd::{
     CovarianceWorkspace, Estimator, MeanOptions, SymEigen, congruence, invsqrtm, log_eigen_norm,
@@ -170,3 +171,12 @@ impl Decoder for MdmDecoder {
         self.frame.store(probabilities)
     }
 }
+
+/// `mdm`.
+pub(crate) const MDM: CovarianceArchitecture<MdmSpec> = CovarianceArchitecture {
+    name: "mdm",
+    description: "minimum distance to the Riemannian class means",
+    default: MdmSpec::default,
+    check: |s, path, _channels, _rate, errors| check_recenter(path, s.recenter_memory, errors),
+    fit: |s, data| Ok(CovarianceRecord::Mdm(fit_mdm(s, data)?)),
+};

@@ -56,11 +56,13 @@ mod xdawn;
 mod xdawn_decoders;
 mod xdawn_spec;
 
-pub(crate) use cca::check_cca;
+pub(crate) use cca::CCA_LR;
 pub use cca::{CanonicalCorrelations, CcaDecoder, CcaRecord, CcaSpec, fit_cca};
 pub use csp::{fit_csp, log_variance};
+pub(crate) use csp_lda::{CSP_LDA, FBCSP};
 pub use csp_lda::{CspLdaDecoder, CspLdaRecord, fit_csp_lda};
 pub use filter_bank::FilterBank;
+pub(crate) use mdm::MDM;
 pub use mdm::{MdmDecoder, MdmRecord, class_means, fit_mdm};
 pub use recenter::RecenterRecord;
 pub use record::Standardiser;
@@ -69,10 +71,12 @@ pub use spec::{
     TangentSpaceSpec,
 };
 pub(crate) use spec::{check_bands, check_c, check_csp, check_recenter};
-pub(crate) use stacked::check_stacked;
+pub(crate) use stacked::STACKED_TANGENT_SPACE;
 pub use stacked::{StackedDecoder, StackedRecord, StackedSpec, fit_stacked};
+pub(crate) use tangent_space::TANGENT_SPACE;
 pub use tangent_space::{TangentSpaceDecoder, TangentSpaceRecord, fit_tangent_space};
 pub use xdawn::{XdawnCovariance, XdawnRecord, fit_erp, fit_xdawn};
+pub(crate) use xdawn_decoders::{ERP_MDM, ERP_TANGENT_SPACE, XDAWN_MDM, XDAWN_TANGENT_SPACE};
 pub use xdawn_decoders::{
     XdawnMdmDecoder, XdawnMdmRecord, XdawnTangentSpaceDecoder, XdawnTangentSpaceRecord,
     fit_erp_mdm, fit_erp_tangent_space, fit_xdawn_mdm, fit_xdawn_tangent_space,

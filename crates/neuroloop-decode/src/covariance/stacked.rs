@@ -14,8 +14,9 @@ use serde::{Deserialize, Serialize};
 use super::frame::Frame;
 use super::record::{mat_rows, square_from_rows};
 use super::tangent_head::{TangentHead, fit_tangent_logistic};
-use super::{FilterBank, check_bands};
+use super::{CovarianceRecord, FilterBank, check_bands};
 use crate::fit::EpochSet;
+use crate::fit::covariance::CovarianceArchitecture;
 use crate::linear::LinearModel;
 use crate::spd::{CovarianceWorkspace, Estimator};
 use crate::{DecodeError, Decoder};
@@ -183,3 +184,14 @@ impl Decoder for StackedDecoder {
         self.frame.store(probabilities)
     }
 }
+
+/// `stacked_tangent_space`.
+pub(crate) const STACKED_TANGENT_SPACE: CovarianceArchitecture<StackedSpec> =
+    CovarianceArchitecture {
+        name: "stacked_tangent_space",
+        description: "covariance of a filter bank's bands stacked as one signal, tangent \
+                      space, L2 logistic regression (SSVEP)",
+        default: StackedSpec::default,
+        check: |s, path, _channels, rate, errors| check_stacked(path, s, rate, errors),
+        fit: |s, data| Ok(CovarianceRecord::StackedTangentSpace(fit_stacked(s, data)?)),
+    };

@@ -12,8 +12,9 @@ use serde::{Deserialize, Serialize};
 use super::frame::Frame;
 use super::recenter::{RecenterRecord, Recentring, recenter_training};
 use super::record::{check_len, mat_rows, square_from_rows};
-use super::{FilterBank, TangentSpaceSpec};
+use super::{CovarianceRecord, FilterBank, TangentSpaceSpec, check_bands, check_c, check_recenter};
 use crate::fit::EpochSet;
+use crate::fit::covariance::CovarianceArchitecture;
 use crate::linear::{LinearModel, LogisticOptions, fit_logistic};
 use crate::spd::{
     CovarianceWorkspace, Estimator, MeanOptions, TangentMap, invsqrtm, mean_riemann, tangent_len,
@@ -215,3 +216,16 @@ impl Decoder for TangentSpaceDecoder {
         self.frame.store(probabilities)
     }
 }
+
+/// `tangent_space`.
+pub(crate) const TANGENT_SPACE: CovarianceArchitecture<TangentSpaceSpec> = CovarianceArchitecture {
+    name: "tangent_space",
+    description: "Riemannian tangent space, L2 logistic regression",
+    default: TangentSpaceSpec::default,
+    check: |s, path, _channels, rate, errors| {
+        check_c(path, s.c, errors);
+        check_bands(path, &s.bands_hz, s.filter_order, rate, errors);
+        check_recenter(path, s.recenter_memory, errors);
+    },
+    fit: |s, data| Ok(CovarianceRecord::TangentSpace(fit_tangent_space(s, data)?)),
+};

@@ -15,8 +15,11 @@ use super::mdm::class_means;
 use super::record::{check_len, mat_rows, square_from_rows};
 use super::tangent_head::{TangentHead, fit_tangent_logistic};
 use super::xdawn::{XdawnCovariance, XdawnRecord, fit_erp, fit_xdawn};
-use super::{ErpSpec, FilterBank, MdmSpec, XdawnMdmSpec, XdawnSpec};
+use super::{
+    CovarianceRecord, ErpSpec, FilterBank, MdmSpec, XdawnMdmSpec, XdawnSpec, check_c, check_nfilter,
+};
 use crate::fit::EpochSet;
+use crate::fit::covariance::CovarianceArchitecture;
 use crate::linear::{LinearModel, softmax_in_place};
 use crate::spd::{MeanOptions, SymEigen, congruence, invsqrtm, log_eigen_norm};
 use crate::{DecodeError, Decoder};
@@ -273,3 +276,51 @@ impl Decoder for XdawnMdmDecoder {
         self.frame.store(probabilities)
     }
 }
+
+/// `xdawn_tangent_space`.
+pub(crate) const XDAWN_TANGENT_SPACE: CovarianceArchitecture<XdawnSpec> = CovarianceArchitecture {
+    name: "xdawn_tangent_space",
+    description: "xDAWN ERP covariances, tangent space, L2 logistic regression (P300)",
+    default: XdawnSpec::default,
+    check: |s, path, channels, _rate, errors| {
+        check_c(path, s.c, errors);
+        check_nfilter(path, s.nfilter, channels, errors);
+    },
+    fit: |s, data| {
+        Ok(CovarianceRecord::XdawnTangentSpace(
+            fit_xdawn_tangent_space(s, data)?,
+        ))
+    },
+};
+
+/// `xdawn_mdm`.
+pub(crate) const XDAWN_MDM: CovarianceArchitecture<XdawnMdmSpec> = CovarianceArchitecture {
+    name: "xdawn_mdm",
+    description: "xDAWN ERP covariances, minimum distance to the class means (P300)",
+    default: XdawnMdmSpec::default,
+    check: |s, path, channels, _rate, errors| check_nfilter(path, s.nfilter, channels, errors),
+    fit: |s, data| Ok(CovarianceRecord::XdawnMdm(fit_xdawn_mdm(s, data)?)),
+};
+
+/// `erp_tangent_space`.
+pub(crate) const ERP_TANGENT_SPACE: CovarianceArchitecture<ErpSpec> = CovarianceArchitecture {
+    name: "erp_tangent_space",
+    description: "ERP covariances (class means and window), tangent space, L2 logistic \
+                  regression (P300)",
+    default: ErpSpec::default,
+    check: |s, path, _channels, _rate, errors| check_c(path, s.c, errors),
+    fit: |s, data| {
+        Ok(CovarianceRecord::ErpTangentSpace(fit_erp_tangent_space(
+            s, data,
+        )?))
+    },
+};
+
+/// `erp_mdm`.
+pub(crate) const ERP_MDM: CovarianceArchitecture<MdmSpec> = CovarianceArchitecture {
+    name: "erp_mdm",
+    description: "ERP covariances, minimum distance to the class means (P300)",
+    default: MdmSpec::default,
+    check: |_s, _path, _channels, _rate, _errors| {},
+    fit: |s, data| Ok(CovarianceRecord::ErpMdm(fit_erp_mdm(s, data)?)),
+};

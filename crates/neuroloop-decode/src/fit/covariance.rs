@@ -1,123 +1,173 @@
-//! Fitting the covariance architectures (`csp_lda`, `fbcsp`,
-//! `tangent_space`, `mdm`, `xdawn_tangent_space`, `xdawn_mdm`,
-//! `erp_tangent_space`, `erp_mdm`, `stacked_tangent_space`, `cca_lr`): hyperparameters checked against the data, one
-//! fit on every epoch (no validation split: the classifiers are convex and
-//! fitted to convergence), and the training figures of the result.
+//! The covariance architectures (`csp_lda`, `fbcsp`, `tangent_space`,
+//! `mdm`, `xdawn_tangent_space`, `xdawn_mdm`, `erp_tangent_space`,
+//! `erp_mdm`, `stacked_tangent_space`, `cca_lr`) as registry entries:
+//! [`CovarianceArchitecture`] holds what differs (the spec's checks and
+//! the fit to a [`CovarianceRecord`], declared next to each estimator in
+//! [`crate::covariance`]); the rest is shared: one fit on every epoch (no
+//! validation split: the classifiers are convex and fitted to
+//! convergence), the training figures of the result, and the record as a
+//! bundle's `weights.json`.
+
+use std::path::Path;
 
 use neuroloop_core::{ConfigError, Window};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
-use super::{EpochProgress, EpochSet, FitOptions, FitReport, ModelSpec, Trained};
-use crate::covariance::{
-    CovarianceRecord, check_bands, check_c, check_cca, check_csp, check_nfilter, check_recenter,
-    check_stacked, fit_cca, fit_csp_lda, fit_erp_mdm, fit_erp_tangent_space, fit_mdm, fit_stacked,
-    fit_tangent_space, fit_xdawn_mdm, fit_xdawn_tangent_space,
-};
+use super::architecture::{Architecture, DataShape, SavedWeights, StoredWeights, TrainedModel};
+use super::{EpochProgress, EpochSet, FitOptions, FitReport};
+use crate::bundle::RECORD_FILE;
+use crate::covariance::CovarianceRecord;
 use crate::{DecodeError, Decoder};
 
-/// Checks a covariance spec against the data's channels and rate.
-///
-/// # Errors
-/// [`DecodeError::Config`] naming every bad hyperparameter.
-pub(crate) fn check_spec(
-    spec: &ModelSpec,
-    channels: usize,
-    sample_rate: f64,
-) -> Result<(), DecodeError> {
-    let mut errors: Vec<ConfigError> = Vec::new();
-    let path = spec.architecture();
-    match spec {
-        ModelSpec::CspLda(s) => check_csp(path, s, channels, sample_rate, &mut errors),
-        ModelSpec::Fbcsp(s) => {
-            check_csp(path, &s.csp(), channels, sample_rate, &mut errors);
-            if s.bands_hz.is_empty() {
-                errors.push(ConfigError::new(
-                    format!("{path}.bands_hz"),
-                    "needs at least one band",
-                ));
-            }
-        }
-        ModelSpec::TangentSpace(s) => {
-            check_c(path, s.c, &mut errors);
-            check_bands(path, &s.bands_hz, s.filter_order, sample_rate, &mut errors);
-            check_recenter(path, s.recenter_memory, &mut errors);
-        }
-        ModelSpec::Mdm(s) => check_recenter(path, s.recenter_memory, &mut errors),
-        ModelSpec::XdawnTangentSpace(s) => {
-            check_c(path, s.c, &mut errors);
-            check_nfilter(path, s.nfilter, channels, &mut errors);
-        }
-        ModelSpec::XdawnMdm(s) => check_nfilter(path, s.nfilter, channels, &mut errors),
-        ModelSpec::ErpTangentSpace(s) => check_c(path, s.c, &mut errors),
-        ModelSpec::StackedTangentSpace(s) => check_stacked(path, s, sample_rate, &mut errors),
-        ModelSpec::CcaLr(s) => check_cca(path, s, sample_rate, &mut errors),
-        _ => {}
+/// Checks a spec at `path` against the data's channels and rate, pushing
+/// every problem.
+pub(crate) type SpecCheck<S> = fn(&S, &str, usize, f64, &mut Vec<ConfigError>);
+
+/// A covariance architecture.
+pub(crate) struct CovarianceArchitecture<S> {
+    /// The `architecture` name (also the record's tag).
+    pub(crate) name: &'static str,
+    /// What it is, in one line.
+    pub(crate) description: &'static str,
+    /// The default hyperparameters.
+    pub(crate) default: fn() -> S,
+    /// The hyperparameter checks.
+    pub(crate) check: SpecCheck<S>,
+    /// The fit on every epoch.
+    pub(crate) fit: fn(&S, &EpochSet) -> Result<CovarianceRecord, DecodeError>,
+}
+
+impl<S> Architecture for CovarianceArchitecture<S>
+where
+    S: Serialize + DeserializeOwned + Clone + std::fmt::Debug + Send + Sync + 'static,
+{
+    type Spec = S;
+
+    fn name(&self) -> &str {
+        self.name
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(DecodeError::Config(errors))
+
+    fn description(&self) -> &str {
+        self.description
+    }
+
+    fn default_spec(&self) -> S {
+        (self.default)()
+    }
+
+    fn check(&self, spec: &S, shape: &DataShape) -> Result<(), DecodeError> {
+        let mut errors = Vec::new();
+        (self.check)(
+            spec,
+            self.name,
+            shape.channels,
+            shape.sample_rate,
+            &mut errors,
+        );
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(DecodeError::Config(errors))
+        }
+    }
+
+    fn fit(
+        &self,
+        spec: &S,
+        data: &EpochSet,
+        opts: &FitOptions,
+        on_epoch: &mut dyn FnMut(&EpochProgress),
+    ) -> Result<(FitReport, Box<dyn TrainedModel>), DecodeError> {
+        self.check(spec, &DataShape::of(data))?;
+        let record = (self.fit)(spec, data)?;
+        let probabilities = decode_recordings(&record, &data.classes, data, data.sample_rate)?;
+        let (loss, accuracy) = loss_and_accuracy(&probabilities, &data.labels, data.classes.len());
+        on_epoch(&EpochProgress {
+            epoch: 1,
+            max_epochs: 1,
+            train_loss: loss,
+            val_loss: None,
+            val_accuracy: None,
+        });
+        let report = FitReport {
+            architecture: self.name.into(),
+            seed: opts.seed,
+            epochs: 1,
+            best_epoch: 1,
+            n_train: data.len(),
+            n_validation: 0,
+            train_loss: loss,
+            train_accuracy: accuracy,
+            validation_loss: None,
+            validation_accuracy: None,
+        };
+        Ok((report, Box::new(record)))
+    }
+
+    fn load(
+        &self,
+        _spec: &S,
+        weights: StoredWeights<'_>,
+    ) -> Result<Box<dyn TrainedModel>, DecodeError> {
+        let record = checked_record(self.name, &weights).map_err(DecodeError::RecordMismatch)?;
+        Ok(Box::new(record))
     }
 }
 
-/// Fits a covariance architecture on all of `data`.
-///
-/// # Errors
-/// [`DecodeError::Config`] for hyperparameters that do not fit the data,
-/// [`DecodeError::Numerical`] if the data make a fit impossible (a
-/// singular covariance, say).
-pub(crate) fn fit_covariance(
-    spec: &ModelSpec,
-    data: &EpochSet,
-    opts: &FitOptions,
-    on_epoch: &mut dyn FnMut(&EpochProgress),
-) -> Result<(FitReport, Trained), DecodeError> {
-    check_spec(spec, data.channels, data.sample_rate)?;
-    let record = match spec {
-        ModelSpec::CspLda(s) => CovarianceRecord::CspLda(fit_csp_lda(s, data)?),
-        ModelSpec::Fbcsp(s) => CovarianceRecord::Fbcsp(fit_csp_lda(&s.csp(), data)?),
-        ModelSpec::TangentSpace(s) => CovarianceRecord::TangentSpace(fit_tangent_space(s, data)?),
-        ModelSpec::Mdm(s) => CovarianceRecord::Mdm(fit_mdm(s, data)?),
-        ModelSpec::XdawnTangentSpace(s) => {
-            CovarianceRecord::XdawnTangentSpace(fit_xdawn_tangent_space(s, data)?)
-        }
-        ModelSpec::XdawnMdm(s) => CovarianceRecord::XdawnMdm(fit_xdawn_mdm(s, data)?),
-        ModelSpec::ErpTangentSpace(s) => {
-            CovarianceRecord::ErpTangentSpace(fit_erp_tangent_space(s, data)?)
-        }
-        ModelSpec::ErpMdm(s) => CovarianceRecord::ErpMdm(fit_erp_mdm(s, data)?),
-        ModelSpec::StackedTangentSpace(s) => {
-            CovarianceRecord::StackedTangentSpace(fit_stacked(s, data)?)
-        }
-        ModelSpec::CcaLr(s) => CovarianceRecord::CcaLr(fit_cca(s, data)?),
-        other => {
-            return Err(DecodeError::ArchitectureUnavailable(format!(
-                "{} is not a covariance architecture",
-                other.architecture()
-            )));
-        }
-    };
-    let probabilities = decode_recordings(&record, &data.classes, data, data.sample_rate)?;
-    let (loss, accuracy) = loss_and_accuracy(&probabilities, &data.labels, data.classes.len());
-    on_epoch(&EpochProgress {
-        epoch: 1,
-        max_epochs: 1,
-        train_loss: loss,
-        val_loss: None,
-        val_accuracy: None,
+/// Parses a covariance decoder's record and checks it against the
+/// architecture and shape by building its decoder once.
+fn checked_record(
+    architecture: &str,
+    weights: &StoredWeights<'_>,
+) -> Result<CovarianceRecord, String> {
+    let record: CovarianceRecord =
+        serde_json::from_slice(&weights.bytes).map_err(|e| e.to_string())?;
+    let tag = serde_json::to_value(&record).ok().and_then(|v| {
+        v.get("architecture")
+            .and_then(|a| a.as_str().map(String::from))
     });
-    let report = FitReport {
-        architecture: spec.architecture().into(),
-        seed: opts.seed,
-        epochs: 1,
-        best_epoch: 1,
-        n_train: data.len(),
-        n_validation: 0,
-        train_loss: loss,
-        train_accuracy: accuracy,
-        validation_loss: None,
-        validation_accuracy: None,
-    };
-    Ok((report, Trained::Covariance(Box::new(record))))
+    if tag.as_deref() != Some(architecture) {
+        return Err(format!(
+            "the weights are of architecture {tag:?}, the manifest says {architecture}"
+        ));
+    }
+    let shape = weights.shape;
+    record
+        .decoder(
+            shape.classes.clone(),
+            shape.channels,
+            shape.samples,
+            shape.sample_rate,
+        )
+        .map_err(|e| e.to_string())?;
+    Ok(record)
+}
+
+impl TrainedModel for CovarianceRecord {
+    fn predict(&self, data: &EpochSet, shape: &DataShape) -> Result<Vec<f32>, DecodeError> {
+        decode_recordings(self, &shape.classes, data, shape.sample_rate)
+    }
+
+    fn into_decoder(self: Box<Self>, shape: &DataShape) -> Result<Box<dyn Decoder>, DecodeError> {
+        self.decoder(
+            shape.classes.clone(),
+            shape.channels,
+            shape.samples,
+            shape.sample_rate,
+        )
+    }
+
+    fn save(&self, dir: &Path) -> Result<SavedWeights, DecodeError> {
+        let text = serde_json::to_string(self)
+            .map_err(|e| DecodeError::Backend(format!("record as JSON: {e}")))?;
+        super::write_bundle_file(&dir.join(RECORD_FILE), (text + "\n").as_bytes())?;
+        Ok(SavedWeights {
+            file: RECORD_FILE.to_string(),
+            input_scale: 1.0,
+            alignment: None,
+        })
+    }
 }
 
 /// `[n, classes]` probabilities of every epoch of `data` from `record`'s

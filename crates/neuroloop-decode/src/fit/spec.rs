@@ -2,103 +2,127 @@
 //!
 //! The input shape (channels, samples, classes) comes from the data, so a
 //! spec can be written once (JSON or TOML) and trained on any recording.
+//! A spec carries its [`Architecture`]: fitting it, checking it and
+//! reloading its bundle go through that, whichever registry it came from.
+
+use std::any::Any;
+use std::fmt::Debug;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
-use crate::covariance::{
-    CcaSpec, CspSpec, ErpSpec, FbcspSpec, MdmSpec, StackedSpec, TangentSpaceSpec, XdawnMdmSpec,
-    XdawnSpec,
-};
-use crate::{DecodeError, Taper};
+use super::architecture::{Architecture, DataShape, StoredWeights, TrainedModel};
+use super::{EpochProgress, EpochSet, FitOptions, FitReport};
+use crate::DecodeError;
 
-/// Which model to train, tagged by `architecture`.
+/// A spec with its architecture, the spec type erased.
+pub(crate) trait DynSpec: Debug + Send + Sync {
+    fn architecture(&self) -> &str;
+    fn fields(&self) -> Map<String, Value>;
+    fn spec_any(&self) -> &dyn Any;
+    fn check(&self, shape: &DataShape) -> Result<(), DecodeError>;
+    fn fit(
+        &self,
+        data: &EpochSet,
+        opts: &FitOptions,
+        on_epoch: &mut dyn FnMut(&EpochProgress),
+    ) -> Result<(FitReport, Box<dyn TrainedModel>), DecodeError>;
+    fn load(&self, weights: StoredWeights<'_>) -> Result<Box<dyn TrainedModel>, DecodeError>;
+    fn training_bytes(&self, shape: &DataShape, batch: usize) -> Option<f64>;
+}
+
+/// An architecture and a spec of it.
+pub(crate) struct Specified<A: Architecture> {
+    pub(crate) arch: Arc<A>,
+    pub(crate) spec: A::Spec,
+}
+
+impl<A: Architecture> Debug for Specified<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {:?}", self.arch.name(), self.spec)
+    }
+}
+
+impl<A: Architecture> DynSpec for Specified<A> {
+    fn architecture(&self) -> &str {
+        self.arch.name()
+    }
+
+    fn fields(&self) -> Map<String, Value> {
+        match serde_json::to_value(&self.spec) {
+            Ok(Value::Object(map)) => map,
+            _ => Map::new(),
+        }
+    }
+
+    fn spec_any(&self) -> &dyn Any {
+        &self.spec
+    }
+
+    fn check(&self, shape: &DataShape) -> Result<(), DecodeError> {
+        self.arch.check(&self.spec, shape)
+    }
+
+    fn fit(
+        &self,
+        data: &EpochSet,
+        opts: &FitOptions,
+        on_epoch: &mut dyn FnMut(&EpochProgress),
+    ) -> Result<(FitReport, Box<dyn TrainedModel>), DecodeError> {
+        self.arch.fit(&self.spec, data, opts, on_epoch)
+    }
+
+    fn load(&self, weights: StoredWeights<'_>) -> Result<Box<dyn TrainedModel>, DecodeError> {
+        self.arch.load(&self.spec, weights)
+    }
+
+    fn training_bytes(&self, shape: &DataShape, batch: usize) -> Option<f64> {
+        self.arch.training_bytes(&self.spec, shape, batch)
+    }
+}
+
+/// Which model to train: an architecture and its hyperparameters.
+///
+/// Its JSON form is `{"architecture": "<name>", ...hyperparameters}`;
+/// `Deserialize` knows the built-in architectures
+/// ([`DecoderRegistry::builtin`](super::DecoderRegistry::builtin)), and
+/// [`DecoderRegistry::spec_from_json`](super::DecoderRegistry::spec_from_json)
+/// any registry's.
 ///
 /// ```
 /// use neuroloop_decode::fit::ModelSpec;
 /// let spec: ModelSpec = serde_json::from_str(r#"{"architecture": "eegnet", "f1": 4, "drop_prob": 0.5}"#).unwrap();
 /// assert_eq!(spec.architecture(), "eegnet");
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "architecture", rename_all = "snake_case")]
-pub enum ModelSpec {
-    /// Log band power per channel and band, standardised, linear layer.
-    Bandpower(BandpowerSpec),
-    /// EEGNet (Lawhern et al. 2018).
-    Eegnet(Hyperparameters),
-    /// ShallowConvNet (Schirrmeister et al. 2017).
-    ShallowConvnet(Hyperparameters),
-    /// A transformer over time patches.
-    Transformer(Hyperparameters),
-    /// CSP spatial filters, log-variance, shrinkage LDA.
-    CspLda(CspSpec),
-    /// Filter-bank CSP with feature selection, shrinkage LDA.
-    Fbcsp(FbcspSpec),
-    /// Riemannian tangent space, L2 logistic regression.
-    TangentSpace(TangentSpaceSpec),
-    /// Minimum distance to the Riemannian class means.
-    Mdm(MdmSpec),
-    /// xDAWN ERP covariances, tangent space, L2 logistic regression (P300).
-    XdawnTangentSpace(XdawnSpec),
-    /// xDAWN ERP covariances, minimum distance to the class means (P300).
-    XdawnMdm(XdawnMdmSpec),
-    /// ERP covariances (class means and window), tangent space, L2 logistic
-    /// regression (P300).
-    ErpTangentSpace(ErpSpec),
-    /// ERP covariances, minimum distance to the class means (P300).
-    ErpMdm(MdmSpec),
-    /// Covariance of a filter bank's bands stacked as one signal, tangent
-    /// space, L2 logistic regression (SSVEP).
-    StackedTangentSpace(StackedSpec),
-    /// Canonical correlations with sine references, standardised, L2
-    /// logistic regression (SSVEP).
-    CcaLr(CcaSpec),
-}
-
-/// The architecture names [`ModelSpec::named`] knows.
-pub const ARCHITECTURES: [&str; 14] = [
-    "bandpower",
-    "eegnet",
-    "shallow_convnet",
-    "transformer",
-    "csp_lda",
-    "fbcsp",
-    "tangent_space",
-    "mdm",
-    "xdawn_tangent_space",
-    "xdawn_mdm",
-    "erp_tangent_space",
-    "erp_mdm",
-    "stacked_tangent_space",
-    "cca_lr",
-];
+#[derive(Clone)]
+pub struct ModelSpec(Arc<dyn DynSpec>);
 
 impl ModelSpec {
-    /// The spec of `architecture` with default hyperparameters.
+    pub(crate) fn from_parts(spec: Arc<dyn DynSpec>) -> Self {
+        Self(spec)
+    }
+
+    /// `spec` of `architecture`, which need not be registered anywhere.
+    #[must_use]
+    pub fn new<A: Architecture>(architecture: A, spec: A::Spec) -> Self {
+        Self(Arc::new(Specified {
+            arch: Arc::new(architecture),
+            spec,
+        }))
+    }
+
+    /// The built-in `architecture` with default hyperparameters.
     ///
     /// # Errors
     /// [`DecodeError::ArchitectureUnavailable`] for an unknown name.
     pub fn named(architecture: &str) -> Result<Self, DecodeError> {
-        Ok(match architecture {
-            "bandpower" => ModelSpec::Bandpower(BandpowerSpec::default()),
-            "eegnet" => ModelSpec::Eegnet(Hyperparameters::default()),
-            "shallow_convnet" => ModelSpec::ShallowConvnet(Hyperparameters::default()),
-            "transformer" => ModelSpec::Transformer(Hyperparameters::default()),
-            "csp_lda" => ModelSpec::CspLda(CspSpec::csp_lda()),
-            "fbcsp" => ModelSpec::Fbcsp(FbcspSpec::default()),
-            "tangent_space" => ModelSpec::TangentSpace(TangentSpaceSpec::default()),
-            "mdm" => ModelSpec::Mdm(MdmSpec::default()),
-            "xdawn_tangent_space" => ModelSpec::XdawnTangentSpace(XdawnSpec::default()),
-            "xdawn_mdm" => ModelSpec::XdawnMdm(XdawnMdmSpec::default()),
-            "erp_tangent_space" => ModelSpec::ErpTangentSpace(ErpSpec::default()),
-            "erp_mdm" => ModelSpec::ErpMdm(MdmSpec::default()),
-            "stacked_tangent_space" => ModelSpec::StackedTangentSpace(StackedSpec::default()),
-            "cca_lr" => ModelSpec::CcaLr(CcaSpec::default()),
-            other => return Err(DecodeError::ArchitectureUnavailable(other.to_string())),
-        })
+        super::registry::builtin().default_spec(architecture)
     }
 
-    /// The spec of `architecture` with `hyperparameters` (its fields, as
-    /// a JSON object) laid over the defaults.
+    /// The built-in `architecture` with `hyperparameters` (its fields, as
+    /// a JSON object) laid over the defaults; see
+    /// [`DecoderRegistry::spec`](super::DecoderRegistry::spec).
     ///
     /// # Errors
     /// [`DecodeError::ArchitectureUnavailable`] for an unknown name,
@@ -106,88 +130,130 @@ impl ModelSpec {
     /// (deep networks check theirs when built).
     pub fn with_hyperparameters(
         architecture: &str,
-        hyperparameters: serde_json::Map<String, serde_json::Value>,
+        hyperparameters: Map<String, Value>,
     ) -> Result<Self, DecodeError> {
-        Self::named(architecture)?;
-        if hyperparameters.contains_key("architecture") {
-            return Err(DecodeError::Config(vec![neuroloop_core::ConfigError::new(
-                "hyperparameters.architecture",
-                "the architecture is given on its own, not as a hyperparameter",
-            )]));
-        }
-        let mut map = hyperparameters;
-        map.insert("architecture".into(), architecture.into());
-        serde_json::from_value(serde_json::Value::Object(map)).map_err(|e| {
-            DecodeError::Config(vec![neuroloop_core::ConfigError::new(
+        super::registry::builtin().spec(architecture, hyperparameters)
+    }
+
+    /// The built-in `architecture` with a typed spec of it (e.g. a
+    /// [`TangentSpaceSpec`](crate::covariance::TangentSpaceSpec) for
+    /// `tangent_space`).
+    ///
+    /// # Errors
+    /// As [`Self::with_hyperparameters`]; [`DecodeError::Config`] if `spec`
+    /// is not of the architecture's spec type.
+    pub fn with_spec(architecture: &str, spec: &impl Serialize) -> Result<Self, DecodeError> {
+        match serde_json::to_value(spec) {
+            Ok(Value::Object(map)) => Self::with_hyperparameters(architecture, map),
+            _ => Err(DecodeError::Config(vec![neuroloop_core::ConfigError::new(
                 format!("{architecture} hyperparameters"),
-                e.to_string(),
-            )])
+                "not a JSON object",
+            )])),
+        }
+    }
+
+    /// The `architecture` name.
+    #[must_use]
+    pub fn architecture(&self) -> &str {
+        self.0.architecture()
+    }
+
+    /// The hyperparameters as JSON fields (without `architecture`).
+    #[must_use]
+    pub fn hyperparameters(&self) -> Map<String, Value> {
+        self.0.fields()
+    }
+
+    /// The typed hyperparameters, if they are an `S`.
+    #[must_use]
+    pub fn spec<S: 'static>(&self) -> Option<&S> {
+        self.0.spec_any().downcast_ref()
+    }
+
+    /// Checks the spec against the data it will be trained on (channels,
+    /// window samples, classes, sample rate) without training: every
+    /// hyperparameter that does not fit is reported, as `fit` would.
+    ///
+    /// # Errors
+    /// [`DecodeError::Config`] naming each problem.
+    pub fn check_against(
+        &self,
+        channels: usize,
+        samples: usize,
+        classes: &[String],
+        sample_rate: f64,
+    ) -> Result<(), DecodeError> {
+        self.0.check(&DataShape {
+            channels,
+            samples,
+            sample_rate,
+            classes: classes.to_vec(),
         })
     }
 
-    /// The `architecture` tag.
+    /// Estimated bytes to train on epochs of `channels × samples` in
+    /// minibatches of `batch`; `None` for architectures whose training is
+    /// small (bandpower, the covariance decoders).
     #[must_use]
-    pub fn architecture(&self) -> &'static str {
-        match self {
-            ModelSpec::Bandpower(_) => "bandpower",
-            ModelSpec::Eegnet(_) => "eegnet",
-            ModelSpec::ShallowConvnet(_) => "shallow_convnet",
-            ModelSpec::Transformer(_) => "transformer",
-            ModelSpec::CspLda(_) => "csp_lda",
-            ModelSpec::Fbcsp(_) => "fbcsp",
-            ModelSpec::TangentSpace(_) => "tangent_space",
-            ModelSpec::Mdm(_) => "mdm",
-            ModelSpec::XdawnTangentSpace(_) => "xdawn_tangent_space",
-            ModelSpec::XdawnMdm(_) => "xdawn_mdm",
-            ModelSpec::ErpTangentSpace(_) => "erp_tangent_space",
-            ModelSpec::ErpMdm(_) => "erp_mdm",
-            ModelSpec::StackedTangentSpace(_) => "stacked_tangent_space",
-            ModelSpec::CcaLr(_) => "cca_lr",
-        }
+    pub fn training_bytes(&self, channels: usize, samples: usize, batch: usize) -> Option<f64> {
+        let shape = DataShape {
+            channels,
+            samples,
+            sample_rate: 1.0,
+            classes: Vec::new(),
+        };
+        self.0.training_bytes(&shape, batch)
     }
 
-    /// Whether this is a covariance decoder (fitted in closed form or to
-    /// convergence, no epochs of gradient descent).
-    #[must_use]
-    pub fn is_covariance(&self) -> bool {
-        matches!(
-            self,
-            ModelSpec::CspLda(_)
-                | ModelSpec::Fbcsp(_)
-                | ModelSpec::TangentSpace(_)
-                | ModelSpec::Mdm(_)
-                | ModelSpec::XdawnTangentSpace(_)
-                | ModelSpec::XdawnMdm(_)
-                | ModelSpec::ErpTangentSpace(_)
-                | ModelSpec::ErpMdm(_)
-                | ModelSpec::StackedTangentSpace(_)
-                | ModelSpec::CcaLr(_)
-        )
+    pub(crate) fn fit_on(
+        &self,
+        data: &EpochSet,
+        opts: &FitOptions,
+        on_epoch: &mut dyn FnMut(&EpochProgress),
+    ) -> Result<(FitReport, Box<dyn TrainedModel>), DecodeError> {
+        self.0.fit(data, opts, on_epoch)
+    }
+
+    pub(crate) fn load(
+        &self,
+        weights: StoredWeights<'_>,
+    ) -> Result<Box<dyn TrainedModel>, DecodeError> {
+        self.0.load(weights)
     }
 }
 
-/// Hyperparameters of the bandpower decoder.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct BandpowerSpec {
-    /// Frequency bands `[low, high)` in Hz.
-    pub bands_hz: Vec<[f64; 2]>,
-    /// Taper before the DFT.
-    pub taper: Taper,
-    /// Inverse L2 regularisation strength of the logistic regression:
-    /// 1 (scikit-learn's default) suits independent trials; windows that
-    /// overlap (a session's calibration at a short hop) repeat each trial
-    /// many times and need a smaller value.
-    pub c: f64,
+impl Debug for ModelSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ModelSpec({:?})", self.0)
+    }
 }
 
-impl Default for BandpowerSpec {
-    fn default() -> Self {
-        Self {
-            bands_hz: vec![[8.0, 13.0], [13.0, 30.0]],
-            taper: Taper::default(),
-            c: 1.0,
+impl PartialEq for ModelSpec {
+    fn eq(&self, other: &Self) -> bool {
+        self.architecture() == other.architecture()
+            && self.hyperparameters() == other.hyperparameters()
+    }
+}
+
+impl Serialize for ModelSpec {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let fields = self.hyperparameters();
+        let mut map = serializer.serialize_map(Some(fields.len() + 1))?;
+        map.serialize_entry("architecture", self.architecture())?;
+        for (key, value) in &fields {
+            map.serialize_entry(key, value)?;
         }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for ModelSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        super::registry::builtin()
+            .spec_from_json(value)
+            .map_err(serde::de::Error::custom)
     }
 }
 

@@ -49,7 +49,7 @@ pub(super) fn check_bundle(
         ));
         return;
     };
-    let bundle = match Bundle::load(&dir) {
+    let bundle = match Bundle::load_with(&dir, &d.decoders) {
         Ok(b) => b,
         Err(e) => {
             errors.push(ConfigError::new("decoder.path", e.to_string()));

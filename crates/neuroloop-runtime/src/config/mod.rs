@@ -113,13 +113,17 @@ impl ValidatedSession {
 }
 
 /// The registries a session config is validated against: sources by
-/// `[source] type`, filter stages by `[[pipeline.filters]] type`.
+/// `[source] type`, filter stages by `[[pipeline.filters]] type`, decoder
+/// architectures by `[decoder] type` (kept by the validated `[decoder]`
+/// for its trainer and the bundles it loads).
 #[derive(Debug)]
 pub struct Registries {
     /// Source kinds.
     pub sources: SourceRegistry,
     /// Filter stages.
     pub stages: neuroloop_dsp::StageRegistry,
+    /// Decoder architectures.
+    pub decoders: std::sync::Arc<neuroloop_decode::fit::DecoderRegistry>,
 }
 
 impl Registries {
@@ -129,6 +133,7 @@ impl Registries {
         Self {
             sources: SourceRegistry::builtin(),
             stages: neuroloop_dsp::StageRegistry::builtin(),
+            decoders: std::sync::Arc::new(neuroloop_decode::fit::DecoderRegistry::builtin()),
         }
     }
 }

@@ -153,7 +153,12 @@ impl Sections {
             session: section(text, root, "session", errors, None),
             source,
             pipeline: section(text, root, "pipeline", errors, None),
-            decoder: section(text, root, "decoder", errors, None),
+            decoder: section(text, root, "decoder", errors, None).map(|d: DecoderSection| {
+                DecoderSection {
+                    decoders: Arc::clone(&registries.decoders),
+                    ..d
+                }
+            }),
             policy: section(text, root, "policy", errors, Some(PolicySection::default())),
             publish: section(
                 text,
@@ -274,7 +279,7 @@ fn bundle_windows(
     path: &Path,
 ) -> Option<(neuroloop_decode::bundle::WindowDescription, usize)> {
     let dir = d.is_bundle().then(|| d.bundle_dir(path)).flatten()?;
-    let manifest = neuroloop_decode::bundle::Bundle::read_manifest(dir).ok()?;
+    let manifest = neuroloop_decode::bundle::Bundle::read_manifest_with(dir, &d.decoders).ok()?;
     Some((manifest.windows, manifest.window_samples))
 }
 

@@ -65,10 +65,11 @@ pub struct PipelineSection {
 
 /// `[decoder]`.
 ///
-/// `type` names an architecture (`bandpower`, `csp_lda`, `fbcsp`,
-/// `tangent_space`, `mdm`, `eegnet`, `shallow_convnet`, `transformer`)
-/// that is calibrated at the start of the session (`calibration_s`, with
-/// `hyperparameters`, and `bands_hz` for bandpower); `type = "bundle"`
+/// `type` names an architecture of [`DecoderSection::decoders`]
+/// (`bandpower`, `csp_lda`, `fbcsp`, `tangent_space`, `mdm`, `eegnet`,
+/// `shallow_convnet`, `transformer`, ...) that is calibrated at the start
+/// of the session (`calibration_s`, with `hyperparameters`, and
+/// `bands_hz` for bandpower); `type = "bundle"`
 /// loads a trained model bundle from `path` (written by `neuroloop train`)
 /// and decodes from the first window.
 #[derive(Debug, Clone, Deserialize)]
@@ -103,6 +104,13 @@ pub struct DecoderSection {
     /// Training seed.
     #[serde(default = "default_seed")]
     pub seed: u64,
+    /// The architectures `type` is looked up in: the built-in ones unless
+    /// the config was parsed with others
+    /// ([`parse_with`](crate::config::parse_with) and its [`Registries`](crate::config::Registries)).
+    /// The spec from [`Self::model_spec`] carries its architecture, so the
+    /// trainer thread needs nothing else.
+    #[serde(skip)]
+    pub decoders: std::sync::Arc<neuroloop_decode::fit::DecoderRegistry>,
 }
 
 impl DecoderSection {
@@ -128,7 +136,8 @@ impl DecoderSection {
         if self.kind == "bandpower" && !self.bands_hz.is_empty() {
             map.insert("bands_hz".into(), serde_json::json!(self.bands_hz));
         }
-        neuroloop_decode::fit::ModelSpec::with_hyperparameters(&self.kind, map)
+        self.decoders
+            .spec(&self.kind, map)
             .map_err(|e| e.to_string())
     }
 

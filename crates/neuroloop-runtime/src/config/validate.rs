@@ -65,14 +65,14 @@ pub(super) fn check_decoder(
     classes: &[String],
     errors: &mut Vec<ConfigError>,
 ) {
-    use neuroloop_decode::fit::ARCHITECTURES;
-    if !ARCHITECTURES.contains(&d.kind.as_str()) {
+    if !d.decoders.contains(&d.kind) {
+        let known: Vec<&str> = d.decoders.names().collect();
         errors.push(ConfigError::new(
             "decoder.type",
             format!(
                 "unknown decoder {:?} (known: {}, bundle)",
                 d.kind,
-                ARCHITECTURES.join(", ")
+                known.join(", ")
             ),
         ));
         return;
