@@ -16,7 +16,7 @@
 //!   around the events, giving a [`Cut`] (the [`EpochSet`] and the events
 //!   skipped past an end).
 //! * [`cross_validate`]: seeded stratified k-fold cross-validation around
-//!   any fit-and-predict function, e.g. [`fit_predict`] of any
+//!   any fit-and-predict function, e.g. [`fit_predict()`] of any
 //!   `ModelSpec`; [`score_held_out`]: a model fitted on some recordings
 //!   and scored on others.
 //! * [`metrics`]: accuracy, balanced accuracy, confusion matrix,
