@@ -1,6 +1,6 @@
 """Epochs for tools/decode/bench_vs_pyriemann.py when neuroloop does not
 export them (``--reference-only``, or a failed export): the recordings cut
-as neuroloop_runtime::offline::cut does, the folds dealt as its
+as neuroloop_offline::cut does, the folds dealt as its
 stratified_folds does, and the three export files read back."""
 
 import json
@@ -11,7 +11,7 @@ import scipy.signal as sig
 
 
 class SplitMix:
-    """SplitMix64, as neuroloop_runtime::offline::crossval."""
+    """SplitMix64, as neuroloop_offline::crossval."""
 
     MASK = (1 << 64) - 1
 
@@ -113,7 +113,7 @@ def read_recording(path, channels):
 
 
 def cut_epochs_reference(args, task, out_dir):
-    """Cuts epochs as neuroloop_runtime::offline::cut does and writes the
+    """Cuts epochs as neuroloop_offline::cut does and writes the
     export files: per recording the causal filter chain over the whole
     recording, then for each event the samples
     [round((onset + tmin) fs), + round((tmax - tmin) fs)), skipping windows

@@ -11,10 +11,9 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use neuroloop_decode::ComputeDevice;
 use neuroloop_decode::fit::{DecoderRegistry, FitOptions, ModelSpec};
-use neuroloop_dsp::{ChainConfig, StageRegistry};
-use neuroloop_runtime::RuntimeError;
-use neuroloop_runtime::offline::{EpochOptions, EventMap, filter_tables};
-use neuroloop_runtime::profile::{HardwareProfile, resolve_profile_path};
+use neuroloop_dsp::ChainConfig;
+use neuroloop_offline::{EpochOptions, EventMap, OfflineError, filter_tables, parse_filters};
+use neuroloop_runtime::config::{OfflineInputs, offline_inputs};
 
 use crate::bounds;
 
@@ -88,25 +87,30 @@ impl DataArgs {
     /// the event map.
     ///
     /// # Errors
-    /// [`RuntimeError::OfflineOption`] naming the flag.
-    pub fn resolve(&self, held_out: &[PathBuf]) -> Result<DataPlan, RuntimeError> {
+    /// [`OfflineError::Option`] naming the flag, [`OfflineError::Config`]
+    /// listing the problems of `--config`.
+    pub fn resolve(&self, held_out: &[PathBuf]) -> Result<DataPlan, OfflineError> {
         check_distinct(&self.source.recordings, held_out)?;
-        let (filter_tables, profile_channels, filters) =
+        let (chain, filter_tables, profile_channels, filters) =
             match (&self.source.filters, &self.source.config) {
                 (_, Some(path)) => {
-                    let (tables, channels) = session_inputs(path)?;
+                    let inputs = session_inputs(path)?;
                     let words = format!("[pipeline] filters of {}", path.display());
-                    (tables, channels, words)
+                    (inputs.filters, inputs.filter_tables, inputs.channels, words)
                 }
-                (Some(text), None) => (filter_tables(text)?, None, text.clone()),
+                (Some(text), None) => (
+                    parse_filters(text)?,
+                    filter_tables(text)?,
+                    None,
+                    text.clone(),
+                ),
                 (None, None) => (
+                    ChainConfig::new(Vec::new()),
                     Vec::new(),
                     None,
                     "none (no --filters or --config given: the default chain, unfiltered)".into(),
                 ),
             };
-        let chain = ChainConfig::from_toml(&StageRegistry::builtin(), &filter_tables, "filters")
-            .map_err(|e| option_error("filters", join(&e)))?;
         Ok(DataPlan {
             epochs: EpochOptions {
                 events: EventMap::parse(&self.source.events)?,
@@ -145,10 +149,10 @@ impl ModelArgs {
     /// for bandpower.
     ///
     /// # Errors
-    /// [`RuntimeError::OfflineOption`] for bad JSON or values or an
-    /// architecture the registry does not know (listing those it knows), or
-    /// a decode error for a field that does not belong to it.
-    pub fn spec(&self) -> Result<ModelSpec, RuntimeError> {
+    /// [`OfflineError::Option`] for bad JSON or values or an architecture
+    /// the registry does not know (listing those it knows), or a decode
+    /// error for a field that does not belong to it.
+    pub fn spec(&self) -> Result<ModelSpec, OfflineError> {
         let mut map = crate::hyper::parse_hyperparameters(self.hyperparameters.as_deref())?.0;
         if self.architecture == "bandpower" && !map.contains_key("bands_hz") {
             map.insert(
@@ -229,16 +233,16 @@ impl ValidationArgs {
     }
 }
 
-fn option_error(what: &'static str, message: String) -> RuntimeError {
-    RuntimeError::OfflineOption { what, message }
+fn option_error(what: &'static str, message: String) -> OfflineError {
+    OfflineError::Option { what, message }
 }
 
 /// The same file given twice would pool its epochs twice (inflating a
 /// cross-validation) or test on training data; refused in every command.
 ///
 /// # Errors
-/// [`RuntimeError::OfflineOption`] naming the file.
-pub fn check_distinct(recordings: &[PathBuf], held_out: &[PathBuf]) -> Result<(), RuntimeError> {
+/// [`OfflineError::Option`] naming the file.
+pub fn check_distinct(recordings: &[PathBuf], held_out: &[PathBuf]) -> Result<(), OfflineError> {
     let mut seen = Vec::new();
     for path in recordings.iter().chain(held_out) {
         let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
@@ -253,7 +257,7 @@ pub fn check_distinct(recordings: &[PathBuf], held_out: &[PathBuf]) -> Result<()
     Ok(())
 }
 
-fn parse_bands(text: &str) -> Result<Vec<[f64; 2]>, RuntimeError> {
+fn parse_bands(text: &str) -> Result<Vec<[f64; 2]>, OfflineError> {
     text.split(',')
         .map(|b| {
             let parsed = b
@@ -265,43 +269,14 @@ fn parse_bands(text: &str) -> Result<Vec<[f64; 2]>, RuntimeError> {
         .collect()
 }
 
-/// `[pipeline] filters` tables and the profile's channel labels of a
-/// session config.
-fn session_inputs(path: &Path) -> Result<(Vec<toml::Value>, Option<Vec<String>>), RuntimeError> {
-    let text = neuroloop_runtime::config::read_config_file(path)
-        .map_err(|e| option_error("config", format!("{}: {e}", path.display())))?;
-    let doc: toml::Table = toml::from_str(&text)
-        .map_err(|e| option_error("config", format!("{}: {e}", path.display())))?;
-    let tables = doc
-        .get("pipeline")
-        .and_then(|p| p.get("filters"))
-        .and_then(toml::Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let channels = match doc
-        .get("session")
-        .and_then(|s| s.get("hardware_profile"))
-        .and_then(toml::Value::as_str)
-    {
-        Some(name) => {
-            let file = resolve_profile_path(name, path);
-            let profile = HardwareProfile::load(&file).map_err(|e| {
-                option_error(
-                    "config",
-                    format!("profile {}: {}", file.display(), join(&e)),
-                )
-            })?;
-            Some(profile.channels)
-        }
-        None => None,
-    };
-    Ok((tables, channels))
-}
-
-fn join(errors: &[neuroloop_core::ConfigError]) -> String {
-    errors
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
+/// The filters and profile channels of a session config, read as the
+/// session reads them.
+///
+/// # Errors
+/// [`OfflineError::Config`] listing every problem.
+pub fn session_inputs(path: &Path) -> Result<OfflineInputs, OfflineError> {
+    offline_inputs(path).map_err(|errors| OfflineError::Config {
+        path: path.display().to_string(),
+        errors,
+    })
 }

@@ -9,9 +9,8 @@ mod held_out;
 
 use clap::Args;
 use neuroloop_decode::fit::{FitOptions, ModelSpec};
-use neuroloop_runtime::RuntimeError;
-use neuroloop_runtime::offline::{
-    CrossValidation, Epochs, FitPredictSeconds, cross_validate, cut_epochs_from_files,
+use neuroloop_offline::{
+    CrossValidation, Cut, FitPredictSeconds, OfflineError, cross_validate, cut_epochs_from_files,
     export_epochs, fit_predict_timed, stratified_folds,
 };
 
@@ -50,16 +49,17 @@ pub fn evaluate(args: &EvaluateArgs) -> ExitCode {
     }
 }
 
-fn run(args: &EvaluateArgs) -> Result<(), RuntimeError> {
+fn run(args: &EvaluateArgs) -> Result<(), OfflineError> {
     let started = Instant::now();
     let data = args.data.resolve(&args.test_recordings)?;
-    let epochs = cut_epochs_from_files(&args.data.source.recordings, &data.epochs, &data.chain)?;
+    let cut = cut_epochs_from_files(&args.data.source.recordings, &data.epochs, &data.chain)?;
+    let epochs = &cut.epochs;
     let spec = args.model.spec()?;
     let folds = args.validation.folds();
     let fit_options = args.validation.fit_options();
     crate::hyper::check_memory(
         &spec,
-        epochs.channels.len(),
+        epochs.channels,
         epochs.samples,
         fit_options.batch_size,
     )?;
@@ -72,15 +72,15 @@ fn run(args: &EvaluateArgs) -> Result<(), RuntimeError> {
             .iter()
             .map(|p| p.display().to_string())
             .collect();
-        export_epochs(dir, &epochs, &names, &fold_of, folds)?;
+        export_epochs(dir, epochs, &names, &fold_of, folds)?;
     }
     if !args.test_recordings.is_empty() {
-        return held_out::run(args, &spec, &fit_options, &epochs, &data);
+        return held_out::run(args, &spec, &fit_options, epochs, &data);
     }
     let mut fold = 0;
     let mut trained_epochs = Vec::with_capacity(folds);
     let mut times = FitPredictSeconds::default();
-    let cv = cross_validate(&epochs, folds, fit_options.seed, |train, test| {
+    let cv = cross_validate(epochs, folds, fit_options.seed, |train, test| {
         fold += 1;
         let fold_started = Instant::now();
         let mut trained = 0;
@@ -123,9 +123,9 @@ fn run(args: &EvaluateArgs) -> Result<(), RuntimeError> {
             seconds,
             times,
         };
-        print_json(args, &run, &epochs, &cv);
+        print_json(args, &run, &cut, &cv);
     } else {
-        print_table(args, &data.filters, &epochs, &cv, seconds);
+        print_table(args, &data.filters, &cut, &cv, seconds);
     }
     Ok(())
 }
@@ -141,7 +141,8 @@ struct Run<'a> {
     times: FitPredictSeconds,
 }
 
-fn print_json(args: &EvaluateArgs, run: &Run<'_>, epochs: &Epochs, cv: &CrossValidation) {
+fn print_json(args: &EvaluateArgs, run: &Run<'_>, cut: &Cut, cv: &CrossValidation) {
+    let epochs = &cut.epochs;
     let value = serde_json::json!({
         "recordings": args.data.source.recordings,
         "events": args.data.source.events,
@@ -152,11 +153,11 @@ fn print_json(args: &EvaluateArgs, run: &Run<'_>, epochs: &Epochs, cv: &CrossVal
         "spec": run.spec,
         "fit_options": run.fit_options,
         "training_epochs_per_fold": run.trained_epochs,
-        "channels": epochs.channels,
+        "channels": epochs.channel_labels,
         "samples": epochs.samples,
         "sample_rate": epochs.sample_rate,
         "n_epochs": epochs.len(),
-        "skipped": epochs.skipped.len(),
+        "skipped": cut.skipped.len(),
         "cv": cv,
         "seconds": run.seconds,
         "fit_seconds": run.times.fit,
@@ -165,13 +166,8 @@ fn print_json(args: &EvaluateArgs, run: &Run<'_>, epochs: &Epochs, cv: &CrossVal
     outln!("{value}");
 }
 
-fn print_table(
-    args: &EvaluateArgs,
-    filters: &str,
-    epochs: &Epochs,
-    cv: &CrossValidation,
-    seconds: f64,
-) {
+fn print_table(args: &EvaluateArgs, filters: &str, cut: &Cut, cv: &CrossValidation, seconds: f64) {
+    let epochs = &cut.epochs;
     let counts: Vec<String> = cv
         .classes
         .iter()
@@ -183,8 +179,8 @@ fn print_table(
         epochs.len(),
         counts.join(", "),
         args.data.source.recordings.len(),
-        epochs.skipped.len(),
-        epochs.channels.len(),
+        cut.skipped.len(),
+        epochs.channels,
         epochs.samples,
         epochs.sample_rate,
         args.data.tmin,

@@ -5,15 +5,15 @@
 //! the network is built.
 
 use neuroloop_decode::fit::{Hyperparameters, ModelSpec};
-use neuroloop_runtime::RuntimeError;
+use neuroloop_offline::OfflineError;
 
 /// Largest whole-number hyperparameter (filters, kernel lengths, widths).
 pub const MAX_INT: f64 = 4096.0;
 /// Most memory the estimate lets training use, bytes (16 GiB).
 pub const MAX_TRAIN_BYTES: f64 = 16.0 * 1024.0 * 1024.0 * 1024.0;
 
-fn bad(message: String) -> RuntimeError {
-    RuntimeError::OfflineOption {
+fn bad(message: String) -> OfflineError {
+    OfflineError::Option {
         what: "hyperparameters",
         message,
     }
@@ -22,8 +22,8 @@ fn bad(message: String) -> RuntimeError {
 /// Checks every number of `hp`: finite, and whole numbers in `0..=MAX_INT`.
 ///
 /// # Errors
-/// [`RuntimeError::OfflineOption`] naming the first value out of range.
-pub fn check_values(hp: &Hyperparameters) -> Result<(), RuntimeError> {
+/// [`OfflineError::Option`] naming the first value out of range.
+pub fn check_values(hp: &Hyperparameters) -> Result<(), OfflineError> {
     for (name, value) in &hp.0 {
         check_value(name, value)?;
     }
@@ -34,9 +34,9 @@ pub fn check_values(hp: &Hyperparameters) -> Result<(), RuntimeError> {
 /// ([`check_values`]); none is the architecture's defaults.
 ///
 /// # Errors
-/// [`RuntimeError::OfflineOption`] for text that is not a JSON object or
+/// [`OfflineError::Option`] for text that is not a JSON object or
 /// a value out of bounds.
-pub fn parse_hyperparameters(text: Option<&str>) -> Result<Hyperparameters, RuntimeError> {
+pub fn parse_hyperparameters(text: Option<&str>) -> Result<Hyperparameters, OfflineError> {
     let hp: Hyperparameters = match text {
         Some(text) => {
             serde_json::from_str(text).map_err(|e| bad(format!("not a JSON object: {e}")))?
@@ -47,7 +47,7 @@ pub fn parse_hyperparameters(text: Option<&str>) -> Result<Hyperparameters, Runt
     Ok(hp)
 }
 
-fn check_value(name: &str, value: &serde_json::Value) -> Result<(), RuntimeError> {
+fn check_value(name: &str, value: &serde_json::Value) -> Result<(), OfflineError> {
     match value {
         serde_json::Value::Number(n) => {
             let whole = n.is_u64() || n.is_i64();
@@ -88,13 +88,13 @@ pub fn training_bytes(spec: &ModelSpec, chans: usize, times: usize, batch: usize
 /// Refuses a training run whose estimate is above [`MAX_TRAIN_BYTES`].
 ///
 /// # Errors
-/// [`RuntimeError::OfflineOption`] with the estimate and the limit.
+/// [`OfflineError::Option`] with the estimate and the limit.
 pub fn check_memory(
     spec: &ModelSpec,
     chans: usize,
     times: usize,
     batch: usize,
-) -> Result<(), RuntimeError> {
+) -> Result<(), OfflineError> {
     match training_bytes(spec, chans, times, batch) {
         Some(bytes) if bytes > MAX_TRAIN_BYTES => Err(bad(format!(
             "training {} on {chans} channels x {times} samples in batches of {batch} would need about {:.1} GB, above the {:.0} GB limit; use smaller widths or a smaller --batch-size",

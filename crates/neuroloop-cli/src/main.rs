@@ -47,6 +47,7 @@ mod actuator;
 mod args;
 mod bounds;
 mod check;
+mod error;
 mod evaluate;
 mod hyper;
 mod list;

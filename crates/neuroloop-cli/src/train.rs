@@ -12,9 +12,8 @@ use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 use neuroloop_decode::bundle::{BundleMeta, WindowDescription};
-use neuroloop_decode::fit::{EpochSet, fit};
-use neuroloop_runtime::RuntimeError;
-use neuroloop_runtime::offline::cut_epochs_from_files;
+use neuroloop_decode::fit::fit;
+use neuroloop_offline::{OfflineError, cut_epochs_from_files};
 
 use crate::args::{DataArgs, ModelArgs, ValidationArgs};
 use crate::progress::Progress;
@@ -61,25 +60,22 @@ pub fn train(args: &TrainArgs) -> ExitCode {
     }
 }
 
-fn run(args: &TrainArgs) -> Result<(), RuntimeError> {
+fn run(args: &TrainArgs) -> Result<(), OfflineError> {
     let started = Instant::now();
     if args.validation.folds.is_some() {
-        return Err(RuntimeError::OfflineOption {
+        return Err(OfflineError::Option {
             what: "folds",
             message: "train fits once on every epoch; folds belong to evaluate".into(),
         });
     }
     let data = args.data.resolve(&[])?;
     let spec = args.model.spec()?;
-    let epochs = cut_epochs_from_files(&args.data.source.recordings, &data.epochs, &data.chain)?;
-    let set = EpochSet::new(
-        epochs.channels.len(),
-        epochs.samples,
-        epochs.sample_rate,
-        epochs.classes.clone(),
-        epochs.data.clone(),
-        epochs.labels.clone(),
-    )?;
+    let epochs =
+        cut_epochs_from_files(&args.data.source.recordings, &data.epochs, &data.chain)?.epochs;
+    // One model for one live session: the recordings are pooled as one
+    // (re-centring decoders whiten every epoch by the same mean).
+    let n = epochs.len();
+    let set = epochs.with_recordings(vec![0; n])?;
     crate::hyper::check_memory(&spec, set.channels, set.samples, args.validation.batch_size)?;
     errln!("filters: {}", data.filters);
     errln!(
@@ -105,7 +101,7 @@ fn run(args: &TrainArgs) -> Result<(), RuntimeError> {
         .filter_tables
         .iter()
         .map(|t| {
-            serde_json::to_value(t).map_err(|e| RuntimeError::OfflineOption {
+            serde_json::to_value(t).map_err(|e| OfflineError::Option {
                 what: "filters",
                 message: e.to_string(),
             })
@@ -125,7 +121,7 @@ fn run(args: &TrainArgs) -> Result<(), RuntimeError> {
         d.tmax
     );
     let meta = BundleMeta {
-        channels: epochs.channels.clone(),
+        channels: set.channel_labels.clone(),
         filters,
         source: Some(source),
         windows: match args.windows {

@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use neuroloop_decode::fit::{FitOptions, ModelSpec};
-use neuroloop_runtime::offline::{
-    EpochOptions, EventMap, cross_validate, cut_epochs_from_files, fit_predict, parse_filters,
+use neuroloop_offline::{
+    EpochOptions, EpochSet, EventMap, cross_validate, cut_epochs_from_files, fit_predict,
+    parse_filters,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_neuroloop");
@@ -125,9 +126,10 @@ fn shuffled_labels_score_at_chance() {
         channels: None,
     };
     let chain = parse_filters("bandpass 4-40").unwrap();
-    let mut epochs =
-        cut_epochs_from_files(&[mi("R06"), mi("R10")], &epoch_options, &chain).unwrap();
-    let pooled = |epochs: &neuroloop_runtime::offline::Epochs| {
+    let mut epochs = cut_epochs_from_files(&[mi("R06"), mi("R10")], &epoch_options, &chain)
+        .unwrap()
+        .epochs;
+    let pooled = |epochs: &EpochSet| {
         cross_validate(epochs, 5, 0, |train, test| {
             fit_predict(&spec, &options, train, test, &mut |_| {})
         })

@@ -37,71 +37,7 @@ pub enum RuntimeError {
     /// Operating-system I/O.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
-    /// A recording file could not be read.
-    #[error("recording {path}: {source}")]
-    Recording {
-        /// The file.
-        path: String,
-        /// Why.
-        source: neuroloop_formats::FormatError,
-    },
-    /// A channel asked for is not in a recording.
-    #[error("recording {recording}: no channel labelled {label:?}")]
-    UnknownChannel {
-        /// The recording.
-        recording: String,
-        /// The label asked for.
-        label: String,
-    },
-    /// No event of a recording matches the event mapping.
-    #[error("recording {recording}: no event matches {keys} (events there: {seen})")]
-    NoMatchingEvents {
-        /// The recording.
-        recording: String,
-        /// The mapping's event keys.
-        keys: String,
-        /// The distinct event texts the recording has (first few).
-        seen: String,
-    },
-    /// A recording holds a NaN or infinite sample in a selected channel.
-    #[error("recording {recording}: channel {channel} holds a non-finite value at sample {sample}")]
-    NonFiniteRecording {
-        /// The recording.
-        recording: String,
-        /// The channel label.
-        channel: String,
-        /// The sample index.
-        sample: usize,
-    },
-    /// Recordings whose epochs cannot be pooled (different sample rates or
-    /// filter outputs).
-    #[error("recording {recording}: {what}")]
-    RecordingMismatch {
-        /// The recording.
-        recording: String,
-        /// What differs.
-        what: String,
-    },
-    /// A class has too few epochs for the requested folds.
-    #[error("class {class:?} has {got} epochs; {needed} are needed")]
-    TooFewEpochs {
-        /// The class.
-        class: String,
-        /// Epochs of that class.
-        got: usize,
-        /// Epochs needed.
-        needed: usize,
-    },
-    /// An offline option is out of range or malformed (window, folds,
-    /// event mapping, filter text).
-    #[error("{what}: {message}")]
-    OfflineOption {
-        /// The option.
-        what: &'static str,
-        /// Why.
-        message: String,
-    },
-    /// Training or prediction failed during offline evaluation.
+    /// A decoder or model bundle failed (loading, training or decoding).
     #[error(transparent)]
     Decode(#[from] neuroloop_decode::DecodeError),
 }
@@ -125,13 +61,6 @@ impl RuntimeError {
             RuntimeError::Lsl(e) if e.is_retryable() => ErrorKind::Unavailable,
             RuntimeError::Lsl(_) => ErrorKind::Config,
             RuntimeError::Thread(_) => ErrorKind::Internal,
-            RuntimeError::Recording { .. }
-            | RuntimeError::UnknownChannel { .. }
-            | RuntimeError::NoMatchingEvents { .. }
-            | RuntimeError::NonFiniteRecording { .. }
-            | RuntimeError::RecordingMismatch { .. }
-            | RuntimeError::TooFewEpochs { .. }
-            | RuntimeError::OfflineOption { .. } => ErrorKind::Config,
             RuntimeError::Decode(e) => e.kind(),
         }
     }

@@ -22,7 +22,6 @@ pub mod labels;
 pub mod latency;
 pub mod lsl_config;
 pub mod lsl_outlet;
-pub mod offline;
 pub mod pipeline;
 pub mod policy;
 pub mod profile;

@@ -3,15 +3,11 @@
 //! negative, fractional, huge, NaN, ±inf, i64 extremes, wrong types — and
 //! each edited config either fails validation with errors that name a key,
 //! or validates and (simulated sources) runs a short session to its report.
-//! Offline cutting gets event onsets and epoch windows no recording has.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
-use neuroloop_dsp::ChainConfig;
-use neuroloop_formats::{ChannelInfo, Event, Recording};
-use neuroloop_runtime::offline::{EpochOptions, EventMap, cut_epochs};
-use neuroloop_runtime::{RuntimeError, StartOptions};
+use neuroloop_runtime::StartOptions;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -213,65 +209,4 @@ fn every_numeric_profile_key_survives_edge_values() {
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
-}
-
-fn recording(onsets: &[f64]) -> Recording {
-    let n = 1000;
-    Recording {
-        channels: vec![ChannelInfo {
-            label: "Cz".into(),
-            unit: "uV".into(),
-            transducer: String::new(),
-            prefiltering: String::new(),
-            physical_min: -1.0,
-            physical_max: 1.0,
-            digital_min: -32768.0,
-            digital_max: 32767.0,
-            samples_per_record: 100,
-        }],
-        sample_rate: 100.0,
-        n_samples: n,
-        data: (0..n).map(|i| (i as f64 * 0.1).sin()).collect(),
-        events: onsets
-            .iter()
-            .enumerate()
-            .map(|(i, &onset_s)| Event {
-                onset_s,
-                duration_s: 0.0,
-                code: None,
-                description: if i % 2 == 0 { "T1" } else { "T2" }.into(),
-            })
-            .collect(),
-    }
-}
-
-#[test]
-fn events_no_recording_can_hold_are_skipped_and_huge_windows_refused() {
-    let options = |tmin: f64, tmax: f64| EpochOptions {
-        events: EventMap::parse("T1=a,T2=b").unwrap(),
-        tmin,
-        tmax,
-        channels: None,
-    };
-    let none = ChainConfig::new(Vec::new());
-    // An EDF+ annotation at 2e17 s (and other onsets beyond any index).
-    let rec = recording(&[1.0, 2.0, 2e17, -5.0, f64::NAN, f64::INFINITY, 1e300, 3.0]);
-    let epochs = cut_epochs(&[("r", &rec)], &options(0.0, 1.0), &none).unwrap();
-    assert_eq!(epochs.len(), 3);
-    assert_eq!(epochs.skipped.len(), 5);
-    for (tmin, tmax) in [(0.0, 1e18), (-1e18, 1.0), (0.0, f64::NAN), (1.0, 0.5)] {
-        let err = cut_epochs(&[("r", &rec)], &options(tmin, tmax), &none).unwrap_err();
-        assert!(
-            matches!(
-                &err,
-                RuntimeError::OfflineOption {
-                    what: "epoch window",
-                    ..
-                }
-            ),
-            "{err}"
-        );
-    }
-    let err = cut_epochs(&[("r", &rec)], &options(0.0, 1e18), &none).unwrap_err();
-    assert!(err.to_string().contains("allowed range"), "{err}");
 }

@@ -5,10 +5,9 @@
 use std::path::PathBuf;
 
 use neuroloop_decode::fit::{FitOptions, ModelSpec};
-use neuroloop_runtime::RuntimeError;
-use neuroloop_runtime::offline::{
-    Epochs, FitPredictSeconds, HeldOutScore, cut_epochs_from_files, fit_predict_timed,
-    score_held_out,
+use neuroloop_offline::{
+    EpochSet, FitPredictSeconds, HeldOutScore, OfflineError, cut_epochs_from_files,
+    fit_predict_timed, score_held_out,
 };
 
 use super::EvaluateArgs;
@@ -22,11 +21,11 @@ pub(super) fn run(
     args: &EvaluateArgs,
     spec: &ModelSpec,
     fit_options: &FitOptions,
-    train: &Epochs,
+    train: &EpochSet,
     data: &DataPlan,
-) -> Result<(), RuntimeError> {
+) -> Result<(), OfflineError> {
     let filters = data.filters.as_str();
-    let test = cut_epochs_from_files(&args.test_recordings, &data.epochs, &data.chain)?;
+    let test = cut_epochs_from_files(&args.test_recordings, &data.epochs, &data.chain)?.epochs;
     let mut times = FitPredictSeconds::default();
     let score = score_held_out(train, &test, |train, test| {
         let (probabilities, took) = fit_predict_timed(spec, fit_options, train, test, &mut |_| {})?;

@@ -6,7 +6,7 @@
 //! Probabilities are `[n][classes]` (one row per item); labels are class
 //! indices; a confusion matrix is `[true][predicted]`.
 
-use neuroloop_runtime::offline::metrics::{
+use neuroloop_offline::metrics::{
     accuracy, argmax_rows, chance_threshold, confusion, majority_chance, roc_auc,
 };
 use serde::Serialize;

@@ -30,10 +30,10 @@ use std::process::ExitCode;
 
 use clap::Args;
 use neuroloop_decode::bundle::Bundle;
-use neuroloop_runtime::RuntimeError;
-use neuroloop_runtime::offline::{EventMap, parse_filters};
+use neuroloop_offline::{EventMap, OfflineError, parse_filters};
 
 use crate::args::SourceArgs;
+use crate::error::CommandError;
 use session::{SessionPlan, option};
 
 /// Options of `neuroloop score`.
@@ -79,13 +79,13 @@ pub fn score(args: &ScoreArgs) -> ExitCode {
     }
 }
 
-fn run(args: &ScoreArgs) -> Result<(), RuntimeError> {
+fn run(args: &ScoreArgs) -> Result<(), CommandError> {
     let started = std::time::Instant::now();
     crate::args::check_distinct(&args.source.recordings, &[])?;
     if let (Some(a), Some(b)) = (args.tmin, args.tmax)
         && a >= b
     {
-        return Err(option("tmax", format!("{b} s must be after --tmin {a} s")));
+        return Err(option("tmax", format!("{b} s must be after --tmin {a} s")).into());
     }
     let bundle = Bundle::load(&args.bundle)?;
     let manifest = bundle.manifest().clone();
@@ -150,7 +150,7 @@ fn run(args: &ScoreArgs) -> Result<(), RuntimeError> {
 fn events_table(
     text: &str,
     classes: &[String],
-) -> Result<(toml::Table, Vec<String>), RuntimeError> {
+) -> Result<(toml::Table, Vec<String>), OfflineError> {
     EventMap::parse(text)?;
     let mut table = toml::Table::new();
     let mut rest = Vec::new();
@@ -178,9 +178,9 @@ fn events_table(
 const REST: &str = "rest";
 
 /// `--filters` as `[pipeline] filters` tables, checked by the registry.
-fn filter_tables(text: &str) -> Result<Vec<toml::Value>, RuntimeError> {
+fn filter_tables(text: &str) -> Result<Vec<toml::Value>, OfflineError> {
     parse_filters(text)?;
-    neuroloop_runtime::offline::filter_tables(text)
+    neuroloop_offline::filter_tables(text)
 }
 
 /// `--hop`: positive seconds (the session refuses more than 60 s).
@@ -193,10 +193,8 @@ fn hop_s(text: &str) -> Result<f64, String> {
     }
 }
 
-fn read_config(path: &Path) -> Result<(PathBuf, toml::Table), RuntimeError> {
-    let text = neuroloop_runtime::config::read_config_file(path)
-        .map_err(|e| option("config", format!("{}: {e}", path.display())))?;
-    let table = toml::from_str(&text)
-        .map_err(|e| option("config", format!("{}: {}", path.display(), e.message())))?;
-    Ok((path.to_path_buf(), table))
+/// `--config`, read as the session reads it: its path and its sections.
+fn read_config(path: &Path) -> Result<(PathBuf, toml::Table), OfflineError> {
+    let inputs = crate::args::session_inputs(path)?;
+    Ok((path.to_path_buf(), inputs.tables))
 }

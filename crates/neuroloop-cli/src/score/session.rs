@@ -6,9 +6,12 @@ use std::path::{Path, PathBuf};
 
 use neuroloop_core::{HoldReason, Intent, IntentKind};
 use neuroloop_decode::bundle::Manifest;
+use neuroloop_offline::OfflineError;
 use neuroloop_runtime::source_registry::ReplaySection;
-use neuroloop_runtime::{RuntimeError, SessionReport, StartOptions, ValidatedSession};
+use neuroloop_runtime::{SessionReport, StartOptions, ValidatedSession};
 use neuroloop_sources::replay::Cue;
+
+use crate::error::CommandError;
 
 /// What the score's sessions share: the bundle, the event mapping, and the
 /// parts of `--config` a session takes.
@@ -57,7 +60,7 @@ pub(super) const DEFAULT_HOP_S: f64 = 0.25;
 
 impl SessionPlan<'_> {
     /// The session config text replaying `recording`.
-    fn config_text(&self, recording: &Path) -> Result<String, RuntimeError> {
+    fn config_text(&self, recording: &Path) -> Result<String, OfflineError> {
         let base = self
             .config
             .as_ref()
@@ -120,8 +123,8 @@ impl SessionPlan<'_> {
     /// would.
     ///
     /// # Errors
-    /// [`RuntimeError::OfflineOption`] listing every problem.
-    pub(super) fn validate(&self, recording: &Path) -> Result<ValidatedSession, RuntimeError> {
+    /// [`OfflineError::Option`] listing every problem.
+    pub(super) fn validate(&self, recording: &Path) -> Result<ValidatedSession, OfflineError> {
         let text = self.config_text(recording)?;
         // Relative paths of `--config` (its hardware profile) stay its own.
         let origin = self
@@ -144,9 +147,9 @@ impl SessionPlan<'_> {
 /// The session's start error, a failed source, or intents lost between
 /// pipeline and publisher (never expected: the source waits for the
 /// pipeline).
-pub(super) fn play(cfg: ValidatedSession) -> Result<Played, RuntimeError> {
+pub(super) fn play(cfg: ValidatedSession) -> Result<Played, CommandError> {
     let Some(replay) = cfg.source.downcast_ref::<ReplaySection>() else {
-        return Err(option("recording", "not a replay session".into()));
+        return Err(option("recording", "not a replay session".into()).into());
     };
     let cues = replay.recording.cues.clone();
     let samples = replay.recording.samples;
@@ -168,7 +171,7 @@ pub(super) fn play(cfg: ValidatedSession) -> Result<Played, RuntimeError> {
     }
     let report = session.finish()?;
     if let Some(e) = &report.source_error {
-        return Err(option("recording", format!("the replay failed: {e}")));
+        return Err(option("recording", format!("the replay failed: {e}")).into());
     }
     if report.pipeline.intents_dropped > 0 || report.ring_dropped > 0 {
         return Err(option(
@@ -177,7 +180,8 @@ pub(super) fn play(cfg: ValidatedSession) -> Result<Played, RuntimeError> {
                 "{} intents and {} samples were lost on the way; the score would be incomplete",
                 report.pipeline.intents_dropped, report.ring_dropped
             ),
-        ));
+        )
+        .into());
     }
     let intents: Vec<Intent> = intents.try_iter().collect();
     Ok(Played {
@@ -202,10 +206,10 @@ pub(super) fn is_decoded(intent: &Intent) -> bool {
         ) && intent.confidence > 0.0
 }
 
-fn to_toml<T: serde::Serialize + ?Sized>(value: &T) -> Result<toml::Value, RuntimeError> {
+fn to_toml<T: serde::Serialize + ?Sized>(value: &T) -> Result<toml::Value, OfflineError> {
     toml::Value::try_from(value).map_err(|e| option("config", e.to_string()))
 }
 
-pub(super) fn option(what: &'static str, message: String) -> RuntimeError {
-    RuntimeError::OfflineOption { what, message }
+pub(super) fn option(what: &'static str, message: String) -> OfflineError {
+    OfflineError::Option { what, message }
 }

@@ -142,7 +142,7 @@ fn decide(
     });
     let decided = mean_probabilities
         .as_ref()
-        .map(|p| neuroloop_runtime::offline::metrics::argmax_rows(p, p.len())[0]);
+        .map(|p| neuroloop_offline::metrics::argmax_rows(p, p.len())[0]);
     let first_correct_s = during
         .iter()
         .find(|r| r.kind == IntentKind::Class && r.class == Some(class))

@@ -29,6 +29,12 @@ pub struct EpochSet {
     /// set with [`with_recordings`](Self::with_recordings). Re-centring
     /// decoders whiten each recording's covariances by its own mean.
     pub recording: Vec<usize>,
+    /// Channel labels, in order; empty unless set with
+    /// [`with_channel_labels`](Self::with_channel_labels).
+    pub channel_labels: Vec<String>,
+    /// Onset in seconds of the event each epoch was cut around, in its
+    /// recording; empty unless set with [`with_onsets`](Self::with_onsets).
+    pub onset_s: Vec<f64>,
 }
 
 impl EpochSet {
@@ -107,7 +113,41 @@ impl EpochSet {
             data,
             recording: vec![0; labels.len()],
             labels,
+            channel_labels: Vec::new(),
+            onset_s: Vec::new(),
         })
+    }
+
+    /// Names the channels (see [`channel_labels`](Self::channel_labels)).
+    ///
+    /// # Errors
+    /// [`DecodeError::EpochSet`] if there is not one label per channel.
+    pub fn with_channel_labels(mut self, labels: Vec<String>) -> Result<Self, DecodeError> {
+        if labels.len() != self.channels {
+            return Err(DecodeError::EpochSet(format!(
+                "{} channel labels for {} channels",
+                labels.len(),
+                self.channels
+            )));
+        }
+        self.channel_labels = labels;
+        Ok(self)
+    }
+
+    /// Sets the event onset of each epoch (see [`onset_s`](Self::onset_s)).
+    ///
+    /// # Errors
+    /// [`DecodeError::EpochSet`] if there is not one onset per epoch.
+    pub fn with_onsets(mut self, onset_s: Vec<f64>) -> Result<Self, DecodeError> {
+        if onset_s.len() != self.len() {
+            return Err(DecodeError::EpochSet(format!(
+                "{} onsets for {} epochs",
+                onset_s.len(),
+                self.len()
+            )));
+        }
+        self.onset_s = onset_s;
+        Ok(self)
     }
 
     /// Sets the recording of each epoch (see [`recording`](Self::recording)).
@@ -164,7 +204,8 @@ impl EpochSet {
         counts
     }
 
-    /// The epochs at `indices`, in that order (repeats allowed).
+    /// The epochs at `indices`, in that order (repeats allowed), with their
+    /// recordings and onsets and the same channel labels.
     ///
     /// # Errors
     /// [`DecodeError::EpochSet`] if an index is out of range.
@@ -187,6 +228,46 @@ impl EpochSet {
             data,
             labels: indices.iter().map(|&i| self.labels[i]).collect(),
             recording: indices.iter().map(|&i| self.recording[i]).collect(),
+            channel_labels: self.channel_labels.clone(),
+            onset_s: indices
+                .iter()
+                .filter_map(|&i| self.onset_s.get(i).copied())
+                .collect(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn three() -> EpochSet {
+        let classes = vec!["a".to_string(), "b".to_string()];
+        EpochSet::new(
+            2,
+            2,
+            100.0,
+            classes,
+            (0..12).map(|v| v as f32).collect(),
+            vec![0, 1, 0],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn labels_and_onsets_need_one_per_channel_and_epoch() {
+        assert!(three().with_channel_labels(vec!["C3".into()]).is_err());
+        assert!(three().with_onsets(vec![1.0, 2.0]).is_err());
+        let set = three()
+            .with_channel_labels(vec!["C3".into(), "C4".into()])
+            .unwrap()
+            .with_onsets(vec![1.5, 2.5, 3.5])
+            .unwrap();
+        let sub = set.subset(&[2, 0]).unwrap();
+        assert_eq!(sub.channel_labels, ["C3", "C4"]);
+        assert_eq!(sub.onset_s, [3.5, 1.5]);
+        assert_eq!(sub.epoch(0), &[8.0, 9.0, 10.0, 11.0]);
+        // Without onsets a subset has none either.
+        assert!(three().subset(&[1]).unwrap().onset_s.is_empty());
     }
 }

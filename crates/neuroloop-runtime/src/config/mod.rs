@@ -22,6 +22,8 @@
 //! * `windows`: windows at a fixed hop or locked to markers.
 //! * `bundle`: the checks of a `[decoder] type = "bundle"` against the
 //!   session (channels, rate, window, filters, classes).
+//! * `offline`: the filters and channels of a config for the offline
+//!   commands ([`offline_inputs`]), through the same sections and checks.
 
 #![deny(
     clippy::unwrap_used,
@@ -44,6 +46,7 @@ mod checked_pipeline;
 mod defaults;
 mod keypath;
 mod memory;
+mod offline;
 mod parse;
 mod plans;
 mod publish_timing;
@@ -56,6 +59,7 @@ pub use bounds::{MAX_CONFIG_BYTES, read_config_file};
 pub use defaults::{MAX_CALIBRATION_S, MAX_SMOOTHING};
 pub(crate) use keypath::{key_at, locate, locate_by_removal};
 pub use memory::{DEFAULT_MAX_MEMORY_MB, MAX_MEMORY_MB, MemoryEstimate};
+pub use offline::{OfflineInputs, offline_inputs};
 pub use parse::{parse, parse_with};
 pub use plans::{FilterPlan, PipelinePlan};
 pub use publish_timing::{DEFAULT_MAX_LAG_MS, FALLBACK_INTENT_MAX_AGE_MS, INTENT_AGE_MARGIN_MS};

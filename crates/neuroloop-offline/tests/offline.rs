@@ -6,9 +6,8 @@ use std::path::PathBuf;
 
 use neuroloop_dsp::ChainConfig;
 use neuroloop_formats::{Recording, read_recording};
-use neuroloop_runtime::RuntimeError;
-use neuroloop_runtime::offline::{
-    EpochOptions, Epochs, EventMap, cross_validate, cut_epochs, parse_filters,
+use neuroloop_offline::{
+    EpochOptions, EpochSet, EventMap, OfflineError, cross_validate, cut_epochs, parse_filters,
 };
 
 fn data(rel: &str) -> PathBuf {
@@ -37,11 +36,14 @@ fn none() -> ChainConfig {
 #[test]
 fn unfiltered_epochs_are_the_recorded_samples_around_each_cue() {
     let rec = mi("R06");
-    let epochs = cut_epochs(&[("R06", &rec)], &hands_feet(0.5, 2.5), &none()).unwrap();
+    let cut = cut_epochs(&[("R06", &rec)], &hands_feet(0.5, 2.5), &none()).unwrap();
+    assert!(cut.skipped.is_empty());
+    let epochs = cut.epochs;
     // S001R06: 7 × T1 and 8 × T2 (MNE reads the same annotations).
     assert_eq!(epochs.class_counts(), vec![7, 8]);
-    assert!(epochs.skipped.is_empty());
-    assert_eq!(epochs.channels.len(), 64);
+    assert_eq!(epochs.channels, 64);
+    assert_eq!(epochs.channel_labels.len(), 64);
+    assert_eq!(epochs.channel_labels[0], rec.channels[0].label);
     assert_eq!(epochs.samples, 320);
     assert_eq!(epochs.data.len(), 15 * 64 * 320);
     let cues: Vec<_> = rec
@@ -68,7 +70,9 @@ fn unfiltered_epochs_are_the_recorded_samples_around_each_cue() {
 fn the_filter_chain_is_causal_and_runs_over_the_whole_recording() {
     let rec = mi("R06");
     let chain = parse_filters("bandpass 4-40").unwrap();
-    let full = cut_epochs(&[("R06", &rec)], &hands_feet(0.5, 2.5), &chain).unwrap();
+    let full = cut_epochs(&[("R06", &rec)], &hands_feet(0.5, 2.5), &chain)
+        .unwrap()
+        .epochs;
     // The same recording cut short right after the third cue's epoch: the
     // epochs up to there must not change (no look-ahead, no edge effects).
     let third_end = ((full.onset_s[2] + 2.5) * 160.0).round() as usize;
@@ -78,13 +82,17 @@ fn the_filter_chain_is_causal_and_runs_over_the_whole_recording() {
         .flat_map(|c| rec.channel(c)[..third_end].to_vec())
         .collect();
     short.events.retain(|e| e.onset_s <= full.onset_s[2]);
-    let cut = cut_epochs(&[("short", &short)], &hands_feet(0.5, 2.5), &chain).unwrap();
+    let cut = cut_epochs(&[("short", &short)], &hands_feet(0.5, 2.5), &chain)
+        .unwrap()
+        .epochs;
     assert_eq!(cut.len(), 3);
     assert_eq!(cut.data, full.data[..cut.data.len()]);
 
     // The band-pass removes the electrode offsets: every filtered epoch
     // channel has a mean far below its raw counterpart's spread.
-    let raw = cut_epochs(&[("R06", &rec)], &hands_feet(0.5, 2.5), &none()).unwrap();
+    let raw = cut_epochs(&[("R06", &rec)], &hands_feet(0.5, 2.5), &none())
+        .unwrap()
+        .epochs;
     let mean = |x: &[f32]| x.iter().map(|&v| f64::from(v)).sum::<f64>() / x.len() as f64;
     let (mut raw_dc, mut filtered_dc) = (0.0, 0.0);
     for i in 0..full.len() {
@@ -101,8 +109,10 @@ fn channels_are_selected_by_label_in_the_order_given() {
     let rec = mi("R06");
     let mut options = hands_feet(0.0, 1.0);
     options.channels = Some(vec!["C4..".into(), "C3..".into()]);
-    let epochs = cut_epochs(&[("R06", &rec)], &options, &none()).unwrap();
-    assert_eq!(epochs.channels, vec!["C4..", "C3.."]);
+    let epochs = cut_epochs(&[("R06", &rec)], &options, &none())
+        .unwrap()
+        .epochs;
+    assert_eq!(epochs.channel_labels, vec!["C4..", "C3.."]);
     let c4 = rec.channel_index("C4..").unwrap();
     let start = (epochs.onset_s[0] * 160.0).round() as usize;
     assert_eq!(epochs.epoch(0)[0], rec.channel(c4)[start] as f32);
@@ -110,7 +120,7 @@ fn channels_are_selected_by_label_in_the_order_given() {
     options.channels = Some(vec!["C3..".into(), "Cz".into()]);
     let err = cut_epochs(&[("R06", &rec)], &options, &none()).unwrap_err();
     assert!(
-        matches!(&err, RuntimeError::UnknownChannel { label, .. } if label == "Cz"),
+        matches!(&err, OfflineError::UnknownChannel { label, .. } if label == "Cz"),
         "{err}"
     );
 }
@@ -119,7 +129,7 @@ fn channels_are_selected_by_label_in_the_order_given() {
 fn epochs_past_the_end_are_skipped_and_counted() {
     let rec = mi("R06");
     let tmax = 9.0;
-    let epochs = cut_epochs(&[("R06", &rec)], &hands_feet(0.0, tmax), &none()).unwrap();
+    let cut = cut_epochs(&[("R06", &rec)], &hands_feet(0.0, tmax), &none()).unwrap();
     let past: Vec<f64> = rec
         .events
         .iter()
@@ -129,15 +139,15 @@ fn epochs_past_the_end_are_skipped_and_counted() {
         .collect();
     assert!(!past.is_empty());
     assert_eq!(
-        epochs.skipped.iter().map(|s| s.onset_s).collect::<Vec<_>>(),
+        cut.skipped.iter().map(|s| s.onset_s).collect::<Vec<_>>(),
         past
     );
-    assert_eq!(epochs.len() + epochs.skipped.len(), 15);
+    assert_eq!(cut.epochs.len() + cut.skipped.len(), 15);
 
     // A window no event fits is an error, not an empty set.
     let err = cut_epochs(&[("R06", &rec)], &hands_feet(0.0, 200.0), &none()).unwrap_err();
     assert!(
-        matches!(err, RuntimeError::RecordingMismatch { .. }),
+        matches!(err, OfflineError::RecordingMismatch { .. }),
         "{err}"
     );
 }
@@ -151,20 +161,20 @@ fn bad_mappings_windows_and_samples_are_specific_errors() {
     };
     let err = cut_epochs(&[("R06", &rec)], &options, &none()).unwrap_err();
     assert!(
-        matches!(&err, RuntimeError::NoMatchingEvents { seen, .. } if seen.contains("T0")),
+        matches!(&err, OfflineError::NoMatchingEvents { seen, .. } if seen.contains("T0")),
         "{err}"
     );
     assert!(EventMap::parse("T1=hands").is_err());
     assert!(EventMap::parse("T1=hands,T1=feet").is_err());
     assert!(EventMap::parse("T1:hands,T2=feet").is_err());
     let err = cut_epochs(&[("R06", &rec)], &hands_feet(2.0, 1.0), &none()).unwrap_err();
-    assert!(matches!(err, RuntimeError::OfflineOption { .. }), "{err}");
+    assert!(matches!(err, OfflineError::Option { .. }), "{err}");
     let backwards = parse_filters("bandpass 40-4").unwrap();
     let err = cut_epochs(&[("R06", &rec)], &hands_feet(0.0, 1.0), &backwards).unwrap_err();
     assert!(
         matches!(
             err,
-            RuntimeError::OfflineOption {
+            OfflineError::Option {
                 what: "filters",
                 ..
             }
@@ -179,7 +189,7 @@ fn bad_mappings_windows_and_samples_are_specific_errors() {
     broken.data[5 * rec.n_samples + 1234] = f64::NAN;
     let err = cut_epochs(&[("broken", &broken)], &hands_feet(0.0, 1.0), &none()).unwrap_err();
     assert!(
-        matches!(&err, RuntimeError::NonFiniteRecording { channel, sample: 1234, .. }
+        matches!(&err, OfflineError::NonFiniteRecording { channel, sample: 1234, .. }
             if *channel == rec.channels[5].label),
         "{err}"
     );
@@ -196,9 +206,11 @@ fn gdf_event_codes_map_to_classes_and_sessions_pool() {
         channels: None,
     };
     let chain = parse_filters("bandpass 5-45").unwrap();
-    let epochs = cut_epochs(&[("s1", &s1), ("s2", &s2)], &options, &chain).unwrap();
+    let epochs = cut_epochs(&[("s1", &s1), ("s2", &s2)], &options, &chain)
+        .unwrap()
+        .epochs;
     assert_eq!(epochs.class_counts(), vec![16, 16, 16, 16]);
-    assert_eq!(epochs.channels[0], "Oz");
+    assert_eq!(epochs.channel_labels[0], "Oz");
     assert_eq!(epochs.samples, 768);
     assert_eq!(epochs.recording.iter().filter(|&&r| r == 1).count(), 32);
     assert!(epochs.data.iter().all(|v| v.is_finite()));
@@ -216,9 +228,10 @@ fn every_epoch_is_predicted_once_by_a_model_that_never_saw_it() {
         &hands_feet(0.5, 1.5),
         &none(),
     )
-    .unwrap();
+    .unwrap()
+    .epochs;
     let mut seen_test: Vec<usize> = Vec::new();
-    let key = |e: &Epochs, i: usize| (e.recording[i], e.onset_s[i].to_bits());
+    let key = |e: &EpochSet, i: usize| (e.recording[i], e.onset_s[i].to_bits());
     let cv = cross_validate(&epochs, 5, 3, |train, test| {
         for i in 0..test.len() {
             assert!((0..train.len()).all(|j| key(train, j) != key(test, i)));

@@ -13,14 +13,14 @@ use std::time::{Duration, Instant};
 use neuroloop_core::Intent;
 use neuroloop_decode::bundle::BundleMeta;
 use neuroloop_decode::fit::{FitOptions, ModelSpec, fit};
-use neuroloop_runtime::offline::{EpochOptions, EventMap, cut_epochs_from_files, parse_filters};
+use neuroloop_offline::{EpochOptions, EventMap, cut_epochs_from_files, parse_filters};
 use neuroloop_runtime::{SessionReport, StartOptions, parse, start};
 
 const CHANNELS: &str = r#"["Fc3.", "Fcz.", "Fc4.", "C5..", "C3..", "C1..", "Cz..", "C2..", "C4..", "C6..", "Cp3.", "Cpz.", "Cp4."]"#;
 
 fn data(file: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/physionet-eegmmidb")
+        .join("../../shared/data/physionet-eegmmidb")
         .join(file)
 }
 
@@ -66,15 +66,9 @@ fn bundle(dir: &Path) -> PathBuf {
         channels: Some(channels.clone()),
     };
     let chain = parse_filters("bandpass 8-30").unwrap();
-    let epochs = cut_epochs_from_files(&[data("S001R08.edf")], &options, &chain).unwrap();
+    let cut = cut_epochs_from_files(&[data("S001R08.edf")], &options, &chain).unwrap();
     let spec = ModelSpec::with_hyperparameters("csp_lda", serde_json::Map::new()).unwrap();
-    let model = fit(
-        &spec,
-        &epochs.to_epoch_set().unwrap(),
-        &FitOptions::default(),
-        &mut |_| {},
-    )
-    .unwrap();
+    let model = fit(&spec, &cut.epochs, &FitOptions::default(), &mut |_| {}).unwrap();
     let out = dir.join("bundle");
     let filter =
         serde_json::json!({"type": "bandpass", "low_hz": 8.0, "high_hz": 30.0, "order": 4});

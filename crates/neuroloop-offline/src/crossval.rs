@@ -10,11 +10,11 @@
 //! The `fit_predict` callback returns `[n_test, classes]` probabilities,
 //! row-major, in the order of the test epochs it was given.
 
+use neuroloop_decode::fit::EpochSet;
 use serde::Serialize;
 
-use crate::RuntimeError;
-use crate::offline::Epochs;
-use crate::offline::metrics::{
+use crate::OfflineError;
+use crate::metrics::{
     accuracy, argmax_rows, balanced_accuracy, chance_threshold, confusion, majority_chance,
     mean_sd, roc_auc,
 };
@@ -77,22 +77,22 @@ pub struct CrossValidation {
 /// Assigns each epoch to one of `k` folds, stratified by class.
 ///
 /// # Errors
-/// [`RuntimeError::OfflineOption`] for `k < 2` or a label `>= classes`;
-/// [`RuntimeError::TooFewEpochs`] when a class has fewer than `k` epochs.
+/// [`OfflineError::Option`] for `k < 2` or a label `>= classes`;
+/// [`OfflineError::TooFewEpochs`] when a class has fewer than `k` epochs.
 pub fn stratified_folds(
     labels: &[usize],
     class_names: &[String],
     k: usize,
     seed: u64,
-) -> Result<Vec<usize>, RuntimeError> {
+) -> Result<Vec<usize>, OfflineError> {
     if k < 2 {
-        return Err(RuntimeError::OfflineOption {
+        return Err(OfflineError::Option {
             what: "folds",
             message: format!("{k}; at least 2 are needed"),
         });
     }
     if let Some(&l) = labels.iter().find(|&&l| l >= class_names.len()) {
-        return Err(RuntimeError::OfflineOption {
+        return Err(OfflineError::Option {
             what: "labels",
             message: format!("label {l} with {} classes", class_names.len()),
         });
@@ -103,7 +103,7 @@ pub fn stratified_folds(
     for (class, name) in class_names.iter().enumerate() {
         let mut idx: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == class).collect();
         if idx.len() < k {
-            return Err(RuntimeError::TooFewEpochs {
+            return Err(OfflineError::TooFewEpochs {
                 class: name.clone(),
                 got: idx.len(),
                 needed: k,
@@ -127,16 +127,16 @@ pub fn stratified_folds(
 ///
 /// # Errors
 /// As [`stratified_folds`]; whatever `fit_predict` returns; and
-/// [`RuntimeError::OfflineOption`] when it returns the wrong number of
+/// [`OfflineError::Option`] when it returns the wrong number of
 /// probabilities.
 pub fn cross_validate<F>(
-    epochs: &Epochs,
+    epochs: &EpochSet,
     k: usize,
     seed: u64,
     mut fit_predict: F,
-) -> Result<CrossValidation, RuntimeError>
+) -> Result<CrossValidation, OfflineError>
 where
-    F: FnMut(&Epochs, &Epochs) -> Result<Vec<f32>, RuntimeError>,
+    F: FnMut(&EpochSet, &EpochSet) -> Result<Vec<f32>, OfflineError>,
 {
     let n_classes = epochs.classes.len();
     let fold_of = stratified_folds(&epochs.labels, &epochs.classes, k, seed)?;
@@ -145,10 +145,10 @@ where
     for fold in 0..k {
         let (test, train): (Vec<usize>, Vec<usize>) =
             (0..epochs.len()).partition(|&i| fold_of[i] == fold);
-        let test_set = epochs.subset(&test);
-        let probs = fit_predict(&epochs.subset(&train), &test_set)?;
+        let test_set = epochs.subset(&test)?;
+        let probs = fit_predict(&epochs.subset(&train)?, &test_set)?;
         if probs.len() != test.len() * n_classes {
-            return Err(RuntimeError::OfflineOption {
+            return Err(OfflineError::Option {
                 what: "model",
                 message: format!(
                     "{} probabilities for {} epochs of {n_classes} classes",
@@ -272,7 +272,7 @@ mod tests {
         let labels = [0, 0, 0, 1, 1];
         assert!(matches!(
             stratified_folds(&labels, &names(2), 3, 0),
-            Err(RuntimeError::TooFewEpochs {
+            Err(OfflineError::TooFewEpochs {
                 got: 2,
                 needed: 3,
                 ..
@@ -280,11 +280,11 @@ mod tests {
         ));
         assert!(matches!(
             stratified_folds(&labels, &names(2), 1, 0),
-            Err(RuntimeError::OfflineOption { .. })
+            Err(OfflineError::Option { .. })
         ));
         assert!(matches!(
             stratified_folds(&[0, 2], &names(2), 2, 0),
-            Err(RuntimeError::OfflineOption { .. })
+            Err(OfflineError::Option { .. })
         ));
     }
 }

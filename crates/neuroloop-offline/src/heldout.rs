@@ -6,11 +6,11 @@
 //! The `fit_predict` callback returns `[test.len(), classes]`
 //! probabilities, row-major, in the order of the test epochs.
 
+use neuroloop_decode::fit::EpochSet;
 use serde::Serialize;
 
-use crate::RuntimeError;
-use crate::offline::Epochs;
-use crate::offline::metrics::{
+use crate::OfflineError;
+use crate::metrics::{
     accuracy, argmax_rows, balanced_accuracy, chance_threshold, confusion, majority_chance, roc_auc,
 };
 
@@ -45,33 +45,34 @@ pub struct HeldOutScore {
 /// Fits on `train`, predicts `test`, and scores the predictions.
 ///
 /// # Errors
-/// [`RuntimeError::OfflineOption`] if the two sets differ in classes,
+/// [`OfflineError::Option`] if the two sets differ in classes,
 /// channels, samples or rate, or `fit_predict` returns the wrong number of
 /// probabilities; whatever `fit_predict` returns.
 pub fn score_held_out<F>(
-    train: &Epochs,
-    test: &Epochs,
+    train: &EpochSet,
+    test: &EpochSet,
     fit_predict: F,
-) -> Result<HeldOutScore, RuntimeError>
+) -> Result<HeldOutScore, OfflineError>
 where
-    F: FnOnce(&Epochs, &Epochs) -> Result<Vec<f32>, RuntimeError>,
+    F: FnOnce(&EpochSet, &EpochSet) -> Result<Vec<f32>, OfflineError>,
 {
     let same = train.classes == test.classes
         && train.channels == test.channels
+        && train.channel_labels == test.channel_labels
         && train.samples == test.samples
         && train.sample_rate == test.sample_rate;
     if !same {
-        return Err(RuntimeError::OfflineOption {
+        return Err(OfflineError::Option {
             what: "test-recording",
             message: format!(
                 "the held-out epochs ({:?}, {} channels × {} samples at {} Hz) differ from the \
                  training epochs ({:?}, {} channels × {} samples at {} Hz)",
                 test.classes,
-                test.channels.len(),
+                test.channels,
                 test.samples,
                 test.sample_rate,
                 train.classes,
-                train.channels.len(),
+                train.channels,
                 train.samples,
                 train.sample_rate
             ),
@@ -80,7 +81,7 @@ where
     let k = train.classes.len();
     let probs = fit_predict(train, test)?;
     if probs.len() != test.len() * k {
-        return Err(RuntimeError::OfflineOption {
+        return Err(OfflineError::Option {
             what: "model",
             message: format!(
                 "{} probabilities for {} epochs of {k} classes",

@@ -7,23 +7,24 @@
 use std::io::Write;
 use std::path::Path;
 
-use super::Epochs;
-use crate::RuntimeError;
+use neuroloop_decode::fit::EpochSet;
+
+use crate::OfflineError;
 
 /// Writes `epochs` and their fold assignment into `dir` (created if
 /// missing).
 ///
 /// # Errors
-/// [`RuntimeError::Io`] if a file cannot be written.
+/// [`OfflineError::Io`] if a file cannot be written.
 pub fn export_epochs(
     dir: &Path,
-    epochs: &Epochs,
+    epochs: &EpochSet,
     recordings: &[String],
     fold_of: &[usize],
     folds: usize,
-) -> Result<(), RuntimeError> {
+) -> Result<(), OfflineError> {
     std::fs::create_dir_all(dir)?;
-    let shape = [epochs.len(), epochs.channels.len(), epochs.samples];
+    let shape = [epochs.len(), epochs.channels, epochs.samples];
     let mut data = Vec::with_capacity(epochs.data.len() * 4);
     for v in &epochs.data {
         data.extend_from_slice(&v.to_le_bytes());
@@ -36,7 +37,7 @@ pub fn export_epochs(
     write_npy(&dir.join("labels.npy"), "<i8", &[epochs.len()], &labels)?;
     let meta = serde_json::json!({
         "classes": epochs.classes,
-        "channels": epochs.channels,
+        "channels": epochs.channel_labels,
         "sample_rate": epochs.sample_rate,
         "samples": epochs.samples,
         "recordings": recordings,
@@ -49,7 +50,7 @@ pub fn export_epochs(
 }
 
 /// One array in NumPy's `.npy` format (version 1.0, C order).
-fn write_npy(path: &Path, dtype: &str, shape: &[usize], bytes: &[u8]) -> Result<(), RuntimeError> {
+fn write_npy(path: &Path, dtype: &str, shape: &[usize], bytes: &[u8]) -> Result<(), OfflineError> {
     let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
     let tuple = if dims.len() == 1 {
         format!("({},)", dims[0])
@@ -64,7 +65,7 @@ fn write_npy(path: &Path, dtype: &str, shape: &[usize], bytes: &[u8]) -> Result<
     let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
     file.write_all(b"\x93NUMPY\x01\x00")?;
     let len = u16::try_from(header.len()).map_err(|_| {
-        RuntimeError::Io(std::io::Error::other("npy header longer than 65535 bytes"))
+        OfflineError::Io(std::io::Error::other("npy header longer than 65535 bytes"))
     })?;
     file.write_all(&len.to_le_bytes())?;
     file.write_all(header.as_bytes())?;

@@ -3,12 +3,12 @@
 //! The session's filter chain runs causally over each continuous recording
 //! first, block by block exactly as the online pipeline runs it, so the
 //! epochs hold what a decoder would have seen live. Each event whose text
-//! (EDF+ annotation) or code (GDF event) the [`EventMap`](crate::offline::EventMap)
+//! (EDF+ annotation) or code (GDF event) the [`EventMap`](crate::EventMap)
 //! names gives one epoch of samples `[onset + tmin, onset + tmax)`.
 //!
 //! # Shapes
 //!
-//! As [`Epochs`]: `[n, channels, samples]`.
+//! As [`EpochSet`]: `[n, channels, samples]`.
 
 #![deny(
     clippy::unwrap_used,
@@ -17,11 +17,11 @@
 )]
 
 use neuroloop_core::{ChannelSpec, SampleBlock, StreamSpec};
+use neuroloop_decode::fit::EpochSet;
 use neuroloop_dsp::ChainConfig;
 use neuroloop_formats::{Event, Recording};
 
-use crate::RuntimeError;
-use crate::offline::{EpochOptions, Epochs, SkippedEvent};
+use crate::{Cut, EpochOptions, OfflineError, SkippedEvent};
 
 /// Samples per block when running the filter chain over a recording.
 const BLOCK: usize = 256;
@@ -32,18 +32,18 @@ const MAX_EPOCH_BYTES: usize = 8 << 30;
 /// epochs as [`cut_epochs`] does, each named by its path.
 ///
 /// # Errors
-/// [`RuntimeError::Recording`] naming a file that cannot be read, then
+/// [`OfflineError::Recording`] naming a file that cannot be read, then
 /// every error of [`cut_epochs`].
 pub fn cut_epochs_from_files(
     paths: &[std::path::PathBuf],
     options: &EpochOptions,
     chain: &ChainConfig,
-) -> Result<Epochs, RuntimeError> {
+) -> Result<Cut, OfflineError> {
     let mut recordings = Vec::with_capacity(paths.len());
     for path in paths {
         let name = path.display().to_string();
         let recording =
-            neuroloop_formats::read_recording(path).map_err(|source| RuntimeError::Recording {
+            neuroloop_formats::read_recording(path).map_err(|source| OfflineError::Recording {
                 path: name.clone(),
                 source,
             })?;
@@ -61,32 +61,31 @@ pub fn cut_epochs_from_files(
 /// `ChainConfig::new(Vec::new())` for unfiltered data.
 ///
 /// # Errors
-/// * [`RuntimeError::OfflineOption`]: `tmax <= tmin`, a window under two
+/// * [`OfflineError::Option`]: `tmax <= tmin`, a window under two
 ///   samples, no recording, or a filter chain that does not fit the
 ///   channels and rate.
-/// * [`RuntimeError::UnknownChannel`]: a selected label is missing.
-/// * [`RuntimeError::NoMatchingEvents`]: no event of a recording matches.
-/// * [`RuntimeError::NonFiniteRecording`]: a NaN/Inf in a selected channel.
-/// * [`RuntimeError::RecordingMismatch`]: recordings differ in sample rate or
+/// * [`OfflineError::UnknownChannel`]: a selected label is missing.
+/// * [`OfflineError::NoMatchingEvents`]: no event of a recording matches.
+/// * [`OfflineError::NonFiniteRecording`]: a NaN/Inf in a selected channel.
+/// * [`OfflineError::RecordingMismatch`]: recordings differ in sample rate or
 ///   filtered channels, or every matching event runs past an end (nothing
 ///   to evaluate).
 pub fn cut_epochs(
     recordings: &[(&str, &Recording)],
     options: &EpochOptions,
     chain: &ChainConfig,
-) -> Result<Epochs, RuntimeError> {
+) -> Result<Cut, OfflineError> {
     let Some((_, first)) = recordings.first() else {
-        return Err(RuntimeError::OfflineOption {
+        return Err(OfflineError::Option {
             what: "recordings",
             message: "at least one recording is needed".into(),
         });
     };
     options.check(first.sample_rate)?;
-    let mut out = Epochs {
+    let mut pool = Pool {
         channels: Vec::new(),
         samples: options.samples(first.sample_rate),
         sample_rate: first.sample_rate,
-        classes: options.events.classes().to_vec(),
         data: Vec::new(),
         labels: Vec::new(),
         recording: Vec::new(),
@@ -94,24 +93,78 @@ pub fn cut_epochs(
         skipped: Vec::new(),
     };
     for (index, (name, rec)) in recordings.iter().enumerate() {
-        let mismatch = |what: String| RuntimeError::RecordingMismatch {
-            recording: (*name).to_string(),
+        pool.add(index, name, rec, options, chain)?;
+    }
+    if pool.labels.is_empty() {
+        return Err(OfflineError::RecordingMismatch {
+            recording: recordings[0].0.to_string(),
+            what: format!(
+                "all {} matching events run past an end of their recording for [{}, {}] s",
+                pool.skipped.len(),
+                options.tmin,
+                options.tmax
+            ),
+        });
+    }
+    let epochs = EpochSet::new(
+        pool.channels.len(),
+        pool.samples,
+        pool.sample_rate,
+        options.events.classes().to_vec(),
+        pool.data,
+        pool.labels,
+    )?
+    .with_recordings(pool.recording)?
+    .with_onsets(pool.onset_s)?
+    .with_channel_labels(pool.channels)?;
+    Ok(Cut {
+        epochs,
+        skipped: pool.skipped,
+    })
+}
+
+/// The epochs of the recordings cut so far, column by column.
+struct Pool {
+    /// Channel labels after the filter chain (the first recording's).
+    channels: Vec<String>,
+    samples: usize,
+    sample_rate: f64,
+    /// `[n, channels, samples]`.
+    data: Vec<f32>,
+    labels: Vec<usize>,
+    recording: Vec<usize>,
+    onset_s: Vec<f64>,
+    skipped: Vec<SkippedEvent>,
+}
+
+impl Pool {
+    /// Filters recording `index` and adds the epoch of each matching event.
+    fn add(
+        &mut self,
+        index: usize,
+        name: &str,
+        rec: &Recording,
+        options: &EpochOptions,
+        chain: &ChainConfig,
+    ) -> Result<(), OfflineError> {
+        let mismatch = |what: String| OfflineError::RecordingMismatch {
+            recording: name.to_string(),
             what,
         };
-        if rec.sample_rate != out.sample_rate {
+        if rec.sample_rate != self.sample_rate {
             return Err(mismatch(format!(
                 "sample rate {} Hz differs from the first recording's {} Hz",
-                rec.sample_rate, out.sample_rate
+                rec.sample_rate, self.sample_rate
             )));
         }
         let selected = select_channels(name, rec, options.channels.as_deref())?;
         let (labels, filtered) = filter(name, rec, &selected, chain)?;
         if index == 0 {
-            out.channels = labels;
-        } else if labels != out.channels {
+            self.channels = labels;
+        } else if labels != self.channels {
             return Err(mismatch(format!(
                 "filtered channels {labels:?} differ from the first recording's {:?}",
-                out.channels
+                self.channels
             )));
         }
         let matched: Vec<(&Event, usize)> = rec
@@ -120,69 +173,63 @@ pub fn cut_epochs(
             .filter_map(|e| options.events.class_of(e).map(|c| (e, c)))
             .collect();
         if matched.is_empty() {
-            return Err(RuntimeError::NoMatchingEvents {
-                recording: (*name).to_string(),
+            return Err(OfflineError::NoMatchingEvents {
+                recording: name.to_string(),
                 keys: options.events.keys().join(","),
                 seen: distinct_events(&rec.events),
             });
         }
-        let n_ch = out.channels.len();
+        self.check_size(matched.len())?;
+        let n_ch = self.channels.len();
         let total = filtered.len().checked_div(n_ch).unwrap_or(0);
-        let bytes = matched
-            .len()
-            .checked_mul(n_ch)
-            .and_then(|v| v.checked_mul(out.samples))
-            .and_then(|v| v.checked_add(out.data.len()))
-            .and_then(|v| v.checked_mul(4));
-        if bytes.is_none_or(|b| b > MAX_EPOCH_BYTES) {
-            return Err(RuntimeError::OfflineOption {
-                what: "epoch window",
-                message: format!(
-                    "{} events x {n_ch} channels x {} samples would take more than {} GB; shorten [tmin, tmax] or select fewer channels",
-                    matched.len(),
-                    out.samples,
-                    MAX_EPOCH_BYTES >> 30
-                ),
-            });
-        }
         for (event, class) in matched {
             let Some(start) = epoch_start(event.onset_s, options.tmin, rec.sample_rate)
-                .filter(|s| s.checked_add(out.samples).is_some_and(|end| end <= total))
+                .filter(|s| s.checked_add(self.samples).is_some_and(|end| end <= total))
             else {
-                out.skipped.push(SkippedEvent {
+                self.skipped.push(SkippedEvent {
                     recording: index,
                     onset_s: event.onset_s,
                     class,
                 });
                 continue;
             };
-            let end = start.saturating_add(out.samples);
             for c in 0..n_ch {
-                out.data.extend(
+                self.data.extend(
                     filtered
                         .iter()
                         .skip(start.saturating_mul(n_ch).saturating_add(c))
                         .step_by(n_ch.max(1))
-                        .take(end.saturating_sub(start)),
+                        .take(self.samples),
                 );
             }
-            out.labels.push(class);
-            out.recording.push(index);
-            out.onset_s.push(event.onset_s);
+            self.labels.push(class);
+            self.recording.push(index);
+            self.onset_s.push(event.onset_s);
         }
+        Ok(())
     }
-    if out.is_empty() {
-        return Err(RuntimeError::RecordingMismatch {
-            recording: recordings[0].0.to_string(),
-            what: format!(
-                "all {} matching events run past an end of their recording for [{}, {}] s",
-                out.skipped.len(),
-                options.tmin,
-                options.tmax
-            ),
-        });
+
+    /// Refuses `events` more epochs when all of them would exceed
+    /// [`MAX_EPOCH_BYTES`].
+    fn check_size(&self, events: usize) -> Result<(), OfflineError> {
+        let n_ch = self.channels.len();
+        let bytes = events
+            .checked_mul(n_ch)
+            .and_then(|v| v.checked_mul(self.samples))
+            .and_then(|v| v.checked_add(self.data.len()))
+            .and_then(|v| v.checked_mul(4));
+        if bytes.is_none_or(|b| b > MAX_EPOCH_BYTES) {
+            return Err(OfflineError::Option {
+                what: "epoch window",
+                message: format!(
+                    "{events} events x {n_ch} channels x {} samples would take more than {} GB; shorten [tmin, tmax] or select fewer channels",
+                    self.samples,
+                    MAX_EPOCH_BYTES >> 30
+                ),
+            });
+        }
+        Ok(())
     }
-    Ok(out)
 }
 
 /// The first sample of the epoch of an event at `onset_s`, or `None` when
@@ -201,14 +248,14 @@ fn select_channels(
     name: &str,
     rec: &Recording,
     labels: Option<&[String]>,
-) -> Result<Vec<usize>, RuntimeError> {
+) -> Result<Vec<usize>, OfflineError> {
     match labels {
         None => Ok((0..rec.channels.len()).collect()),
         Some(labels) => labels
             .iter()
             .map(|l| {
                 rec.channel_index(l)
-                    .ok_or_else(|| RuntimeError::UnknownChannel {
+                    .ok_or_else(|| OfflineError::UnknownChannel {
                         recording: name.to_string(),
                         label: l.clone(),
                     })
@@ -224,11 +271,11 @@ fn filter(
     rec: &Recording,
     selected: &[usize],
     chain: &ChainConfig,
-) -> Result<(Vec<String>, Vec<f32>), RuntimeError> {
+) -> Result<(Vec<String>, Vec<f32>), OfflineError> {
     let n = rec.n_samples;
     for &c in selected {
         if let Some(s) = rec.channel(c).iter().position(|v| !v.is_finite()) {
-            return Err(RuntimeError::NonFiniteRecording {
+            return Err(OfflineError::NonFiniteRecording {
                 recording: name.to_string(),
                 channel: rec.channels[c].label.clone(),
                 sample: s,
@@ -244,7 +291,7 @@ fn filter(
         sample_rate: rec.sample_rate,
         block_size: BLOCK,
     };
-    let bad_chain = |what: String| RuntimeError::OfflineOption {
+    let bad_chain = |what: String| OfflineError::Option {
         what: "filters",
         message: format!("{name}: {what}"),
     };
