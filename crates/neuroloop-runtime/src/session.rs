@@ -24,7 +24,6 @@ use neuroloop_dsp::NonFiniteCounter;
 use neuroloop_sources::lsl::LslSource;
 use neuroloop_sources::sim::SimSource;
 use neuroloop_sources::{Source, SourceIo, SourceReport};
-use tokio::sync::broadcast;
 
 use crate::config::{SourceSection, ValidatedSession};
 use crate::decoding::{CalibrationSet, DecoderSlot};
@@ -34,9 +33,8 @@ use crate::labels::LabelTimeline;
 use crate::latency::LatencyHistograms;
 use crate::pipeline::Pipeline;
 use crate::policy::IntentPolicy;
-use crate::publisher::{Line, ServerStats, forward};
 use crate::report::{LatencyReport, OverrunReport, ProtocolReport, SessionReport, TrainingSummary};
-use crate::server::{Hub, ServerConfig, serve};
+use crate::server::{Hub, ProtocolServer, ServerStats, forward};
 use crate::stats::PipelineStats;
 use crate::trainer::{TrainerConfig, train_thread};
 use crate::windowing::Windowing;
@@ -58,7 +56,7 @@ pub struct StartOptions {
     /// Start the source only once this many clients are connected.
     pub wait_for_clients: usize,
     /// Also send every published intent here (in-process consumers; see
-    /// [`crate::publisher::forward`]).
+    /// [`crate::server::forward`]).
     pub intent_tap: Option<crossbeam_channel::Sender<neuroloop_core::Intent>>,
 }
 
@@ -140,66 +138,16 @@ pub fn start(cfg: ValidatedSession, options: StartOptions) -> Result<RunningSess
         .thread_name("neuroloop-io")
         .enable_all()
         .build()?;
-    let addr = options.listen.unwrap_or(cfg.publish_addr);
-    let listener = runtime
-        .block_on(async { crate::server::bind(addr, cfg.publish.send_buffer_bytes) })
-        .map_err(|source| RuntimeError::Bind { addr, source })?;
-    let local_addr = listener.local_addr()?;
-    let (lines, _) = broadcast::channel::<Line>(cfg.publish.queue);
-    let server = Arc::new(ServerStats::default());
-    let hub = Arc::new(Hub::new(&cfg.publish));
-    let server_config = Arc::new(ServerConfig::new(
+    let protocol = ProtocolServer::start(
+        &runtime,
         &cfg.publish,
         &cfg.session.name,
         &cfg.classes,
-    ));
-    if let Some(path) = &cfg.publish.unix {
-        let path = std::path::PathBuf::from(path);
-        let unix = runtime
-            .block_on(async { crate::server::bind_unix(&path) })
-            .map_err(|e| {
-                std::io::Error::new(e.kind(), format!("unix socket {}: {e}", path.display()))
-            })?;
-        runtime.spawn(crate::server::serve_unix(
-            unix,
-            path,
-            Arc::clone(&server_config),
-            lines.downgrade(),
-            Arc::clone(&server),
-            Arc::clone(&hub),
-        ));
-    }
-    let websocket_addr = match cfg.publish.websocket.as_deref() {
-        Some(websocket) => {
-            let addr: SocketAddr = websocket.parse().map_err(|e| {
-                std::io::Error::new(
-                    std::io::ErrorKind::InvalidInput,
-                    format!("publish.websocket {websocket:?}: {e}"),
-                )
-            })?;
-            let listener = runtime
-                .block_on(async { crate::server::bind(addr, cfg.publish.send_buffer_bytes) })
-                .map_err(|source| RuntimeError::Bind { addr, source })?;
-            let bound = listener.local_addr()?;
-            runtime.spawn(crate::server_ws::serve(
-                listener,
-                Arc::clone(&server_config),
-                cfg.publish.websocket_origins.clone(),
-                lines.downgrade(),
-                Arc::clone(&server),
-                Arc::clone(&hub),
-            ));
-            Some(bound)
-        }
-        None => None,
-    };
-    runtime.spawn(serve(
-        listener,
-        server_config,
-        lines.downgrade(),
-        Arc::clone(&server),
-        Arc::clone(&hub),
-    ));
+        options.listen.unwrap_or(cfg.publish_addr),
+    )?;
+    let (local_addr, websocket_addr) = (protocol.local_addr(), protocol.websocket_addr());
+    let (server, hub) = (protocol.stats(), protocol.hub());
+    let lines = protocol.into_lines();
 
     let lsl_outlet = crate::lsl_outlet::spawn(&cfg, &lines)?;
     let (filtered_tap, filtered_outlet) = match crate::filtered_outlet::spawn(&cfg)? {
