@@ -16,7 +16,7 @@ use neuroloop_core::{SampleBlock, StreamSpec};
 use neuroloop_lsl::Settings;
 use neuroloop_runtime::StartOptions;
 use neuroloop_runtime::profile::HardwareProfile;
-use neuroloop_runtime::publisher::Line;
+use neuroloop_runtime::server::Line;
 use neuroloop_sources::lsl::{LslConfig, LslSource};
 use neuroloop_sources::{Source, SourceError, SourceIo};
 use neuroloop_tests::repo_root;

@@ -7,7 +7,6 @@
 //!
 //! `cargo run --release -p neuroloop-runtime --example protocol_bench`
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -15,9 +14,7 @@ use hdrhistogram::Histogram;
 use neuroloop_core::{HoldReason, Intent, IntentKind, IntentTimes, MAX_CLASSES, clock};
 use neuroloop_protocol::{Client, ClientOptions, ProtocolError, Role, ServerMessage};
 use neuroloop_runtime::config::PublishSection;
-use neuroloop_runtime::publisher::{Line, ServerStats, forward};
-use neuroloop_runtime::server::{Hub, ServerConfig, bind, serve};
-use tokio::sync::broadcast;
+use neuroloop_runtime::server::{ProtocolServer, forward};
 
 struct Outcome {
     latency_us: Histogram<u64>,
@@ -62,24 +59,20 @@ fn run(subscribers: usize, count: u64, rate: f64, queue: usize) -> Outcome {
         max_connections: subscribers + 8,
         ..PublishSection::default()
     };
-    let listener = runtime
-        .block_on(async { bind("127.0.0.1:0".parse().unwrap(), publish.send_buffer_bytes) })
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (lines, _) = broadcast::channel::<Line>(queue);
-    let stats = Arc::new(ServerStats::default());
-    let hub = Arc::new(Hub::default());
     let classes = vec!["left".to_string(), "right".to_string()];
-    runtime.spawn(serve(
-        listener,
-        Arc::new(ServerConfig::new(&publish, "bench", &classes)),
-        lines.downgrade(),
-        Arc::clone(&stats),
-        Arc::clone(&hub),
-    ));
+    let server = ProtocolServer::start(
+        &runtime,
+        &publish,
+        "bench",
+        &classes,
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .unwrap();
+    let addr = server.local_addr();
+    let (stats, hub) = (server.stats(), server.hub());
+    let lines = server.into_lines();
     let (tx, rx) = crossbeam_channel::bounded(4096);
-    let forward_hub = Arc::clone(&hub);
-    let forwarder = std::thread::spawn(move || forward(rx, lines, classes, forward_hub, None));
+    let forwarder = std::thread::spawn(move || forward(rx, lines, classes, hub, None));
 
     let clients: Vec<_> = (0..subscribers)
         .map(|_| {

@@ -2,16 +2,16 @@
 //!
 //! Wires a session from a validated config: the source on its own thread,
 //! the lock-free ring, the [`pipeline`] thread (filters → windows → decoder →
-//! [`policy`]), the calibration [`trainer`], and the [`publisher`] (a
-//! forwarder thread plus a tokio TCP server). Real-time work never touches
+//! [`policy`]), the calibration [`trainer`], and the protocol [`server`] (a
+//! forwarder thread plus tokio listeners). Real-time work never touches
 //! tokio; tokio never waits on the pipeline.
 //!
 //! * [`config`]: the session TOML, validated all at once with paths.
 //! * [`profile`]: hardware profiles.
 //! * [`artifacts`]: the artifact limits of a session and their counters.
 //! * [`session`]: start, stop, drain, report.
-//! * [`server`], [`server_ws`]: the actuator protocol over TCP, Unix
-//!   sockets and WebSocket.
+//! * [`server`]: the actuator protocol over TCP, Unix sockets and
+//!   WebSocket, and the forwarder that feeds it.
 
 pub mod artifacts;
 pub mod config;
@@ -25,11 +25,9 @@ pub mod lsl_outlet;
 pub mod pipeline;
 pub mod policy;
 pub mod profile;
-pub mod publisher;
 pub mod recorder;
 pub mod report;
 pub mod server;
-pub mod server_ws;
 pub mod session;
 pub mod source_registry;
 pub mod stats;

@@ -17,7 +17,7 @@ use tokio::sync::broadcast;
 
 use crate::config::ValidatedSession;
 use crate::error::RuntimeError;
-use crate::publisher::Line;
+use crate::server::Line;
 
 /// Seconds (× 100 samples for an irregular stream) liblsl buffers for slow
 /// consumers.

@@ -29,7 +29,7 @@ use tokio::sync::broadcast;
 
 use crate::config::RecordPlan;
 use crate::error::RuntimeError;
-use crate::publisher::Line;
+use crate::server::Line;
 
 /// Markers the record tap holds between two writes.
 const MARKER_QUEUE: usize = 1024;

@@ -14,7 +14,7 @@ use tokio::sync::broadcast::error::TryRecvError;
 
 use super::RecordReport;
 use super::streams::{INPUT, INTENTS, MARKERS, OUTPUTS, RecordFile};
-use crate::publisher::Line;
+use crate::server::Line;
 
 /// How long the thread waits for a wake-up when there is nothing to write.
 const IDLE: Duration = Duration::from_millis(10);

@@ -3,26 +3,21 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpSocket, TcpStream, UnixListener, UnixStream};
-use tokio::sync::broadcast;
-
-use std::os::fd::AsRawFd;
 
 use super::admit::Shared;
 use super::backlog::Probe;
-use super::{Hub, ServerConfig};
-use crate::publisher::{Line, ServerStats};
 
 /// How long the loop waits after a failed accept (out of descriptors and
 /// the like) instead of spinning.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(20);
 
 /// A listening socket the accept loop can drive.
-pub(crate) trait Listener {
+pub(super) trait Listener {
     /// An accepted connection.
     type Stream;
     /// Waits for the next connection and names its peer.
@@ -52,7 +47,7 @@ impl Listener for UnixListener {
 
 /// Accepts connections until the session ends, handing each to `handle`;
 /// failed accepts back off briefly and go on.
-pub(crate) async fn accept_loop<L: Listener>(
+pub(super) async fn accept_loop<L: Listener>(
     listener: L,
     shared: &Shared,
     mut handle: impl FnMut(L::Stream, String),
@@ -78,7 +73,7 @@ pub(crate) async fn accept_loop<L: Listener>(
 ///
 /// # Errors
 /// Socket errors (address in use, …).
-pub fn bind(addr: SocketAddr, send_buffer_bytes: u32) -> std::io::Result<TcpListener> {
+pub(super) fn bind(addr: SocketAddr, send_buffer_bytes: u32) -> std::io::Result<TcpListener> {
     let socket = if addr.is_ipv4() {
         TcpSocket::new_v4()?
     } else {
@@ -90,16 +85,9 @@ pub fn bind(addr: SocketAddr, send_buffer_bytes: u32) -> std::io::Result<TcpList
     socket.listen(1024)
 }
 
-/// Accepts clients until the forwarder (the only strong sender of `lines`)
-/// is gone.
-pub async fn serve(
-    listener: TcpListener,
-    config: Arc<ServerConfig>,
-    lines: broadcast::WeakSender<Line>,
-    stats: Arc<ServerStats>,
-    hub: Arc<Hub>,
-) {
-    let shared = Shared::new(config, lines, stats, hub);
+/// Accepts clients until the forwarder (the only strong sender of the
+/// lines) is gone.
+pub(super) async fn serve(listener: TcpListener, shared: Shared) {
     accept_loop(listener, &shared, |stream, peer| {
         let probe = Probe::tcp(stream.as_raw_fd());
         let (read, write) = stream.into_split();
@@ -113,7 +101,7 @@ pub async fn serve(
 ///
 /// # Errors
 /// Socket errors, or `path` existing as something other than a socket.
-pub fn bind_unix(path: &std::path::Path) -> std::io::Result<UnixListener> {
+pub(super) fn bind_unix(path: &std::path::Path) -> std::io::Result<UnixListener> {
     use std::os::unix::fs::{FileTypeExt, PermissionsExt};
     if let Ok(meta) = std::fs::symlink_metadata(path) {
         if !meta.file_type().is_socket() {
@@ -131,14 +119,7 @@ pub fn bind_unix(path: &std::path::Path) -> std::io::Result<UnixListener> {
 
 /// As [`serve`], on a Unix domain socket; removes the socket file when it
 /// ends (or when the runtime drops it).
-pub async fn serve_unix(
-    listener: UnixListener,
-    path: PathBuf,
-    config: Arc<ServerConfig>,
-    lines: broadcast::WeakSender<Line>,
-    stats: Arc<ServerStats>,
-    hub: Arc<Hub>,
-) {
+pub(super) async fn serve_unix(listener: UnixListener, path: PathBuf, shared: Shared) {
     struct Remove(PathBuf);
     impl Drop for Remove {
         fn drop(&mut self) {
@@ -146,7 +127,6 @@ pub async fn serve_unix(
         }
     }
     let _remove = Remove(path);
-    let shared = Shared::new(config, lines, stats, hub);
     accept_loop(listener, &shared, |stream, peer| {
         let probe = Probe::Unix(stream.as_raw_fd());
         let (read, write) = stream.into_split();

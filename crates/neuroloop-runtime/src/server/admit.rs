@@ -12,11 +12,13 @@ use tokio::time::Instant;
 
 use super::backlog::{Backlog, Probe};
 use super::connection::{Abort, Connection};
-use super::{Hub, ServerConfig, hello_line};
-use crate::publisher::{Line, ServerStats};
+use super::line::Line;
+use super::settings::{ServerConfig, hello_line};
+use super::{Hub, ServerStats};
 
-/// What every connection of one listener shares: settings, the broadcast
-/// of intent lines, counters, the hub and the serialised hello.
+/// What every connection shares: settings, the broadcast of intent lines,
+/// counters, the hub and the serialised hello.
+#[derive(Clone)]
 pub(crate) struct Shared {
     pub(crate) config: Arc<ServerConfig>,
     lines: broadcast::WeakSender<Line>,

@@ -15,8 +15,8 @@ use neuroloop_protocol::{
 use tokio::io::AsyncWrite;
 use tokio::time::Instant;
 
-use super::SUPPORTED_VERSIONS;
 use super::connection::{Abort, Connection, Next};
+use super::settings::SUPPORTED_VERSIONS;
 
 impl<W: AsyncWrite + Unpin + Abort> Connection<W> {
     pub(super) async fn client_line(&mut self, item: Split) -> Next {

@@ -2,8 +2,10 @@
 //! heartbeats out, client lines in; writes with the stall timeout and the
 //! client's rate limit.
 //!
-//! Before a line from the broadcast is written, an expired class intent is
-//! dropped (counted in the hub) and the client's lag is judged (`lag`).
+//! Before a line from the broadcast is written, the client's lag is judged
+//! (`lag`), and the line's kind decides: a class intent is not sent while
+//! the output is paused or stopped, nor once expired (counted in the hub);
+//! intents and holds are skipped for a client that is behind.
 //! A write that stalls in the middle of a line ends the connection with a
 //! reset (TCP), never with an orderly end after half a line.
 
@@ -18,8 +20,9 @@ use tokio::sync::broadcast;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::backlog::Backlog;
-use super::{Hub, ServerConfig};
-use crate::publisher::{Line, ServerStats};
+use super::line::{Line, LineKind};
+use super::settings::ServerConfig;
+use super::{Hub, ServerStats};
 
 /// How long a closing connection reads what the client still sends.
 const CLOSE_DRAIN: Duration = Duration::from_millis(100);
@@ -179,16 +182,18 @@ impl<W: AsyncWrite + Unpin + Abort> Connection<W> {
                         }
                         // Judged right before the write: nothing written
                         // since could have delayed it.
-                        if line.is_class_intent() {
+                        if let LineKind::Intent { valid_until } = line.kind {
+                            // Paused or stopped since it was published: a
+                            // class intent still queued is not sent.
                             if self.hub.state() != OutputState::Running {
                                 continue;
                             }
-                            if line.expired(clock::now()) {
+                            if clock::now() > valid_until {
                                 self.hub.stale_intents_dropped.fetch_add(1, Ordering::Relaxed);
                                 continue;
                             }
                         }
-                        if line.droppable
+                        if line.kind.droppable()
                             && let Some((_, skipped)) = &mut self.behind
                         {
                             *skipped += 1;

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 use hdrhistogram::Histogram;
 use neuroloop_core::{HoldReason, Intent, IntentKind};
-use neuroloop_protocol::{Actor, ClientMessage, IntentMessage, OutputState, ServerMessage};
+use neuroloop_protocol::{Actor, ClientMessage, OutputState};
 use tokio::sync::watch;
 
 use crate::latency::LatencySummary;
@@ -45,13 +45,13 @@ pub struct Hub {
 
 /// The output state as told to clients.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Status {
+pub(crate) struct Status {
     /// Running, paused or estop.
-    pub state: OutputState,
+    pub(crate) state: OutputState,
     /// Who changed it last.
-    pub by: Option<Actor>,
+    pub(crate) by: Option<Actor>,
     /// With what reason.
-    pub reason: Option<String>,
+    pub(crate) reason: Option<String>,
 }
 
 impl Default for Hub {
@@ -64,7 +64,7 @@ impl Default for Hub {
 impl Hub {
     /// The hub of a session with these `[publish]` settings.
     #[must_use]
-    pub fn new(publish: &crate::config::PublishSection) -> Self {
+    pub(crate) fn new(publish: &crate::config::PublishSection) -> Self {
         match publish.intent_max_age_ms {
             Some(ms) => Self::with_intent_max_age(ms as f64 / 1e3),
             None => Self::default(),
@@ -74,7 +74,7 @@ impl Hub {
     /// A hub whose intents expire `seconds` after their newest sample
     /// arrived.
     #[must_use]
-    pub fn with_intent_max_age(seconds: f64) -> Self {
+    pub(crate) fn with_intent_max_age(seconds: f64) -> Self {
         Self {
             flags: AtomicU8::new(0),
             status: watch::channel(Status::default()).0,
@@ -94,7 +94,7 @@ impl Hub {
 
     /// Seconds after its newest sample's arrival at which an intent expires.
     #[must_use]
-    pub fn intent_max_age_s(&self) -> f64 {
+    pub(crate) fn intent_max_age_s(&self) -> f64 {
         self.intent_max_age_s
     }
 }
@@ -115,7 +115,7 @@ impl Hub {
 
     /// Forwarder side: turns a class intent into a hold while paused or
     /// stopped, and remembers its publish time for acks.
-    pub fn gate(&self, intent: &mut Intent, seq: u64) {
+    pub(crate) fn gate(&self, intent: &mut Intent, seq: u64) {
         let reason = match self.state() {
             OutputState::Running => None,
             OutputState::Paused => Some(HoldReason::Paused),
@@ -133,7 +133,7 @@ impl Hub {
 
     /// Publish time of intent `seq`, if still remembered.
     #[must_use]
-    pub fn publish_time(&self, seq: u64) -> Option<f64> {
+    pub(crate) fn publish_time(&self, seq: u64) -> Option<f64> {
         let i = (seq as usize) % PUBLISH_RING;
         if seq == 0 || self.seqs[i].load(Ordering::Acquire) != seq {
             return None;
@@ -144,12 +144,12 @@ impl Hub {
 
     /// Newest sequence number published.
     #[must_use]
-    pub fn last_seq(&self) -> u64 {
+    pub(crate) fn last_seq(&self) -> u64 {
         self.last_seq.load(Ordering::Relaxed)
     }
 
     /// Applies a command and tells every connection.
-    pub fn command(&self, message: &ClientMessage, by: Actor) {
+    pub(crate) fn command(&self, message: &ClientMessage, by: Actor) {
         let (set, clear, reason) = match message {
             ClientMessage::Estop { reason } => (ESTOP, 0, reason.clone()),
             ClientMessage::Clear {} => (0, ESTOP, None),
@@ -175,7 +175,7 @@ impl Hub {
     }
 
     /// Records an ack's round trip (publish → client → ack received).
-    pub fn record_rtt(&self, seconds: f64) {
+    pub(crate) fn record_rtt(&self, seconds: f64) {
         let us = (seconds * 1e6).round().max(1.0) as u64;
         if let Ok(mut h) = self.rtt_us.lock() {
             h.saturating_record(us);
@@ -184,28 +184,10 @@ impl Hub {
 
     /// Round trips of every ack so far.
     #[must_use]
-    pub fn rtt_summary(&self) -> LatencySummary {
+    pub(crate) fn rtt_summary(&self) -> LatencySummary {
         self.rtt_us
             .lock()
             .map(|h| crate::latency::LatencyHistograms::summary(&h))
             .unwrap_or_default()
-    }
-}
-
-/// Serialises a published intent: `intent` for class intents, `hold`
-/// otherwise (also for a class intent with a non-finite number, see
-/// [`IntentMessage::from_intent`]). Returns the expiry of a class intent.
-pub fn intent_line(
-    intent: &Intent,
-    seq: u64,
-    classes: &[String],
-    max_age_s: f64,
-    out: &mut Vec<u8>,
-) -> Option<f64> {
-    let message = IntentMessage::from_intent(intent, seq, classes, max_age_s);
-    message.write_line(out);
-    match message {
-        ServerMessage::Intent(i) => Some(i.valid_until.map_or(f64::NEG_INFINITY, |v| v.get())),
-        _ => None,
     }
 }

@@ -52,7 +52,7 @@ pub struct StartOptions {
     /// Start the source only once this many clients are connected.
     pub wait_for_clients: usize,
     /// Also send every published intent here (in-process consumers; see
-    /// [`crate::publisher::forward`]).
+    /// [`crate::server::forward`]).
     pub intent_tap: Option<crossbeam_channel::Sender<neuroloop_core::Intent>>,
 }
 

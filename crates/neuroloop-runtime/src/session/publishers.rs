@@ -16,8 +16,7 @@ use crate::config::ValidatedSession;
 use crate::error::RuntimeError;
 use crate::filtered_outlet::FilteredOutletReport;
 use crate::latency::LatencyHistograms;
-use crate::publisher::{Line, ServerStats, forward};
-use crate::server::{Hub, ServerConfig};
+use crate::server::{Hub, Line, ProtocolServer, ServerStats, forward};
 
 /// The running servers and outlets, and the lines they all read.
 pub struct Publishers {
@@ -43,8 +42,8 @@ pub struct Publishers {
 }
 
 impl Publishers {
-    /// Binds the servers (`listen` instead of `publish.tcp`, e.g. port 0)
-    /// and opens the outlets.
+    /// Starts the protocol server ([`ProtocolServer::start`]: `listen`
+    /// instead of `publish.tcp`, e.g. port 0) and opens the outlets.
     ///
     /// # Errors
     /// [`RuntimeError::Bind`] if an address is taken, [`RuntimeError::Lsl`]
@@ -55,24 +54,16 @@ impl Publishers {
             .thread_name("neuroloop-io")
             .enable_all()
             .build()?;
-        let (lines, _) = broadcast::channel::<Line>(cfg.publish.queue);
-        let server = Arc::new(ServerStats::default());
-        let hub = Arc::new(Hub::new(&cfg.publish));
-        let config = Arc::new(ServerConfig::new(
+        let protocol = ProtocolServer::start(
+            &runtime,
             &cfg.publish,
             &cfg.session.name,
             &cfg.classes,
-        ));
-        let shared = Shared {
-            config,
-            lines: &lines,
-            server: &server,
-            hub: &hub,
-        };
-        let addr = listen.unwrap_or(cfg.publish_addr);
-        let local_addr = serve_tcp(&runtime, cfg, addr, &shared)?;
-        serve_unix(&runtime, cfg, &shared)?;
-        let websocket_addr = serve_websocket(&runtime, cfg, &shared)?;
+            listen.unwrap_or(cfg.publish_addr),
+        )?;
+        let (local_addr, websocket_addr) = (protocol.local_addr(), protocol.websocket_addr());
+        let (server, hub) = (protocol.stats(), protocol.hub());
+        let lines = protocol.into_lines();
         let lsl_outlet = crate::lsl_outlet::spawn(cfg, &lines)?;
         let (filtered_tap, filtered_outlet) = match crate::filtered_outlet::spawn(cfg)? {
             Some(f) => (Some(f.tap), Some(f.thread)),
@@ -118,90 +109,4 @@ impl Publishers {
             .spawn(move || forward(intents, lines, classes, hub, tap))
             .map_err(|_| RuntimeError::Thread("forwarder"))
     }
-}
-
-/// What every server shares.
-struct Shared<'a> {
-    config: Arc<ServerConfig>,
-    lines: &'a broadcast::Sender<Line>,
-    server: &'a Arc<ServerStats>,
-    hub: &'a Arc<Hub>,
-}
-
-/// The TCP server at `addr`; returns where it listens.
-fn serve_tcp(
-    runtime: &tokio::runtime::Runtime,
-    cfg: &ValidatedSession,
-    addr: SocketAddr,
-    shared: &Shared<'_>,
-) -> Result<SocketAddr, RuntimeError> {
-    let listener = runtime
-        .block_on(async { crate::server::bind(addr, cfg.publish.send_buffer_bytes) })
-        .map_err(|source| RuntimeError::Bind { addr, source })?;
-    let local_addr = listener.local_addr()?;
-    runtime.spawn(crate::server::serve(
-        listener,
-        Arc::clone(&shared.config),
-        shared.lines.downgrade(),
-        Arc::clone(shared.server),
-        Arc::clone(shared.hub),
-    ));
-    Ok(local_addr)
-}
-
-/// The Unix-socket server, if `publish.unix` is set.
-fn serve_unix(
-    runtime: &tokio::runtime::Runtime,
-    cfg: &ValidatedSession,
-    shared: &Shared<'_>,
-) -> Result<(), RuntimeError> {
-    let Some(path) = &cfg.publish.unix else {
-        return Ok(());
-    };
-    let path = std::path::PathBuf::from(path);
-    let unix = runtime
-        .block_on(async { crate::server::bind_unix(&path) })
-        .map_err(|e| {
-            std::io::Error::new(e.kind(), format!("unix socket {}: {e}", path.display()))
-        })?;
-    runtime.spawn(crate::server::serve_unix(
-        unix,
-        path,
-        Arc::clone(&shared.config),
-        shared.lines.downgrade(),
-        Arc::clone(shared.server),
-        Arc::clone(shared.hub),
-    ));
-    Ok(())
-}
-
-/// The WebSocket server, if `publish.websocket` is set; returns where it
-/// listens.
-fn serve_websocket(
-    runtime: &tokio::runtime::Runtime,
-    cfg: &ValidatedSession,
-    shared: &Shared<'_>,
-) -> Result<Option<SocketAddr>, RuntimeError> {
-    let Some(websocket) = cfg.publish.websocket.as_deref() else {
-        return Ok(None);
-    };
-    let addr: SocketAddr = websocket.parse().map_err(|e| {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            format!("publish.websocket {websocket:?}: {e}"),
-        )
-    })?;
-    let listener = runtime
-        .block_on(async { crate::server::bind(addr, cfg.publish.send_buffer_bytes) })
-        .map_err(|source| RuntimeError::Bind { addr, source })?;
-    let bound = listener.local_addr()?;
-    runtime.spawn(crate::server_ws::serve(
-        listener,
-        Arc::clone(&shared.config),
-        cfg.publish.websocket_origins.clone(),
-        shared.lines.downgrade(),
-        Arc::clone(shared.server),
-        Arc::clone(shared.hub),
-    ));
-    Ok(Some(bound))
 }

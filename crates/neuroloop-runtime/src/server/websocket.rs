@@ -1,7 +1,7 @@
 //! The actuator protocol over WebSocket (`[publish] websocket`, `ws://`).
 //!
 //! Each WebSocket connection is bridged to the line-based connection of
-//! [`crate::server`] through an in-memory pipe, so the handshake, roles,
+//! the server (`connection`) through an in-memory pipe, so the handshake, roles,
 //! token, limits, heartbeats, e-stop and slow-client handling are the same
 //! code as on TCP: every client text frame becomes one line, every server
 //! line becomes one text frame. A text frame holding a newline (which could
@@ -20,7 +20,6 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::broadcast;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::StatusCode;
@@ -28,8 +27,9 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
-use crate::publisher::{Line, ServerStats};
-use crate::server::{Hub, Probe, ServerConfig, Shared, accept_loop};
+use super::accept::accept_loop;
+use super::admit::Shared;
+use super::backlog::Probe;
 
 /// Bytes buffered between a connection and its WebSocket; when full, the
 /// connection's writes wait and its stall timeout applies as on TCP.
@@ -47,17 +47,10 @@ struct Context {
 }
 
 /// Accepts WebSocket clients until the forwarder (the only strong sender of
-/// `lines`) is gone. `listener` comes from [`crate::server::bind`].
-pub async fn serve(
-    listener: TcpListener,
-    config: Arc<ServerConfig>,
-    origins: Vec<String>,
-    lines: broadcast::WeakSender<Line>,
-    stats: Arc<ServerStats>,
-    hub: Arc<Hub>,
-) {
+/// the lines) is gone. `listener` comes from `accept::bind`.
+pub(super) async fn serve(listener: TcpListener, origins: Vec<String>, shared: Shared) {
     let context = Arc::new(Context {
-        shared: Shared::new(config, lines, stats, hub),
+        shared,
         origins: origins.into(),
     });
     accept_loop(listener, &context.shared, |stream, peer| {
