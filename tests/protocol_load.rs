@@ -20,11 +20,15 @@ use neuroloop_protocol::{ProtocolError, Role, ServerMessage};
 static DELAYS_JUDGED: std::sync::RwLock<()> = std::sync::RwLock::new(());
 
 fn alongside_others() -> std::sync::RwLockReadGuard<'static, ()> {
-    DELAYS_JUDGED.read().unwrap_or_else(|e| e.into_inner())
+    DELAYS_JUDGED
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn alone() -> std::sync::RwLockWriteGuard<'static, ()> {
-    DELAYS_JUDGED.write().unwrap_or_else(|e| e.into_inner())
+    DELAYS_JUDGED
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[test]

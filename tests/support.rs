@@ -4,6 +4,9 @@
 use std::path::{Path, PathBuf};
 
 /// The repository root.
+///
+/// # Panics
+/// Never: the test crate lives in the repository root.
 #[must_use]
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -13,6 +16,9 @@ pub fn repo_root() -> PathBuf {
 }
 
 /// A shipped config's text and path (`configs/NAME`).
+///
+/// # Panics
+/// If the file cannot be read (a test setup error).
 #[must_use]
 pub fn shipped_config(name: &str) -> (String, PathBuf) {
     let path = repo_root().join("configs").join(name);
@@ -21,7 +27,10 @@ pub fn shipped_config(name: &str) -> (String, PathBuf) {
     (text, path)
 }
 
-/// Replaces `from` with `to` in `text`, failing loudly if `from` is absent.
+/// Replaces `from` with `to` in `text`.
+///
+/// # Panics
+/// If `from` is absent (the shipped config changed under the test).
 #[must_use]
 pub fn edit(text: &str, from: &str, to: &str) -> String {
     assert!(text.contains(from), "config has no {from:?}");

@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use neuroloop_core::{SampleBlock, clock};
+use neuroloop_runtime::FilteredOutletReport;
 use neuroloop_runtime::StartOptions;
-use neuroloop_runtime::filtered_outlet::FilteredOutletReport;
 use neuroloop_tests::repo_root;
 
 use super::{Peer, profile_spec};

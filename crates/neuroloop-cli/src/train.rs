@@ -94,7 +94,7 @@ fn run(args: &TrainArgs) -> Result<(), OfflineError> {
     );
     let mut progress = Progress::stderr(args.quiet);
     let model = fit(&spec, &set, &args.validation.fit_options(), &mut |p| {
-        progress.pass(p)
+        progress.pass(p);
     })?;
     progress.finish();
     let filters = data

@@ -167,7 +167,7 @@ fn with_heartbeats_but_no_intent_the_actuator_stops_within_d_of_the_last_intent(
     let after = stopped - moved;
     eprintln!("stopped {after:?} after the last intent (D = {DEADMAN:?})");
     assert!(
-        after >= DEADMAN - Duration::from_millis(20)
+        after >= DEADMAN.checked_sub(Duration::from_millis(20)).unwrap()
             && after <= DEADMAN + Duration::from_millis(200),
         "stopped {after:?} after the last confirming intent, D is {DEADMAN:?}"
     );

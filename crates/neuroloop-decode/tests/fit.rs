@@ -94,7 +94,7 @@ fn eegnet_learns_is_deterministic_and_decodes_like_predict() {
     let test = epochs(40, 2);
     let mut progress: Vec<EpochProgress> = Vec::new();
     let a = fit(&small_eegnet(), &train, &options(7), &mut |p| {
-        progress.push(*p)
+        progress.push(*p);
     })
     .unwrap();
     assert_eq!(progress.len(), a.report().epochs);

@@ -159,7 +159,7 @@ fn a_registered_architecture_fits_saves_loads_and_decodes_without_allocating() {
     let test = epochs(40, 2);
     let mut progress = 0;
     let model = fit(&spec, &train, &FitOptions::default(), &mut |_| {
-        progress += 1
+        progress += 1;
     })
     .unwrap();
     assert_eq!(progress, 1);

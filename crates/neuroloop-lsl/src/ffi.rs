@@ -56,6 +56,9 @@ macro_rules! api {
             /// # Safety
             /// `lib` must be liblsl (the declared signatures must match) and
             /// must stay loaded as long as the returned table is used.
+            ///
+            /// # Errors
+            /// [`LslError`] naming the first function the library lacks.
             pub unsafe fn resolve(lib: &Library) -> Result<Self, LslError> {
                 Ok(Self {
                     $( $field: unsafe {

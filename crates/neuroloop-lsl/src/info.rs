@@ -236,8 +236,7 @@ impl StreamInfo {
     pub fn channels(&self) -> Vec<ChannelDesc> {
         let api = &self.lsl.api;
         let mut out = Vec::new();
-        let tags = ["channels", "channel", "label", "unit", "type"]
-            .map(|t| CString::new(t).expect("no NUL in tag names"));
+        let tags = [c"channels", c"channel", c"label", c"unit", c"type"];
         // SAFETY: `ptr` is valid; xml handles live as long as the info;
         // liblsl returns an empty node (never null) where one is missing.
         unsafe {

@@ -106,13 +106,11 @@ impl Client {
                 Err(e) => last_error = Some(e),
             }
         }
-        let stream = match stream {
-            Some(s) => s,
-            None => {
-                return Err(last_error.map(ProtocolError::Io).unwrap_or_else(|| {
-                    ProtocolError::InvalidMessage("address resolved to nothing".into())
-                }));
-            }
+        let Some(stream) = stream else {
+            return Err(last_error.map_or_else(
+                || ProtocolError::InvalidMessage("address resolved to nothing".into()),
+                ProtocolError::Io,
+            ));
         };
         stream.set_nodelay(true)?;
         stream.set_read_timeout(Some(timeout))?;
@@ -336,7 +334,7 @@ impl Client {
                     });
                 }
                 if !self.deadman_reported {
-                    let left = limit - silent;
+                    let left = limit.saturating_sub(silent);
                     wait = Some(wait.map_or(left, |w| w.min(left)));
                 }
             }

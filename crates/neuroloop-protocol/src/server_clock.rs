@@ -53,7 +53,7 @@ mod tests {
     #[test]
     fn a_late_heartbeat_does_not_move_the_estimate() {
         let mut clock = ServerClock {
-            epoch: Instant::now() - Duration::from_secs(10),
+            epoch: Instant::now().checked_sub(Duration::from_secs(10)).unwrap(),
             offset: None,
             last_fresh: false,
         };

@@ -1,26 +1,37 @@
-//! The neuroloop session runtime.
+//! The neuroloop session runtime: one job — assembling and running a live
+//! closed-loop session from a validated config.
 //!
-//! Wires a session from a validated config: the source on its own thread,
-//! the lock-free ring, the [`pipeline`] thread (filters → windows → decoder →
-//! [`policy`]), the calibration [`trainer`], and the protocol [`server`] (a
-//! forwarder thread plus tokio listeners). Real-time work never touches
-//! tokio; tokio never waits on the pipeline.
+//! A session is built from named parts in the order data flows
+//! ([`session::assemble`], then [`session::SessionParts::launch`]): the
+//! source (from the [`source_registry`]) on its own thread, the lock-free
+//! rings, the [`pipeline`] thread (artifacts → filters → [`windowing`] →
+//! [`decoding`] → [`policy`]), calibration on a trainer thread, the
+//! publishers (the protocol [`server`] with its forwarder, the LSL outlets)
+//! and the [`recorder`]. Real-time work never touches tokio; tokio never
+//! waits on the pipeline.
 //!
-//! * [`config`]: the session TOML, validated all at once with paths.
+//! * [`config`]: the session TOML, validated all at once with paths, into a
+//!   [`ValidatedSession`] of part configs; [`config::Registries`] (sources,
+//!   filter stages, decoder architectures) make it extensible.
 //! * [`profile`]: hardware profiles.
-//! * [`artifacts`]: the artifact limits of a session and their counters.
-//! * [`session`]: start, stop, drain, report.
+//! * [`session`]: the parts, start, stop, drain; [`report`]: what a session
+//!   reports ([`SessionReport`]).
 //! * [`server`]: the actuator protocol over TCP, Unix sockets and
 //!   WebSocket, and the forwarder that feeds it.
+//! * [`recorder`]: the session written to XDF as it runs.
+//! * [`labels`], [`stats`]: the pipeline's label timeline and counters
+//!   (public for tests that drive a pipeline step by step).
 
-pub mod artifacts;
+#![warn(clippy::too_many_lines)]
+
+mod artifacts;
 pub mod config;
 pub mod decoding;
-pub mod error;
-pub mod filtered_outlet;
+mod error;
+mod filtered_outlet;
 pub mod labels;
-pub mod latency;
-pub mod lsl_config;
+mod latency;
+mod lsl_config;
 pub mod lsl_outlet;
 pub mod pipeline;
 pub mod policy;
@@ -31,10 +42,14 @@ pub mod server;
 pub mod session;
 pub mod source_registry;
 pub mod stats;
-pub mod trainer;
+mod trainer;
 pub mod windowing;
 
+pub use artifacts::{ArtifactReport, ArtifactStats, ReasonCounts};
 pub use config::{ValidatedSession, load, parse};
 pub use error::RuntimeError;
+pub use filtered_outlet::FilteredOutletReport;
+pub use latency::LatencySummary;
+pub use lsl_config::LslSection;
 pub use report::SessionReport;
 pub use session::{RunningSession, StartOptions, start};

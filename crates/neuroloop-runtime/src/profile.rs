@@ -115,7 +115,7 @@ impl HardwareProfile {
     pub fn validate(&self, origin: &str) -> Result<(), Vec<ConfigError>> {
         let mut errors = Vec::new();
         let mut err = |field: &str, msg: String| {
-            errors.push(ConfigError::new(format!("{origin}: {field}"), msg))
+            errors.push(ConfigError::new(format!("{origin}: {field}"), msg));
         };
         if !(self.sample_rate > 0.0 && self.sample_rate <= MAX_SAMPLE_RATE) {
             err(
@@ -272,7 +272,10 @@ impl HardwareProfile {
 #[must_use]
 pub fn resolve_profile_path(name: &str, config_path: &Path) -> PathBuf {
     let config_dir = config_path.parent().unwrap_or(Path::new("."));
-    if name.ends_with(".toml") {
+    if Path::new(name)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
+    {
         return config_dir.join(name);
     }
     let file = format!("{name}.toml");

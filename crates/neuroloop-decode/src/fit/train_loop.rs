@@ -60,7 +60,7 @@ pub(crate) fn fit_net<M: Net>(
         &val_idx
     };
 
-    let _guard = SEEDED
+    let guard = SEEDED
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let plain = opts.device.burn_device()?;
@@ -136,7 +136,7 @@ pub(crate) fn fit_net<M: Net>(
             _ => best = Some((criterion, epoch, snapshot)),
         }
     }
-    drop(_guard);
+    drop(guard);
     let (_, best_epoch, model) = best.ok_or(DecodeError::Diverged { epoch: 0 })?;
     // Prediction, bundles and the real-time forms run on the CPU.
     let cpu = Device::flex();

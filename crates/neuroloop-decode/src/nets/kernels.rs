@@ -67,7 +67,7 @@ pub(crate) fn bank(
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `Simd::Avx2Fma` is only constructed after detecting both features.
         Simd::Avx2Fma => unsafe {
-            bank_avx2(x, x_stride, n_in, w, taps, out, out_stride, n_out, len)
+            bank_avx2(x, x_stride, n_in, w, taps, out, out_stride, n_out, len);
         },
     }
 }

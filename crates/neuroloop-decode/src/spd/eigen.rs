@@ -44,7 +44,7 @@ impl SymEigen {
         } else {
             ComputeEigenvectors::No
         };
-        let req = evd::self_adjoint_evd_scratch::<f64>(n, compute, Par::Seq, Default::default());
+        let req = evd::self_adjoint_evd_scratch::<f64>(n, compute, Par::Seq, faer::Spec::default());
         let side = if with_vectors { n } else { 0 };
         Self {
             values: Diag::zeros(n),
@@ -90,7 +90,7 @@ impl SymEigen {
             u,
             Par::Seq,
             stack,
-            Default::default(),
+            faer::Spec::default(),
         )
         .map_err(|e| numerical(format!("the eigensolver failed: {e:?}")))
     }
@@ -100,7 +100,7 @@ impl SymEigen {
     pub fn values(&self) -> &[f64] {
         let col = self.values.column_vector();
         col.try_as_col_major()
-            .map(|c| c.as_slice())
+            .map(faer::col::generic::Col::as_slice)
             .unwrap_or_default()
     }
 

@@ -53,7 +53,7 @@ pub(super) fn cascade_tile<T: Sample>(
             // SAFETY: groups g..g+4 are channels 4g..4g+16 <= c, so every
             // state and data offset below is in bounds (n <= TILE).
             unsafe {
-                cascade::<T, 1, 4, 0, true, true>(&k, st.add(4 * g), c, d.add(4 * g), &mut buf, n)
+                cascade::<T, 1, 4, 0, true, true>(&k, st.add(4 * g), c, d.add(4 * g), &mut buf, n);
             };
             g += 4;
         }

@@ -144,15 +144,17 @@ pub(crate) fn key_at(text: &str, offset: usize, section: &str) -> String {
         .rev()
         .map(str::trim)
         .find(|l| l.starts_with('['))
-        .map(|l| {
-            l.trim_start_matches('[')
-                .split(']')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_string()
-        })
-        .unwrap_or_else(|| section.to_string());
+        .map_or_else(
+            || section.to_string(),
+            |l| {
+                l.trim_start_matches('[')
+                    .split(']')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_string()
+            },
+        );
     let line = &before[line_start..];
     let key = line.rfind('=').map(|eq| {
         line[..eq]

@@ -53,7 +53,7 @@ pub(super) fn check_record(
 ) -> Option<RecordPlan> {
     let before = errors.len();
     let mut err = |key: &str, message: String| {
-        errors.push(ConfigError::new(format!("record.{key}"), message))
+        errors.push(ConfigError::new(format!("record.{key}"), message));
     };
     if !(section.flush_s > 0.0 && section.flush_s <= MAX_FLUSH_S) {
         err(

@@ -19,23 +19,10 @@ use super::connection::{Abort, Connection, Next};
 use super::settings::SUPPORTED_VERSIONS;
 
 impl<W: AsyncWrite + Unpin + Abort> Connection<W> {
+    /// One line from the client (or a line too long to keep).
     pub(super) async fn client_line(&mut self, item: Split) -> Next {
         if !self.admitted {
-            let hello = match &item {
-                Split::Line(line) => match ClientMessage::parse(line) {
-                    Ok(ClientMessage::Hello(hello)) => Ok(hello),
-                    Ok(_) => Err("not a hello"),
-                    Err(_) => Err("not a valid hello"),
-                },
-                Split::TooLong => Err("the first line is longer than max_line_bytes"),
-            };
-            return match hello {
-                Ok(hello) => self.hello(hello).await,
-                Err(why) => {
-                    self.refuse_unadmitted(why).await;
-                    Next::Close
-                }
-            };
+            return self.first_line(&item).await;
         }
         if let Split::Line(line) = &item
             && let Ok(ClientMessage::Ack { seq }) = ClientMessage::parse(line)
@@ -45,26 +32,7 @@ impl<W: AsyncWrite + Unpin + Abort> Connection<W> {
             self.backlog.acked(seq);
         }
         if !self.within_rate() {
-            // One error per second at most, so a flood is not mirrored back.
-            let now = Instant::now();
-            if self
-                .rate_error_at
-                .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1))
-            {
-                self.rate_error_at = Some(now);
-                let limit = self.config.max_msgs_per_s;
-                if !self
-                    .error(
-                        ErrorCode::RateLimited,
-                        format!("more than {limit} messages per second; ignored"),
-                        None,
-                    )
-                    .await
-                {
-                    return Next::Close;
-                }
-            }
-            return Next::Go;
+            return self.rate_limited().await;
         }
         let line = match item {
             Split::TooLong => {
@@ -94,6 +62,51 @@ impl<W: AsyncWrite + Unpin + Abort> Connection<W> {
                 )
                 .await;
         }
+        self.dispatch(message).await
+    }
+
+    /// The first line of a client not yet admitted: a hello, or refusal.
+    async fn first_line(&mut self, item: &Split) -> Next {
+        let hello = match item {
+            Split::Line(line) => match ClientMessage::parse(line) {
+                Ok(ClientMessage::Hello(hello)) => Ok(hello),
+                Ok(_) => Err("not a hello"),
+                Err(_) => Err("not a valid hello"),
+            },
+            Split::TooLong => Err("the first line is longer than max_line_bytes"),
+        };
+        match hello {
+            Ok(hello) => self.hello(hello).await,
+            Err(why) => {
+                self.refuse_unadmitted(why).await;
+                Next::Close
+            }
+        }
+    }
+
+    /// A line beyond the rate limit: ignored, with one error per second at
+    /// most, so a flood is not mirrored back.
+    async fn rate_limited(&mut self) -> Next {
+        let now = Instant::now();
+        if self
+            .rate_error_at
+            .is_some_and(|t| now.duration_since(t) < Duration::from_secs(1))
+        {
+            return Next::Go;
+        }
+        self.rate_error_at = Some(now);
+        let limit = self.config.max_msgs_per_s;
+        let message = format!("more than {limit} messages per second; ignored");
+        if self.error(ErrorCode::RateLimited, message, None).await {
+            Next::Go
+        } else {
+            Next::Close
+        }
+    }
+
+    /// A message the client's role may send: an ack, an output command, a
+    /// bye or a heartbeat.
+    async fn dispatch(&mut self, message: ClientMessage) -> Next {
         match message {
             ClientMessage::Ack { seq } => match self.hub.publish_time(seq) {
                 Some(t) => {

@@ -175,63 +175,89 @@ impl<W: AsyncWrite + Unpin + Abort> Connection<W> {
                         break;
                     }
                 }
-                line = lines.recv(), if self.admitted => match line {
-                    Ok(line) => {
-                        if !self.judge_lag(line.published).await {
-                            break;
-                        }
-                        // Judged right before the write: nothing written
-                        // since could have delayed it.
-                        if let LineKind::Intent { valid_until } = line.kind {
-                            // Paused or stopped since it was published: a
-                            // class intent still queued is not sent.
-                            if self.hub.state() != OutputState::Running {
-                                continue;
-                            }
-                            if clock::now() > valid_until {
-                                self.hub.stale_intents_dropped.fetch_add(1, Ordering::Relaxed);
-                                continue;
-                            }
-                        }
-                        if line.kind.droppable()
-                            && let Some((_, skipped)) = &mut self.behind
-                        {
-                            *skipped += 1;
-                            self.stats.lagged_lines.fetch_add(1, Ordering::Relaxed);
-                            continue;
-                        }
-                        if !self.write_line(&line, line.published, line.seq).await {
-                            break;
-                        }
-                    }
-                    Err(broadcast::error::RecvError::Lagged(n)) => {
-                        dropped += n;
-                        self.stats.lagged_lines.fetch_add(n, Ordering::Relaxed);
-                        tracing::warn!(peer = %self.peer, dropped = n, "client too slow; oldest lines dropped");
-                        if !self.error(ErrorCode::Lagged, format!("{n} lines dropped ({dropped} in all); read faster"), Some(n)).await {
-                            break;
-                        }
-                    }
-                    Err(broadcast::error::RecvError::Closed) => break,
-                },
-                _ = heartbeat.tick(), if self.admitted => {
-                    let now = clock::now();
-                    if !self.judge_lag(now).await {
+                line = lines.recv(), if self.admitted => {
+                    if !self.on_line(line, &mut dropped).await {
                         break;
                     }
+                }
+                _ = heartbeat.tick(), if self.admitted => {
                     beats += 1;
-                    let beat = ServerMessage::Heartbeat {
-                        n: beats,
-                        t: Finite::new(now).unwrap_or(Finite::ZERO),
-                        state: self.hub.state(),
-                        last_seq: self.hub.last_seq(),
-                    };
-                    if !self.send(&beat).await {
+                    if !self.heartbeat(beats).await {
                         break;
                     }
                 }
             }
         }
+    }
+
+    /// A published line (or the broadcast's lag or end) for this client:
+    /// judged for lag, a class intent dropped if the output has stopped
+    /// or it has expired, intents and holds skipped while the client is
+    /// behind; false when the connection should end.
+    async fn on_line(
+        &mut self,
+        line: Result<Line, broadcast::error::RecvError>,
+        dropped: &mut u64,
+    ) -> bool {
+        let line = match line {
+            Ok(line) => line,
+            Err(broadcast::error::RecvError::Lagged(n)) => {
+                *dropped += n;
+                self.stats.lagged_lines.fetch_add(n, Ordering::Relaxed);
+                tracing::warn!(peer = %self.peer, dropped = n, "client too slow; oldest lines dropped");
+                let all = *dropped;
+                return self
+                    .error(
+                        ErrorCode::Lagged,
+                        format!("{n} lines dropped ({all} in all); read faster"),
+                        Some(n),
+                    )
+                    .await;
+            }
+            Err(broadcast::error::RecvError::Closed) => return false,
+        };
+        if !self.judge_lag(line.published).await {
+            return false;
+        }
+        // Judged right before the write: nothing written since could have
+        // delayed it.
+        if let LineKind::Intent { valid_until } = line.kind {
+            // Paused or stopped since it was published: a class intent
+            // still queued is not sent.
+            if self.hub.state() != OutputState::Running {
+                return true;
+            }
+            if clock::now() > valid_until {
+                self.hub
+                    .stale_intents_dropped
+                    .fetch_add(1, Ordering::Relaxed);
+                return true;
+            }
+        }
+        if line.kind.droppable()
+            && let Some((_, skipped)) = &mut self.behind
+        {
+            *skipped += 1;
+            self.stats.lagged_lines.fetch_add(1, Ordering::Relaxed);
+            return true;
+        }
+        self.write_line(&line, line.published, line.seq).await
+    }
+
+    /// Heartbeat number `n`, after judging the client's lag; false when
+    /// the connection should end.
+    async fn heartbeat(&mut self, n: u64) -> bool {
+        let now = clock::now();
+        if !self.judge_lag(now).await {
+            return false;
+        }
+        let beat = ServerMessage::Heartbeat {
+            n,
+            t: Finite::new(now).unwrap_or(Finite::ZERO),
+            state: self.hub.state(),
+            last_seq: self.hub.last_seq(),
+        };
+        self.send(&beat).await
     }
 
     /// Writes a line published at `published` (`seq`: of an intent or

@@ -71,7 +71,9 @@ fn intent_line(
     message.write_line(out);
     match message {
         ServerMessage::Intent(i) => LineKind::Intent {
-            valid_until: i.valid_until.map_or(f64::NEG_INFINITY, |v| v.get()),
+            valid_until: i
+                .valid_until
+                .map_or(f64::NEG_INFINITY, neuroloop_protocol::Finite::get),
         },
         _ => LineKind::Hold,
     }

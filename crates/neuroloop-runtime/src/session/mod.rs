@@ -1,4 +1,4 @@
-//! A session: built from its parts ([`parts`]: source, pipeline,
+//! A session: built from its parts ([`assemble`]: source, pipeline,
 //! calibration, publishers), started, and shut down in order.
 //!
 //! ```text

@@ -129,7 +129,7 @@ impl SimConfig {
     pub fn preflight(&self, spec: &StreamSpec, path: &str) -> Result<(), Vec<ConfigError>> {
         let mut errors = Vec::new();
         let mut err = |field: &str, msg: String| {
-            errors.push(ConfigError::new(format!("{path}.{field}"), msg))
+            errors.push(ConfigError::new(format!("{path}.{field}"), msg));
         };
         if self.kind != "sim" {
             err("type", format!("expected \"sim\", found {:?}", self.kind));
@@ -158,7 +158,7 @@ impl SimConfig {
         }
         super::faults::preflight(&self.faults, spec, &format!("{path}.faults"), &mut errors);
         let mut err = |field: &str, msg: String| {
-            errors.push(ConfigError::new(format!("{path}.{field}"), msg))
+            errors.push(ConfigError::new(format!("{path}.{field}"), msg));
         };
         let p = "paradigm";
         let (trial_s, rest_s) = match &self.paradigm {
