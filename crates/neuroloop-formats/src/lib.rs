@@ -1,4 +1,5 @@
-//! Readers for EEG recording files, for tests, replay and offline decoding.
+//! EEG recording files: readers for tests, replay and offline decoding, and
+//! the XDF writer a session records itself with.
 //!
 //! * [`edf`]: EDF, EDF+ (continuous and discontinuous) and BDF: header, data
 //!   records scaled to physical units, and the `EDF Annotations` signal parsed
@@ -9,7 +10,9 @@
 //!   channels in µV, `Marker`), the rate derived from the timestamps.
 //! * [`xdf`]: XDF as LabRecorder writes it: every stream's header,
 //!   samples of every format, clock offsets and footer, timestamps
-//!   synchronised and de-jittered as pyxdf does by default.
+//!   synchronised and de-jittered as pyxdf does by default
+//!   ([`xdf::read_xdf`]); [`xdf::XdfWriter`] writes it, each chunk whole.
+//!   XDF files are read with [`xdf::read_xdf`], not [`read_recording`].
 //! * [`Recording`] is the format-independent result: channel descriptions
 //!   ([`ChannelInfo`]), the sample rate, channel-major `f64` samples and
 //!   [`Event`]s. [`SampleReader`] streams the same content chunk by chunk

@@ -13,9 +13,9 @@
 //!   paradigms (motor imagery, SSVEP); seeded and deterministic.
 //! * [`lsl`]: a live Lab Streaming Layer stream (liblsl loaded at run time
 //!   only when this source is used), with an optional cue/label marker stream.
-//! * [`replay`]: a recording (EDF, EDF+, BDF, GDF) played back in real time
-//!   or as fast as the pipeline takes it, with its events as cue markers;
-//!   it waits for room in the ring instead of dropping.
+//! * [`replay`]: a recording (EDF, EDF+, BDF, GDF, muse-lsl CSV) played
+//!   back in real time or as fast as the pipeline takes it, with its events
+//!   as cue markers; it waits for room in the ring instead of dropping.
 
 pub mod error;
 pub mod lsl;
