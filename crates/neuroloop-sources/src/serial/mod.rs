@@ -17,12 +17,18 @@
 //!   backoff and re-initialises the board.
 //! * [`ports`]: the serial ports this machine has.
 
+pub mod board;
+pub mod config;
 pub mod dejitter;
 pub mod framer;
 pub mod packet;
+pub mod ports;
 pub mod samples;
 pub mod scale;
+pub mod source;
 
+pub use config::{BoardSetup, SerialConfig};
 pub use framer::{Framed, Framer, FramerCounts};
 pub use packet::Packet;
 pub use samples::{Board, SampleAssembler};
+pub use source::SerialSource;
