@@ -275,3 +275,71 @@ fn a_vanished_port_is_a_stall_and_a_gap_and_the_board_streams_again() {
         assert_eq!(run.values[250 * 8 + c], uv(0, c));
     }
 }
+
+/// The emulator in tools/serial (Python, standard library only, its own
+/// process, paced at 250 Hz): the same exact values and no gap.
+#[test]
+fn the_python_emulator_process_gives_the_exact_values_at_250_hz() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let port = link("python");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tools/serial/cyton_emulator.py"
+    );
+    let mut child = Command::new("python3")
+        .args([
+            script,
+            "--link",
+            &port.display().to_string(),
+            "--packets",
+            "750",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 runs the emulator");
+    let mut ready = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut ready)
+        .unwrap();
+    assert!(ready.starts_with("ready"), "{ready:?}");
+    let mut source =
+        SerialSource::open(&config(&port), setup(Board::Cyton), spec(Board::Cyton)).unwrap();
+    let (writer, mut reader) = sample_ring(8, 4096);
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = Arc::clone(&stop);
+    let started = Instant::now();
+    let thread = std::thread::spawn(move || {
+        source.run(
+            SourceIo {
+                samples: writer,
+                markers: None,
+                notify: None,
+            },
+            &s,
+        )
+    });
+    let mut block = SampleBlock::with_capacity(8, 64);
+    let (mut values, mut gaps) = (Vec::new(), 0);
+    while values.len() < 750 * 8 && started.elapsed() < Duration::from_secs(15) {
+        let popped = reader.pop_into(&mut block);
+        gaps += usize::from(popped.gap.is_some());
+        values.extend_from_slice(block.data());
+        if popped.samples == 0 {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    let report = thread.join().unwrap().unwrap();
+    let _ = child.wait();
+    assert_eq!(values.len(), 750 * 8, "{report:?}");
+    assert_eq!(gaps, 0);
+    for (k, sample) in values.chunks(8).enumerate() {
+        for (c, &v) in sample.iter().enumerate() {
+            assert_eq!(v, uv(k as u64, c), "sample {k} channel {c}");
+        }
+    }
+    // Paced, not flooded: 750 packets at 250 Hz take about 3 s.
+    assert!((2.7..6.0).contains(&elapsed), "{elapsed} s");
+}
