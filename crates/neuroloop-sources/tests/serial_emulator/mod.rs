@@ -34,6 +34,9 @@ pub fn packet(k: u64) -> [u8; 33] {
     b
 }
 
+/// Packets whose write time is kept.
+pub const WRITE_TIMES: usize = 8192;
+
 /// What the emulated board does.
 #[derive(Debug, Clone, Default)]
 pub struct Script {
@@ -59,6 +62,10 @@ pub struct Emulator {
     pub link: PathBuf,
     stop: Arc<AtomicBool>,
     pub sent: Arc<AtomicU64>,
+    /// When each of the first [`WRITE_TIMES`] packets was written (just
+    /// before the write)
+    /// ([`neuroloop_core::clock::now`] as `f64` bits).
+    pub write_times: Arc<Vec<AtomicU64>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -113,12 +120,16 @@ impl Emulator {
         point(link, &device);
         let stop = Arc::new(AtomicBool::new(false));
         let sent = Arc::new(AtomicU64::new(0));
-        let (s, n, l) = (Arc::clone(&stop), Arc::clone(&sent), link.to_path_buf());
-        let thread = std::thread::spawn(move || run(master, slave, &l, &script, &s, &n));
+        let write_times: Arc<Vec<AtomicU64>> =
+            Arc::new((0..WRITE_TIMES).map(|_| AtomicU64::new(0)).collect());
+        let (s, l) = (Arc::clone(&stop), link.to_path_buf());
+        let counters = (Arc::clone(&sent), Arc::clone(&write_times));
+        let thread = std::thread::spawn(move || run(master, slave, &l, &script, &s, &counters));
         Self {
             link: link.to_path_buf(),
             stop,
             sent,
+            write_times,
             thread: Some(thread),
         }
     }
@@ -139,7 +150,7 @@ fn run(
     link: &Path,
     script: &Script,
     stop: &AtomicBool,
-    sent: &AtomicU64,
+    (sent, write_times): &(Arc<AtomicU64>, Arc<Vec<AtomicU64>>),
 ) {
     let mut daisy = script.daisy;
     let (mut streaming, mut k, mut t0) = (false, 0u64, Instant::now());
@@ -182,6 +193,11 @@ fn run(
         }
         while streaming && t0.elapsed().as_secs_f64() * script.rate_hz >= k as f64 {
             if !script.drop.contains(&total) {
+                // Stamped just before the write: a reader can have the
+                // packet before the write call returns.
+                if let Some(t) = write_times.get(total as usize) {
+                    t.store(neuroloop_core::clock::now().to_bits(), Ordering::Release);
+                }
                 let _ = master.write_all(&packet(k));
                 sent.fetch_add(1, Ordering::Relaxed);
             }
@@ -201,6 +217,9 @@ fn run(
             k += 1;
             total += 1;
             if script.unplug_after == Some(total) {
+                // Unplugged once the last packet was read: closing the
+                // master discards what the slave has not read yet.
+                std::thread::sleep(Duration::from_millis(50));
                 drop(master);
                 drop(slave);
                 std::thread::sleep(Duration::from_secs_f64(script.replug_s));
