@@ -9,7 +9,8 @@
 //! expected after the last accepted packet, or if the next packet follows
 //! right behind it (header, the next sample number, footer). The
 //! look-ahead costs one packet of latency, and only after a lost packet or
-//! at the start.
+//! at the start; a packet after a loss that junk follows cannot be
+//! confirmed and counts as lost too, never as a wrong sample.
 //!
 //! The framer owns a fixed buffer: no allocation after
 //! [`Framer::new`], and no byte sequence can make it panic.
