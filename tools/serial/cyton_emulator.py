@@ -15,6 +15,7 @@ count ((k * 104729 + c * 1299709) mod 2^24) - 2^23, big-endian. Exits after
 import argparse
 import os
 import select
+import signal
 import sys
 import time
 import tty
@@ -50,6 +51,8 @@ def main():
     if not args.rate > 0:
         parser.error("--rate must be positive")
 
+    # A terminated emulator removes its link too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     master, slave = os.openpty()
     tty.setraw(slave)
     if os.path.lexists(args.link):

@@ -147,3 +147,38 @@ fn a_session_goes_on_after_the_pty_is_closed_and_reopened() {
         report.samples_produced
     );
 }
+
+#[test]
+fn serial_config_problems_are_errors_at_their_keys() {
+    let port = Path::new("/dev/ttyUSB0");
+    let text = session(port, "openbci-cyton");
+    assert!(parse(&text, &session_path()).is_ok());
+    let bad = text.replace(
+        "classes = [",
+        "answer_timeout_s = -1.0\nbaud = 9600\nclasses = [",
+    );
+    let errors = parse(&bad, &session_path()).unwrap_err();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.path.starts_with("source") && e.message.contains("baud")),
+        "an unknown key: {errors:?}"
+    );
+    let bad = text.replace("classes = [", "answer_timeout_s = -1.0\nclasses = [");
+    let errors = parse(&bad, &session_path()).unwrap_err();
+    assert!(
+        errors.iter().any(|e| e.path == "source.answer_timeout_s"),
+        "{errors:?}"
+    );
+    let bad = text.replace("port = \"/dev/ttyUSB0\"", "port = \" \"");
+    let errors = parse(&bad, &session_path()).unwrap_err();
+    assert!(errors.iter().any(|e| e.path == "source.port"), "{errors:?}");
+    // A profile that is not a serial board.
+    let errors = parse(&session(port, "simulated"), &session_path()).unwrap_err();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.path == "source.type" && e.message.contains("\"sim\"")),
+        "{errors:?}"
+    );
+}

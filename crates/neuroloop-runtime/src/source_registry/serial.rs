@@ -123,3 +123,59 @@ impl SourcePlan for SerialConfig {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::board_setup;
+    use crate::profile::{HardwareProfile, SerialSettings};
+    use neuroloop_sources::serial::Board;
+
+    fn cyton() -> HardwareProfile {
+        HardwareProfile {
+            name: "cyton".into(),
+            description: String::new(),
+            transport: "serial".into(),
+            sample_rate: 250.0,
+            block_size: 1,
+            scale_uv_per_count: 0.022_351_74,
+            montage: "10-20".into(),
+            channels: (1..=8).map(|c| format!("E{c}")).collect(),
+            channel_kind: "EEG".into(),
+            unit: "microvolts".into(),
+            expected_latency_ms: None,
+            serial: Some(SerialSettings {
+                baud: 115_200,
+                format: "openbci-cyton".into(),
+            }),
+            physical_min_uv: None,
+            physical_max_uv: None,
+        }
+    }
+
+    #[test]
+    fn the_gain_comes_from_the_scale_and_a_mismatched_profile_is_refused() {
+        let setup = board_setup(&cyton()).unwrap();
+        assert_eq!(
+            (setup.board, setup.gain, setup.baud),
+            (Board::Cyton, 24, 115_200)
+        );
+        let mut p = cyton();
+        p.scale_uv_per_count = 0.536_441_9; // gain 1
+        assert_eq!(board_setup(&p).unwrap().gain, 1);
+        p.scale_uv_per_count = 0.03;
+        assert!(board_setup(&p).unwrap_err().contains("no ADS1299 gain"));
+        let mut p = cyton();
+        p.sample_rate = 125.0;
+        assert!(board_setup(&p).unwrap_err().contains("250 Hz"));
+        let mut p = cyton();
+        p.channels.pop();
+        assert!(board_setup(&p).unwrap_err().contains("7 channels"));
+        let mut p = cyton();
+        p.serial.as_mut().unwrap().format = "ganglion".into();
+        assert!(
+            board_setup(&p)
+                .unwrap_err()
+                .contains("unknown serial format")
+        );
+    }
+}
