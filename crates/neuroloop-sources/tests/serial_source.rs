@@ -58,6 +58,8 @@ struct Run {
     /// `(index of the first missing sample, count)`.
     gaps: Vec<(u64, u64)>,
     report: SourceReport,
+    /// `s` commands the board received.
+    stops: u64,
 }
 
 /// Runs the source until the emulator has sent `packets` packets, then a
@@ -113,11 +115,14 @@ fn run(board: Board, name: &str, script: Script, packets: u64) -> Run {
         times.extend_from_slice(block.timestamps());
     }
     let _ = index;
+    std::thread::sleep(Duration::from_millis(50));
+    let stops = emulator.stops.load(Ordering::Relaxed);
     Run {
         values,
         times,
         gaps,
         report,
+        stops,
     }
 }
 
@@ -151,6 +156,10 @@ fn cyton_samples_are_the_exact_microvolts_sent_with_steady_timestamps() {
     assert!(run.gaps.is_empty(), "{:?}", run.gaps);
     assert_cyton_values(&run, &[]);
     assert_eq!(run.report.samples, samples as u64);
+    assert_eq!(
+        run.stops, 2,
+        "s before the reset and s when the source ends"
+    );
     // De-jittered stamps: one period apart within 0.5 ms after the fit
     // settles, though reads deliver packets in bursts.
     for pair in run.times[100..samples].windows(2) {
@@ -342,4 +351,17 @@ fn the_python_emulator_process_gives_the_exact_values_at_250_hz() {
     }
     // Paced, not flooded: 750 packets at 250 Hz take about 3 s.
     assert!((2.7..6.0).contains(&elapsed), "{elapsed} s");
+}
+
+#[test]
+fn a_port_that_does_not_exist_is_an_error_naming_it() {
+    let port = link("absent");
+    let err = SerialSource::open(&config(&port), setup(Board::Cyton), spec(Board::Cyton))
+        .err()
+        .unwrap();
+    assert!(err.is_retryable(), "a dongle not plugged in yet: {err:?}");
+    assert!(
+        err.to_string().contains(&port.display().to_string()),
+        "{err}"
+    );
 }

@@ -62,6 +62,8 @@ pub struct Emulator {
     pub link: PathBuf,
     stop: Arc<AtomicBool>,
     pub sent: Arc<AtomicU64>,
+    /// `s` (stop) commands received.
+    pub stops: Arc<AtomicU64>,
     /// When each of the first [`WRITE_TIMES`] packets was written (just
     /// before the write)
     /// ([`neuroloop_core::clock::now`] as `f64` bits).
@@ -123,12 +125,18 @@ impl Emulator {
         let write_times: Arc<Vec<AtomicU64>> =
             Arc::new((0..WRITE_TIMES).map(|_| AtomicU64::new(0)).collect());
         let (s, l) = (Arc::clone(&stop), link.to_path_buf());
-        let counters = (Arc::clone(&sent), Arc::clone(&write_times));
+        let stops = Arc::new(AtomicU64::new(0));
+        let counters = (
+            Arc::clone(&sent),
+            Arc::clone(&write_times),
+            Arc::clone(&stops),
+        );
         let thread = std::thread::spawn(move || run(master, slave, &l, &script, &s, &counters));
         Self {
             link: link.to_path_buf(),
             stop,
             sent,
+            stops,
             write_times,
             thread: Some(thread),
         }
@@ -144,13 +152,16 @@ fn banner(daisy: bool) -> Vec<u8> {
     b
 }
 
+/// Packets sent, their write times, `s` commands received.
+type Counters = (Arc<AtomicU64>, Arc<Vec<AtomicU64>>, Arc<AtomicU64>);
+
 fn run(
     mut master: File,
     mut slave: OwnedFd,
     link: &Path,
     script: &Script,
     stop: &AtomicBool,
-    (sent, write_times): &(Arc<AtomicU64>, Arc<Vec<AtomicU64>>),
+    (sent, write_times, stops): &Counters,
 ) {
     let mut daisy = script.daisy;
     let (mut streaming, mut k, mut t0) = (false, 0u64, Instant::now());
@@ -186,7 +197,10 @@ fn run(
                     }
                     b'x' => command.push(c),
                     b'b' => (streaming, k, t0) = (true, 0, Instant::now()),
-                    b's' => streaming = false,
+                    b's' => {
+                        streaming = false;
+                        stops.fetch_add(1, Ordering::Relaxed);
+                    }
                     _ => {}
                 }
             }
