@@ -1,7 +1,7 @@
 //! The serial source: the port opened and the board initialised
 //! ([`SerialSource::open`]), then, on the source thread, bytes read into a
 //! preallocated buffer, framed, assembled, stamped and pushed to the ring
-//! ([`reader`]: the read loop with its stall, gap and reconnection
+//! (`source/reader.rs`: the read loop with its stall, gap and reconnection
 //! handling).
 
 use std::time::Duration;
