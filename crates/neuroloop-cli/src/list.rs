@@ -1,12 +1,15 @@
-//! `neuroloop list`: the LSL streams visible from this machine.
+//! `neuroloop list`: the serial ports of this machine and the LSL streams
+//! visible from it.
 
 use std::process::ExitCode;
 
 use neuroloop_lsl::{Scope, Settings};
 
-/// Prints every visible LSL stream (name, type, channels, rate, source id,
-/// host). Exit 1 with the reason if liblsl is missing or fails.
+/// Prints every serial port (name, USB vendor:product and names where
+/// known), then every visible LSL stream (name, type, channels, rate,
+/// source id, host). Exit 1 with the reason if liblsl is missing or fails.
 pub fn list(wait_s: f64, lab: bool) -> ExitCode {
+    list_serial_ports();
     let settings = Settings {
         scope: if lab { Scope::Lab } else { Scope::Machine },
         ..Settings::default()
@@ -49,4 +52,18 @@ pub fn list(wait_s: f64, lab: bool) -> ExitCode {
         );
     }
     ExitCode::SUCCESS
+}
+
+/// The serial ports, for `[source] type = "serial"`.
+fn list_serial_ports() {
+    let ports = neuroloop_sources::serial::ports::list_ports();
+    if ports.is_empty() {
+        outln!("no serial ports found");
+        return;
+    }
+    outln!("{:<40} usb", "serial port");
+    for p in &ports {
+        outln!("{:<40} {}", p.name, p.usb.as_deref().unwrap_or("-"));
+    }
+    outln!();
 }

@@ -1,4 +1,5 @@
-//! `neuroloop list` against a real pylsl outlet, and without liblsl.
+//! `neuroloop list` against a real pylsl outlet, and without liblsl (the
+//! serial ports are listed all the same).
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -25,6 +26,21 @@ fn list_without_liblsl_says_how_to_get_it() {
     assert!(stderr.contains("liblsl not found"), "{stderr}");
     assert!(stderr.contains(&missing.display().to_string()), "{stderr}");
     assert!(stderr.contains("pip install pylsl"), "{stderr}");
+    // The serial ports come first, whether liblsl is there or not.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let ports = neuroloop_sources::serial::ports::list_ports();
+    if ports.is_empty() {
+        assert!(stdout.contains("no serial ports found"), "{stdout}");
+    } else {
+        assert!(stdout.starts_with("serial port"), "{stdout}");
+    }
+    for port in &ports {
+        assert!(
+            stdout.contains(&port.name),
+            "{} missing: {stdout}",
+            port.name
+        );
+    }
 }
 
 #[test]

@@ -16,10 +16,14 @@
 //! * [`replay`]: a recording (EDF, EDF+, BDF, GDF, muse-lsl CSV) played
 //!   back in real time or as fast as the pipeline takes it, with its events
 //!   as cue markers; it waits for room in the ring instead of dropping.
+//! * [`serial`]: an OpenBCI Cyton or Cyton+Daisy amplifier on its USB
+//!   serial dongle, framed and de-jittered on the source thread, with
+//!   lost packets as gaps and reconnection when the port comes back.
 
 pub mod error;
 pub mod lsl;
 pub mod replay;
+pub mod serial;
 pub mod sim;
 pub mod source;
 

@@ -6,7 +6,7 @@
 //! rest of the session needs before anything runs (its classes, its checks
 //! against the hardware profile, the memory it preallocates, whether it is
 //! live) and opens the source when the session starts. The built-in kinds
-//! are `sim`, `lsl` and `replay`; [`SourceRegistry::register`] adds more
+//! are `sim`, `lsl`, `replay` and `serial`; [`SourceRegistry::register`] adds more
 //! (a new source is one module plus one registration line), and
 //! [`crate::config::parse_with`] validates a session against any registry.
 //!
@@ -14,11 +14,12 @@
 //! use neuroloop_runtime::source_registry::SourceRegistry;
 //! let registry = SourceRegistry::builtin();
 //! let names: Vec<&str> = registry.names().collect();
-//! assert_eq!(names, ["lsl", "replay", "sim"]);
+//! assert_eq!(names, ["lsl", "replay", "serial", "sim"]);
 //! ```
 
 mod lsl;
 mod replay;
+mod serial;
 mod sim;
 
 use std::any::Any;
@@ -139,13 +140,14 @@ impl SourceRegistry {
         }
     }
 
-    /// The built-in sources: `sim`, `lsl`, `replay`.
+    /// The built-in sources: `sim`, `lsl`, `replay`, `serial`.
     #[must_use]
     pub fn builtin() -> Self {
         let mut r = Self::empty();
         sim::register(&mut r);
         lsl::register(&mut r);
         replay::register(&mut r);
+        serial::register(&mut r);
         r
     }
 
