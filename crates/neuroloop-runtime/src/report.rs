@@ -33,7 +33,9 @@ pub struct TrainingSummary {
 pub struct LatencyReport {
     /// publish − arrival of the newest sample in the window.
     pub publish_minus_arrival: LatencySummary,
-    /// The same over decoded windows only.
+    /// The same without calibration and signal-loss holds: every decided
+    /// window (intents, and holds for low confidence, dwell, artifacts,
+    /// decoder errors).
     pub decoded_publish_minus_arrival: LatencySummary,
     /// decode_end − decode_start.
     pub decode: LatencySummary,
@@ -87,8 +89,10 @@ pub struct SessionReport {
     pub ring_dropped: u64,
     /// Pushes that found the ring full (each dropped samples).
     pub ring_overflows: u64,
-    /// NaN/Inf sample values seen by the filter chain (each clears its
-    /// channel's filter state).
+    /// NaN/Inf samples: the time points the artifact detector found with a
+    /// non-finite value (replaced before the filters) plus any value that
+    /// still reached the filter chain (with artifact detection off; each
+    /// clears its channel's filter state).
     pub non_finite_samples: u64,
     /// Source behind real time.
     pub overruns: OverrunReport,

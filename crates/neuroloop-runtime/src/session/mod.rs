@@ -1,11 +1,11 @@
 //! A session: built from its parts ([`assemble`]: source, pipeline,
-//! calibration, publishers), started, and shut down in order.
+//! calibration, publishers, recorder), started, and shut down in order.
 //!
 //! ```text
-//! source thread ──ring──▶ pipeline thread ──crossbeam──▶ forwarder thread ──broadcast──▶ tokio server ──TCP──▶ clients
-//!                             │   ▲
-//!              calibration set ▼   │ trained decoder
-//!                          trainer thread
+//! source thread ──ring──▶ pipeline thread ──crossbeam──▶ forwarder thread ──broadcast──▶ protocol server ──▶ clients
+//!                             │   ▲      │ record tap                    ├──▶ LSL intents outlet
+//!              calibration set ▼   │      ▼                               └──▶ recorder thread ──▶ XDF file
+//!                          trainer thread   recorder thread
 //! ```
 //!
 //! Shutdown drains: [`RunningSession::stop`] tells the source to stop; its

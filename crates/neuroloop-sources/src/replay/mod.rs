@@ -2,7 +2,7 @@
 //! stream.
 //!
 //! The recording (any format `neuroloop_formats::read_recording` reads:
-//! EDF, EDF+, BDF, GDF) is read whole when the session is validated
+//! EDF, EDF+, BDF, GDF, muse-lsl CSV) is read whole when the session is validated
 //! ([`ReplayRecording::load`]), so a missing file, an unknown format or a
 //! recording without channels is a config error before anything starts.
 //! Its channels and rate are the session's stream. Mapped annotations or
