@@ -24,6 +24,7 @@ for t in $targets; do
     case "$t" in
     edf_reader) real=../../shared/data/physionet-eegmmidb/S001R04.edf ;;
     gdf_reader) real=$(ls ../../shared/data/*/*.gdf 2>/dev/null | head -n 1 || true) ;;
+    xdf_reader) real=../../shared/data/xdf/empty_streams.xdf ;;
     *) real= ;;
     esac
     if [ -n "$real" ] && [ -f "$real" ] && [ ! -e "corpus/$t/seed" ]; then
