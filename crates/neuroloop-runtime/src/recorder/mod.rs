@@ -14,6 +14,7 @@
 //! A clean stop writes each stream's footer (first and last timestamp,
 //! sample count).
 
+mod line_feed;
 mod streams;
 mod writer_thread;
 
@@ -135,10 +136,12 @@ impl Recorder {
         let (samples, sample_reader) = sample_ring(input.channel_count(), ring_samples.max(1));
         let (markers, marker_reader) = marker_ring(MARKER_QUEUE);
         let stopped = Arc::new(AtomicBool::new(false));
+        let (lines, lines_dropped) = line_feed::spawn(lines)?;
         let inputs = writer_thread::Inputs {
             samples: sample_reader,
             markers: marker_reader,
             lines,
+            lines_dropped,
             flush_s: plan.flush_s,
             stopped: Arc::clone(&stopped),
         };

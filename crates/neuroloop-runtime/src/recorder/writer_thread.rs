@@ -3,14 +3,13 @@
 //! and writes the footers when the session has drained.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use crossbeam_channel::TryRecvError;
 use neuroloop_core::SampleBlock;
 use neuroloop_core::markers::MarkerReader;
 use neuroloop_core::ring::RingReader;
-use tokio::sync::broadcast;
-use tokio::sync::broadcast::error::TryRecvError;
 
 use super::RecordReport;
 use super::streams::{INPUT, INTENTS, MARKERS, OUTPUTS, RecordFile};
@@ -25,7 +24,9 @@ const BLOCK: usize = 1024;
 pub(super) struct Inputs {
     pub(super) samples: RingReader,
     pub(super) markers: MarkerReader,
-    pub(super) lines: broadcast::Receiver<Line>,
+    pub(super) lines: crossbeam_channel::Receiver<Line>,
+    /// Lines the intake could not queue.
+    pub(super) lines_dropped: Arc<AtomicU64>,
     pub(super) flush_s: f64,
     /// Set when the thread stops writing (a lossless tap stops waiting).
     pub(super) stopped: Arc<AtomicBool>,
@@ -73,6 +74,7 @@ pub(super) fn run(mut file: RecordFile, mut inputs: Inputs) -> RecordReport {
     }
     report.samples_dropped = inputs.samples.stats().dropped();
     report.markers_dropped = inputs.markers.dropped();
+    report.intents_dropped = inputs.lines_dropped.load(Ordering::Relaxed);
     report.bytes = file.xdf.written();
     report
 }
@@ -129,11 +131,7 @@ fn write_lines(
         let line = match inputs.lines.try_recv() {
             Ok(line) => line,
             Err(TryRecvError::Empty) => break,
-            Err(TryRecvError::Lagged(n)) => {
-                report.intents_dropped += n;
-                continue;
-            }
-            Err(TryRecvError::Closed) => {
+            Err(TryRecvError::Disconnected) => {
                 *open = false;
                 break;
             }
