@@ -274,16 +274,7 @@ fn last_offset_is_outlier(times: &[f64], values: &[f64]) -> bool {
         return false;
     }
     let intervals: Vec<f64> = times.windows(2).map(|w| w[1] - w[0]).collect();
-    let median = |v: &[f64]| {
-        let mut v = v.to_vec();
-        v.sort_by(f64::total_cmp);
-        let m = v.len();
-        if m % 2 == 1 {
-            v[m / 2]
-        } else {
-            0.5 * (v[m / 2 - 1] + v[m / 2])
-        }
-    };
+    let median = sync::median;
     let typical = median(&intervals[..intervals.len() - 1]);
     let last = intervals[intervals.len() - 1].abs();
     let time_ratio = if typical > 0.0 {

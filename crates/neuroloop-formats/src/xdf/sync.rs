@@ -25,7 +25,8 @@ const BREAK_SAMPLES: f64 = 500.0;
 /// Inclusive `(first, last)` index ranges.
 pub type Segments = Vec<(usize, usize)>;
 
-fn median(values: &[f64]) -> f64 {
+/// The median (the mean of the middle two for an even count; NaN for none).
+pub(super) fn median(values: &[f64]) -> f64 {
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
     let n = v.len();

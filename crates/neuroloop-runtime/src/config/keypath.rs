@@ -43,7 +43,7 @@ impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for Section<'_, T> {
 /// The config path of the value that makes section `name` of `text` fail
 /// to deserialise as `T`, e.g. `decoder.calibration_s`; `None` if the
 /// text-based pass finds no spanned error.
-pub(crate) fn locate<T: DeserializeOwned>(text: &str, name: &str) -> Option<String> {
+pub(super) fn locate<T: DeserializeOwned>(text: &str, name: &str) -> Option<String> {
     let de = toml::Deserializer::parse(text).ok()?;
     let seed = Section::<T> {
         name,
@@ -60,7 +60,7 @@ pub(crate) fn locate<T: DeserializeOwned>(text: &str, name: &str) -> Option<Stri
 /// changes the deserialisation error `message` of `T`: the key of an error
 /// inside an internally tagged table, where toml keeps no span. Each leaf
 /// is tried once (a removed required key gives another message).
-pub(crate) fn locate_by_removal<T: DeserializeOwned>(
+pub(super) fn locate_by_removal<T: DeserializeOwned>(
     value: &toml::Value,
     base: &str,
     message: &str,
@@ -129,6 +129,25 @@ fn remove(value: &mut toml::Value, path: &[String]) {
             }
         }
     }
+}
+
+/// Deserialises `value`, the root table's `name` entry in the file
+/// `text`, as `T`; a type error names its key (`name.key`), found again in
+/// the text or, failing that, by removing keys one at a time.
+///
+/// # Errors
+/// The error at its config path.
+pub(crate) fn deserialize_at<T: DeserializeOwned>(
+    text: &str,
+    value: &toml::Value,
+    name: &str,
+) -> Result<T, neuroloop_core::ConfigError> {
+    value.clone().try_into().map_err(|e: toml::de::Error| {
+        let at = locate::<T>(text, name)
+            .or_else(|| locate_by_removal::<T>(value, name, e.message()))
+            .unwrap_or_else(|| name.to_string());
+        neuroloop_core::ConfigError::new(at, e.message().to_string())
+    })
 }
 
 /// `header.key` of the value starting at byte `offset` of `text`.

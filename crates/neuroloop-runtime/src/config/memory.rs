@@ -17,8 +17,8 @@ pub const DEFAULT_MAX_MEMORY_MB: u64 = 4096;
 pub const MAX_MEMORY_MB: u64 = 1 << 20;
 
 /// Bytes of one `f32` sample value and of one ring stamp.
-const VALUE: f64 = 4.0;
-const STAMP: f64 = 24.0;
+pub(crate) const VALUE: f64 = 4.0;
+pub(crate) const STAMP: f64 = 24.0;
 /// Bytes a published intent line may take (per queued line).
 const LINE: f64 = 1024.0;
 

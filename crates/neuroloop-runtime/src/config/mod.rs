@@ -57,8 +57,9 @@ mod windows;
 
 pub use bounds::{MAX_CONFIG_BYTES, read_config_file};
 pub use defaults::{MAX_CALIBRATION_S, MAX_SMOOTHING};
-pub(crate) use keypath::{key_at, locate, locate_by_removal};
+pub(crate) use keypath::{deserialize_at, key_at};
 pub use memory::{DEFAULT_MAX_MEMORY_MB, MAX_MEMORY_MB, MemoryEstimate};
+pub(crate) use memory::{STAMP as STAMP_BYTES, VALUE as VALUE_BYTES};
 pub use offline::{OfflineInputs, offline_inputs};
 pub use parse::{parse, parse_with};
 pub use plans::{FilterPlan, PipelinePlan};

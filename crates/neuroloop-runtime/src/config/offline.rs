@@ -99,16 +99,8 @@ fn section<T: DeserializeOwned>(
     name: &str,
     errors: &mut Vec<ConfigError>,
 ) -> Option<T> {
-    let value = tables.get(name)?;
-    value
-        .clone()
-        .try_into()
-        .map_err(|e: toml::de::Error| {
-            let at = keypath::locate::<T>(text, name)
-                .or_else(|| keypath::locate_by_removal::<T>(value, name, e.message()))
-                .unwrap_or_else(|| name.to_string());
-            errors.push(ConfigError::new(at, e.message().to_string()));
-        })
+    keypath::deserialize_at(text, tables.get(name)?, name)
+        .map_err(|e| errors.push(e))
         .ok()
 }
 

@@ -327,15 +327,8 @@ fn section<T: DeserializeOwned>(
     default: Option<T>,
 ) -> Option<T> {
     match root.get(name) {
-        Some(value) => value
-            .clone()
-            .try_into()
-            .map_err(|e: toml::de::Error| {
-                let at = keypath::locate::<T>(text, name)
-                    .or_else(|| keypath::locate_by_removal::<T>(value, name, e.message()))
-                    .unwrap_or_else(|| name.to_string());
-                errors.push(ConfigError::new(at, e.message().to_string()));
-            })
+        Some(value) => keypath::deserialize_at(text, value, name)
+            .map_err(|e| errors.push(e))
             .ok(),
         None if default.is_some() => default,
         None => {

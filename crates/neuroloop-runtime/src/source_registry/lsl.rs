@@ -10,11 +10,8 @@ use neuroloop_sources::lsl::{LslConfig, LslSource};
 
 use super::{OpenContext, SourcePlan, SourceRegistry, check_transport, deserialize};
 use crate::RuntimeError;
+use crate::config::{STAMP_BYTES as STAMP, VALUE_BYTES as VALUE};
 use crate::profile::HardwareProfile;
-
-/// Bytes of one `f32` sample value and of one ring stamp.
-const VALUE: f64 = 4.0;
-const STAMP: f64 = 24.0;
 
 pub(super) fn register(registry: &mut SourceRegistry) {
     registry.register("lsl", |table, context| {

@@ -203,12 +203,7 @@ pub fn deserialize<T: serde::de::DeserializeOwned>(
     table: &toml::Value,
     context: &SourceContext<'_>,
 ) -> Result<T, Vec<ConfigError>> {
-    table.clone().try_into().map_err(|e: toml::de::Error| {
-        let at = crate::config::locate::<T>(context.text, "source")
-            .or_else(|| crate::config::locate_by_removal::<T>(table, "source", e.message()))
-            .unwrap_or_else(|| "source".into());
-        vec![ConfigError::new(at, e.message().to_string())]
-    })
+    crate::config::deserialize_at(context.text, table, "source").map_err(|e| vec![e])
 }
 
 /// Refuses a profile whose transport is not `kind`.

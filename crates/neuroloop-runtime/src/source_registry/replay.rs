@@ -131,7 +131,7 @@ impl SourcePlan for ReplaySection {
     /// The recording, read once at validation.
     fn memory(&self, spec: &StreamSpec) -> Vec<(&'static str, f64)> {
         let values = self.recording.samples as f64 * spec.channel_count() as f64;
-        vec![("replayed recording", values * 4.0)]
+        vec![("replayed recording", values * crate::config::VALUE_BYTES)]
     }
 
     /// Never: the pipeline waits for the trainer, so both paces decode the

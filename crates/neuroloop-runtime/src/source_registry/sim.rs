@@ -9,10 +9,8 @@ use neuroloop_sources::sim::{SimConfig, SimSource};
 
 use super::{OpenContext, SourcePlan, SourceRegistry, check_transport, deserialize};
 use crate::RuntimeError;
+use crate::config::VALUE_BYTES as VALUE;
 use crate::profile::HardwareProfile;
-
-/// Bytes of one `f32` sample value.
-const VALUE: f64 = 4.0;
 
 pub(super) fn register(registry: &mut SourceRegistry) {
     registry.register("sim", |table, context| {
