@@ -28,4 +28,4 @@ pub mod sim;
 pub mod source;
 
 pub use error::SourceError;
-pub use source::{Source, SourceIo, SourceReport, StreamRate};
+pub use source::{AuxStream, Source, SourceIo, SourceReport, StreamRate};

@@ -5,7 +5,7 @@ use std::thread::Thread;
 
 use neuroloop_core::StreamSpec;
 use neuroloop_core::markers::MarkerWriter;
-use neuroloop_core::ring::RingWriter;
+use neuroloop_core::ring::{RingReader, RingWriter};
 
 use crate::SourceError;
 
@@ -48,6 +48,21 @@ pub struct SourceReport {
     /// Nominal and measured rate of each further stream
     /// (`[[source.inlets]]`; the session adds the stream it reads).
     pub streams: Vec<StreamRate>,
+    /// Samples of the source's aux stream ([`Source::take_aux_stream`]:
+    /// a serial board's accelerometer readings), whether or not anyone
+    /// took the stream.
+    pub aux_samples: u64,
+}
+
+/// A further stream a source produces beside its samples (a serial
+/// board's accelerometer), at a rate and timing of its own.
+pub struct AuxStream {
+    /// What it holds: its channels, units and nominal rate.
+    pub spec: StreamSpec,
+    /// Its samples, each stamped with the timestamp of the main-stream
+    /// sample it came with. A full ring drops (and counts) readings; it
+    /// never holds the source up.
+    pub reader: RingReader,
 }
 
 /// A stream's nominal rate beside the rate its samples arrived at.
@@ -95,6 +110,13 @@ pub trait Source: Send {
     /// Labels of the marker codes this source emits (code `i` is `labels[i]`;
     /// code [`neuroloop_core::Marker::REST`] ends a labelled period).
     fn marker_labels(&self) -> &[String];
+
+    /// The source's aux stream, taken once before [`Source::run`]; a source
+    /// whose aux stream nobody takes pushes none. `None` (the default):
+    /// the source has none.
+    fn take_aux_stream(&mut self) -> Option<AuxStream> {
+        None
+    }
 
     /// Runs until `stop` is set or the source ends, pushing into `io`.
     ///

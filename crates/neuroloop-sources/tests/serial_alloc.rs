@@ -1,5 +1,6 @@
-//! The serial source's per-packet work (framing, assembling, stamping)
-//! allocates nothing and counts every packet it could not take: 20 000
+//! The serial source's per-packet work (framing, assembling, stamping,
+//! accelerometer readings to their ring) allocates nothing and counts
+//! every packet it could not take: 20 000
 //! packets with junk, fake packets and lost
 //! packets between them, through the framer, the Cyton and the Daisy
 //! assemblers and the timestamp fit, under a counting allocator.
@@ -8,6 +9,9 @@
 mod counting;
 mod serial_emulator;
 
+use neuroloop_core::SampleBlock;
+use neuroloop_core::ring::sample_ring;
+use neuroloop_sources::serial::accelerometer::to_g;
 use neuroloop_sources::serial::dejitter::Dejitter;
 use neuroloop_sources::serial::{Board, Framer, SampleAssembler};
 use serial_emulator::packet;
@@ -33,8 +37,10 @@ fn framing_assembling_and_stamping_allocate_nothing_per_packet() {
     let mut daisy = SampleAssembler::new(Board::CytonDaisy, 0.022);
     let mut fit = Dejitter::new(250.0, 1000);
     let mut out = [0f32; 16];
-    let ((samples, missing), allocations) = counting::count(|| {
-        let (mut samples, mut missing, mut index) = (0u64, 0u64, 0u64);
+    let (mut readings, mut reader) = sample_ring(3, 256);
+    let mut popped = SampleBlock::with_capacity(3, 64);
+    let ((samples, missing, taken), allocations) = counting::count(|| {
+        let (mut samples, mut missing, mut index, mut taken) = (0u64, 0u64, 0u64, 0u64);
         for read in bytes.chunks(1024) {
             let mut rest = read;
             while !rest.is_empty() {
@@ -45,16 +51,25 @@ fn framing_assembling_and_stamping_allocate_nothing_per_packet() {
                     if let Some(a) = cyton.take(&f, &mut out[..8]) {
                         index += a.missing;
                         missing += a.missing;
-                        let _ = fit.stamp(index, index as f64 * 0.004);
+                        let stamp = fit.stamp(index, index as f64 * 0.004);
+                        if let Some(axes) = a.accelerometer {
+                            readings.push(&to_g(axes), &[stamp], stamp);
+                        }
                         index += 1;
                         samples += 1;
                     }
                 }
             }
+            taken += reader.pop_into(&mut popped).samples as u64;
         }
-        (samples, missing)
+        (samples, missing, taken)
     });
     assert_eq!(allocations, 0, "allocations while framing");
+    // A reading on every tenth packet but the lost ones.
+    let carried = (0..20_000u64)
+        .filter(|k| k % 10 == 8 && k % 97 != 5 && !(k % 97 == 6 && k % 11 == 0))
+        .count() as u64;
+    assert_eq!(taken, carried, "every reading through its ring");
     // After a lost packet the next one is confirmed by the packet right
     // behind it; when junk follows it instead it cannot be, and counts as
     // lost too (never as a wrong sample).

@@ -12,10 +12,11 @@ use std::time::{Duration, Instant};
 
 use neuroloop_core::ring::sample_ring;
 use neuroloop_core::{ChannelSpec, SampleBlock, StreamSpec};
+use neuroloop_sources::serial::accelerometer::to_g;
 use neuroloop_sources::serial::scale::uv_per_count;
 use neuroloop_sources::serial::{Board, BoardSetup, SerialConfig, SerialSource};
 use neuroloop_sources::{Source, SourceError, SourceIo, SourceReport};
-use serial_emulator::{Emulator, Script, count};
+use serial_emulator::{Emulator, Script, Signal, accelerometer, count};
 
 fn link(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("neuroloop-serial-{}-{name}", std::process::id()))
@@ -60,6 +61,9 @@ struct Run {
     report: SourceReport,
     /// `s` commands the board received.
     stops: u64,
+    /// Accelerometer readings (X, Y, Z in g) and their timestamps.
+    aux: Vec<f32>,
+    aux_times: Vec<f64>,
 }
 
 /// Runs the source until the emulator has sent `packets` packets, then a
@@ -68,6 +72,8 @@ fn run(board: Board, name: &str, script: Script, packets: u64) -> Run {
     let port = link(name);
     let emulator = Emulator::start(&port, script);
     let mut source = SerialSource::open(&config(&port), setup(board), spec(board)).unwrap();
+    let mut aux = source.take_aux_stream().expect("an accelerometer stream");
+    assert!(source.take_aux_stream().is_none(), "taken once");
     let channels = board.channels();
     let (writer, mut reader) = sample_ring(channels, 8192);
     let stop = Arc::new(AtomicBool::new(false));
@@ -83,11 +89,17 @@ fn run(board: Board, name: &str, script: Script, packets: u64) -> Run {
         )
     });
     let mut block = SampleBlock::with_capacity(channels, 64);
+    let mut aux_block = SampleBlock::with_capacity(3, 64);
     let (mut values, mut times, mut gaps) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut aux_values, mut aux_times) = (Vec::new(), Vec::new());
     let mut index = 0u64;
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut done_at = None;
     loop {
+        while aux.reader.pop_into(&mut aux_block).samples > 0 {
+            aux_values.extend_from_slice(aux_block.data());
+            aux_times.extend_from_slice(aux_block.timestamps());
+        }
         let popped = reader.pop_into(&mut block);
         if let Some(g) = popped.gap {
             gaps.push((g.first, g.count));
@@ -114,6 +126,10 @@ fn run(board: Board, name: &str, script: Script, packets: u64) -> Run {
         values.extend_from_slice(block.data());
         times.extend_from_slice(block.timestamps());
     }
+    while aux.reader.pop_into(&mut aux_block).samples > 0 {
+        aux_values.extend_from_slice(aux_block.data());
+        aux_times.extend_from_slice(aux_block.timestamps());
+    }
     let _ = index;
     std::thread::sleep(Duration::from_millis(50));
     let stops = emulator.stops.load(Ordering::Relaxed);
@@ -123,6 +139,8 @@ fn run(board: Board, name: &str, script: Script, packets: u64) -> Run {
         gaps,
         report,
         stops,
+        aux: aux_values,
+        aux_times,
     }
 }
 
@@ -186,6 +204,66 @@ fn daisy_samples_pair_the_even_daisy_packet_with_the_odd_cyton_packet() {
             assert_eq!(sample[8 + c], uv(2 * j, c), "sample {j} channel {}", c + 9);
         }
     }
+}
+
+/// The readings of packets `packets` (those that carry one) arrived
+/// exactly, in order, each stamped with the timestamp of sample
+/// `sample_of(k)`; the source counted each.
+fn assert_readings(run: &Run, packets: impl Iterator<Item = u64>, sample_of: impl Fn(u64) -> u64) {
+    let mut expected = Vec::new();
+    for k in packets {
+        if let Some(axes) = accelerometer(k) {
+            expected.push((k, to_g(axes), run.times[sample_of(k) as usize]));
+        }
+    }
+    assert!(expected.len() >= 10, "{} readings", expected.len());
+    let got: Vec<([f32; 3], f64)> = run
+        .aux
+        .chunks(3)
+        .zip(&run.aux_times)
+        .map(|(g, &t)| ([g[0], g[1], g[2]], t))
+        .collect();
+    assert_eq!(got.len(), expected.len(), "{:?}", run.report);
+    for ((k, g, t), (got_g, got_t)) in expected.iter().zip(&got) {
+        assert_eq!(got_g, g, "the reading of packet {k}");
+        assert_eq!(
+            got_t.to_bits(),
+            t.to_bits(),
+            "the stamp of packet {k}'s reading"
+        );
+    }
+    assert_eq!(run.report.aux_samples, expected.len() as u64);
+}
+
+#[test]
+fn accelerometer_readings_arrive_in_g_with_their_samples_stamps() {
+    // Every fourth packet has the raw-aux footer 0xC1: its aux bytes are
+    // no reading, and its channels are as exact as any other's.
+    let script = Script {
+        rate_hz: 250.0,
+        raw_aux_every: Some(4),
+        ..Script::default()
+    };
+    let run = run(Board::Cyton, "accelerometer", script, 500);
+    let samples = (run.values.len() / 8) as u64;
+    assert!(samples >= 499, "{samples} samples");
+    assert_cyton_values(&run, &[]);
+    assert_readings(&run, (0..samples).filter(|k| k % 4 != 0), |k| k);
+}
+
+#[test]
+fn a_daisy_sample_carries_the_reading_of_its_daisy_half() {
+    let script = Script {
+        daisy: true,
+        rate_hz: 250.0,
+        ..Script::default()
+    };
+    let run = run(Board::CytonDaisy, "daisy-accelerometer", script, 500);
+    let samples = (run.values.len() / 16) as u64;
+    assert!(samples >= 249, "{samples} samples");
+    // Readings on packets 8, 18, …: the even (Daisy) half of samples 4,
+    // 9, …, at 25 Hz.
+    assert_readings(&run, 0..2 * samples, |k| k / 2);
 }
 
 #[test]
@@ -285,25 +363,29 @@ fn a_vanished_port_is_a_stall_and_a_gap_and_the_board_streams_again() {
     }
 }
 
-/// The emulator in tools/serial (Python, standard library only, its own
-/// process, paced at 250 Hz): the same exact values and no gap.
-#[test]
-fn the_python_emulator_process_gives_the_exact_values_at_250_hz() {
+/// What the Python emulator sent: the samples, the number of gaps, the
+/// accelerometer readings and how long 750 packets took.
+struct PythonRun {
+    values: Vec<f32>,
+    gaps: usize,
+    aux: Vec<f32>,
+    elapsed: f64,
+}
+
+/// Runs tools/serial/cyton_emulator.py (its own process) with `args` for
+/// 750 packets and reads them through the source.
+fn run_python_emulator(name: &str, args: &[&str]) -> PythonRun {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
-    let port = link("python");
+    let port = link(name);
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../tools/serial/cyton_emulator.py"
     );
     let mut child = Command::new("python3")
-        .args([
-            script,
-            "--link",
-            &port.display().to_string(),
-            "--packets",
-            "750",
-        ])
+        .args([script, "--link", &port.display().to_string()])
+        .args(["--packets", "750"])
+        .args(args)
         .stdout(Stdio::piped())
         .spawn()
         .expect("python3 runs the emulator");
@@ -314,6 +396,7 @@ fn the_python_emulator_process_gives_the_exact_values_at_250_hz() {
     assert!(ready.starts_with("ready"), "{ready:?}");
     let mut source =
         SerialSource::open(&config(&port), setup(Board::Cyton), spec(Board::Cyton)).unwrap();
+    let mut aux = source.take_aux_stream().unwrap();
     let (writer, mut reader) = sample_ring(8, 4096);
     let stop = Arc::new(AtomicBool::new(false));
     let s = Arc::clone(&stop);
@@ -343,14 +426,52 @@ fn the_python_emulator_process_gives_the_exact_values_at_250_hz() {
     let report = thread.join().unwrap().unwrap();
     let _ = child.wait();
     assert_eq!(values.len(), 750 * 8, "{report:?}");
-    assert_eq!(gaps, 0);
-    for (k, sample) in values.chunks(8).enumerate() {
+    let mut aux_block = SampleBlock::with_capacity(3, 128);
+    aux.reader.pop_into(&mut aux_block);
+    PythonRun {
+        values,
+        gaps,
+        aux: aux_block.data().to_vec(),
+        elapsed,
+    }
+}
+
+/// The emulator in tools/serial (Python, standard library only, its own
+/// process, paced at 250 Hz): the same exact values, the same
+/// accelerometer readings and no gap.
+#[test]
+fn the_python_emulator_process_gives_the_exact_values_at_250_hz() {
+    let run = run_python_emulator("python", &[]);
+    assert_eq!(run.gaps, 0);
+    for (k, sample) in run.values.chunks(8).enumerate() {
         for (c, &v) in sample.iter().enumerate() {
             assert_eq!(v, uv(k as u64, c), "sample {k} channel {c}");
         }
     }
+    let readings: Vec<f32> = (0..750).filter_map(accelerometer).flat_map(to_g).collect();
+    assert_eq!(readings.len(), 75 * 3);
+    assert_eq!(run.aux, readings, "the accelerometer readings");
     // Paced, not flooded: 750 packets at 250 Hz take about 3 s.
-    assert!((2.7..6.0).contains(&elapsed), "{elapsed} s");
+    assert!((2.7..6.0).contains(&run.elapsed), "{} s", run.elapsed);
+}
+
+/// `--signal`: the Python emulator sends the in-range class signal, count
+/// for count as the test emulator's [`Signal`].
+#[test]
+fn the_python_emulator_sends_the_class_signal_count_for_count() {
+    let run = run_python_emulator("python-signal", &["--signal", "0.5"]);
+    assert_eq!(run.gaps, 0);
+    let signal = Signal {
+        daisy: false,
+        trial_s: 0.5,
+    };
+    for (k, sample) in run.values.chunks(8).enumerate() {
+        for (c, &v) in sample.iter().enumerate() {
+            let sent = (f64::from(signal.count(k as u64, c)) * uv_per_count(24)) as f32;
+            assert_eq!(v, sent, "sample {k} channel {c}");
+            assert!(v.abs() < 40.0, "in range: {v} µV");
+        }
+    }
 }
 
 #[test]

@@ -10,6 +10,8 @@
 //!   validation and lost packets counted from the sample numbers.
 //! * [`samples`]: packets to scaled samples ([`scale`]: counts to µV);
 //!   a Daisy sample is two packets.
+//! * [`accelerometer`]: the readings some packets carry, a further
+//!   stream in g.
 //! * [`dejitter`]: host arrival times fitted to the board's rate.
 //! * [`source`]: the [`crate::Source`]: reads on the source thread into
 //!   preallocated buffers, pushes samples and gaps to the ring, and after
@@ -17,6 +19,7 @@
 //!   backoff and re-initialises the board.
 //! * [`ports`]: the serial ports this machine has.
 
+pub mod accelerometer;
 pub mod board;
 pub mod config;
 pub mod dejitter;

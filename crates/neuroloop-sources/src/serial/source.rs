@@ -2,20 +2,23 @@
 //! ([`SerialSource::open`]), then, on the source thread, bytes read into a
 //! preallocated buffer, framed, assembled, stamped and pushed to the ring
 //! (`source/reader.rs`: the read loop with its stall, gap and reconnection
-//! handling).
+//! handling). Accelerometer readings go to a ring of their own, stamped
+//! with their sample's timestamp, once the session takes that stream.
 
 use std::time::Duration;
 
 use neuroloop_core::StreamSpec;
+use neuroloop_core::ring::{RingWriter, sample_ring};
 use serialport::SerialPort;
 
+use super::accelerometer;
 use super::board::{Banner, initialise};
 use super::config::{BoardSetup, SerialConfig};
 use super::dejitter::Dejitter;
 use super::framer::Framer;
 use super::samples::SampleAssembler;
 use super::scale::uv_per_count;
-use crate::SourceError;
+use crate::{AuxStream, SourceError};
 
 mod reader;
 
@@ -27,6 +30,8 @@ const READ_BYTES: usize = 1024;
 const BATCH: usize = 64;
 /// Seconds of arrivals the timestamp fit spans.
 const DEJITTER_S: f64 = 4.0;
+/// Accelerometer readings the aux ring holds: 10 s at 25 Hz.
+const ACCELEROMETER_RING: usize = 256;
 
 /// An OpenBCI board on a serial port, initialised and streaming.
 pub struct SerialSource {
@@ -41,6 +46,8 @@ pub struct SerialSource {
     values: Vec<f32>,
     stamps: Vec<f64>,
     banner: Banner,
+    /// Where accelerometer readings go, once the aux stream is taken.
+    accelerometer: Option<RingWriter>,
 }
 
 /// Opens `name` and initialises the board on it.
@@ -116,6 +123,7 @@ impl SerialSource {
             setup,
             spec,
             banner,
+            accelerometer: None,
         })
     }
 
@@ -123,5 +131,19 @@ impl SerialSource {
     #[must_use]
     pub fn banner(&self) -> &Banner {
         &self.banner
+    }
+
+    /// The accelerometer stream (the [`crate::Source::take_aux_stream`]
+    /// of this source): its ring is made here, once.
+    fn accelerometer_stream(&mut self) -> Option<AuxStream> {
+        if self.accelerometer.is_some() {
+            return None;
+        }
+        let (writer, reader) = sample_ring(accelerometer::AXES.len(), ACCELEROMETER_RING);
+        self.accelerometer = Some(writer);
+        Some(AuxStream {
+            spec: accelerometer::spec(&self.spec.name),
+            reader,
+        })
     }
 }

@@ -4,6 +4,9 @@
 //! baud rate). The port is a symlink to the pty's device, so a "replugged"
 //! board (a new pty) keeps its path. Packets can be dropped, junk can be
 //! written between them, and the pty can be closed and opened again.
+//! Every tenth packet carries an accelerometer reading, as the board's
+//! does; the counts are full-range (every bit of the 24 exercised) or an
+//! in-range signal whose class follows a schedule of trials ([`Signal`]).
 #![allow(dead_code)]
 
 use std::fs::File;
@@ -21,17 +24,120 @@ pub fn count(k: u64, c: usize) -> i32 {
     v as i32 - (1 << 23)
 }
 
-/// The 33 bytes of packet `k`.
-pub fn packet(k: u64) -> [u8; 33] {
+/// Packets between two accelerometer readings (the board's 25 Hz).
+pub const ACCELEROMETER_EVERY: u64 = 10;
+
+/// The accelerometer counts packet `k` carries: a reading on every tenth
+/// packet (`k % 10 == 8`, an even packet: a Daisy half on a Daisy board),
+/// zeros on the others.
+pub fn accelerometer(k: u64) -> Option<[i16; 3]> {
+    if k % ACCELEROMETER_EVERY != 8 {
+        return None;
+    }
+    let r = (k / ACCELEROMETER_EVERY) as i64;
+    Some([
+        (r * 97 % 4001 - 2000) as i16,
+        (r * 53 % 4001 - 2000) as i16,
+        (8000 - r % 100) as i16,
+    ])
+}
+
+/// A footer that is not `0xC0` (raw aux), with non-zero aux bytes the
+/// source must ignore.
+pub const RAW_AUX_FOOTER: u8 = 0xC1;
+
+/// The 33 bytes of packet `k` with the counts `counts(k, c)`, the
+/// accelerometer reading of [`accelerometer`] and footer `0xC0`, or
+/// `footer` with six non-zero raw aux bytes.
+pub fn packet_of(k: u64, counts: impl Fn(u64, usize) -> i32, footer: Option<u8>) -> [u8; 33] {
     let mut b = [0u8; 33];
     b[0] = 0xA0;
     b[1] = (k % 256) as u8;
     for c in 0..8 {
-        let v = count(k, c).to_be_bytes();
+        let v = counts(k, c).to_be_bytes();
         b[2 + 3 * c..5 + 3 * c].copy_from_slice(&v[1..]);
     }
-    b[32] = 0xC0;
+    if let Some(footer) = footer {
+        b[26..32].copy_from_slice(&[0x12, 0x34, 0x56, 0x78, 0x9A, (k % 256) as u8 | 1]);
+        b[32] = footer;
+    } else {
+        if let Some(axes) = accelerometer(k) {
+            for (a, axis) in axes.iter().enumerate() {
+                b[26 + 2 * a..28 + 2 * a].copy_from_slice(&axis.to_be_bytes());
+            }
+        }
+        b[32] = 0xC0;
+    }
     b
+}
+
+/// The 33 bytes of packet `k`: full-range counts, an accelerometer
+/// reading on every tenth.
+pub fn packet(k: u64) -> [u8; 33] {
+    packet_of(k, count, None)
+}
+
+/// An in-range signal whose class is decodable, in place of the
+/// full-range counts: trials of `trial_s` seconds alternate between
+/// class 0 and class 1 from the first sample. Each channel carries a
+/// 10 Hz sinusoid (its phase 0.7 rad × its channel index) and uniform
+/// noise of ±8 µV from a hash of packet and channel; the sinusoid is
+/// 20 µV on the channels of the trial's class and 3 µV on the others.
+/// Class 0's channels are 1–4 (and 9–12 on a Daisy), class 1's 5–8 (and
+/// 13–16). `tools/serial/cyton_emulator.py --signal` sends the same
+/// counts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Signal {
+    /// Two packets a sample (channels 9–16 in the even one).
+    pub daisy: bool,
+    /// Seconds of each trial.
+    pub trial_s: f64,
+}
+
+impl Signal {
+    /// Samples per second.
+    pub fn rate(&self) -> f64 {
+        if self.daisy { 125.0 } else { 250.0 }
+    }
+
+    /// Samples in each trial (halves rounded up, as in the Python
+    /// emulator).
+    pub fn trial_samples(&self) -> u64 {
+        (self.trial_s * self.rate() + 0.5).floor() as u64
+    }
+
+    /// The class of sample `i`.
+    pub fn class(&self, i: u64) -> usize {
+        ((i / self.trial_samples()) % 2) as usize
+    }
+
+    /// The sample packet `k` belongs to and the channel (0-based, in the
+    /// sample) of its channel `c`.
+    fn place(&self, k: u64, c: usize) -> (u64, usize) {
+        if self.daisy {
+            (k / 2, if k.is_multiple_of(2) { 8 + c } else { c })
+        } else {
+            (k, c)
+        }
+    }
+
+    /// Microvolts of packet `k`, channel `c`, before quantisation.
+    pub fn uv(&self, k: u64, c: usize) -> f64 {
+        let (i, ch) = self.place(k, c);
+        let t = i as f64 / self.rate();
+        let group = (ch % 8) / 4;
+        let amplitude = if group == self.class(i) { 20.0 } else { 3.0 };
+        let hash = (k * 2_654_435_761 + ch as u64 * 40_503 + 12_345) % 1_000_003;
+        let noise = (hash as f64 / 1_000_003.0 - 0.5) * 16.0;
+        amplitude * (2.0 * std::f64::consts::PI * 10.0 * t + 0.7 * ch as f64).sin() + noise
+    }
+
+    /// The counts the board sends for packet `k`, channel `c` (gain 24):
+    /// the nearest, halves rounded up (`floor(x + 0.5)`, as the Python
+    /// emulator computes it).
+    pub fn count(&self, k: u64, c: usize) -> i32 {
+        (self.uv(k, c) / neuroloop_sources::serial::scale::uv_per_count(24) + 0.5).floor() as i32
+    }
 }
 
 /// Packets whose write time is kept.
@@ -55,6 +161,25 @@ pub struct Script {
     pub replug_s: f64,
     /// Answer nothing at all.
     pub mute: bool,
+    /// Send [`Signal`]'s counts instead of the full-range ones.
+    pub signal: Option<Signal>,
+    /// Every packet whose index is a multiple of this has footer
+    /// [`RAW_AUX_FOOTER`] (and no accelerometer reading).
+    pub raw_aux_every: Option<u64>,
+}
+
+impl Script {
+    /// The 33 bytes this board sends as packet `k`.
+    pub fn packet(&self, k: u64) -> [u8; 33] {
+        let footer = self
+            .raw_aux_every
+            .filter(|&every| k.is_multiple_of(every))
+            .map(|_| RAW_AUX_FOOTER);
+        match self.signal {
+            Some(signal) => packet_of(k, |k, c| signal.count(k, c), footer),
+            None => packet_of(k, count, footer),
+        }
+    }
 }
 
 /// A running emulator.
@@ -221,7 +346,7 @@ fn run(
                 if let Some(t) = write_times.get(total as usize) {
                     t.store(neuroloop_core::clock::now().to_bits(), Ordering::Release);
                 }
-                let _ = master.write_all(&packet(k));
+                let _ = master.write_all(&script.packet(k));
                 sent.fetch_add(1, Ordering::Relaxed);
             }
             if script.junk_every.is_some_and(|e| total % e == e - 1) {

@@ -1,4 +1,5 @@
-//! The running serial source: read, frame, assemble, stamp, push; a
+//! The running serial source: read, frame, assemble, stamp, push (the
+//! samples, and any accelerometer reading to its own ring); a
 //! stall when no packet comes for `stall_s`; after the port fails, a
 //! stall at once, reopening with backoff, the board re-initialised, and
 //! the samples missed meanwhile (from the host clock) pushed as a gap.
@@ -10,8 +11,9 @@ use std::time::Duration;
 use neuroloop_core::{StreamSpec, clock};
 
 use super::{BATCH, SerialSource, connect};
+use crate::serial::accelerometer;
 use crate::serial::board::STOP;
-use crate::{Source, SourceError, SourceIo, SourceReport};
+use crate::{AuxStream, Source, SourceError, SourceIo, SourceReport};
 
 /// First wait before reopening a vanished port, seconds.
 const FIRST_BACKOFF_S: f64 = 0.1;
@@ -38,6 +40,10 @@ impl Source for SerialSource {
 
     fn marker_labels(&self) -> &[String] {
         &self.config.classes
+    }
+
+    fn take_aux_stream(&mut self) -> Option<AuxStream> {
+        self.accelerometer_stream()
     }
 
     fn run(&mut self, mut io: SourceIo, stop: &AtomicBool) -> Result<SourceReport, SourceError> {
@@ -143,7 +149,14 @@ impl SerialSource {
                     tracing::warn!(missing, "serial samples lost");
                 }
                 let b = progress.batched;
-                self.stamps[b] = self.dejitter.stamp(progress.next_index, arrival);
+                let stamp = self.dejitter.stamp(progress.next_index, arrival);
+                self.stamps[b] = stamp;
+                if let Some(counts) = sample.accelerometer {
+                    report.aux_samples += 1;
+                    if let Some(ring) = self.accelerometer.as_mut() {
+                        ring.push(&accelerometer::to_g(counts), &[stamp], arrival);
+                    }
+                }
                 progress.next_index += 1;
                 progress.batched += 1;
                 report.samples += 1;
