@@ -2,7 +2,8 @@
 //! file as it runs — the input stream as it arrived (before artifact
 //! replacement and filters, with its source timestamps), the cue markers,
 //! every published intent and hold (their protocol JSON), and the decoder's
-//! probabilities per decided window.
+//! probabilities per decided window; and, when the source has one, its aux
+//! stream (a serial board's accelerometer, `aux_stream.rs`).
 //!
 //! The pipeline thread only copies each block into a preallocated SPSC
 //! ring and each marker into a marker ring (a full ring drops and counts,
@@ -14,6 +15,7 @@
 //! A clean stop writes each stream's footer (first and last timestamp,
 //! sample count).
 
+mod aux_stream;
 mod line_feed;
 mod streams;
 mod writer_thread;
@@ -25,6 +27,7 @@ use std::thread::JoinHandle;
 use neuroloop_core::StreamSpec;
 use neuroloop_core::markers::{MarkerWriter, marker_ring};
 use neuroloop_core::ring::{RingWriter, sample_ring};
+use neuroloop_sources::AuxStream;
 use serde::Serialize;
 use tokio::sync::broadcast;
 
@@ -100,6 +103,11 @@ pub struct RecordReport {
     pub intents: u64,
     /// Intents and holds the recorder fell too far behind to receive.
     pub intents_dropped: u64,
+    /// Samples of the source's aux stream (accelerometer readings)
+    /// written.
+    pub aux_samples: u64,
+    /// Aux samples the source's ring dropped (the recorder fell behind).
+    pub aux_dropped: u64,
     /// Bytes in the file.
     pub bytes: u64,
     /// Why recording stopped early (e.g. the disk is full); the session
@@ -118,8 +126,9 @@ pub struct Recorder {
 impl Recorder {
     /// Creates the file and starts the writing thread: the `input` stream
     /// with `classes` for its markers and decoder outputs, intents from
-    /// `lines`; the tap holds `ring_samples` samples and, if `lossless`,
-    /// waits for room rather than drop.
+    /// `lines`, and the source's `aux` stream if it has one; the tap holds
+    /// `ring_samples` samples and, if `lossless`, waits for room rather
+    /// than drop.
     ///
     /// # Errors
     /// [`RuntimeError::Io`] naming the file if it cannot be created or its
@@ -131,8 +140,18 @@ impl Recorder {
         ring_samples: usize,
         lossless: bool,
         lines: broadcast::Receiver<Line>,
+        aux: Option<AuxStream>,
     ) -> Result<Self, RuntimeError> {
-        let file = streams::RecordFile::create(&plan.path, input, classes)?;
+        let mut file = streams::RecordFile::create(&plan.path, input, classes)?;
+        let aux = aux
+            .map(|stream| aux_stream::AuxFeed::start(stream, &mut file.xdf))
+            .transpose()
+            .map_err(|e| {
+                RuntimeError::Io(std::io::Error::new(
+                    e.kind(),
+                    format!("recording {}: {e}", plan.path.display()),
+                ))
+            })?;
         let (samples, sample_reader) = sample_ring(input.channel_count(), ring_samples.max(1));
         let (markers, marker_reader) = marker_ring(MARKER_QUEUE);
         let stopped = Arc::new(AtomicBool::new(false));
@@ -144,6 +163,7 @@ impl Recorder {
             lines_dropped,
             flush_s: plan.flush_s,
             stopped: Arc::clone(&stopped),
+            aux,
         };
         let thread = std::thread::Builder::new()
             .name("neuroloop-recorder".into())

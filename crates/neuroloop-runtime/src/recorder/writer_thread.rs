@@ -1,5 +1,5 @@
-//! The recorder's thread: drains the taps and the intent broadcast into
-//! the file every few milliseconds, flushes and syncs it every `flush_s`,
+//! The recorder's thread: drains the taps, the intent broadcast and the
+//! source's aux stream into the file every few milliseconds, flushes and syncs it every `flush_s`,
 //! and writes the footers when the session has drained.
 
 use std::sync::Arc;
@@ -12,6 +12,7 @@ use neuroloop_core::markers::MarkerReader;
 use neuroloop_core::ring::RingReader;
 
 use super::RecordReport;
+use super::aux_stream::AuxFeed;
 use super::streams::{INPUT, INTENTS, MARKERS, OUTPUTS, RecordFile};
 use crate::server::Line;
 
@@ -30,6 +31,8 @@ pub(super) struct Inputs {
     pub(super) flush_s: f64,
     /// Set when the thread stops writing (a lossless tap stops waiting).
     pub(super) stopped: Arc<AtomicBool>,
+    /// The source's aux stream, if it has one.
+    pub(super) aux: Option<AuxFeed>,
 }
 
 /// Records until the pipeline has hung up and the broadcast has closed;
@@ -49,6 +52,10 @@ pub(super) fn run(mut file: RecordFile, mut inputs: Inputs) -> RecordReport {
             .and_then(|n| Ok(n + write_markers(&mut file, &mut inputs, &mut report)?))
             .and_then(|n| {
                 Ok(n + write_lines(&mut file, &mut inputs, &mut report, &mut lines_open)?)
+            })
+            .and_then(|n| match inputs.aux.as_mut() {
+                Some(aux) => Ok(n + aux.write(&mut file.xdf)?),
+                None => Ok(n),
             });
         let wrote = match wrote {
             Ok(n) => n,
@@ -61,6 +68,9 @@ pub(super) fn run(mut file: RecordFile, mut inputs: Inputs) -> RecordReport {
             flushed = Instant::now();
         }
         if pipeline_done && !lines_open {
+            if let Some(Err(e)) = inputs.aux.as_ref().map(|aux| aux.close(&mut file.xdf)) {
+                break Err(e);
+            }
             break file.close();
         }
         if wrote == 0 {
@@ -75,6 +85,10 @@ pub(super) fn run(mut file: RecordFile, mut inputs: Inputs) -> RecordReport {
     report.samples_dropped = inputs.samples.stats().dropped();
     report.markers_dropped = inputs.markers.dropped();
     report.intents_dropped = inputs.lines_dropped.load(Ordering::Relaxed);
+    if let Some(aux) = &inputs.aux {
+        report.aux_samples = aux.written();
+        report.aux_dropped = aux.dropped();
+    }
     report.bytes = file.xdf.written();
     report
 }

@@ -1,6 +1,6 @@
 //! A session assembled from its parts, in the order data flows: the
 //! source, the pipeline (with its rings), calibration, the publishers, the
-//! recorder.
+//! recorder (which takes the source's aux stream, if any).
 //! [`assemble`] builds every part from the validated config without
 //! starting a thread; [`SessionParts::launch`] starts them. Tests that
 //! drive the pipeline by hand take the parts from the same builder.
@@ -48,7 +48,7 @@ pub fn assemble(
     cfg: &ValidatedSession,
     options: StartOptions,
 ) -> Result<SessionParts, RuntimeError> {
-    let source = SourcePart::open(cfg, options.sample_limit)?;
+    let mut source = SourcePart::open(cfg, options.sample_limit)?;
     let mut pipeline = PipelinePart::build(cfg, source.spec(), source.live())?;
     let calibration = match pipeline.calibration.take() {
         Some(ends) => Some(CalibrationPart::new(cfg, source.spec(), ends)?),
@@ -58,6 +58,7 @@ pub fn assemble(
     pipeline.pipeline.filtered = publishers.filtered_tap.take();
     let recorder = match (&cfg.record, publishers.subscribe()) {
         (Some(plan), Some(lines)) => {
+            let aux = source.take_aux_stream();
             let mut recorder = Recorder::start(
                 plan,
                 source.spec(),
@@ -65,6 +66,7 @@ pub fn assemble(
                 cfg.pipeline.ring_samples,
                 !source.live(),
                 lines,
+                aux,
             )?;
             pipeline.pipeline.record = recorder.tap.take();
             Some(recorder.thread)

@@ -9,7 +9,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use neuroloop_core::StreamSpec;
-use neuroloop_sources::{Source, SourceError, SourceIo, SourceReport};
+use neuroloop_sources::{AuxStream, Source, SourceError, SourceIo, SourceReport};
 
 use crate::config::ValidatedSession;
 use crate::error::RuntimeError;
@@ -79,6 +79,12 @@ impl SourcePart {
     #[must_use]
     pub fn spec(&self) -> &StreamSpec {
         self.source.spec()
+    }
+
+    /// The source's aux stream (a serial board's accelerometer), if it has
+    /// one; taken once, by the recorder.
+    pub fn take_aux_stream(&mut self) -> Option<AuxStream> {
+        self.source.take_aux_stream()
     }
 
     /// Whether it runs in real time whatever the pipeline does.

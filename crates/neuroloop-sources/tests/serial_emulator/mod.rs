@@ -132,6 +132,27 @@ impl Signal {
         amplitude * (2.0 * std::f64::consts::PI * 10.0 * t + 0.7 * ch as f64).sin() + noise
     }
 
+    /// Sample `i` as the source makes it: every channel's counts times the
+    /// gain-24 scale, as `f32` (a Daisy sample: channels 1–8 from packet
+    /// `2i + 1`, 9–16 from packet `2i`).
+    pub fn sample(&self, i: u64) -> Vec<f32> {
+        let scale = neuroloop_sources::serial::scale::uv_per_count(24);
+        let uv = |k: u64, c: usize| (f64::from(self.count(k, c)) * scale) as f32;
+        if self.daisy {
+            (0..16)
+                .map(|ch| {
+                    if ch < 8 {
+                        uv(2 * i + 1, ch)
+                    } else {
+                        uv(2 * i, ch - 8)
+                    }
+                })
+                .collect()
+        } else {
+            (0..8).map(|c| uv(i, c)).collect()
+        }
+    }
+
     /// The counts the board sends for packet `k`, channel `c` (gain 24):
     /// the nearest, halves rounded up (`floor(x + 0.5)`, as the Python
     /// emulator computes it).
