@@ -95,14 +95,18 @@ impl SourcePlan for SerialConfig {
     }
 
     /// The framer's 4 KiB, one read, a batch of 64 samples and 4 s of
-    /// arrivals for the timestamp fit.
+    /// arrivals for the timestamp fit; the accelerometer's ring (256
+    /// readings of three `f32` and a 24-byte stamp) when it is recorded.
     fn memory(&self, spec: &StreamSpec) -> Vec<(&'static str, f64)> {
         let channels = spec.channel_count() as f64;
         let fit = (4.0 * spec.sample_rate).ceil() * 16.0;
-        vec![(
-            "serial buffers",
-            4096.0 + 1024.0 + 64.0 * (channels * 4.0 + 8.0) + fit,
-        )]
+        vec![
+            (
+                "serial buffers",
+                4096.0 + 1024.0 + 64.0 * (channels * 4.0 + 8.0) + fit,
+            ),
+            ("serial accelerometer ring", 256.0 * (3.0 * 4.0 + 24.0)),
+        ]
     }
 
     fn live(&self) -> bool {
