@@ -373,8 +373,8 @@ struct PythonRun {
 }
 
 /// Runs tools/serial/cyton_emulator.py (its own process) with `args` for
-/// 750 packets and reads them through the source.
-fn run_python_emulator(name: &str, args: &[&str]) -> PythonRun {
+/// 750 packets and reads them through the source as `board`.
+fn run_python_emulator(name: &str, board: Board, args: &[&str]) -> PythonRun {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
     let port = link(name);
@@ -394,10 +394,11 @@ fn run_python_emulator(name: &str, args: &[&str]) -> PythonRun {
         .read_line(&mut ready)
         .unwrap();
     assert!(ready.starts_with("ready"), "{ready:?}");
-    let mut source =
-        SerialSource::open(&config(&port), setup(Board::Cyton), spec(Board::Cyton)).unwrap();
+    let mut source = SerialSource::open(&config(&port), setup(board), spec(board)).unwrap();
     let mut aux = source.take_aux_stream().unwrap();
-    let (writer, mut reader) = sample_ring(8, 4096);
+    let channels = board.channels();
+    let expected = 750 / board.packets_per_sample() as usize * channels;
+    let (writer, mut reader) = sample_ring(channels, 4096);
     let stop = Arc::new(AtomicBool::new(false));
     let s = Arc::clone(&stop);
     let started = Instant::now();
@@ -411,9 +412,9 @@ fn run_python_emulator(name: &str, args: &[&str]) -> PythonRun {
             &s,
         )
     });
-    let mut block = SampleBlock::with_capacity(8, 64);
+    let mut block = SampleBlock::with_capacity(channels, 64);
     let (mut values, mut gaps) = (Vec::new(), 0);
-    while values.len() < 750 * 8 && started.elapsed() < Duration::from_secs(15) {
+    while values.len() < expected && started.elapsed() < Duration::from_secs(15) {
         let popped = reader.pop_into(&mut block);
         gaps += usize::from(popped.gap.is_some());
         values.extend_from_slice(block.data());
@@ -425,7 +426,7 @@ fn run_python_emulator(name: &str, args: &[&str]) -> PythonRun {
     stop.store(true, Ordering::Relaxed);
     let report = thread.join().unwrap().unwrap();
     let _ = child.wait();
-    assert_eq!(values.len(), 750 * 8, "{report:?}");
+    assert_eq!(values.len(), expected, "{report:?}");
     let mut aux_block = SampleBlock::with_capacity(3, 128);
     aux.reader.pop_into(&mut aux_block);
     PythonRun {
@@ -441,7 +442,7 @@ fn run_python_emulator(name: &str, args: &[&str]) -> PythonRun {
 /// accelerometer readings and no gap.
 #[test]
 fn the_python_emulator_process_gives_the_exact_values_at_250_hz() {
-    let run = run_python_emulator("python", &[]);
+    let run = run_python_emulator("python", Board::Cyton, &[]);
     assert_eq!(run.gaps, 0);
     for (k, sample) in run.values.chunks(8).enumerate() {
         for (c, &v) in sample.iter().enumerate() {
@@ -456,20 +457,27 @@ fn the_python_emulator_process_gives_the_exact_values_at_250_hz() {
 }
 
 /// `--signal`: the Python emulator sends the in-range class signal, count
-/// for count as the test emulator's [`Signal`].
+/// for count as the test emulator's [`Signal`], for a Cyton and (with
+/// `--daisy`) a Cyton with Daisy.
 #[test]
 fn the_python_emulator_sends_the_class_signal_count_for_count() {
-    let run = run_python_emulator("python-signal", &["--signal", "0.5"]);
-    assert_eq!(run.gaps, 0);
-    let signal = Signal {
-        daisy: false,
-        trial_s: 0.5,
-    };
-    for (k, sample) in run.values.chunks(8).enumerate() {
-        for (c, &v) in sample.iter().enumerate() {
-            let sent = (f64::from(signal.count(k as u64, c)) * uv_per_count(24)) as f32;
-            assert_eq!(v, sent, "sample {k} channel {c}");
-            assert!(v.abs() < 40.0, "in range: {v} µV");
+    for (board, args) in [
+        (Board::Cyton, &["--signal", "0.5"][..]),
+        (Board::CytonDaisy, &["--signal", "0.5", "--daisy"][..]),
+    ] {
+        let run = run_python_emulator("python-signal", board, args);
+        assert_eq!(run.gaps, 0);
+        let signal = Signal {
+            daisy: board == Board::CytonDaisy,
+            trial_s: 0.5,
+        };
+        let channels = board.channels();
+        for (i, sample) in run.values.chunks(channels).enumerate() {
+            assert_eq!(sample, signal.sample(i as u64), "{board:?} sample {i}");
+            assert!(
+                sample.iter().all(|v| v.abs() < 40.0),
+                "in range: {sample:?}"
+            );
         }
     }
 }
