@@ -1,6 +1,7 @@
 //! The recorder's thread: drains the taps, the intent broadcast and the
-//! source's aux stream into the file every few milliseconds, flushes and syncs it every `flush_s`,
-//! and writes the footers when the session has drained.
+//! source's aux stream into the file every few milliseconds, flushes and
+//! syncs it every `flush_s`, and writes the footers when the session has
+//! drained.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
