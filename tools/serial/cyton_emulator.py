@@ -14,7 +14,8 @@ class 0, 5-8 and 13-16 for class 1) and 3 uV on the others, plus +-8 uV of
 hashed noise, at gain 24. Every tenth packet (k mod 10 == 8) carries an
 accelerometer reading (X, Y, Z counts of 0.125 mg), the others zeros, as
 the board's firmware sends them. Exits after --packets packets have been
-sent (0: never) or when stopped.
+sent (0: never) or when stopped; with --hold it prints `sent N` after the
+last packet and keeps the port open (answering nothing) until SIGTERM.
 
     python3 tools/serial/cyton_emulator.py --link /tmp/cyton --packets 1000
     python3 tools/serial/cyton_emulator.py --link /tmp/cyton --daisy --signal 3
@@ -85,6 +86,11 @@ def main():
     parser.add_argument("--packets", type=int, default=0, help="stop after this many (0: never)")
     parser.add_argument("--daisy", action="store_true", help="report a Daisy in the banner")
     parser.add_argument(
+        "--hold",
+        action="store_true",
+        help="after --packets, print `sent N` and keep the port open until SIGTERM",
+    )
+    parser.add_argument(
         "--signal",
         type=float,
         metavar="TRIAL_S",
@@ -140,6 +146,12 @@ def main():
                 sent += 1
                 if args.packets and sent >= args.packets:
                     break
+        if args.hold:
+            print(f"sent {sent}", flush=True)
+            while True:
+                # Commands (the reader's `s` on stop) are read and dropped.
+                if select.select([master], [], [], 1.0)[0]:
+                    os.read(master, 256)
         # Let the reader take the last packets before the pty goes.
         time.sleep(0.5)
     except KeyboardInterrupt:

@@ -7,12 +7,16 @@
 //! session from its first window. The session records itself; read back,
 //! the recording holds exactly the microvolts sent, the accelerometer
 //! readings in g each stamped as its sample, and intents whose classes are
-//! the emulated ones.
+//! the emulated ones. The board is the test's in-process emulator or the
+//! independent Python one (tools/serial/cyton_emulator.py, its own process,
+//! standard library only), which sends the same counts.
 
 #[path = "../../neuroloop-sources/tests/serial_emulator/mod.rs"]
 mod serial_emulator;
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -125,9 +129,92 @@ fn train_bundle(signal: Signal, spec: &StreamSpec, first: u64, seconds: f64, dir
     model.save_bundle(dir, &meta).unwrap();
 }
 
-/// Runs the whole session on `profile` and checks what it published and
-/// recorded.
-fn run(name: &str, profile: &str, daisy: bool) {
+/// Which emulator plays the board.
+#[derive(Clone, Copy)]
+enum Board {
+    /// The test's own, in this process.
+    InProcess,
+    /// tools/serial/cyton_emulator.py, its own process.
+    PythonProcess,
+}
+
+/// A running emulator of either kind.
+enum Running {
+    InProcess(Emulator),
+    Python(
+        std::process::Child,
+        std::io::Lines<BufReader<std::process::ChildStdout>>,
+    ),
+}
+
+impl Running {
+    fn start(board: Board, port: &Path, signal: Signal) -> Self {
+        match board {
+            Board::InProcess => Self::InProcess(Emulator::start(
+                port,
+                Script {
+                    daisy: signal.daisy,
+                    rate_hz: 250.0,
+                    signal: Some(signal),
+                    ..Script::default()
+                },
+            )),
+            Board::PythonProcess => {
+                let script = concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../../tools/serial/cyton_emulator.py"
+                );
+                let mut command = Command::new("python3");
+                command
+                    .args([script, "--link", &port.display().to_string(), "--hold"])
+                    .args(["--packets", &PACKETS.to_string()])
+                    .args(["--signal", &signal.trial_s.to_string()]);
+                if signal.daisy {
+                    command.arg("--daisy");
+                }
+                let mut child = command
+                    .stdout(Stdio::piped())
+                    .spawn()
+                    .expect("python3 runs tools/serial/cyton_emulator.py");
+                let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+                let ready = lines.next().expect("a ready line").unwrap();
+                assert!(ready.starts_with("ready"), "{ready:?}");
+                Self::Python(child, lines)
+            }
+        }
+    }
+
+    /// Waits until the board has sent the session's packets.
+    fn wait_sent(&mut self) {
+        match self {
+            Self::InProcess(emulator) => {
+                let deadline = Instant::now() + Duration::from_secs(60);
+                while emulator.sent.load(Ordering::Relaxed) < PACKETS && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+            Self::Python(_, lines) => {
+                let sent = lines.next().expect("a sent line").unwrap();
+                assert_eq!(sent, format!("sent {PACKETS}"));
+            }
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Self::Python(child, _) = self {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Runs the whole session on `profile`, the board played by `board`, and
+/// checks what it published and recorded.
+fn run(name: &str, profile: &str, daisy: bool, board: Board) {
     let dir = scratch(name);
     let port = dir.join("port");
     let record = dir.join("session.xdf");
@@ -155,15 +242,7 @@ fn run(name: &str, profile: &str, daisy: bool) {
     );
     let cfg = parse(&session(&port, profile, &decoder, &record), &session_path()).unwrap();
 
-    let emulator = Emulator::start(
-        &port,
-        Script {
-            daisy,
-            rate_hz: 250.0,
-            signal: Some(signal),
-            ..Script::default()
-        },
-    );
+    let mut emulator = Running::start(board, &port, signal);
     let (tap, intents) = crossbeam_channel::unbounded::<Intent>();
     let running = start(
         cfg,
@@ -174,10 +253,7 @@ fn run(name: &str, profile: &str, daisy: bool) {
         },
     )
     .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while emulator.sent.load(Ordering::Relaxed) < PACKETS && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    emulator.wait_sent();
     std::thread::sleep(Duration::from_millis(300));
     running.stop();
     let report = running.finish().unwrap();
@@ -291,10 +367,25 @@ fn run(name: &str, profile: &str, daisy: bool) {
 
 #[test]
 fn a_cyton_session_issues_the_emulated_classes_and_records_the_accelerometer() {
-    run("cyton", "openbci-cyton", false);
+    run("cyton", "openbci-cyton", false, Board::InProcess);
 }
 
 #[test]
 fn a_daisy_session_issues_the_emulated_classes_and_records_the_accelerometer() {
-    run("daisy", "openbci-cyton-daisy", true);
+    run("daisy", "openbci-cyton-daisy", true, Board::InProcess);
+}
+
+#[test]
+fn a_cyton_session_on_the_python_emulator_process_issues_the_emulated_classes() {
+    run("cyton-python", "openbci-cyton", false, Board::PythonProcess);
+}
+
+#[test]
+fn a_daisy_session_on_the_python_emulator_process_issues_the_emulated_classes() {
+    run(
+        "daisy-python",
+        "openbci-cyton-daisy",
+        true,
+        Board::PythonProcess,
+    );
 }
