@@ -35,6 +35,7 @@ fn help_lists_every_command_with_a_description() {
     let commands = declared_commands();
     assert!(commands.len() >= 8, "{commands:?}");
     assert!(commands.contains(&"score".to_string()), "{commands:?}");
+    assert!(commands.contains(&"replay".to_string()), "{commands:?}");
     let text = help(&["--help"]);
     for c in &commands {
         let line = text
