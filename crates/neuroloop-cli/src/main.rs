@@ -13,7 +13,7 @@
 //!   --architecture A --out DIR`: train a decoder and write a model bundle.
 //! * `neuroloop score BUNDLE --recording F ... --events T1=a,T2=b`: play
 //!   recordings through the online path and score the intents.
-//! * `neuroloop replay FILE --config SESSION [--bundle DIR]`: rerun a
+//! * `neuroloop replay FILE [--config SESSION] [--bundle DIR]`: rerun a
 //!   session from its XDF recording and compare the intents with the
 //!   recorded ones.
 //!
@@ -144,8 +144,8 @@ enum Command {
     /// transfer rate, time from cue to the first correct intent.
     Score(score::ScoreArgs),
     /// Rerun a session from the XDF file it recorded (`[record]`): its
-    /// input and cues replayed at fast pace through the same config (and
-    /// `--bundle`, if given), and every window's intent compared bit for
+    /// input and cues replayed at fast pace through the config it stores
+    /// or `--config` (and `--bundle`, if given), and every window's intent compared bit for
     /// bit with the recorded one. Exit status 0 identical, 1 different, 2
     /// error.
     Replay(replay::ReplayArgs),

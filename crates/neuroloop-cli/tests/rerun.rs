@@ -46,17 +46,19 @@ fn run_session(config: &Path) {
     );
 }
 
-/// `neuroloop replay` with `extra` flags; the output and the JSON.
-fn replay(file: &Path, config: &Path, extra: &[&str]) -> (Output, serde_json::Value) {
-    let json = file.with_extension(format!("{}.json", extra.len()));
+/// `neuroloop replay` with `--config` if given and `extra` flags; the
+/// output and the JSON.
+fn replay(file: &Path, config: Option<&Path>, extra: &[&str]) -> (Output, serde_json::Value) {
+    let json = file.with_extension(format!("{}-{}.json", extra.len(), config.is_some()));
     let mut args = vec![
         "replay",
         file.to_str().unwrap(),
-        "--config",
-        config.to_str().unwrap(),
         "--json",
         json.to_str().unwrap(),
     ];
+    if let Some(config) = config {
+        args.extend_from_slice(&["--config", config.to_str().unwrap()]);
+    }
     args.extend_from_slice(extra);
     let out = run_for(&args, Duration::from_secs(300));
     let text = std::fs::read_to_string(&json).unwrap_or_else(|e| {
@@ -156,7 +158,7 @@ fn recorded_sessions_rerun_bit_for_bit_and_changes_are_reported() {
     run_session(&calibrating);
     let bundle = dir.join("configs/bundle");
     let calibrated_file = dir.join("configs/calibrating.xdf");
-    let (out, json) = replay(&calibrated_file, &calibrating, &[]);
+    let (out, json) = replay(&calibrated_file, Some(&calibrating), &[]);
     assert_identical(&calibrated_file, &out, &json, (800, 10));
 
     // The saved bundle, decoding the same simulated subject from the start
@@ -169,15 +171,35 @@ fn recorded_sessions_rerun_bit_for_bit_and_changes_are_reported() {
         120.0,
         "[decoder]\ntype = \"bundle\"\npath = \"bundle\"\nlabel_delay_s = 0.5\n",
     );
+    let text = std::fs::read_to_string(&decoding).unwrap();
+    std::fs::write(
+        &decoding,
+        text.replace(
+            "queue = 64",
+            "queue = 64\ntoken = \"s3cret-token-0123456789\"",
+        ),
+    )
+    .unwrap();
     run_session(&decoding);
     let decoded_file = dir.join("configs/decoding.xdf");
-    let (out, json) = replay(&decoded_file, &decoding, &[]);
+    let (out, json) = replay(&decoded_file, Some(&decoding), &[]);
     assert_identical(&decoded_file, &out, &json, (1000, 10));
+    // The file alone: its header stores the config, without the token.
+    let (out, json) = replay(&decoded_file, None, &[]);
+    assert_identical(&decoded_file, &out, &json, (1000, 10));
+    let header = read_xdf(&decoded_file, &XdfOptions::raw()).unwrap();
+    let stored = header.header_field("session_config").unwrap();
+    assert!(stored.contains("path = \"bundle\""), "{stored}");
+    let bytes = std::fs::read(&decoded_file).unwrap();
+    assert!(
+        !bytes.windows(6).any(|w| w == b"s3cret"),
+        "the token is not stored"
+    );
 
     // The bundle in place of calibration decides the calibration windows.
     let (out, json) = replay(
         &calibrated_file,
-        &calibrating,
+        Some(&calibrating),
         &["--bundle", bundle.to_str().unwrap()],
     );
     assert_eq!(out.status.code(), Some(1), "{json}");
@@ -191,7 +213,7 @@ fn recorded_sessions_rerun_bit_for_bit_and_changes_are_reported() {
     // distribution): exactly that window differs, in its probabilities.
     let tampered = dir.join("configs/tampered.xdf");
     let window = swap_probabilities(&decoded_file, &tampered, 100);
-    let (out, json) = replay(&tampered, &decoding, &[]);
+    let (out, json) = replay(&tampered, None, &[]);
     assert_eq!(out.status.code(), Some(1), "{json}");
     assert_eq!(json["differing"], 1, "{json}");
     assert_eq!(json["differences"][0]["window"], window);

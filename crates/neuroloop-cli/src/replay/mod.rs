@@ -2,8 +2,9 @@
 //! reruns a session that recorded itself (`[record]`) and compares the
 //! intents with the recorded ones.
 //!
-//! The session config (`--config`) is rerun with its source replaced by the
-//! recording's input stream, played at fast pace with its recorded
+//! The session config (`--config`, else the one the recording's header
+//! stores) is rerun with its source replaced by the recording's input
+//! stream, played at fast pace with its recorded
 //! timestamps and cue markers (`[source] type = "replay"` on the XDF file),
 //! and its decoder replaced by `--bundle` if given. The replay waits for
 //! the pipeline (and for the trainer of a calibrating session), so a
@@ -31,10 +32,11 @@ use session::{Rerun, option};
 pub struct ReplayArgs {
     /// The XDF file a session recorded with `[record]`.
     file: PathBuf,
-    /// The session config that was recorded (its hardware profile and
-    /// relative paths as when it ran).
+    /// The session config to rerun (default: the one the recording's
+    /// header stores; its relative paths start where the config was when
+    /// the session ran).
     #[arg(long)]
-    config: PathBuf,
+    config: Option<PathBuf>,
     /// Decode with this model bundle instead of the config's decoder.
     #[arg(long)]
     bundle: Option<PathBuf>,
@@ -67,12 +69,28 @@ fn run(args: &ReplayArgs) -> Result<bool, CommandError> {
             args.file.display()
         );
     }
-    let text = neuroloop_runtime::config::read_config_file(&args.config)
-        .map_err(|e| option("config", format!("{}: {e}", args.config.display())))?;
+    let (origin, text) = match (&args.config, &recorded.config) {
+        (Some(path), _) => {
+            let text = neuroloop_runtime::config::read_config_file(path)
+                .map_err(|e| option("config", format!("{}: {e}", path.display())))?;
+            (path.clone(), text)
+        }
+        (None, Some(stored)) => (stored.path.clone(), stored.text.clone()),
+        (None, None) => {
+            return Err(option(
+                "config",
+                format!(
+                    "{} stores no session config; name it with --config",
+                    args.file.display()
+                ),
+            )
+            .into());
+        }
+    };
     let tables: toml::Table = toml::from_str(&text)
-        .map_err(|e| option("config", format!("{}: {e}", args.config.display())))?;
+        .map_err(|e| option("config", format!("{}: {e}", origin.display())))?;
     let rerun = Rerun {
-        origin: args.config.clone(),
+        origin,
         tables,
         file: &args.file,
         recorded: &recorded,
@@ -163,7 +181,7 @@ fn to_json(c: &Comparison, args: &ReplayArgs, classes: &[String]) -> serde_json:
         .collect();
     serde_json::json!({
         "file": args.file.display().to_string(),
-        "config": args.config.display().to_string(),
+        "config": args.config.as_ref().map(|c| c.display().to_string()),
         "bundle": args.bundle.as_ref().map(|b| b.display().to_string()),
         "classes": classes,
         "identical": c.identical(),

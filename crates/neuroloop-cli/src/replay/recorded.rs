@@ -1,13 +1,15 @@
 //! A recording a session made with `[record]`, read back for a rerun: the
 //! name of its input stream, its classes (the decoder outputs' channel
-//! labels) and every intent and hold it published (the intents stream's
-//! JSON lines), with timestamps as stored.
+//! labels), every intent and hold it published (the intents stream's
+//! JSON lines), with timestamps as stored, and the session config its
+//! header stores.
 
 use std::path::Path;
 
 use neuroloop_formats::xdf::{ChannelFormat, XdfFile, XdfOptions, XdfStream, read_xdf};
 use neuroloop_offline::OfflineError;
 use neuroloop_protocol::ServerMessage;
+use neuroloop_runtime::config::StoredConfig;
 
 use super::compare::Decision;
 
@@ -27,6 +29,8 @@ pub(super) struct Recorded {
     pub decisions: Vec<Decision>,
     /// The file ends inside a chunk (a session cut off).
     pub truncated: bool,
+    /// The session config the header stores, if any.
+    pub config: Option<StoredConfig>,
 }
 
 /// Reads `path`.
@@ -79,6 +83,7 @@ pub(super) fn read(path: &Path) -> Result<Recorded, OfflineError> {
         classes,
         decisions,
         truncated: xdf.truncated,
+        config: StoredConfig::read(&xdf),
     })
 }
 

@@ -12,7 +12,9 @@
 //! second, and the reader recovers every whole chunk. A write error (disk
 //! full) ends the recording, not the session: the report says why.
 //! A clean stop writes each stream's footer (first and last timestamp,
-//! sample count).
+//! sample count). The file header stores the session config
+//! ([`crate::config::StoredConfig`]), so the file alone can rerun the
+//! session.
 
 mod line_feed;
 mod streams;
@@ -132,7 +134,7 @@ impl Recorder {
         lossless: bool,
         lines: broadcast::Receiver<Line>,
     ) -> Result<Self, RuntimeError> {
-        let file = streams::RecordFile::create(&plan.path, input, classes)?;
+        let file = streams::RecordFile::create(plan, input, classes)?;
         let (samples, sample_reader) = sample_ring(input.channel_count(), ring_samples.max(1));
         let (markers, marker_reader) = marker_ring(MARKER_QUEUE);
         let stopped = Arc::new(AtomicBool::new(false));
