@@ -2,15 +2,19 @@
 //! writer: the played stream (by name or the first numeric stream with a
 //! nominal rate) with its own timestamps, the markers of the string and
 //! irregular numeric streams as cues at the first sample at or after
-//! them; and every bad file or key is a config error naming the file and
-//! what was expected.
+//! them; played at either pace with those timestamps (realtime keeping
+//! their spacing); and every bad file or key is a config error naming the
+//! file and what was expected.
 
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
 
 use neuroloop_core::{ConfigError, Marker};
 use neuroloop_formats::xdf::{ChannelFormat, StreamInfo, XdfWriter, stream_header_xml};
-use neuroloop_sources::replay::{Cue, ReplayConfig, ReplayRecording};
+use neuroloop_sources::replay::{Cue, Pace, ReplayConfig, ReplayRecording, ReplaySource};
 
 const RATE: f64 = 100.0;
 const SAMPLES: usize = 300;
@@ -211,6 +215,63 @@ fn bad_files_and_streams_are_named() {
         load(&edf, "stream = \"amp\""),
         "source.stream",
         &["S001R04.edf", "not an XDF file"],
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Plays `rec` through a ring; returns the seconds it took, every sample's
+/// timestamp and every marker.
+fn play(rec: ReplayRecording, pace: Pace) -> (f64, Vec<f64>, Vec<Marker>) {
+    use neuroloop_core::SampleBlock;
+    use neuroloop_core::markers::marker_ring;
+    use neuroloop_core::ring::sample_ring;
+    use neuroloop_sources::{Source, SourceIo};
+    let mut spec = rec.spec.clone();
+    spec.block_size = 25;
+    let classes = vec!["left".to_string(), "right".to_string()];
+    let mut source = ReplaySource::open(Arc::new(rec), spec, classes, pace).unwrap();
+    let (writer, mut reader) = sample_ring(2, 4096);
+    let (marker_writer, mut markers) = marker_ring(64);
+    let io = SourceIo {
+        samples: writer,
+        markers: Some(marker_writer),
+        notify: None,
+    };
+    let started = Instant::now();
+    let report = source.run(io, &AtomicBool::new(false)).unwrap();
+    let took = started.elapsed().as_secs_f64();
+    assert_eq!(report.samples, SAMPLES as u64);
+    let mut block = SampleBlock::with_capacity(2, 4096);
+    let mut stamps = Vec::new();
+    while reader.pop_into(&mut block).samples > 0 {
+        stamps.extend_from_slice(block.timestamps());
+    }
+    (took, stamps, std::iter::from_fn(|| markers.pop()).collect())
+}
+
+#[test]
+fn both_paces_play_the_recorded_stamps_and_realtime_keeps_their_spacing() {
+    let dir = scratch("pace");
+    let path = dir.join("session.xdf");
+    write_xdf(&path, true);
+    let recorded: Vec<f64> = (0..SAMPLES).map(stamp).collect();
+    let cue = |sample: usize, code| Marker {
+        time: stamp(sample),
+        code,
+    };
+    let expected_markers = [cue(0, 1), cue(50, 0), cue(120, Marker::REST)];
+    let rec = || load(&path, "timestamps = \"recorded\"").unwrap();
+    let (fast, stamps, markers) = play(rec(), Pace::Fast);
+    assert_eq!(stamps, recorded);
+    assert_eq!(markers, expected_markers);
+    assert!(fast < 1.0, "fast pace took {fast:.2} s");
+    // 300 samples stamped over 2.99 s: realtime waits for each block's
+    // newest sample, so the last block leaves 2.99 s after the start.
+    let (realtime, stamps, markers) = play(rec(), Pace::Realtime);
+    assert_eq!((stamps, markers), (recorded, expected_markers.to_vec()));
+    assert!(
+        (2.9..4.0).contains(&realtime),
+        "realtime pace took {realtime:.2} s for 2.99 s of stamps"
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
