@@ -208,6 +208,19 @@ fn bad_files_and_streams_are_named() {
         "source.events",
         &["good.xdf", "\"T1\"", "left", "rest", "up"],
     );
+    // A stamp that is no time.
+    let nan = dir.join("nan.xdf");
+    let mut xdf = XdfWriter::new(std::fs::File::create(&nan).unwrap()).unwrap();
+    let signal = info("amp", "EEG", &["C3"], RATE, ChannelFormat::Float32);
+    xdf.stream_header(1, &stream_header_xml(&signal)).unwrap();
+    xdf.samples_f32(1, &[1.0, f64::NAN, 1.02], &[0.0; 3])
+        .unwrap();
+    drop(xdf);
+    assert_error(
+        load(&nan, "timestamps = \"recorded\""),
+        "source.path",
+        &["nan.xdf", "sample 1 of stream \"amp\"", "NaN", "finite"],
+    );
     // `stream` belongs to XDF files.
     let edf = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/data/physionet-eegmmidb/S001R04.edf");

@@ -48,9 +48,10 @@ pub(super) fn is_xdf(path: &Path) -> bool {
 ///
 /// # Errors
 /// At `{at}.path`: a file that is not a regular file or not XDF (the
-/// reader's error), or one without a numeric stream with a nominal rate;
-/// at `{at}.stream`: a named stream the file lacks, has twice, or that is
-/// not numeric with a nominal rate. Every message names the file and lists
+/// reader's error), one without a numeric stream with a nominal rate, or
+/// a played sample whose timestamp is not finite; at `{at}.stream`: a
+/// named stream the file lacks, has twice, or that is not numeric with a
+/// nominal rate. Every message names the file and lists
 /// its streams where that helps.
 pub(super) fn read(
     path: &Path,
@@ -77,6 +78,16 @@ pub(super) fn read(
     let index = pick(&xdf, config.stream.as_deref(), path, at)?;
     let played = &xdf.streams[index];
     let times = played.samples.time_stamps.clone();
+    if let Some(i) = times.iter().position(|t| !t.is_finite()) {
+        return Err(here(
+            "path",
+            format!(
+                "sample {i} of stream {:?} of {file} has the timestamp {}; a replay needs \
+                 finite timestamps",
+                played.info.name, times[i]
+            ),
+        ));
+    }
     let mut recording = signal(played);
     recording.events = markers(&xdf, index, &times, played.info.nominal_srate);
     Ok(XdfSignal { recording, times })
