@@ -6,7 +6,8 @@
 //! test reads the recorded intents itself). A different decoder (the
 //! bundle in place of calibration) and a recording whose one intent was
 //! altered are reported as different with exit status 1; a file that is
-//! no recording with exit status 2.
+//! no recording with exit status 2. A recording cut off (a session killed)
+//! and rerun from the file alone agrees up to the cut.
 
 mod common;
 
@@ -16,6 +17,7 @@ use std::time::Duration;
 
 use common::{repo, run_for};
 use neuroloop_formats::xdf::{XdfOptions, read_xdf};
+use serde_json::json;
 
 /// The demo session, not real time, for `seconds` of signal, recording
 /// to `record` beside the config, with `decoder` as its `[decoder]`.
@@ -194,6 +196,25 @@ fn recorded_sessions_rerun_bit_for_bit_and_changes_are_reported() {
     assert!(
         !bytes.windows(6).any(|w| w == b"s3cret"),
         "the token is not stored"
+    );
+
+    let full = json["compared"].as_u64().unwrap();
+    // Cut off at 60 % of its bytes (a session killed): the windows both
+    // the file and the rerun decided agree.
+    let bytes = std::fs::read(&decoded_file).unwrap();
+    let cut = dir.join("configs/cut.xdf");
+    std::fs::write(&cut, &bytes[..bytes.len() * 6 / 10]).unwrap();
+    let (out, json) = replay(&cut, None, &[]);
+    assert!(out.status.success(), "{json}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cut off"));
+    assert_eq!(
+        (&json["identical"], &json["same"]),
+        (&json!(true), &json["compared"])
+    );
+    let compared = json["compared"].as_u64().unwrap();
+    assert!(
+        (300..full * 7 / 10).contains(&compared),
+        "{compared} of {full}"
     );
 
     // The bundle in place of calibration decides the calibration windows.

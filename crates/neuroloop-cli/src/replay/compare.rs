@@ -124,6 +124,9 @@ pub(super) struct Comparison {
     pub missing: Vec<u64>,
     /// Windows only the replay has.
     pub extra: Vec<u64>,
+    /// Decisions after the last window both sides decided, in a file that
+    /// was cut off: not compared.
+    pub beyond_cut: usize,
     /// Every window, in window order.
     pub rows: Vec<Row>,
 }
@@ -201,6 +204,29 @@ impl Comparison {
         out
     }
 
+    /// As [`Comparison::new`] for a file that was cut off (a session
+    /// killed): the decisions after the last window both sides decided lie
+    /// beyond the cut on one side, so they are counted, not compared.
+    pub(super) fn up_to_cut(
+        recorded: &[Decision],
+        replayed: &[Decision],
+        classes: &[String],
+    ) -> Self {
+        let last = |d: &[Decision]| d.iter().map(|d| d.window).max();
+        let end = last(recorded).min(last(replayed));
+        let before = |d: &[Decision]| -> Vec<Decision> {
+            d.iter()
+                .filter(|d| end.is_some_and(|e| d.window <= e))
+                .cloned()
+                .collect()
+        };
+        let (ours, theirs) = (before(recorded), before(replayed));
+        let mut out = Self::new(&ours, &theirs, classes);
+        out.beyond_cut = recorded.len() + replayed.len() - ours.len() - theirs.len();
+        (out.recorded, out.replayed) = (recorded.len(), replayed.len());
+        out
+    }
+
     /// Whether the replay decided every recorded window as recorded, and
     /// nothing more.
     pub(super) fn identical(&self) -> bool {
@@ -253,7 +279,11 @@ mod tests {
         let mut b2 = b.clone();
         b2.probabilities[0] = f32::from_bits(0.4f32.to_bits() + 1);
         let d = decision(4, IntentKind::Class, 0, &[0.7, 0.3]);
-        let cmp = Comparison::new(&[a.clone(), b, c.clone()], &[a.clone(), b2, d], &classes);
+        let cmp = Comparison::new(
+            &[a.clone(), b, c.clone()],
+            &[a.clone(), b2, d.clone()],
+            &classes,
+        );
         assert_eq!((cmp.compared, cmp.same), (2, 1));
         assert_eq!(cmp.differing.len(), 1);
         assert_eq!(cmp.differing[0].differs_in, ["probabilities"], "one ulp");
@@ -262,6 +292,14 @@ mod tests {
         let same = std::slice::from_ref(&a);
         assert!(Comparison::new(same, same, &classes).identical());
         assert_eq!(c.label(&classes), "right");
+        // Cut off: the tail beyond the last window both decided is counted.
+        let e = decision(5, IntentKind::Class, 0, &[0.7, 0.3]);
+        let cut = Comparison::up_to_cut(&[a.clone(), c.clone()], &[a.clone(), c, d, e], &classes);
+        assert!(cut.identical(), "{cut:?}");
+        assert_eq!((cut.compared, cut.beyond_cut), (2, 2));
+        assert_eq!((cut.recorded, cut.replayed), (2, 4));
+        let none = Comparison::up_to_cut(&[], std::slice::from_ref(&a), &classes);
+        assert_eq!((none.compared, none.beyond_cut), (0, 1));
         assert_eq!(
             decision(0, IntentKind::Hold, 0, &[]).label(&classes),
             "hold (dwell)"

@@ -12,7 +12,9 @@
 //! Each window's decision (class intent or hold, class, hold reason,
 //! probabilities, sample time) is compared bit for bit with the recorded
 //! intents stream; exit status 0 when they are identical, 1 when they
-//! differ, 2 when the rerun could not be made.
+//! differ, 2 when the rerun could not be made. Of a file that was cut off
+//! (a session killed), the windows up to the last one both the file and
+//! the rerun decided are compared.
 
 mod compare;
 mod recorded;
@@ -65,7 +67,8 @@ fn run(args: &ReplayArgs) -> Result<bool, CommandError> {
     let recorded = recorded::read(&args.file)?;
     if recorded.truncated {
         errln!(
-            "{} ends inside a chunk (the session was cut off); comparing its whole chunks",
+            "{} ends inside a chunk (the session was cut off); comparing the windows both \
+             the file and the rerun decided",
             args.file.display()
         );
     }
@@ -102,7 +105,11 @@ fn run(args: &ReplayArgs) -> Result<bool, CommandError> {
         .iter()
         .filter_map(|i| Decision::from_intent(i, &classes))
         .collect();
-    let comparison = Comparison::new(&recorded.decisions, &replayed, &classes);
+    let comparison = if recorded.truncated {
+        Comparison::up_to_cut(&recorded.decisions, &replayed, &classes)
+    } else {
+        Comparison::new(&recorded.decisions, &replayed, &classes)
+    };
     print(&comparison, args, &classes);
     if let Some(path) = &args.json {
         let value = to_json(&comparison, args, &classes);
@@ -153,6 +160,12 @@ fn print(c: &Comparison, args: &ReplayArgs, classes: &[String]) {
             c.differing.len() - SHOWN
         );
     }
+    if c.beyond_cut > 0 {
+        outln!(
+            "  {} decisions lie beyond the cut (after the last window both decided); not compared",
+            c.beyond_cut
+        );
+    }
     for (what, windows) in [("missing", &c.missing), ("extra", &c.extra)] {
         if let Some(first) = windows.first() {
             outln!("  {what} windows: {} from window {first}", windows.len());
@@ -193,6 +206,7 @@ fn to_json(c: &Comparison, args: &ReplayArgs, classes: &[String]) -> serde_json:
         "differences": c.differing,
         "missing": c.missing,
         "extra": c.extra,
+        "beyond_cut": c.beyond_cut,
         "class_intents": counts,
         "windows": c.rows,
     })
