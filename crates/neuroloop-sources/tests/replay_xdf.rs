@@ -184,7 +184,7 @@ fn bad_files_and_streams_are_named() {
         &[
             "markers.xdf",
             "no numeric stream",
-            "\"cues\": 1 channel(s) of String",
+            "\"cues\" (1 channel(s) of String, irregular, 5 samples)",
         ],
     );
     assert_error(
@@ -193,9 +193,20 @@ fn bad_files_and_streams_are_named() {
         &[
             "good.xdf",
             "no stream named \"EEG\"",
-            "\"amp\": 2 channel(s) of Float32, 100 Hz, 300 samples",
+            "\"amp\" (2 channel(s) of Float32, 100 Hz, 300 samples); \"aux\"",
         ],
     );
+    // An empty regular stream is passed over for the first with samples.
+    let empty_first = dir.join("empty-first.xdf");
+    let mut xdf = XdfWriter::new(std::fs::File::create(&empty_first).unwrap()).unwrap();
+    let empty = info("silent", "EEG", &["A"], RATE, ChannelFormat::Float32);
+    xdf.stream_header(1, &stream_header_xml(&empty)).unwrap();
+    let signal = info("amp", "EEG", &["B"], RATE, ChannelFormat::Float32);
+    xdf.stream_header(2, &stream_header_xml(&signal)).unwrap();
+    xdf.samples_f32(2, &[1.0, 1.01], &[0.5, 0.25]).unwrap();
+    drop(xdf);
+    let rec = load(&empty_first, "").unwrap();
+    assert_eq!((rec.spec.labels().next(), rec.samples), (Some("B"), 2));
     assert_error(
         load(&good, "stream = \"cues\""),
         "source.stream",
@@ -287,4 +298,97 @@ fn both_paces_play_the_recorded_stamps_and_realtime_keeps_their_spacing() {
         "realtime pace took {realtime:.2} s for 2.99 s of stamps"
     );
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// pyxdf's reading of `file`: the timestamps and values of stream `name`,
+/// and the `(time, text)` markers of stream `markers`.
+fn pyxdf(file: &Path, name: &str, markers: &str) -> (Vec<f64>, Vec<f64>, Vec<(f64, String)>) {
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
+    assert!(
+        python.exists(),
+        "run scripts/setup-python.sh: pyxdf is the reference reader"
+    );
+    let script = "import json,sys,pyxdf\n\
+        streams, _ = pyxdf.load_xdf(sys.argv[1])\n\
+        by = {s['info']['name'][0]: s for s in streams}\n\
+        s, m = by[sys.argv[2]], by[sys.argv[3]]\n\
+        print(json.dumps({'t': [float(t) for t in s['time_stamps']],\n\
+          'v': [float(v) for row in s['time_series'] for v in row],\n\
+          'm': [[float(t), row[0]] for t, row in zip(m['time_stamps'], m['time_series'])]}))";
+    let out = std::process::Command::new(python)
+        .args(["-c", script, file.to_str().unwrap(), name, markers])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let floats = |v: &serde_json::Value| -> Vec<f64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect()
+    };
+    let marks = v["m"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m[0].as_f64().unwrap(), m[1].as_str().unwrap().to_string()))
+        .collect();
+    (floats(&v["t"]), floats(&v["v"]), marks)
+}
+
+#[test]
+fn a_labrecorder_file_plays_as_pyxdf_reads_it() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/xdf/minimal.xdf");
+    let (stamps, values, markers) = pyxdf(&file, "SendDataC", "SendDataString");
+    let cfg = |extra: &str| -> ReplayConfig {
+        toml::from_str(&format!(
+            "type = \"replay\"\npath = {:?}\nclasses = [\"Hello\", \"World\"]\n{extra}",
+            file.display().to_string()
+        ))
+        .unwrap()
+    };
+    let rec = ReplayRecording::load(&cfg(""), Path::new("."), "source").unwrap();
+    assert_eq!(rec.spec.sample_rate, 10.0);
+    let ours = rec.times.clone().unwrap();
+    assert_eq!(ours.len(), stamps.len());
+    assert!(
+        ours.iter().zip(&stamps).all(|(a, b)| (a - b).abs() < 1e-9),
+        "synchronised and de-jittered as pyxdf: {ours:?} vs {stamps:?}"
+    );
+    let widened: Vec<f64> = rec.data.iter().map(|&v| f64::from(v)).collect();
+    assert_eq!(widened, values, "int16 values, sample-major");
+    // Each `Hello`/`World` marker at the first sample at or after it (within
+    // 1 µs: a marker stamped with a sample is at that sample).
+    let expected: Vec<Cue> = markers
+        .iter()
+        .filter_map(|(t, text)| {
+            let code = ["Hello", "World"].iter().position(|c| c == text)? as i32;
+            let sample = stamps.partition_point(|s| *s < t - 1e-6);
+            (sample < stamps.len()).then_some(Cue {
+                sample: sample as u64,
+                code,
+            })
+        })
+        .collect();
+    assert!(expected.len() >= 2, "{markers:?}");
+    assert_eq!(rec.cues, expected);
+    // The file's second reference file: its first regular stream is empty,
+    // so the counter stream plays.
+    let other = file.with_file_name("empty_streams.xdf");
+    let rec = ReplayRecording::load(
+        &toml::from_str(&format!(
+            "type = \"replay\"\npath = {:?}",
+            other.display().to_string()
+        ))
+        .unwrap(),
+        Path::new("."),
+        "source",
+    )
+    .unwrap();
+    assert_eq!(rec.data, (0..10).map(|v| v as f32).collect::<Vec<_>>());
 }

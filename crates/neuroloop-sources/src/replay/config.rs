@@ -23,7 +23,7 @@ pub struct ReplayConfig {
     /// config file's directory.
     pub path: String,
     /// XDF: the name of the stream to play (default: the first numeric
-    /// stream with a nominal rate).
+    /// stream with a nominal rate and samples).
     #[serde(default)]
     pub stream: Option<String>,
     /// XDF: which timestamps the samples and markers carry.

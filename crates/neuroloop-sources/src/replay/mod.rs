@@ -9,7 +9,7 @@
 //! annotations, events or XDF markers become cue markers (class onset;
 //! rest at the event's end), so windows are labelled and calibration works
 //! as with the simulator. Of an XDF file one numeric stream is played
-//! (`stream`, else the first with a nominal rate) with its own timestamps
+//! (`stream`, else the first with a nominal rate and samples) with its own timestamps
 //! ([`Timestamps`]), and the markers of its marker streams are the cues.
 //! Played at the recording's pace or as fast as the pipeline takes it
 //! ([`Pace`]); either way the source waits for room in the ring, so every

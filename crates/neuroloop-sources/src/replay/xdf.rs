@@ -1,12 +1,13 @@
 //! XDF files for the replay: the played stream (named by `stream`, else
-//! the first numeric stream with a nominal rate) as a [`Recording`] with
+//! the first numeric stream with a nominal rate and samples) as a
+//! [`Recording`] with
 //! each sample's timestamp, and the markers of the file's marker streams
 //! (every string stream, and every one-channel numeric stream without a
 //! nominal rate) as its events.
 //!
-//! A marker takes effect at the first sample at or after its timestamp (a
-//! marker before the first sample at the first, one after the last is left
-//! out), so its event's onset is that sample's position: `index / rate`
+//! A marker takes effect at the first sample at or after its timestamp
+//! (within a microsecond; a marker before the first sample at the first,
+//! one after the last is left out), so its event's onset is that sample's position: `index / rate`
 //! seconds, which the replay turns back into the index.
 
 use std::io::Read;
@@ -17,6 +18,10 @@ use neuroloop_formats::xdf::{ChannelFormat, MAGIC, XdfFile, XdfOptions, XdfStrea
 use neuroloop_formats::{ChannelInfo, Event, Recording};
 
 use super::config::{ReplayConfig, Timestamps};
+
+/// A marker this close to a sample's stamp is at that sample (clock
+/// synchronisation leaves rounding noise on both).
+const SAME_TIME_S: f64 = 1e-6;
 
 /// The played stream of an XDF file and its markers.
 pub(super) struct XdfSignal {
@@ -105,11 +110,13 @@ fn pick(
     let file = path.display();
     let listed = || list(xdf);
     let Some(name) = name else {
-        return xdf.streams.iter().position(playable).ok_or_else(|| {
+        let with_samples = |s: &XdfStream| playable(s) && !s.is_empty();
+        return xdf.streams.iter().position(with_samples).ok_or_else(|| {
             vec![ConfigError::new(
                 format!("{at}.path"),
                 format!(
-                    "{file} has no numeric stream with a nominal rate to play{} (its streams: {})",
+                    "{file} has no numeric stream with a nominal rate and samples to play{} \
+                     (its streams: {})",
                     if xdf.truncated {
                         "; the file is cut short"
                     } else {
@@ -149,9 +156,9 @@ fn list(xdf: &XdfFile) -> String {
     }
     xdf.streams
         .iter()
-        .map(|s| format!("{:?}: {}", s.info.name, describe(s)))
+        .map(|s| format!("{:?} ({})", s.info.name, describe(s)))
         .collect::<Vec<_>>()
-        .join(", ")
+        .join("; ")
 }
 
 fn describe(stream: &XdfStream) -> String {
@@ -249,7 +256,7 @@ fn markers(xdf: &XdfFile, played: usize, times: &[f64], rate: f64) -> Vec<Event>
     found
         .into_iter()
         .map(|(time, description, code)| Event {
-            onset_s: times.partition_point(|&t| t < time) as f64 / rate,
+            onset_s: times.partition_point(|&t| t < time - SAME_TIME_S) as f64 / rate,
             duration_s: 0.0,
             code,
             description,
