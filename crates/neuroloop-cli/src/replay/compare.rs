@@ -271,6 +271,43 @@ mod tests {
     }
 
     #[test]
+    fn a_recorded_line_gives_back_its_exact_times_and_probabilities() {
+        use neuroloop_core::{IntentTimes, MAX_CLASSES};
+        let classes = ["left".to_string(), "right".to_string()];
+        let mut probabilities = [0.0; MAX_CLASSES];
+        probabilities[..2].copy_from_slice(&[0.618_034, 0.381_966]);
+        // A sample time the default JSON number parser reads one unit in
+        // the last place off.
+        let time = 36_030.964_982_929_996;
+        let intent = Intent {
+            window: 7,
+            kind: IntentKind::Class,
+            hold_reason: HoldReason::None,
+            class: 0,
+            confidence: probabilities[0],
+            probabilities,
+            n_classes: 2,
+            times: IntentTimes {
+                sample_time: time,
+                arrival: time,
+                decode_start: time,
+                decode_end: time,
+                publish: time,
+            },
+        };
+        let mut line = Vec::new();
+        IntentMessage::from_intent(&intent, 1, &classes, 0.1).write_line(&mut line);
+        let (ServerMessage::Intent(m) | ServerMessage::Hold(m)) =
+            serde_json::from_slice(&line).unwrap()
+        else {
+            panic!("an intent line");
+        };
+        let back = Decision::from_message(&m);
+        assert_eq!(back.sample_time.to_bits(), time.to_bits());
+        assert_eq!(Some(back), Decision::from_intent(&intent, &classes));
+    }
+
+    #[test]
     fn finds_each_kind_of_difference() {
         let classes = ["left".to_string(), "right".to_string()];
         let a = decision(1, IntentKind::Class, 0, &[0.9, 0.1]);
