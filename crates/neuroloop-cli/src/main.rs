@@ -13,6 +13,9 @@
 //!   --architecture A --out DIR`: train a decoder and write a model bundle.
 //! * `neuroloop score BUNDLE --recording F ... --events T1=a,T2=b`: play
 //!   recordings through the online path and score the intents.
+//! * `neuroloop replay FILE [--config SESSION] [--bundle DIR]`: rerun a
+//!   session from its XDF recording and compare the intents with the
+//!   recorded ones.
 //!
 //! `evaluate` and `train` share one definition of their data, model and
 //! validation flags ([`args`]).
@@ -53,6 +56,7 @@ mod hyper;
 mod list;
 mod listen;
 mod progress;
+mod replay;
 mod run;
 mod score;
 mod train;
@@ -139,6 +143,12 @@ enum Command {
     /// window and per trial accuracy, ROC-AUC, confusion, information
     /// transfer rate, time from cue to the first correct intent.
     Score(score::ScoreArgs),
+    /// Rerun a session from the XDF file it recorded (`[record]`): its
+    /// input and cues replayed at fast pace through the config it stores
+    /// or `--config` (and `--bundle`, if given), and every window's intent compared bit for
+    /// bit with the recorded one. Exit status 0 identical, 1 different, 2
+    /// error.
+    Replay(replay::ReplayArgs),
 }
 
 /// Parses `--device`: a known device that this build has.
@@ -179,5 +189,6 @@ fn main() -> ExitCode {
         Command::Evaluate(args) => evaluate::evaluate(&args),
         Command::Train(args) => train::train(&args),
         Command::Score(args) => score::score(&args),
+        Command::Replay(args) => replay::replay(&args),
     }
 }

@@ -1,5 +1,5 @@
-//! `neuroloop --help` lists every command, and `neuroloop score --help`
-//! explains every flag.
+//! `neuroloop --help` lists every command, and `neuroloop score --help` and
+//! `neuroloop replay --help` explain their flags.
 
 use std::process::Command;
 
@@ -35,6 +35,7 @@ fn help_lists_every_command_with_a_description() {
     let commands = declared_commands();
     assert!(commands.len() >= 8, "{commands:?}");
     assert!(commands.contains(&"score".to_string()), "{commands:?}");
+    assert!(commands.contains(&"replay".to_string()), "{commands:?}");
     let text = help(&["--help"]);
     for c in &commands {
         let line = text
@@ -77,6 +78,28 @@ fn score_help_explains_every_flag() {
         .count();
     assert_eq!(listed, flags.len(), "{text}");
     for word in ["BUNDLE", "mean probability", "bundle's"] {
+        assert!(text.contains(word), "{word:?} missing in\n{text}");
+    }
+}
+
+#[test]
+fn replay_help_explains_its_file_flags_and_exit_status() {
+    let text = help(&["replay", "--help"]);
+    for flag in ["--config", "--bundle", "--json"] {
+        let at = text
+            .find(&format!("{flag} <"))
+            .unwrap_or_else(|| panic!("{flag} missing in\n{text}"));
+        let rest = &text[at + flag.len()..];
+        let end = rest.find("\n  -").unwrap_or(rest.len());
+        let words = rest[..end].split_whitespace().count();
+        assert!(words >= 6, "{flag} is not explained: {:?}", &rest[..end]);
+    }
+    for word in [
+        "FILE",
+        "[record]",
+        "bit for bit",
+        "0 identical, 1 different, 2",
+    ] {
         assert!(text.contains(word), "{word:?} missing in\n{text}");
     }
 }

@@ -267,7 +267,9 @@ fn what_the_writer_writes_reads_back_exactly_and_in_pyxdf() {
         xml: String::new(),
     };
     let path = std::env::temp_dir().join(format!("neuroloop-xdf-{}.xdf", std::process::id()));
-    let mut w = XdfWriter::new(std::fs::File::create(&path).unwrap()).unwrap();
+    let note = "a <b> & \"c\"\nline 2";
+    let file = std::fs::File::create(&path).unwrap();
+    let mut w = XdfWriter::with_header(file, &[("note", note)]).unwrap();
     w.stream_header(1, &stream_header_xml(&eeg)).unwrap();
     w.stream_header(2, &stream_header_xml(&cues)).unwrap();
     let stamps: Vec<f64> = (0..300).map(|i| 10.0 + f64::from(i) / 250.0).collect();
@@ -286,6 +288,8 @@ fn what_the_writer_writes_reads_back_exactly_and_in_pyxdf() {
 
     let back = read_xdf(&path, &XdfOptions::raw()).unwrap();
     assert!(!back.truncated && back.damaged.is_empty());
+    assert_eq!(back.header_field("note").as_deref(), Some(note));
+    assert_eq!(back.header_field("absent"), None);
     let (s1, s2) = (&back.streams[0], &back.streams[1]);
     assert_eq!(
         (s1.info.name.as_str(), s1.info.labels.clone()),
@@ -305,8 +309,9 @@ fn what_the_writer_writes_reads_back_exactly_and_in_pyxdf() {
         python.display()
     );
     let script = "import json,sys,pyxdf\n\
-        streams, _ = pyxdf.load_xdf(sys.argv[1], synchronize_clocks=False, dejitter_timestamps=False)\n\
+        streams, header = pyxdf.load_xdf(sys.argv[1], synchronize_clocks=False, dejitter_timestamps=False)\n\
         out = {s['info']['name'][0]: {'t': [float(x) for x in s['time_stamps']], 'v': [[float(v) if not isinstance(v, str) else v for v in row] for row in s['time_series']]} for s in streams}\n\
+        out['header note'] = header['info']['note'][0]\n\
         print(json.dumps(out))";
     let output = std::process::Command::new(&python)
         .args(["-c", script, path.to_str().unwrap()])
@@ -331,5 +336,6 @@ fn what_the_writer_writes_reads_back_exactly_and_in_pyxdf() {
         .collect();
     assert_close(&rows, &widened, "pyxdf value");
     assert_eq!(theirs["cues"]["v"][1][0], "{\"class\":\"größe\"}");
+    assert_eq!(theirs["header note"], note, "pyxdf reads the header field");
     std::fs::remove_file(&path).unwrap();
 }

@@ -40,6 +40,7 @@ fn pipeline_step_allocates_nothing_then_a_constant_amount_per_decoded_window() {
     cfg.record = Some(neuroloop_runtime::config::RecordPlan {
         path: record.clone(),
         flush_s: 1.0,
+        session: None,
     });
     let Some(sim) = cfg.source.downcast_ref::<SimConfig>() else {
         panic!("this benchmark runs the simulated headset");

@@ -13,8 +13,9 @@
 //!   paradigms (motor imagery, SSVEP); seeded and deterministic.
 //! * [`lsl`]: a live Lab Streaming Layer stream (liblsl loaded at run time
 //!   only when this source is used), with an optional cue/label marker stream.
-//! * [`replay`]: a recording (EDF, EDF+, BDF, GDF, muse-lsl CSV) played
-//!   back in real time or as fast as the pipeline takes it, with its events
+//! * [`replay`]: a recording (EDF, EDF+, BDF, GDF, muse-lsl CSV, or one
+//!   stream of an XDF file with its own timestamps) played back in real
+//!   time or as fast as the pipeline takes it, with its events or markers
 //!   as cue markers; it waits for room in the ring instead of dropping.
 //! * [`serial`]: an OpenBCI Cyton or Cyton+Daisy amplifier on its USB
 //!   serial dongle, framed and de-jittered on the source thread, with

@@ -120,6 +120,19 @@ pub struct XdfFile {
     pub damaged: Vec<FormatError>,
 }
 
+impl XdfFile {
+    /// The text of the file header's element `name` (a child of
+    /// `<info>`), if it has one.
+    #[must_use]
+    pub fn header_field(&self, name: &str) -> Option<String> {
+        let doc = roxmltree::Document::parse(&self.header).ok()?;
+        doc.root_element()
+            .children()
+            .find(|n| n.has_tag_name(name))
+            .map(|n| n.text().unwrap_or_default().to_owned())
+    }
+}
+
 /// Reads the XDF file at `path`.
 ///
 /// # Errors

@@ -28,6 +28,16 @@ impl<W: Write> XdfWriter<W> {
     /// # Errors
     /// The write error.
     pub fn new(out: W) -> std::io::Result<Self> {
+        Self::with_header(out, &[])
+    }
+
+    /// Writes the magic and a file header (XDF 1.0) holding `fields` as
+    /// further elements of `<info>`: `(name, text)`, the text escaped
+    /// (read back with [`XdfFile::header_field`](super::XdfFile::header_field)).
+    ///
+    /// # Errors
+    /// The write error.
+    pub fn with_header(out: W, fields: &[(&str, &str)]) -> std::io::Result<Self> {
         let mut writer = Self {
             out,
             chunk: Vec::with_capacity(4096),
@@ -36,9 +46,12 @@ impl<W: Write> XdfWriter<W> {
         writer.out.write_all(MAGIC)?;
         writer.written = MAGIC.len() as u64;
         writer.begin(1, None);
-        writer
-            .chunk
-            .extend_from_slice(b"<?xml version=\"1.0\"?><info><version>1.0</version></info>");
+        let mut xml = String::from("<?xml version=\"1.0\"?><info><version>1.0</version>");
+        for (name, text) in fields {
+            xml.push_str(&format!("<{name}>{}</{name}>", escape(text)));
+        }
+        xml.push_str("</info>");
+        writer.chunk.extend_from_slice(xml.as_bytes());
         writer.finish()?;
         Ok(writer)
     }

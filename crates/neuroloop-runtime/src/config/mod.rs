@@ -64,7 +64,7 @@ pub use offline::{OfflineInputs, offline_inputs};
 pub use parse::{parse, parse_with};
 pub use plans::{FilterPlan, PipelinePlan};
 pub use publish_timing::{DEFAULT_MAX_LAG_MS, FALLBACK_INTENT_MAX_AGE_MS, INTENT_AGE_MARGIN_MS};
-pub use record::{MAX_FLUSH_S, RecordPlan, RecordSection};
+pub use record::{MAX_FLUSH_S, RecordPlan, RecordSection, StoredConfig};
 pub use sections::{
     DecoderSection, PipelineSection, PolicySection, PublishSection, SessionSection,
 };

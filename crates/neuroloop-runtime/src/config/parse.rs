@@ -83,7 +83,7 @@ pub fn parse_with(
     let record = s
         .record
         .as_ref()
-        .and_then(|r| check_record(r, path, &mut errors));
+        .and_then(|r| check_record(r, path, &root, &mut errors));
     if !errors.is_empty() {
         return Err(errors);
     }

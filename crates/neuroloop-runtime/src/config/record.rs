@@ -1,5 +1,6 @@
 //! `[record]`: where the session records itself (XDF) and how often the
-//! file is flushed to disk.
+//! file is flushed to disk; the recording's header stores the session
+//! config ([`StoredConfig`]).
 //!
 //! ```toml
 //! [record]
@@ -42,13 +43,67 @@ pub struct RecordPlan {
     pub path: PathBuf,
     /// Seconds between flushes.
     pub flush_s: f64,
+    /// The session config the file's header stores, if any.
+    pub session: Option<StoredConfig>,
+}
+
+/// The session config as a recording stores it, so that `neuroloop replay`
+/// can rerun the session from the file alone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredConfig {
+    /// The config file (absolute where it can be resolved): its relative
+    /// paths start in its directory.
+    pub path: PathBuf,
+    /// Its tables as TOML, `publish.token` left out (a credential does not
+    /// belong in a data file).
+    pub text: String,
+}
+
+impl StoredConfig {
+    /// The file header field holding the text.
+    pub const TEXT_FIELD: &'static str = "session_config";
+    /// The file header field holding the path.
+    pub const PATH_FIELD: &'static str = "session_config_path";
+
+    /// The config at `path` with tables `root`.
+    #[must_use]
+    pub fn new(path: &Path, root: &toml::Table) -> Option<Self> {
+        let mut root = root.clone();
+        if let Some(publish) = root.get_mut("publish").and_then(toml::Value::as_table_mut) {
+            publish.remove("token");
+        }
+        Some(Self {
+            path: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+            text: toml::to_string(&root).ok()?,
+        })
+    }
+
+    /// The file header fields that store it: `(name, text)`.
+    #[must_use]
+    pub fn header_fields(&self) -> [(&'static str, String); 2] {
+        [
+            (Self::TEXT_FIELD, self.text.clone()),
+            (Self::PATH_FIELD, self.path.display().to_string()),
+        ]
+    }
+
+    /// The config a recording's header stores, if it stores one.
+    #[must_use]
+    pub fn read(file: &neuroloop_formats::xdf::XdfFile) -> Option<Self> {
+        Some(Self {
+            text: file.header_field(Self::TEXT_FIELD)?,
+            path: PathBuf::from(file.header_field(Self::PATH_FIELD)?),
+        })
+    }
 }
 
 /// Checks `[record]`: a path whose directory exists, not an existing file
-/// unless `overwrite`, not a directory; `flush_s` in (0, 10] s.
+/// unless `overwrite`, not a directory; `flush_s` in (0, 10] s. The plan
+/// stores the config (`root`, from `config_path`).
 pub(super) fn check_record(
     section: &RecordSection,
     config_path: &Path,
+    root: &toml::Table,
     errors: &mut Vec<ConfigError>,
 ) -> Option<RecordPlan> {
     let before = errors.len();
@@ -95,8 +150,9 @@ pub(super) fn check_record(
             );
         }
     }
-    (errors.len() == before).then_some(RecordPlan {
+    (errors.len() == before).then(|| RecordPlan {
         path,
         flush_s: section.flush_s,
+        session: StoredConfig::new(config_path, root),
     })
 }

@@ -13,7 +13,9 @@
 //! second, and the reader recovers every whole chunk. A write error (disk
 //! full) ends the recording, not the session: the report says why.
 //! A clean stop writes each stream's footer (first and last timestamp,
-//! sample count).
+//! sample count). The file header stores the session config
+//! ([`crate::config::StoredConfig`]), so the file alone can rerun the
+//! session.
 
 mod aux_stream;
 mod line_feed;
@@ -142,7 +144,7 @@ impl Recorder {
         lines: broadcast::Receiver<Line>,
         aux: Option<AuxStream>,
     ) -> Result<Self, RuntimeError> {
-        let mut file = streams::RecordFile::create(&plan.path, input, classes)?;
+        let mut file = streams::RecordFile::create(plan, input, classes)?;
         let aux = aux
             .map(|stream| aux_stream::AuxFeed::start(stream, &mut file.xdf))
             .transpose()

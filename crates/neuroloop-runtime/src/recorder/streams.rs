@@ -5,13 +5,13 @@
 
 use std::fs::File;
 use std::io::BufWriter;
-use std::path::Path;
 
 use neuroloop_core::{Marker, StreamSpec};
 use neuroloop_formats::xdf::{
     ChannelFormat, StreamInfo, XdfWriter, stream_footer_xml, stream_header_xml,
 };
 
+use crate::config::{RecordPlan, StoredConfig};
 use crate::error::RuntimeError;
 
 /// Stream ids in the file.
@@ -48,15 +48,17 @@ pub(super) struct RecordFile {
 }
 
 impl RecordFile {
-    /// Creates the file and writes the four stream headers.
+    /// Creates the file, with the session config in its header, and writes
+    /// the four stream headers.
     ///
     /// # Errors
     /// [`RuntimeError::Io`] naming the file.
     pub(super) fn create(
-        path: &Path,
+        plan: &RecordPlan,
         input: &StreamSpec,
         classes: &[String],
     ) -> Result<Self, RuntimeError> {
+        let path = plan.path.as_path();
         let named = |e: std::io::Error| {
             RuntimeError::Io(std::io::Error::new(
                 e.kind(),
@@ -64,7 +66,14 @@ impl RecordFile {
             ))
         };
         let file = File::create(path).map_err(named)?;
-        let mut xdf = XdfWriter::new(BufWriter::with_capacity(1 << 16, file)).map_err(named)?;
+        let stored = plan.session.as_ref().map(StoredConfig::header_fields);
+        let fields: Vec<(&str, &str)> = stored
+            .iter()
+            .flatten()
+            .map(|(name, text)| (*name, text.as_str()))
+            .collect();
+        let buffered = BufWriter::with_capacity(1 << 16, file);
+        let mut xdf = XdfWriter::with_header(buffered, &fields).map_err(named)?;
         // Buffered: a disk that is full shows at the first flush, which
         // ends the recording but not the session.
         for (id, info) in headers(input, classes) {

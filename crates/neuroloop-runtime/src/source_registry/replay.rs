@@ -128,10 +128,16 @@ impl SourcePlan for ReplaySection {
         self.check_profile(profile, errors);
     }
 
-    /// The recording, read once at validation.
+    /// The recording, read once at validation, with its timestamps (XDF).
     fn memory(&self, spec: &StreamSpec) -> Vec<(&'static str, f64)> {
-        let values = self.recording.samples as f64 * spec.channel_count() as f64;
-        vec![("replayed recording", values * crate::config::VALUE_BYTES)]
+        let samples = self.recording.samples as f64;
+        let values = samples * spec.channel_count() as f64 * crate::config::VALUE_BYTES;
+        let stamps = self
+            .recording
+            .times
+            .as_ref()
+            .map_or(0.0, |_| samples * std::mem::size_of::<f64>() as f64);
+        vec![("replayed recording", values + stamps)]
     }
 
     /// Never: the pipeline waits for the trainer, so both paces decode the

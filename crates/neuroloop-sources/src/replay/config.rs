@@ -5,6 +5,9 @@ use std::collections::BTreeMap;
 use neuroloop_core::{ConfigError, MAX_CLASSES};
 use serde::Deserialize;
 
+/// The marker text that ends a task when `events` is not given.
+const REST: &str = "rest";
+
 /// Largest block of samples pushed at once.
 pub const MAX_BLOCK_SIZE: usize = 65_536;
 
@@ -16,9 +19,16 @@ pub struct ReplayConfig {
     #[serde(rename = "type")]
     pub kind: String,
     /// The recording (EDF, EDF+, BDF, GDF, or any format
-    /// `neuroloop_formats::read_recording` reads); relative to the config
-    /// file's directory.
+    /// `neuroloop_formats::read_recording` reads; XDF); relative to the
+    /// config file's directory.
     pub path: String,
+    /// XDF: the name of the stream to play (default: the first numeric
+    /// stream with a nominal rate and samples).
+    #[serde(default)]
+    pub stream: Option<String>,
+    /// XDF: which timestamps the samples and markers carry.
+    #[serde(default)]
+    pub timestamps: Timestamps,
     /// `realtime` (default): each block leaves when its newest sample would
     /// have been recorded. `fast`: as fast as the pipeline takes them.
     #[serde(default)]
@@ -30,9 +40,12 @@ pub struct ReplayConfig {
     /// Class labels, in class-index order (as the lsl source's `classes`).
     #[serde(default)]
     pub classes: Vec<String>,
-    /// Annotation text (EDF+) or event code (GDF) → class label. A matching
-    /// event starts its class at its onset; its end (onset + duration, when
-    /// the file gives a duration) starts rest.
+    /// Annotation text (EDF+), event code (GDF) or marker (XDF) → class
+    /// label. A matching event starts its class at its onset; its end
+    /// (onset + duration, when the file gives a duration) starts rest.
+    /// Without it, an event whose text is a class label starts that class
+    /// and one reading `rest` ends the task (the cues a recording by
+    /// neuroloop holds).
     #[serde(default)]
     pub events: BTreeMap<String, String>,
     /// Annotation texts or event codes that end the current task (start
@@ -58,6 +71,19 @@ pub enum Pace {
     Fast,
 }
 
+/// The timestamps an XDF replay plays with.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Timestamps {
+    /// Clock offsets applied and regular streams de-jittered, as pyxdf
+    /// loads a file by default.
+    #[default]
+    Synchronized,
+    /// As stored: a recording neuroloop made replays with the very times
+    /// its session saw.
+    Recorded,
+}
+
 impl ReplayConfig {
     /// Checks what can be checked without the file (pure).
     ///
@@ -76,6 +102,12 @@ impl ReplayConfig {
         }
         if self.path.trim().is_empty() {
             err("path", "the recording file is missing".into());
+        }
+        if self.stream.as_ref().is_some_and(|s| s.trim().is_empty()) {
+            err(
+                "stream",
+                "an empty stream name; leave the key out for the first numeric stream".into(),
+            );
         }
         if let Some(b) = self
             .block_size
@@ -143,9 +175,13 @@ impl ReplayConfig {
     }
 
     /// Whether an event with annotation text `text` or code `code` is one
-    /// of the `rest` events.
+    /// of the `rest` events (without `events` and `rest`: whether it reads
+    /// `rest`, when that is no class).
     #[must_use]
     pub fn is_rest(&self, text: &str, code: Option<u32>) -> bool {
+        if self.events.is_empty() && self.rest.is_empty() {
+            return text.trim() == REST && !self.classes.iter().any(|c| c == REST);
+        }
         let code = code.map(|c| c.to_string());
         self.rest
             .iter()
@@ -153,9 +189,13 @@ impl ReplayConfig {
     }
 
     /// The class index of an event with annotation text `text` or code
-    /// `code`, if `events` maps it.
+    /// `code`, if `events` maps it (without `events`: if its text is a
+    /// class label).
     #[must_use]
     pub fn class_of(&self, text: &str, code: Option<u32>) -> Option<usize> {
+        if self.events.is_empty() {
+            return self.classes.iter().position(|c| c == text.trim());
+        }
         let code = code.map(|c| c.to_string());
         let class = self
             .events
@@ -215,6 +255,11 @@ mod tests {
         assert_eq!(c.class_of("33025", Some(33025)), Some(0));
         assert_eq!(c.class_of("x", Some(33025)), Some(0));
         assert_eq!(c.class_of("T0", None), None);
+        // Without a mapping, class labels and `rest` are the cues.
+        let plain = config("classes = [\"a\", \"b\"]").unwrap();
+        assert_eq!(plain.class_of(" b ", None), Some(1));
+        assert_eq!(plain.class_of("T1", None), None);
+        assert!(plain.is_rest("rest", None) && !plain.is_rest("a", None));
         let c =
             config("classes = [\"a\", \"b\"]\nevents = { T1 = \"b\" }\nrest = [\"32780\", \"T1\"]")
                 .unwrap();

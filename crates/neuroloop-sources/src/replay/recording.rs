@@ -1,6 +1,7 @@
 //! A recording loaded for replay: the selected channels as interleaved
 //! `f32` in microvolts (when the file's unit is a volt multiple), the
-//! stream it makes, and its cue markers by sample index.
+//! stream it makes, its cue markers by sample index, and for XDF each
+//! sample's timestamp.
 //!
 //! # Shapes
 //! [`ReplayRecording::data`] is sample-major: sample `s` of channel `c` is
@@ -12,6 +13,7 @@ use neuroloop_core::{ConfigError, Marker, StreamSpec};
 use neuroloop_formats::{Recording, read_recording};
 
 use super::ReplayConfig;
+use super::xdf;
 
 /// Largest recording file replayed (bytes); the samples are held in
 /// memory as `f32`.
@@ -39,6 +41,9 @@ pub struct ReplayRecording {
     pub samples: u64,
     /// Cues in sample order.
     pub cues: Vec<Cue>,
+    /// The timestamp of each sample (XDF), seconds; `None`: sample `i` is
+    /// played at `i / rate` after the replay starts.
+    pub times: Option<Vec<f64>>,
     /// Lowest and highest physical value the file can hold over the
     /// selected channels, in the stream's unit.
     pub physical_range: (f64, f64),
@@ -64,7 +69,8 @@ impl ReplayRecording {
     /// Every problem at its config path under `at`: a missing or
     /// unreadable file, a format the readers do not know, a recording
     /// without channels or samples, an unknown channel, a mapping that
-    /// matches no event.
+    /// matches no event; for XDF, a file without a playable stream or
+    /// without the one `stream` names; `stream` for another format.
     pub fn load(config: &ReplayConfig, base: &Path, at: &str) -> Result<Self, Vec<ConfigError>> {
         let path = base.join(&config.path);
         let here = |field: &str, msg: String| vec![ConfigError::new(format!("{at}.{field}"), msg)];
@@ -80,12 +86,26 @@ impl ReplayRecording {
                 ),
             ));
         }
-        let recording = read_recording(&path).map_err(|e| {
-            here(
-                "path",
-                format!("{} is not a readable recording: {e}", path.display()),
-            )
-        })?;
+        let (recording, times) = if xdf::is_xdf(&path) {
+            let signal = xdf::read(&path, config, at)?;
+            (signal.recording, Some(signal.times))
+        } else if config.stream.is_some() {
+            return Err(here(
+                "stream",
+                format!(
+                    "{} is not an XDF file; only XDF recordings have streams to choose",
+                    path.display()
+                ),
+            ));
+        } else {
+            let recording = read_recording(&path).map_err(|e| {
+                here(
+                    "path",
+                    format!("{} is not a readable recording: {e}", path.display()),
+                )
+            })?;
+            (recording, None)
+        };
         let rate = recording.sample_rate;
         if recording.channels.is_empty() {
             return Err(here(
@@ -105,13 +125,9 @@ impl ReplayRecording {
         }
         let selected = select(&recording, config.channels.as_deref(), at)?;
         let cues = cues(&recording, config, &path, at)?;
-        Ok(Self::assemble(
-            path,
-            &recording,
-            &selected,
-            cues,
-            config.block_size,
-        ))
+        let mut replay = Self::assemble(path, &recording, &selected, cues, config.block_size);
+        replay.times = times;
+        Ok(replay)
     }
 
     fn assemble(
@@ -161,6 +177,7 @@ impl ReplayRecording {
             data,
             samples: n as u64,
             cues,
+            times: None,
             physical_range: (low, high),
         }
     }

@@ -68,13 +68,19 @@ impl Source for ReplaySource {
 
     /// Plays the recording once, then returns (the session ends when its
     /// pipeline has drained the ring). Every sample enters the ring: the
-    /// source waits for room instead of dropping, at either pace.
+    /// source waits for room instead of dropping, at either pace. A
+    /// recording with timestamps (XDF) is played with them, so its samples
+    /// and cues keep the times they were recorded with.
     fn run(&mut self, mut io: SourceIo, stop: &AtomicBool) -> Result<SourceReport, SourceError> {
         let rec = Arc::clone(&self.recording);
         let fs = self.spec.sample_rate;
         let channels = self.spec.channel_count();
         let block = self.times.len() as u64;
-        let start = clock::now();
+        let timeline = PlayClock {
+            start: clock::now(),
+            rate: fs,
+            recorded: rec.times.as_deref(),
+        };
         let mut report = SourceReport::default();
         let mut cues = rec.cues.iter().peekable();
         let mut first = 0u64;
@@ -82,19 +88,19 @@ impl Source for ReplaySource {
             let end = (first + block).min(rec.samples);
             let n = (end - first) as usize;
             for (i, t) in self.times[..n].iter_mut().enumerate() {
-                *t = start + (first + i as u64) as f64 / fs;
+                *t = timeline.time(first + i as u64);
             }
             while let Some(cue) = cues.next_if(|c| c.sample < end) {
                 report.markers += 1;
                 if let Some(m) = io.markers.as_mut() {
                     m.push(Marker {
-                        time: start + cue.sample as f64 / fs,
+                        time: timeline.time(cue.sample),
                         code: cue.code,
                     });
                 }
             }
             if self.pace == Pace::Realtime {
-                clock::sleep_until(self.times[n - 1]);
+                clock::sleep_until(timeline.due(end - 1));
             }
             while io.samples.room() < n && !stop.load(Ordering::Relaxed) {
                 io.wake();
@@ -110,5 +116,34 @@ impl Source for ReplaySource {
             first = end;
         }
         Ok(report)
+    }
+}
+
+/// When each sample is played and the time it carries.
+struct PlayClock<'a> {
+    /// When play began.
+    start: f64,
+    /// Samples per second.
+    rate: f64,
+    /// The recording's own timestamps (XDF), if it has them.
+    recorded: Option<&'a [f64]>,
+}
+
+impl PlayClock<'_> {
+    /// The timestamp sample `i` carries: its recorded one, else `i / rate`
+    /// after the start.
+    fn time(&self, i: u64) -> f64 {
+        match self.recorded {
+            Some(times) => times[i as usize],
+            None => self.start + i as f64 / self.rate,
+        }
+    }
+
+    /// When sample `i` is due at the recording's pace.
+    fn due(&self, i: u64) -> f64 {
+        match self.recorded {
+            Some(times) => self.start + (times[i as usize] - times[0]),
+            None => self.start + i as f64 / self.rate,
+        }
     }
 }
