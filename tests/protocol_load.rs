@@ -193,7 +193,15 @@ fn hundreds_of_connects_and_disconnects_leak_nothing() {
         0,
     );
     let mut keep = connect(&running, Some(Role::Observer), None);
-    std::thread::sleep(Duration::from_millis(200));
+    // Admitted and served: its connection task has sent a heartbeat.
+    assert!(
+        until(&mut keep, Duration::from_secs(10), |m| matches!(
+            m,
+            ServerMessage::Heartbeat { .. }
+        ))
+        .is_some(),
+        "the kept client gets heartbeats"
+    );
     let tasks_before = running.io_tasks();
     assert_eq!(running.open_connections(), 1);
     for i in 0..300 {

@@ -279,7 +279,9 @@ fn the_rust_client_sees_a_late_backlog_as_stale() {
         }
     }
     assert!(client.last_heartbeat_fresh());
-    // Stop reading for a second: lines wait in the socket.
+    // Stop reading for a second: lines wait in the socket. The pause is
+    // the behaviour under test (a reader that fell behind by more than its
+    // deadman time); a loaded machine only makes it longer.
     std::thread::sleep(Duration::from_secs(1));
     assert!(matches!(
         client.next_message(),
