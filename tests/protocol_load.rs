@@ -14,23 +14,6 @@ use common::*;
 use neuroloop_core::clock;
 use neuroloop_protocol::{ProtocolError, Role, ServerMessage};
 
-/// Tests in this binary run in parallel, each with its own session; the
-/// one that judges delays runs alone (write lock), the others side by side
-/// (read lock).
-static DELAYS_JUDGED: std::sync::RwLock<()> = std::sync::RwLock::new(());
-
-fn alongside_others() -> std::sync::RwLockReadGuard<'static, ()> {
-    DELAYS_JUDGED
-        .read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-fn alone() -> std::sync::RwLockWriteGuard<'static, ()> {
-    DELAYS_JUDGED
-        .write()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 #[test]
 fn a_client_that_never_reads_does_not_delay_the_others() {
     let _turn = alone();
