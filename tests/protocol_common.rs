@@ -1,6 +1,7 @@
 //! Helpers shared by the protocol test binaries (`protocol`,
-//! `protocol_load`, `protocol_transports`): a demo session with `[publish]`
-//! settings, clients, and waiting for a message with a deadline.
+//! `protocol_load`, `protocol_safety`, `protocol_transports`): a demo
+//! session with `[publish]` settings, clients, waiting for a message with a
+//! deadline, and the lock that lets a test that bounds a time run alone.
 
 #![allow(dead_code)]
 
