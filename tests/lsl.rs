@@ -106,6 +106,21 @@ impl Peer {
         assert_eq!(got, want, "peer said {got:?}, expected {want:?}");
     }
 
+    /// The rest of the output, line by line as it comes (read on a
+    /// thread); the channel closes when the peer's output ends.
+    fn lines_as_they_come(&mut self) -> std::sync::mpsc::Receiver<String> {
+        let stdout = self.stdout.take().expect("output not yet handed over");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        rx
+    }
+
     /// Reads the rest of the output on a thread (so the peer never blocks
     /// on a full pipe); the thread returns the lines.
     fn read_rest(&mut self) -> std::thread::JoinHandle<Vec<String>> {
@@ -318,20 +333,42 @@ fn intents_outlet_into_a_pylsl_inlet_is_exact() {
             "--name",
             &name,
             "--count",
-            &count.to_string(),
+            "100000",
             "--timeout-s",
             "20",
+            "--stop-at",
+            "\"class\":\"end\"",
         ],
     );
     peer.expect_line("ready");
-    std::thread::sleep(Duration::from_millis(200));
+    let intent = |seq: u32, class: &str, t: f64| {
+        format!(
+            "{{\"type\":\"intent\",\"seq\":{seq},\"class\":\"{class}\",\"t\":{{\"sample\":{t}}}}}"
+        )
+    };
+    // liblsl adds an inlet to the outlet's consumers on the outlet's own
+    // thread, after the inlet's open_stream returned: push a warm-up intent
+    // until one arrives, then the numbered ones (they follow it in order).
+    let received = peer.lines_as_they_come();
+    let mut pushes = 0u64;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        assert!(Instant::now() < deadline, "no warm-up intent arrived");
+        tx.send(Line::new(
+            format!("{}\n", intent(0, "warm-up", 1.0)).as_bytes(),
+        ))
+        .expect("outlet listens");
+        pushes += 1;
+        if let Ok(line) = received.recv_timeout(Duration::from_millis(100)) {
+            assert!(line.contains("warm-up"), "{line}");
+            break;
+        }
+    }
+    eprintln!("{pushes} warm-up intent(s) pushed until one arrived");
     let mut sent = Vec::new();
     for i in 0..count {
         let t = 1000.0 + f64::from(i) * 0.1 + 1e-7;
-        let line = format!(
-            "{{\"type\":\"intent\",\"seq\":{},\"class\":\"ü-{i}\",\"t\":{{\"sample\":{t}}}}}",
-            i + 1
-        );
+        let line = intent(i + 1, &format!("ü-{i}"), t);
         tx.send(Line::new(format!("{line}\n").as_bytes()))
             .expect("outlet listens");
         // Lines that are not intents are not pushed.
@@ -339,20 +376,20 @@ fn intents_outlet_into_a_pylsl_inlet_is_exact() {
             .expect("outlet listens");
         sent.push((line, t));
     }
+    tx.send(Line::new(
+        format!("{}\n", intent(0, "end", 2000.0)).as_bytes(),
+    ))
+    .expect("outlet listens");
     drop(tx);
     let pushed = outlet.join().expect("outlet thread");
-    assert_eq!(pushed, u64::from(count));
+    assert_eq!(pushed, u64::from(count) + pushes + 1);
     let mut got = Vec::new();
-    loop {
-        let line = peer.line();
-        if line.is_empty() {
-            break;
-        }
+    for line in received.iter() {
         let v: serde_json::Value = serde_json::from_str(&line).expect("peer JSON");
-        got.push((
-            v["v"][0].as_str().expect("string sample").to_string(),
-            v["t"].as_f64().unwrap(),
-        ));
+        let value = v["v"][0].as_str().expect("string sample").to_string();
+        if !value.contains("\"class\":\"warm-up\"") && !value.contains("\"class\":\"end\"") {
+            got.push((value, v["t"].as_f64().unwrap()));
+        }
     }
     peer.wait(Duration::from_secs(10));
     assert_eq!(got.len(), sent.len(), "count exact");
@@ -420,6 +457,10 @@ fn lsl_cues_calibrate_a_session_that_then_decodes() {
     );
     recorder.expect_line("ready");
     let recorded = recorder.read_rest();
+    // liblsl adds the recorder to the session outlet's consumers on the
+    // outlet's thread after its open_stream returned; the session does not
+    // show that event, so this margin stays (the first intent needs one
+    // window of EEG after `go` besides).
     std::thread::sleep(Duration::from_millis(200));
     peer.send("go");
     peer.expect_line("done");

@@ -20,6 +20,8 @@ use neuroloop_tests::{edit, shipped_config};
 
 #[test]
 fn handshake_order_heartbeat_rate_and_acks() {
+    // It bounds the heartbeat gaps by the deadman time: alone.
+    let _turn = alone();
     let running = session(
         false,
         "heartbeat_ms = 100\ndeadman_missed = 3",
@@ -108,6 +110,7 @@ fn handshake_order_heartbeat_rate_and_acks() {
 
 #[test]
 fn roles_are_enforced_and_bad_input_gets_error_codes() {
+    let _turn = alongside_others();
     let running = session(
         false,
         "max_line_bytes = 300\nmax_msgs_per_s = 20",
@@ -201,6 +204,7 @@ fn roles_are_enforced_and_bad_input_gets_error_codes() {
 
 #[test]
 fn a_token_is_required_off_loopback_and_compared() {
+    let _turn = alongside_others();
     // Without a token a non-loopback address is refused by the config check.
     let (text, path) = shipped_config("demo.toml");
     let open = edit(
@@ -276,6 +280,7 @@ fn a_token_is_required_off_loopback_and_compared() {
 
 #[test]
 fn an_estop_from_an_actuator_halts_intents_for_everyone_until_an_operator_clears_it() {
+    let _turn = alongside_others();
     let running = session(true, "queue = 4096", "127.0.0.1:0", 3);
     let mut actuator = connect(&running, Some(Role::Actuator), None);
     let mut operator = connect(&running, Some(Role::Operator), None);

@@ -1,6 +1,7 @@
 //! Helpers shared by the protocol test binaries (`protocol`,
-//! `protocol_load`, `protocol_transports`): a demo session with `[publish]`
-//! settings, clients, and waiting for a message with a deadline.
+//! `protocol_load`, `protocol_safety`, `protocol_transports`): a demo
+//! session with `[publish]` settings, clients, waiting for a message with a
+//! deadline, and the lock that lets a test that bounds a time run alone.
 
 #![allow(dead_code)]
 
@@ -11,6 +12,23 @@ use std::time::{Duration, Instant};
 use neuroloop_protocol::{Client, ClientOptions, ErrorCode, ProtocolError, Role, ServerMessage};
 use neuroloop_runtime::{RunningSession, StartOptions};
 use neuroloop_tests::{edit, shipped_config};
+
+/// Tests in this binary run in parallel, each with its own session; the
+/// one that judges delays runs alone (write lock), the others side by side
+/// (read lock).
+static DELAYS_JUDGED: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+pub(crate) fn alongside_others() -> std::sync::RwLockReadGuard<'static, ()> {
+    DELAYS_JUDGED
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+pub(crate) fn alone() -> std::sync::RwLockWriteGuard<'static, ()> {
+    DELAYS_JUDGED
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 pub(crate) const TOKEN: &str = "a-test-token-of-32-characters-00";
 

@@ -14,23 +14,6 @@ use common::*;
 use neuroloop_core::clock;
 use neuroloop_protocol::{ProtocolError, Role, ServerMessage};
 
-/// Tests in this binary run in parallel, each with its own session; the
-/// one that judges delays runs alone (write lock), the others side by side
-/// (read lock).
-static DELAYS_JUDGED: std::sync::RwLock<()> = std::sync::RwLock::new(());
-
-fn alongside_others() -> std::sync::RwLockReadGuard<'static, ()> {
-    DELAYS_JUDGED
-        .read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-fn alone() -> std::sync::RwLockWriteGuard<'static, ()> {
-    DELAYS_JUDGED
-        .write()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 #[test]
 fn a_client_that_never_reads_does_not_delay_the_others() {
     let _turn = alone();
@@ -193,7 +176,15 @@ fn hundreds_of_connects_and_disconnects_leak_nothing() {
         0,
     );
     let mut keep = connect(&running, Some(Role::Observer), None);
-    std::thread::sleep(Duration::from_millis(200));
+    // Admitted and served: its connection task has sent a heartbeat.
+    assert!(
+        until(&mut keep, Duration::from_secs(10), |m| matches!(
+            m,
+            ServerMessage::Heartbeat { .. }
+        ))
+        .is_some(),
+        "the kept client gets heartbeats"
+    );
     let tasks_before = running.io_tasks();
     assert_eq!(running.open_connections(), 1);
     for i in 0..300 {

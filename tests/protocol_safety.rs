@@ -5,6 +5,9 @@
 //! first line but a valid hello is answered `unauthorized` and closed at
 //! once (docs/protocol.md, sections 3, 4 and 8).
 
+#[path = "protocol_common.rs"]
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
@@ -50,6 +53,8 @@ fn lines_until_closed(stream: TcpStream, timeout: Duration) -> Vec<String> {
 
 #[test]
 fn a_slow_reader_with_default_buffers_is_told_it_lags_within_the_bound() {
+    // It bounds a time (the behaviour under test): alone.
+    let _turn = common::alone();
     // Real time: 10 intents and 4 heartbeats a second. The reader, an
     // actuator that acks every intent and hold it reads (docs/protocol.md,
     // 4.6), takes one line every 100 ms; its kernel buffers are the defaults.
@@ -122,6 +127,7 @@ fn read_line(reader: &mut impl BufRead) -> String {
 
 #[test]
 fn intents_carry_their_expiry_and_expired_ones_are_counted() {
+    let _turn = common::alongside_others();
     // A maximum age far below the fast session's queueing: most intents
     // expire before they are written, and none of them reaches the client.
     let running = session(true, "intent_max_age_ms = 10");
@@ -158,6 +164,7 @@ fn intents_carry_their_expiry_and_expired_ones_are_counted() {
 
 #[test]
 fn a_hello_with_unknown_members_is_refused() {
+    let _turn = common::alongside_others();
     let running = session(false, "");
     let stream = TcpStream::connect(local(&running)).unwrap();
     let mut w = stream.try_clone().unwrap();
@@ -195,6 +202,8 @@ fn a_hello_with_unknown_members_is_refused() {
 
 #[test]
 fn with_a_token_any_other_first_line_is_unauthorized_and_closed_at_once() {
+    // It bounds a time (the behaviour under test): alone.
+    let _turn = common::alone();
     // A long hello timeout: the close must come from the line, not the timer.
     let running = session(
         false,
@@ -257,6 +266,7 @@ fn with_a_token_any_other_first_line_is_unauthorized_and_closed_at_once() {
 
 #[test]
 fn the_rust_client_sees_a_late_backlog_as_stale() {
+    let _turn = common::alongside_others();
     use neuroloop_protocol::{Client, ClientOptions, ProtocolError, Role, ServerMessage};
     let running = session(true, "heartbeat_ms = 50\nstall_timeout_ms = 10000");
     let mut client = Client::connect_with(
@@ -279,7 +289,9 @@ fn the_rust_client_sees_a_late_backlog_as_stale() {
         }
     }
     assert!(client.last_heartbeat_fresh());
-    // Stop reading for a second: lines wait in the socket.
+    // Stop reading for a second: lines wait in the socket. The pause is
+    // the behaviour under test (a reader that fell behind by more than its
+    // deadman time); a loaded machine only makes it longer.
     std::thread::sleep(Duration::from_secs(1));
     assert!(matches!(
         client.next_message(),
@@ -306,6 +318,7 @@ fn the_rust_client_sees_a_late_backlog_as_stale() {
 
 #[test]
 fn out_of_range_timing_is_refused_with_the_allowed_range() {
+    let _turn = common::alongside_others();
     // Values far out of range are refused with the allowed range, never
     // accepted (a heartbeat of i64::MAX ms would disable the deadman).
     let (text, path) = shipped_config("demo.toml");

@@ -88,7 +88,14 @@ tcp = "127.0.0.1:0"
     });
     eeg_peer.expect_line("consumer");
     cue_peer.expect_line("consumer");
-    std::thread::sleep(Duration::from_millis(1000));
+    // The first cue's window starts 0.1 s before it: cue once the pipeline
+    // has taken 0.2 s of EEG, so that window lies after the first sample.
+    let stats = running.stats();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while stats.samples.load(std::sync::atomic::Ordering::Relaxed) < (0.2 * FS) as u64 {
+        assert!(Instant::now() < deadline, "no EEG reached the pipeline");
+        std::thread::sleep(Duration::from_millis(5));
+    }
     // 12 cues 0.3 s apart (their 0.4 s windows overlap), a rest after each
     // third.
     let mut cue_times = Vec::new();
@@ -101,6 +108,9 @@ tcp = "127.0.0.1:0"
             cue_peer.send("rest");
             cue_peer.line();
         }
+        // The cue schedule itself (0.3 s apart, so that windows overlap),
+        // not a wait: a slower machine spaces them further, which the
+        // assertions below do not depend on.
         std::thread::sleep(Duration::from_millis(300));
     }
     let deadline = Instant::now() + Duration::from_secs(10);

@@ -1,7 +1,8 @@
 """A pylsl inlet for neuroloop's LSL outlet tests.
 
 Resolves the stream --name, pulls until --count samples arrived or
---timeout-s passed (or --idle-s without a sample), and prints one JSON line per sample:
+--timeout-s passed (or --idle-s without a sample, or a sample whose first
+value contains --stop-at), and prints one JSON line per sample:
 {"t": timestamp, "v": [values...], "r": local_clock() when pulled} (values
 are strings for string streams).
 Prints "ready" once connected (with --print-labels, then one line
@@ -22,6 +23,8 @@ def main():
     p.add_argument("--timeout-s", type=float, default=30.0)
     p.add_argument("--idle-s", type=float, default=0.0,
                    help="stop once this long passes without a sample (after the first)")
+    p.add_argument("--stop-at", default=None,
+                   help="stop after a sample whose first value contains this text")
     p.add_argument("--print-labels", action="store_true")
     a = p.parse_args()
     found = pylsl.resolve_byprop("name", a.name, 1, a.timeout_s)
@@ -50,6 +53,8 @@ def main():
         last = pylsl.local_clock()
         sys.stdout.write(json.dumps({"t": ts, "v": sample, "r": pylsl.local_clock()}) + "\n")
         sys.stdout.flush()
+        if a.stop_at is not None and a.stop_at in str(sample[0]):
+            break
 
 
 if __name__ == "__main__":

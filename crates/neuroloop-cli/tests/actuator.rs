@@ -16,6 +16,23 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_neuroloop");
 
+/// Tests in this binary run in parallel, each with its own session; the
+/// one that bounds the deadman's time runs alone (write lock), the others
+/// side by side (read lock).
+static DEADMAN_TIMED: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+fn alongside_others() -> std::sync::RwLockReadGuard<'static, ()> {
+    DEADMAN_TIMED
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn alone() -> std::sync::RwLockWriteGuard<'static, ()> {
+    DEADMAN_TIMED
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -147,6 +164,7 @@ fn wait_for_any(
 
 #[test]
 fn the_example_actuator_stops_on_deadman_and_on_a_killed_session() {
+    let _turn = alone();
     let (config, port) = session_config("");
     let (mut session, addr) = start_session(&config, port);
     let mut actuator = start_actuator(&addr);
@@ -267,6 +285,7 @@ fn finish_checker(mut checker: Checker) -> (Vec<(u64, f64)>, serde_json::Value) 
 
 #[test]
 fn a_frozen_actuator_waits_for_a_fresh_heartbeat_and_intent_and_no_stale_intent_is_sent() {
+    let _turn = alongside_others();
     // The fast session publishes hundreds of lines a second: a frozen
     // reader's buffers fill within the freeze. The stall timeout is longer
     // than the freeze so that the server keeps the frozen connections.
@@ -288,7 +307,8 @@ fn a_frozen_actuator_waits_for_a_fresh_heartbeat_and_intent_and_no_stale_intent_
 
     signal(&actuator, "STOP");
     signal(&frozen.child, "STOP");
-    // The freeze itself: 3 s during which the session keeps publishing.
+    // The freeze itself, the behaviour under test, not a wait: 3 s during
+    // which the session keeps publishing into the frozen readers' sockets.
     std::thread::sleep(Duration::from_secs(3));
     let before: Vec<String> = rx.try_iter().map(|(_, l)| l).collect();
     assert!(

@@ -269,14 +269,14 @@ fn run_at_realtime_pace_publishes_what_score_decodes_at_fast_pace() {
         .spawn()
         .unwrap();
     let mut listen = common::start_listener(port, true);
-    let stdout = listen.stdout.take().unwrap();
+    let stdout = listen.child.stdout.take().unwrap();
     let lines: Vec<String> = BufReader::new(stdout)
         .lines()
         .map_while(Result::ok)
         .collect();
     let status = common::wait_output(run, Duration::from_secs(60), "run").status;
     assert!(status.success(), "run: {status:?}");
-    let _ = listen.wait();
+    let _ = listen.child.wait();
     let took = started.elapsed().as_secs_f64();
     assert!(took > 11.0, "12 s played at realtime pace in {took:.1} s");
     let json = dir.join("score.json");

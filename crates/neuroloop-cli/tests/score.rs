@@ -238,7 +238,7 @@ fn live_session(
         .spawn()
         .unwrap();
     let mut listen = common::start_listener(port, true);
-    let listened = lines_of(&mut listen);
+    let listened = lines_of(&mut listen.child);
     wait_line(&peer_lines, "consumer", Duration::from_secs(20));
     // The intents' client is connected: push.
     writeln!(peer.stdin.as_mut().unwrap(), "go").unwrap();
@@ -262,8 +262,8 @@ fn live_session(
     let status = common::wait_output(run, Duration::from_secs(30), "run").status;
     assert!(status.success(), "run: {status:?}");
     lines.extend(listened.try_iter());
-    let _ = listen.kill();
-    let _ = listen.wait();
+    let _ = listen.child.kill();
+    let _ = listen.child.wait();
     let _ = peer.kill();
     let _ = peer.wait();
     (lines, common::read_report(&report))

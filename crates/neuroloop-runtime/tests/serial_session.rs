@@ -50,8 +50,9 @@ threshold = 0.5
     )
 }
 
-/// Runs a session on `profile` until the emulator has sent `packets`.
-fn run(name: &str, profile: &str, script: Script, packets: u64) -> SessionReport {
+/// Runs a session on `profile` until the emulator has sent `packets` and
+/// the pipeline has taken at least `samples` of them (or 30 s passed).
+fn run(name: &str, profile: &str, script: Script, packets: u64, samples: u64) -> SessionReport {
     let port = std::env::temp_dir().join(format!(
         "neuroloop-serial-session-{}-{name}",
         std::process::id()
@@ -64,13 +65,21 @@ fn run(name: &str, profile: &str, script: Script, packets: u64) -> SessionReport
         ..StartOptions::default()
     };
     let running = start(cfg, options).unwrap();
+    let stats = running.stats();
     let deadline = Instant::now() + Duration::from_secs(30);
-    while emulator.sent.load(Ordering::Relaxed) < packets && Instant::now() < deadline {
+    while (emulator.sent.load(Ordering::Relaxed) < packets
+        || stats.samples.load(Ordering::Relaxed) < samples)
+        && Instant::now() < deadline
+    {
         std::thread::sleep(Duration::from_millis(20));
     }
-    std::thread::sleep(Duration::from_millis(300));
     running.stop();
     let report = running.finish().unwrap();
+    assert!(
+        report.samples_produced >= samples,
+        "{} samples, {samples} expected",
+        report.samples_produced
+    );
     assert!(report.source_error.is_none(), "{:?}", report.source_error);
     assert_eq!(
         report.pipeline.samples, report.samples_produced,
@@ -92,7 +101,7 @@ fn a_cyton_session_reports_dropped_packets_as_one_exact_gap() {
         drop: vec![500, 501, 502, 503, 504],
         ..Script::default()
     };
-    let report = run("cyton", "openbci-cyton", script, 1000);
+    let report = run("cyton", "openbci-cyton", script, 1000, 1000);
     let produced = report.samples_produced;
     assert!((994..1200).contains(&produced), "{produced} samples");
     assert_eq!(report.pipeline.gaps, 1, "{:?}", report.pipeline);
@@ -112,7 +121,7 @@ fn a_daisy_session_loses_one_sample_per_broken_packet_pair() {
         drop: vec![200, 201, 401],
         ..Script::default()
     };
-    let report = run("daisy", "openbci-cyton-daisy", script, 1000);
+    let report = run("daisy", "openbci-cyton-daisy", script, 1000, 499);
     let produced = report.samples_produced;
     assert!(
         (496..600).contains(&produced),
@@ -132,7 +141,7 @@ fn a_session_goes_on_after_the_pty_is_closed_and_reopened() {
         replug_s: 0.6,
         ..Script::default()
     };
-    let report = run("replug", "openbci-cyton", script, 1250);
+    let report = run("replug", "openbci-cyton", script, 1250, 1240);
     assert_eq!(report.source.losses, 1, "{:?}", report.source);
     assert_eq!(report.source.reresolutions, 1, "{:?}", report.source);
     assert_eq!(report.pipeline.gaps, 1, "{:?}", report.pipeline);

@@ -66,9 +66,9 @@ struct Run {
     aux_times: Vec<f64>,
 }
 
-/// Runs the source until the emulator has sent `packets` packets, then a
-/// little longer; collects everything.
-fn run(board: Board, name: &str, script: Script, packets: u64) -> Run {
+/// Runs the source until `samples` samples came out of the ring (gaps not
+/// counted) or 30 s passed; collects everything.
+fn run(board: Board, name: &str, script: Script, samples: usize) -> Run {
     let port = link(name);
     let emulator = Emulator::start(&port, script);
     let mut source = SerialSource::open(&config(&port), setup(board), spec(board)).unwrap();
@@ -94,7 +94,6 @@ fn run(board: Board, name: &str, script: Script, packets: u64) -> Run {
     let (mut aux_values, mut aux_times) = (Vec::new(), Vec::new());
     let mut index = 0u64;
     let deadline = Instant::now() + Duration::from_secs(30);
-    let mut done_at = None;
     loop {
         while aux.reader.pop_into(&mut aux_block).samples > 0 {
             aux_values.extend_from_slice(aux_block.data());
@@ -108,12 +107,7 @@ fn run(board: Board, name: &str, script: Script, packets: u64) -> Run {
         values.extend_from_slice(block.data());
         times.extend_from_slice(block.timestamps());
         index += popped.samples as u64;
-        if done_at.is_none() && emulator.sent.load(Ordering::Relaxed) >= packets {
-            done_at = Some(Instant::now());
-        }
-        if done_at.is_some_and(|t| t.elapsed() > Duration::from_millis(300))
-            || Instant::now() > deadline
-        {
+        if values.len() >= samples * channels || Instant::now() > deadline {
             break;
         }
         if popped.samples == 0 {
@@ -131,7 +125,12 @@ fn run(board: Board, name: &str, script: Script, packets: u64) -> Run {
         aux_times.extend_from_slice(aux_block.timestamps());
     }
     let _ = index;
-    std::thread::sleep(Duration::from_millis(50));
+    // The source wrote `s` as it ended: wait until the board has read it
+    // (every run sees at least the one before the reset and that one).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while emulator.stops.load(Ordering::Relaxed) < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(2));
+    }
     let stops = emulator.stops.load(Ordering::Relaxed);
     Run {
         values,
@@ -193,7 +192,7 @@ fn daisy_samples_pair_the_even_daisy_packet_with_the_odd_cyton_packet() {
         rate_hz: 250.0,
         ..Script::default()
     };
-    let run = run(Board::CytonDaisy, "daisy", script, 400);
+    let run = run(Board::CytonDaisy, "daisy", script, 200);
     let samples = run.values.len() / 16;
     assert!(samples >= 199, "{samples} samples at 125 Hz");
     assert!(run.gaps.is_empty(), "{:?}", run.gaps);
@@ -258,7 +257,7 @@ fn a_daisy_sample_carries_the_reading_of_its_daisy_half() {
         rate_hz: 250.0,
         ..Script::default()
     };
-    let run = run(Board::CytonDaisy, "daisy-accelerometer", script, 500);
+    let run = run(Board::CytonDaisy, "daisy-accelerometer", script, 250);
     let samples = (run.values.len() / 16) as u64;
     assert!(samples >= 249, "{samples} samples");
     // Readings on packets 8, 18, …: the even (Daisy) half of samples 4,
@@ -347,7 +346,7 @@ fn a_vanished_port_is_a_stall_and_a_gap_and_the_board_streams_again() {
         replug_s: 0.6,
         ..Script::default()
     };
-    let run = run(Board::Cyton, "unplug", script, 750);
+    let run = run(Board::Cyton, "unplug", script, 700);
     assert_eq!(run.report.losses, 1, "{:?}", run.report);
     assert_eq!(run.report.reresolutions, 1, "{:?}", run.report);
     assert_eq!(run.gaps.len(), 1, "{:?}", run.gaps);
@@ -452,8 +451,10 @@ fn the_python_emulator_process_gives_the_exact_values_at_250_hz() {
     let readings: Vec<f32> = (0..750).filter_map(accelerometer).flat_map(to_g).collect();
     assert_eq!(readings.len(), 75 * 3);
     assert_eq!(run.aux, readings, "the accelerometer readings");
-    // Paced, not flooded: 750 packets at 250 Hz take about 3 s.
-    assert!((2.7..6.0).contains(&run.elapsed), "{} s", run.elapsed);
+    // Paced, not flooded: 750 packets at 250 Hz take at least 3 s. Only
+    // the lower bound is the emulator's behaviour; a loaded machine makes
+    // the run longer, and a stalled emulator already fails the count.
+    assert!(run.elapsed >= 2.7, "{} s", run.elapsed);
 }
 
 /// `--signal`: the Python emulator sends the in-range class signal, count

@@ -1,11 +1,14 @@
 //! Helpers shared by the binary's robustness tests: scratch directories
 //! with the shipped profiles, edited shipped configs on free ports,
-//! bounded waits, signals, sessions and listeners.
+//! bounded waits, signals, sessions and listeners, and output lines read
+//! as they come (to wait on a line, never on time).
 #![allow(dead_code)] // each test file uses its own part
 
+use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_neuroloop");
@@ -134,30 +137,109 @@ pub fn start_session(name: &str, seconds: &str, stdout: Stdio) -> (Child, PathBu
     (child, report, port)
 }
 
-/// Starts `listen --json` on `port` once the session serves. A listener
-/// that could not connect (it exits at once, e.g. when the session was not
-/// yet accepting on a loaded machine) is started again, until a deadline.
-pub fn start_listener(port: u16, piped: bool) -> Child {
+/// A running `listen --json` and its stderr, read as it comes.
+pub struct Listener {
+    pub child: Child,
+    pub stderr: Lines,
+}
+
+/// Starts `listen --json` on `port` once the session accepts connections
+/// and returns once the listener said it is connected. A listener that
+/// could not connect (the session's server was not yet serving on a
+/// loaded machine) is started again, until a deadline.
+pub fn start_listener(port: u16, piped: bool) -> Listener {
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "the session never listened");
         std::thread::sleep(Duration::from_millis(50));
     }
-    let spawn = || {
-        Command::new(BIN)
+    loop {
+        let mut child = Command::new(BIN)
             .args(["listen", &format!("127.0.0.1:{port}"), "--json"])
             .stdout(if piped { Stdio::piped() } else { Stdio::null() })
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap()
-    };
-    let mut child = spawn();
-    loop {
-        std::thread::sleep(Duration::from_millis(300));
-        match child.try_wait() {
-            Ok(Some(_)) if Instant::now() < deadline => child = spawn(),
-            _ => return child,
+            .unwrap();
+        let mut stderr = Lines::of(child.stderr.take().unwrap());
+        let left = deadline.saturating_duration_since(Instant::now());
+        let first = stderr.next(left).unwrap_or_default();
+        if first.starts_with("connected to session") {
+            return Listener { child, stderr };
         }
+        let _ = child.wait();
+        assert!(
+            first.starts_with("cannot connect") && Instant::now() < deadline,
+            "the listener did not connect: {first:?}"
+        );
+    }
+}
+
+/// The lines of a child's pipe as they come, read on their own thread (a
+/// full pipe never blocks the child).
+pub struct Lines {
+    rx: mpsc::Receiver<String>,
+    /// Every line received so far.
+    pub seen: Vec<String>,
+}
+
+impl Lines {
+    pub fn of(pipe: impl Read + Send + 'static) -> Self {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines() {
+                let line = match line {
+                    Ok(line) => line,
+                    // A signal to this process interrupts the read; go on.
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(_) => break,
+                };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            rx,
+            seen: Vec::new(),
+        }
+    }
+
+    /// The next line, or `None` once the pipe closed or `limit` passed.
+    pub fn next(&mut self, limit: Duration) -> Option<String> {
+        let line = self.rx.recv_timeout(limit).ok()?;
+        self.seen.push(line.clone());
+        Some(line)
+    }
+
+    /// Waits for a line containing `needle` and returns it; panics with
+    /// every line seen when the pipe closes or `limit` passes first.
+    pub fn wait_for(&mut self, needle: &str, limit: Duration) -> String {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.next(left) {
+                Some(line) if line.contains(needle) => return line,
+                Some(_) => {}
+                None => panic!("no line with {needle:?} within {limit:?}: {:#?}", self.seen),
+            }
+        }
+    }
+
+    /// Lines already received and not yet taken: forgets them.
+    pub fn skip_pending(&mut self) {
+        let pending: Vec<String> = self.rx.try_iter().collect();
+        self.seen.extend(pending);
+    }
+
+    /// Every line until the pipe closes (at most `limit` more), those
+    /// already seen included, one per line.
+    pub fn rest(mut self, limit: Duration) -> String {
+        let deadline = Instant::now() + limit;
+        while self
+            .next(deadline.saturating_duration_since(Instant::now()))
+            .is_some()
+        {}
+        self.seen.join("\n")
     }
 }
 
