@@ -4,6 +4,7 @@ use std::sync::atomic::AtomicBool;
 use std::thread::Thread;
 
 use neuroloop_core::StreamSpec;
+use neuroloop_core::clock_offsets::ClockOffsetReader;
 use neuroloop_core::markers::MarkerWriter;
 use neuroloop_core::ring::RingWriter;
 
@@ -95,6 +96,16 @@ pub trait Source: Send {
     /// Labels of the marker codes this source emits (code `i` is `labels[i]`;
     /// code [`neuroloop_core::Marker::REST`] ends a labelled period).
     fn marker_labels(&self) -> &[String];
+
+    /// The clock offsets the source adds to its device's timestamps while
+    /// it runs (a live LSL stream's time correction, each with the first
+    /// sample it applies to), so that a recording can store the raw
+    /// timestamps beside them. `None` (the default) when the timestamps
+    /// need no offset or were corrected beyond one. Called at most once,
+    /// before [`Source::run`].
+    fn clock_offsets(&mut self) -> Option<ClockOffsetReader> {
+        None
+    }
 
     /// Runs until `stop` is set or the source ends, pushing into `io`.
     ///

@@ -2,7 +2,9 @@
 //! file as it runs — the input stream as it arrived (before artifact
 //! replacement and filters, with its source timestamps), the cue markers,
 //! every published intent and hold (their protocol JSON), and the decoder's
-//! probabilities per decided window.
+//! probabilities per decided window. A live LSL input is recorded as
+//! LabRecorder records it: raw timestamps and the source's time
+//! corrections as ClockOffset chunks (`input_clock`).
 //!
 //! The pipeline thread only copies each block into a preallocated SPSC
 //! ring and each marker into a marker ring (a full ring drops and counts,
@@ -14,6 +16,7 @@
 //! A clean stop writes each stream's footer (first and last timestamp,
 //! sample count).
 
+mod input_clock;
 mod line_feed;
 mod streams;
 mod writer_thread;
@@ -23,6 +26,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 
 use neuroloop_core::StreamSpec;
+use neuroloop_core::clock_offsets::ClockOffsetReader;
 use neuroloop_core::markers::{MarkerWriter, marker_ring};
 use neuroloop_core::ring::{RingWriter, sample_ring};
 use serde::Serialize;
@@ -54,14 +58,20 @@ pub struct RecordTap {
 }
 
 impl RecordTap {
-    /// Copies a popped block (before anything changes it). Never
-    /// allocates; waits for room only when lossless and the recorder is
-    /// still writing, else drops and counts what does not fit.
-    pub fn push_block(&mut self, block: &neuroloop_core::SampleBlock) {
+    /// Copies a popped block (before anything changes it) whose first
+    /// sample has source index `first`; the tap keeps the source's indices
+    /// (a gap stays a gap), so the recorder knows which clock offset each
+    /// sample had. Never allocates; waits for room only when lossless and
+    /// the recorder is still writing, else drops and counts what does not
+    /// fit.
+    pub fn push_block(&mut self, block: &neuroloop_core::SampleBlock, first: u64) {
         let n = block.len();
         let Some(&newest) = block.arrivals().last() else {
             return;
         };
+        if first > self.samples.next_index() {
+            self.samples.skip(first - self.samples.next_index());
+        }
         while self.lossless && self.samples.room() < n && !self.stopped.load(Ordering::Acquire) {
             self.wake();
             std::thread::sleep(ROOM_POLL);
@@ -100,6 +110,11 @@ pub struct RecordReport {
     pub intents: u64,
     /// Intents and holds the recorder fell too far behind to receive.
     pub intents_dropped: u64,
+    /// Clock offsets of the input written (a live LSL source's time
+    /// corrections; its timestamps are then recorded raw).
+    pub clock_offsets: u64,
+    /// Clock offsets the source could not hand over.
+    pub clock_offsets_dropped: u64,
     /// Bytes in the file.
     pub bytes: u64,
     /// Why recording stopped early (e.g. the disk is full); the session
@@ -119,7 +134,9 @@ impl Recorder {
     /// Creates the file and starts the writing thread: the `input` stream
     /// with `classes` for its markers and decoder outputs, intents from
     /// `lines`; the tap holds `ring_samples` samples and, if `lossless`,
-    /// waits for room rather than drop.
+    /// waits for room rather than drop. With `offsets` (the source's time
+    /// corrections) the input is recorded LabRecorder-style: raw
+    /// timestamps and ClockOffset chunks.
     ///
     /// # Errors
     /// [`RuntimeError::Io`] naming the file if it cannot be created or its
@@ -130,6 +147,7 @@ impl Recorder {
         classes: &[String],
         ring_samples: usize,
         lossless: bool,
+        offsets: Option<ClockOffsetReader>,
         lines: broadcast::Receiver<Line>,
     ) -> Result<Self, RuntimeError> {
         let file = streams::RecordFile::create(&plan.path, input, classes)?;
@@ -140,6 +158,7 @@ impl Recorder {
         let inputs = writer_thread::Inputs {
             samples: sample_reader,
             markers: marker_reader,
+            clock: input_clock::InputClock::new(offsets),
             lines,
             lines_dropped,
             flush_s: plan.flush_s,

@@ -48,7 +48,7 @@ pub fn assemble(
     cfg: &ValidatedSession,
     options: StartOptions,
 ) -> Result<SessionParts, RuntimeError> {
-    let source = SourcePart::open(cfg, options.sample_limit)?;
+    let mut source = SourcePart::open(cfg, options.sample_limit)?;
     let mut pipeline = PipelinePart::build(cfg, source.spec(), source.live())?;
     let calibration = match pipeline.calibration.take() {
         Some(ends) => Some(CalibrationPart::new(cfg, source.spec(), ends)?),
@@ -58,12 +58,14 @@ pub fn assemble(
     pipeline.pipeline.filtered = publishers.filtered_tap.take();
     let recorder = match (&cfg.record, publishers.subscribe()) {
         (Some(plan), Some(lines)) => {
+            let offsets = source.clock_offsets();
             let mut recorder = Recorder::start(
                 plan,
                 source.spec(),
                 &cfg.classes,
                 cfg.pipeline.ring_samples,
                 !source.live(),
+                offsets,
                 lines,
             )?;
             pipeline.pipeline.record = recorder.tap.take();
