@@ -385,3 +385,22 @@ fn each_chunk_is_written_in_one_call_so_a_kill_between_calls_cuts_no_chunk() {
     assert_eq!(whole.streams[0].len(), 41);
     assert_eq!(whole.streams[0].clock_values, [-1e-5]);
 }
+
+#[test]
+fn read_errors_name_the_file_and_content_errors_the_byte_offset() {
+    let dir = std::env::temp_dir().join(format!("neuroloop-xdf-errors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let missing = dir.join("missing.xdf");
+    let err = read_xdf(&missing, &XdfOptions::default()).unwrap_err();
+    assert!(err.is_retryable(), "{err}");
+    assert!(
+        err.to_string().contains(&missing.display().to_string()),
+        "{err}"
+    );
+    let bad = dir.join("bad.xdf");
+    std::fs::write(&bad, b"XDF:\x03\x01\x02\x03").unwrap();
+    let err = read_xdf(&bad, &XdfOptions::default()).unwrap_err();
+    assert!(!err.is_retryable());
+    assert!(err.to_string().contains("at byte offset 4"), "{err}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

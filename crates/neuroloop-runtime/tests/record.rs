@@ -5,7 +5,8 @@
 //! as class names, every published intent and hold as its JSON, one
 //! probability sample per decoded window, and footers that count them. A
 //! recording to a full disk (/dev/full) fails and says so while the
-//! session decides every window as usual.
+//! session decides every window as usual; a file that cannot be created
+//! stops the start, and the error names it.
 
 use std::path::{Path, PathBuf};
 
@@ -198,6 +199,26 @@ fn a_full_disk_ends_the_recording_not_the_session() {
     assert_eq!(with.pipeline.decoded, without.pipeline.decoded);
     assert_eq!(with.pipeline.intents, without.pipeline.intents);
     assert_eq!(with.samples_produced, SAMPLES);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_file_that_cannot_be_created_stops_the_start_and_is_named() {
+    // /proc exists, so validation passes; no file can be created in it.
+    let dir = scratch("create");
+    let cfg = session(&dir, "/proc/neuroloop-record.xdf", false);
+    let options = StartOptions {
+        listen: Some("127.0.0.1:0".parse().unwrap()),
+        sample_limit: Some(SAMPLES),
+        ..StartOptions::default()
+    };
+    let error = start(cfg, options)
+        .err()
+        .expect("the file cannot be created");
+    assert!(
+        error.to_string().contains("/proc/neuroloop-record.xdf"),
+        "{error}"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 
