@@ -77,7 +77,11 @@ impl RecordTap {
             std::thread::sleep(ROOM_POLL);
         }
         self.samples.push(block.data(), block.timestamps(), newest);
-        self.wake();
+        // A live tap leaves the recorder to look on its own (every 10 ms),
+        // out of step with the pipeline's work; a lossless one wakes it.
+        if self.lossless {
+            self.wake();
+        }
     }
 
     /// Copies a marker; a full ring drops and counts it.
