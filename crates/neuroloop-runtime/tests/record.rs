@@ -259,3 +259,63 @@ fn record_keys_are_checked() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn each_input_sample_is_recorded_without_the_offset_its_source_added_across_gaps() {
+    use neuroloop_core::clock_offsets::{ClockOffset, clock_offset_queue};
+    use neuroloop_core::{ChannelSpec, SampleBlock, StreamSpec};
+    use neuroloop_runtime::config::RecordPlan;
+    use neuroloop_runtime::recorder::Recorder;
+
+    let dir = scratch("offsets");
+    let plan = RecordPlan {
+        path: dir.join("offsets.xdf"),
+        flush_s: 1.0,
+    };
+    let spec = StreamSpec {
+        name: "eeg".into(),
+        channels: vec![ChannelSpec::eeg("C3")],
+        sample_rate: 10.0,
+        block_size: 4,
+    };
+    let (mut offsets, reader) = clock_offset_queue(8);
+    let (lines_tx, lines) = tokio::sync::broadcast::channel(4);
+    let mut recorder = Recorder::start(&plan, &spec, &[], 64, true, Some(reader), lines).unwrap();
+    let mut tap = recorder.tap.take().unwrap();
+    // Offset 100 s from sample 0, 200 s from sample 6 (inside the gap
+    // 4..10), 300 s from sample 12.
+    for (from_index, offset) in [(0, 100.0), (6, 200.0), (12, 300.0)] {
+        offsets.push(ClockOffset {
+            from_index,
+            measured_at: 1000.0,
+            offset,
+        });
+    }
+    // Device time of sample i is i; the session saw i + its offset.
+    let mut block = SampleBlock::with_capacity(1, 4);
+    for (first, offset) in [(0u64, 100.0), (10, 200.0), (14, 300.0)] {
+        let (data, times, arrivals) = block.buffers_mut();
+        for i in 0..2 {
+            let index = first + i as u64;
+            data[i] = index as f32;
+            times[i] = index as f64 + if index >= 12 { 300.0 } else { offset };
+            arrivals[i] = 0.0;
+        }
+        block.set_len(2);
+        tap.push_block(&block, first);
+    }
+    drop(tap);
+    drop(lines_tx);
+    let report = recorder.thread.join().unwrap();
+    assert_eq!((report.samples, report.clock_offsets), (6, 3), "{report:?}");
+    let file = read_xdf(&plan.path, &XdfOptions::raw()).unwrap();
+    let input = &file.streams[0];
+    // Raw: the device's times, whatever offset each sample had.
+    assert_eq!(
+        input.samples.time_stamps,
+        [0.0, 1.0, 10.0, 11.0, 14.0, 15.0]
+    );
+    assert_eq!(input.clock_values, [100.0, 200.0, 300.0]);
+    assert_eq!(input.clock_times, [900.0, 800.0, 700.0]);
+    std::fs::remove_dir_all(dir).unwrap();
+}
