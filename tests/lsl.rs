@@ -31,6 +31,8 @@ mod filtered;
 mod harness;
 #[path = "lsl/markers.rs"]
 mod markers;
+#[path = "lsl/record.rs"]
+mod record;
 #[path = "lsl/recovery.rs"]
 mod recovery;
 #[path = "lsl/restart.rs"]

@@ -12,10 +12,13 @@
 //! * [`stage`] holds the stage lifecycle: preflight → initialize → process.
 //! * [`ring`] is the preallocated lock-free SPSC ring from a source thread to
 //!   the pipeline thread; overflow is a counted [`ring::Gap`], never a stall.
+//! * [`clock_offsets`] carries a live source's measured clock offsets (and
+//!   the samples they apply to) to the recorder.
 //! * [`Error`] / [`ErrorKind`] say what went wrong and whether a retry can help.
 
 pub mod block;
 pub mod clock;
+pub mod clock_offsets;
 pub mod error;
 pub mod intent;
 pub mod markers;

@@ -178,6 +178,12 @@ impl RingWriter {
         dropped
     }
 
+    /// Source index the next pushed sample gets (samples pushed, dropped
+    /// and skipped so far).
+    pub fn next_index(&self) -> u64 {
+        self.next_index
+    }
+
     /// Records `count` samples as lost at the source itself (e.g. a stream
     /// outage), so the reader reports them as a gap.
     pub fn skip(&mut self, count: u64) {
@@ -235,6 +241,16 @@ pub struct Popped {
     pub samples: usize,
     /// A gap that precedes the popped samples, if any.
     pub gap: Option<Gap>,
+}
+
+impl Popped {
+    /// Source index of the first sample popped, given the reader's
+    /// [`RingReader::expected_index`] before the pop (a gap in front of
+    /// the samples moves it on).
+    #[must_use]
+    pub fn first_index(&self, expected_before: u64) -> u64 {
+        self.gap.map_or(expected_before, |g| g.first + g.count)
+    }
 }
 
 /// The pipeline end.

@@ -115,3 +115,30 @@ fn mismatched_lengths_push_only_whole_samples() {
     assert_eq!(w.push(&[1.0, 2.0, 3.0], &[0.0, 1.0], 0.0), 0);
     assert_eq!(r.available(), 1);
 }
+
+#[test]
+fn the_first_index_of_a_pop_skips_the_gap_in_front_of_it() {
+    let (mut w, mut r) = sample_ring(2, 16);
+    let mut block = SampleBlock::with_capacity(2, 16);
+    let mut firsts = Vec::new();
+    let mut pop_all = |r: &mut RingReader, firsts: &mut Vec<(u64, f64)>| loop {
+        let expected = r.expected_index();
+        let p = r.pop_into(&mut block);
+        if p.samples == 0 {
+            break;
+        }
+        // The timestamps are the indices: the first one must match.
+        firsts.push((p.first_index(expected), block.timestamps()[0]));
+    };
+    push_run(&mut w, 0, 3);
+    pop_all(&mut r, &mut firsts);
+    // A gap found at the start of a pop.
+    w.skip(2);
+    assert_eq!(w.next_index(), 5);
+    push_run(&mut w, 5, 2);
+    // A gap that ends a pop, reported with the next.
+    w.skip(4);
+    push_run(&mut w, 11, 1);
+    pop_all(&mut r, &mut firsts);
+    assert_eq!(firsts, [(0, 0.0), (5, 5.0), (11, 11.0)]);
+}

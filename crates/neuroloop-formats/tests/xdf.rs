@@ -339,3 +339,74 @@ fn what_the_writer_writes_reads_back_exactly_and_in_pyxdf() {
     assert_eq!(theirs["header note"], note, "pyxdf reads the header field");
     std::fs::remove_file(&path).unwrap();
 }
+
+/// Keeps what is written, and where each write call ended.
+#[derive(Default)]
+struct Calls {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl std::io::Write for Calls {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.bytes.extend_from_slice(buf);
+        self.ends.push(self.bytes.len());
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn each_chunk_is_written_in_one_call_so_a_kill_between_calls_cuts_no_chunk() {
+    use neuroloop_formats::xdf::{ChannelFormat, StreamInfo, XdfWriter, stream_header_xml};
+    let info = StreamInfo {
+        name: "eeg".into(),
+        kind: "EEG".into(),
+        channel_count: 2,
+        nominal_srate: 100.0,
+        format: ChannelFormat::Float32,
+        source_id: String::new(),
+        labels: vec!["C3".into(), "C4".into()],
+        units: Vec::new(),
+        xml: String::new(),
+    };
+    let mut xdf = XdfWriter::new(Calls::default()).unwrap();
+    xdf.stream_header(1, &stream_header_xml(&info)).unwrap();
+    // A chunk over 255 bytes has a 4-byte length.
+    let stamps: Vec<f64> = (0..40).map(|i| f64::from(i) / 100.0).collect();
+    xdf.samples_f32(1, &stamps, &vec![1.5; 80]).unwrap();
+    xdf.clock_offset(1, 0.2, -1e-5).unwrap();
+    xdf.samples_f32(1, &stamps[..1], &[2.0, 3.0]).unwrap();
+    let calls = xdf.into_inner();
+    // The magic, then one call per chunk: file header, stream header,
+    // samples, offset, samples.
+    assert_eq!(calls.ends.len(), 6, "{:?}", calls.ends);
+    for &end in &calls.ends[1..] {
+        let cut = parse_xdf(&calls.bytes[..end], &XdfOptions::raw()).unwrap();
+        assert!(!cut.truncated, "a write ended inside a chunk at {end}");
+    }
+    let whole = parse_xdf(&calls.bytes, &XdfOptions::raw()).unwrap();
+    assert_eq!(whole.streams[0].len(), 41);
+    assert_eq!(whole.streams[0].clock_values, [-1e-5]);
+}
+
+#[test]
+fn read_errors_name_the_file_and_content_errors_the_byte_offset() {
+    let dir = std::env::temp_dir().join(format!("neuroloop-xdf-errors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let missing = dir.join("missing.xdf");
+    let err = read_xdf(&missing, &XdfOptions::default()).unwrap_err();
+    assert!(err.is_retryable(), "{err}");
+    assert!(
+        err.to_string().contains(&missing.display().to_string()),
+        "{err}"
+    );
+    let bad = dir.join("bad.xdf");
+    std::fs::write(&bad, b"XDF:\x03\x01\x02\x03").unwrap();
+    let err = read_xdf(&bad, &XdfOptions::default()).unwrap_err();
+    assert!(!err.is_retryable());
+    assert!(err.to_string().contains("at byte offset 4"), "{err}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -106,6 +106,7 @@ impl Pipeline {
                 self.windows.on_marker(m, &mut self.labels, &self.stats);
             }
         }
+        let expected = self.reader.expected_index();
         let popped = self.reader.pop_into(&mut self.block);
         if let Some(gap) = popped.gap {
             self.on_gap(gap);
@@ -123,7 +124,7 @@ impl Pipeline {
         }
         PipelineStats::add(&self.stats.samples, popped.samples as u64);
         if let Some(record) = &mut self.record {
-            record.push_block(&self.block);
+            record.push_block(&self.block, popped.first_index(expected));
         }
         self.clean_and_filter();
         if let Some(tap) = &mut self.filtered {

@@ -145,10 +145,11 @@ impl SessionReport {
         out.push_str(&self.artifacts.summary_line());
         if let Some(r) = &self.record {
             out.push_str(&format!(
-                "\nrecord          {} samples, {} markers, {} intents to {} ({} bytes; dropped {} samples, {} markers, {} intents){}",
+                "\nrecord          {} samples, {} markers, {} intents, {} clock offsets to {} ({} bytes; dropped {} samples, {} markers, {} intents){}",
                 r.samples,
                 r.markers,
                 r.intents,
+                r.clock_offsets,
                 r.path,
                 r.bytes,
                 r.samples_dropped,

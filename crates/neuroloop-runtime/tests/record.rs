@@ -5,7 +5,8 @@
 //! as class names, every published intent and hold as its JSON, one
 //! probability sample per decoded window, and footers that count them. A
 //! recording to a full disk (/dev/full) fails and says so while the
-//! session decides every window as usual.
+//! session decides every window as usual; a file that cannot be created
+//! stops the start, and the error names it.
 
 use std::path::{Path, PathBuf};
 
@@ -202,6 +203,26 @@ fn a_full_disk_ends_the_recording_not_the_session() {
 }
 
 #[test]
+fn a_file_that_cannot_be_created_stops_the_start_and_is_named() {
+    // /proc exists, so validation passes; no file can be created in it.
+    let dir = scratch("create");
+    let cfg = session(&dir, "/proc/neuroloop-record.xdf", false);
+    let options = StartOptions {
+        listen: Some("127.0.0.1:0".parse().unwrap()),
+        sample_limit: Some(SAMPLES),
+        ..StartOptions::default()
+    };
+    let error = start(cfg, options)
+        .err()
+        .expect("the file cannot be created");
+    assert!(
+        error.to_string().contains("/proc/neuroloop-record.xdf"),
+        "{error}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
 fn record_keys_are_checked() {
     let dir = scratch("keys");
     std::fs::write(dir.join("taken.xdf"), b"").unwrap();
@@ -236,5 +257,78 @@ fn record_keys_are_checked() {
             .any(|e| e.path.starts_with("record") && e.message.contains("format")),
         "{errors:?}"
     );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn each_input_sample_is_recorded_without_the_offset_its_source_added_across_gaps() {
+    use neuroloop_core::clock_offsets::{ClockOffset, clock_offset_queue};
+    use neuroloop_core::{ChannelSpec, SampleBlock, StreamSpec};
+    use neuroloop_runtime::config::RecordPlan;
+    use neuroloop_runtime::recorder::{Recorder, SourceFeeds};
+
+    let dir = scratch("offsets");
+    let plan = RecordPlan {
+        path: dir.join("offsets.xdf"),
+        flush_s: 1.0,
+        session: None,
+    };
+    let spec = StreamSpec {
+        name: "eeg".into(),
+        channels: vec![ChannelSpec::eeg("C3")],
+        sample_rate: 10.0,
+        block_size: 4,
+    };
+    let (mut offsets, reader) = clock_offset_queue(8);
+    let (lines_tx, lines) = tokio::sync::broadcast::channel(4);
+    let mut recorder = Recorder::start(
+        &plan,
+        &spec,
+        &[],
+        64,
+        true,
+        lines,
+        SourceFeeds {
+            offsets: Some(reader),
+            aux: None,
+        },
+    )
+    .unwrap();
+    let mut tap = recorder.tap.take().unwrap();
+    // Offset 100 s from sample 0, 200 s from sample 6 (inside the gap
+    // 4..10), 300 s from sample 12.
+    for (from_index, offset) in [(0, 100.0), (6, 200.0), (12, 300.0)] {
+        offsets.push(ClockOffset {
+            from_index,
+            measured_at: 1000.0,
+            offset,
+        });
+    }
+    // Device time of sample i is i; the session saw i + its offset.
+    let mut block = SampleBlock::with_capacity(1, 4);
+    for (first, offset) in [(0u64, 100.0), (10, 200.0), (14, 300.0)] {
+        let (data, times, arrivals) = block.buffers_mut();
+        for i in 0..2 {
+            let index = first + i as u64;
+            data[i] = index as f32;
+            times[i] = index as f64 + if index >= 12 { 300.0 } else { offset };
+            arrivals[i] = 0.0;
+        }
+        block.set_len(2);
+        tap.push_block(&block, first);
+    }
+    drop(tap);
+    drop(lines_tx);
+    let report = recorder.thread.join().unwrap();
+    assert_eq!((report.samples, report.clock_offsets), (6, 3), "{report:?}");
+    let file = read_xdf(&plan.path, &XdfOptions::raw()).unwrap();
+    let input = &file.streams[0];
+    // Raw: the device's times, whatever offset each sample had.
+    assert_eq!(
+        input.samples.time_stamps,
+        [0.0, 1.0, 10.0, 11.0, 14.0, 15.0]
+    );
+    assert_eq!(input.clock_values, [100.0, 200.0, 300.0]);
+    assert_eq!(input.clock_times, [900.0, 800.0, 700.0]);
     std::fs::remove_dir_all(dir).unwrap();
 }

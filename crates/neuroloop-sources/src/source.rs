@@ -4,6 +4,7 @@ use std::sync::atomic::AtomicBool;
 use std::thread::Thread;
 
 use neuroloop_core::StreamSpec;
+use neuroloop_core::clock_offsets::ClockOffsetReader;
 use neuroloop_core::markers::MarkerWriter;
 use neuroloop_core::ring::{RingReader, RingWriter};
 
@@ -115,6 +116,16 @@ pub trait Source: Send {
     /// whose aux stream nobody takes pushes none. `None` (the default):
     /// the source has none.
     fn take_aux_stream(&mut self) -> Option<AuxStream> {
+        None
+    }
+
+    /// The clock offsets the source adds to its device's timestamps while
+    /// it runs (a live LSL stream's time correction, each with the first
+    /// sample it applies to), so that a recording can store the raw
+    /// timestamps beside them. `None` (the default) when the timestamps
+    /// need no offset or were corrected beyond one. Called at most once,
+    /// before [`Source::run`].
+    fn clock_offsets(&mut self) -> Option<ClockOffsetReader> {
         None
     }
 

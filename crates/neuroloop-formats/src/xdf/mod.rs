@@ -136,9 +136,17 @@ impl XdfFile {
 /// Reads the XDF file at `path`.
 ///
 /// # Errors
-/// As [`parse_xdf`], or the read error.
+/// As [`parse_xdf`] (each naming the byte offset), or the read error
+/// ([`FormatError::Io`], naming the file).
 pub fn read_xdf(path: impl AsRef<Path>, options: &XdfOptions) -> Result<XdfFile, FormatError> {
-    parse_xdf(&std::fs::read(path)?, options)
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|e| {
+        FormatError::Io(std::io::Error::new(
+            e.kind(),
+            format!("{}: {e}", path.display()),
+        ))
+    })?;
+    parse_xdf(&bytes, options)
 }
 
 /// Reads an XDF file held in memory.

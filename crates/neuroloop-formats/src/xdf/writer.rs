@@ -2,8 +2,10 @@
 //! clock offsets, boundaries and footers as chunks, each written whole (a
 //! reader of a file cut after any write sees every chunk before it).
 //!
-//! Each chunk is assembled in a buffer the writer keeps, so writing
-//! allocates only while that buffer grows to the largest chunk.
+//! Each chunk is assembled, length first, in a buffer the writer keeps and
+//! handed to the underlying writer in one call (a buffered writer never
+//! holds back half a chunk); writing allocates only while that buffer
+//! grows to the largest chunk.
 
 use std::io::Write;
 
@@ -13,6 +15,10 @@ use super::chunks::MAGIC;
 pub const BOUNDARY: [u8; 16] = [
     0x43, 0xA5, 0x46, 0xDC, 0xCB, 0xF5, 0x41, 0x0F, 0xB3, 0x0E, 0xD5, 0x46, 0x73, 0x83, 0xCB, 0xE4,
 ];
+
+/// Bytes kept in front of each chunk for its length (a variable-length
+/// integer: one byte of size, up to eight of value).
+const LENGTH_ROOM: usize = 9;
 
 /// Writes an XDF file to `W`.
 #[derive(Debug)]
@@ -205,34 +211,38 @@ impl<W: Write> XdfWriter<W> {
         self.finish()
     }
 
-    /// Starts a chunk: tag and stream id into the buffer.
+    /// Starts a chunk: room for its length, then tag and stream id into
+    /// the buffer.
     fn begin(&mut self, tag: u16, stream: Option<u32>) {
         self.chunk.clear();
+        self.chunk.extend_from_slice(&[0; LENGTH_ROOM]);
         self.chunk.extend_from_slice(&tag.to_le_bytes());
         if let Some(id) = stream {
             self.chunk.extend_from_slice(&id.to_le_bytes());
         }
     }
 
-    /// Writes the buffered chunk behind its length.
+    /// Puts the chunk's length in front of it and writes both in one
+    /// call, so a buffered writer never holds back half a chunk.
     fn finish(&mut self) -> std::io::Result<()> {
-        let mut length = [0u8; 9];
-        let n = varlen_into(&mut length, self.chunk.len() as u64);
-        self.out.write_all(&length[..n])?;
-        self.out.write_all(&self.chunk)?;
-        self.written += (n + self.chunk.len()) as u64;
+        let mut length = [0u8; LENGTH_ROOM];
+        let n = varlen_into(&mut length, (self.chunk.len() - LENGTH_ROOM) as u64);
+        let start = LENGTH_ROOM - n;
+        self.chunk[start..LENGTH_ROOM].copy_from_slice(&length[..n]);
+        self.out.write_all(&self.chunk[start..])?;
+        self.written += (self.chunk.len() - start) as u64;
         Ok(())
     }
 }
 
 fn push_varlen(out: &mut Vec<u8>, n: u64) {
-    let mut bytes = [0u8; 9];
+    let mut bytes = [0u8; LENGTH_ROOM];
     let len = varlen_into(&mut bytes, n);
     out.extend_from_slice(&bytes[..len]);
 }
 
 /// `n` as a variable-length integer into `out`; returns its length.
-fn varlen_into(out: &mut [u8; 9], n: u64) -> usize {
+fn varlen_into(out: &mut [u8; LENGTH_ROOM], n: u64) -> usize {
     if let Ok(small) = u8::try_from(n) {
         out[..2].copy_from_slice(&[1, small]);
         2

@@ -2,8 +2,10 @@
 //! file as it runs — the input stream as it arrived (before artifact
 //! replacement and filters, with its source timestamps), the cue markers,
 //! every published intent and hold (their protocol JSON), and the decoder's
-//! probabilities per decided window; and, when the source has one, its aux
-//! stream (a serial board's accelerometer, `aux_stream.rs`).
+//! probabilities per decided window; when the source has one, its aux
+//! stream (a serial board's accelerometer, `aux_stream.rs`). A live LSL
+//! input is recorded as LabRecorder records it: raw timestamps and the
+//! source's time corrections as ClockOffset chunks (`input_clock`).
 //!
 //! The pipeline thread only copies each block into a preallocated SPSC
 //! ring and each marker into a marker ring (a full ring drops and counts,
@@ -18,6 +20,7 @@
 //! session.
 
 mod aux_stream;
+mod input_clock;
 mod line_feed;
 mod streams;
 mod writer_thread;
@@ -27,6 +30,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 
 use neuroloop_core::StreamSpec;
+use neuroloop_core::clock_offsets::ClockOffsetReader;
 use neuroloop_core::markers::{MarkerWriter, marker_ring};
 use neuroloop_core::ring::{RingWriter, sample_ring};
 use neuroloop_sources::AuxStream;
@@ -59,20 +63,30 @@ pub struct RecordTap {
 }
 
 impl RecordTap {
-    /// Copies a popped block (before anything changes it). Never
-    /// allocates; waits for room only when lossless and the recorder is
-    /// still writing, else drops and counts what does not fit.
-    pub fn push_block(&mut self, block: &neuroloop_core::SampleBlock) {
+    /// Copies a popped block (before anything changes it) whose first
+    /// sample has source index `first`; the tap keeps the source's indices
+    /// (a gap stays a gap), so the recorder knows which clock offset each
+    /// sample had. Never allocates; waits for room only when lossless and
+    /// the recorder is still writing, else drops and counts what does not
+    /// fit.
+    pub fn push_block(&mut self, block: &neuroloop_core::SampleBlock, first: u64) {
         let n = block.len();
         let Some(&newest) = block.arrivals().last() else {
             return;
         };
+        if first > self.samples.next_index() {
+            self.samples.skip(first - self.samples.next_index());
+        }
         while self.lossless && self.samples.room() < n && !self.stopped.load(Ordering::Acquire) {
             self.wake();
             std::thread::sleep(ROOM_POLL);
         }
         self.samples.push(block.data(), block.timestamps(), newest);
-        self.wake();
+        // A live tap leaves the recorder to look on its own (every 10 ms),
+        // out of step with the pipeline's work; a lossless one wakes it.
+        if self.lossless {
+            self.wake();
+        }
     }
 
     /// Copies a marker; a full ring drops and counts it.
@@ -110,11 +124,26 @@ pub struct RecordReport {
     pub aux_samples: u64,
     /// Aux samples the source's ring dropped (the recorder fell behind).
     pub aux_dropped: u64,
+    /// Clock offsets of the input written (a live LSL source's time
+    /// corrections; its timestamps are then recorded raw).
+    pub clock_offsets: u64,
+    /// Clock offsets the source could not hand over.
+    pub clock_offsets_dropped: u64,
     /// Bytes in the file.
     pub bytes: u64,
     /// Why recording stopped early (e.g. the disk is full); the session
     /// went on.
     pub error: Option<String>,
+}
+
+/// What a source hands the recorder besides its samples.
+#[derive(Default)]
+pub struct SourceFeeds {
+    /// The source's time corrections (a live LSL input): the input is then
+    /// recorded LabRecorder-style, raw timestamps and ClockOffset chunks.
+    pub offsets: Option<ClockOffsetReader>,
+    /// The source's aux stream (a serial board's accelerometer).
+    pub aux: Option<AuxStream>,
 }
 
 /// The recorder, started: the pipeline's tap and the writing thread.
@@ -128,9 +157,9 @@ pub struct Recorder {
 impl Recorder {
     /// Creates the file and starts the writing thread: the `input` stream
     /// with `classes` for its markers and decoder outputs, intents from
-    /// `lines`, and the source's `aux` stream if it has one; the tap holds
-    /// `ring_samples` samples and, if `lossless`, waits for room rather
-    /// than drop.
+    /// `lines`, and what the source hands over (`from_source`); the tap
+    /// holds `ring_samples` samples and, if `lossless`, waits for room
+    /// rather than drop.
     ///
     /// # Errors
     /// [`RuntimeError::Io`] naming the file if it cannot be created or its
@@ -142,8 +171,9 @@ impl Recorder {
         ring_samples: usize,
         lossless: bool,
         lines: broadcast::Receiver<Line>,
-        aux: Option<AuxStream>,
+        from_source: SourceFeeds,
     ) -> Result<Self, RuntimeError> {
+        let SourceFeeds { offsets, aux } = from_source;
         let mut file = streams::RecordFile::create(plan, input, classes)?;
         let aux = aux
             .map(|stream| aux_stream::AuxFeed::start(stream, &mut file.xdf))
@@ -161,6 +191,7 @@ impl Recorder {
         let inputs = writer_thread::Inputs {
             samples: sample_reader,
             markers: marker_reader,
+            clock: input_clock::InputClock::new(offsets),
             lines,
             lines_dropped,
             flush_s: plan.flush_s,

@@ -14,6 +14,7 @@ use neuroloop_core::ring::RingReader;
 
 use super::RecordReport;
 use super::aux_stream::AuxFeed;
+use super::input_clock::InputClock;
 use super::streams::{INPUT, INTENTS, MARKERS, OUTPUTS, RecordFile};
 use crate::server::Line;
 
@@ -26,6 +27,8 @@ const BLOCK: usize = 1024;
 pub(super) struct Inputs {
     pub(super) samples: RingReader,
     pub(super) markers: MarkerReader,
+    /// The input's clock offsets.
+    pub(super) clock: InputClock,
     pub(super) lines: crossbeam_channel::Receiver<Line>,
     /// Lines the intake could not queue.
     pub(super) lines_dropped: Arc<AtomicU64>,
@@ -90,6 +93,8 @@ pub(super) fn run(mut file: RecordFile, mut inputs: Inputs) -> RecordReport {
         report.aux_samples = aux.written();
         report.aux_dropped = aux.dropped();
     }
+    report.clock_offsets = inputs.clock.written;
+    report.clock_offsets_dropped = inputs.clock.dropped();
     report.bytes = file.xdf.written();
     report
 }
@@ -103,10 +108,18 @@ fn write_samples(
 ) -> std::io::Result<usize> {
     let mut written = 0;
     loop {
+        let expected = inputs.samples.expected_index();
         let popped = inputs.samples.pop_into(block);
+        // Offsets come before the samples they apply to: all are queued
+        // by the time those samples are popped.
+        inputs.clock.write_new(&mut file.xdf)?;
         if popped.samples == 0 {
             return Ok(written);
         }
+        let (_, times, _) = block.buffers_mut();
+        inputs
+            .clock
+            .take_off_offsets(popped.first_index(expected), &mut times[..popped.samples]);
         file.xdf
             .samples_f32(INPUT, block.timestamps(), block.data())?;
         file.extents[0].add(block.timestamps());

@@ -18,7 +18,7 @@ use super::source_part::SourcePart;
 use super::{RunningSession, StartOptions};
 use crate::config::ValidatedSession;
 use crate::error::RuntimeError;
-use crate::recorder::Recorder;
+use crate::recorder::{Recorder, SourceFeeds};
 
 /// Every part of a session, built and not yet running.
 pub struct SessionParts {
@@ -59,6 +59,7 @@ pub fn assemble(
     let recorder = match (&cfg.record, publishers.subscribe()) {
         (Some(plan), Some(lines)) => {
             let aux = source.take_aux_stream();
+            let offsets = source.clock_offsets();
             let mut recorder = Recorder::start(
                 plan,
                 source.spec(),
@@ -66,7 +67,7 @@ pub fn assemble(
                 cfg.pipeline.ring_samples,
                 !source.live(),
                 lines,
-                aux,
+                SourceFeeds { offsets, aux },
             )?;
             pipeline.pipeline.record = recorder.tap.take();
             Some(recorder.thread)

@@ -87,6 +87,12 @@ impl SourcePart {
         self.source.take_aux_stream()
     }
 
+    /// The clock offsets the source will add to its timestamps, for the
+    /// recorder (see [`neuroloop_sources::Source::clock_offsets`]).
+    pub fn clock_offsets(&mut self) -> Option<neuroloop_core::clock_offsets::ClockOffsetReader> {
+        self.source.clock_offsets()
+    }
+
     /// Whether it runs in real time whatever the pipeline does.
     #[must_use]
     pub fn live(&self) -> bool {

@@ -136,6 +136,11 @@ impl Aligner {
         }
     }
 
+    /// Source index the next sample added gets in the ring.
+    pub(super) fn next_index(&self) -> u64 {
+        self.next_in
+    }
+
     /// Queues samples of the first stream that arrived at `arrival`, after
     /// `missing` samples it never delivered.
     ///

@@ -2,6 +2,7 @@
 //! it on its own thread).
 
 use neuroloop_core::StreamSpec;
+use neuroloop_core::clock_offsets::ClockOffsetWriter;
 use neuroloop_core::ring::sample_ring;
 use neuroloop_lsl::{Lsl, Settings};
 
@@ -29,6 +30,9 @@ pub struct LslSource {
     marker_query: String,
     correction_every_s: f64,
     stall_s: f64,
+    /// Where each time correction applied to the first stream goes, once
+    /// a recording asked for them ([`crate::Source::clock_offsets`]).
+    offsets: Option<ClockOffsetWriter>,
 }
 
 /// The profile's channels `from..from + count` as a stream of their own.
@@ -142,6 +146,7 @@ impl LslSource {
             markers,
             marker_query,
             spec,
+            offsets: None,
         })
     }
 }

@@ -1,7 +1,7 @@
 //! One connected LSL data stream: what to connect to (and to accept again
 //! after a loss), the inlet, and its preallocated pull buffers.
 
-use neuroloop_core::StreamSpec;
+use neuroloop_core::{StreamSpec, clock};
 use neuroloop_lsl::{Inlet, LslError, StreamInfo};
 
 use super::check::{StreamFacts, check_stream};
@@ -35,7 +35,10 @@ pub(super) struct Target {
 /// A connected data stream with its buffers.
 pub(super) struct DataInlet {
     inlet: Inlet,
+    /// Seconds added to the stream's timestamps (liblsl's time correction).
     correction: f64,
+    /// When `correction` was measured, on the process clock.
+    corrected_at: f64,
     dejitter: bool,
     scale: f64,
     channels: usize,
@@ -75,6 +78,7 @@ pub(super) fn connect(info: &StreamInfo, target: &Target) -> Result<DataInlet, S
         inlet.set_dejitter(true)?;
     }
     let correction = inlet.time_correction(OPEN_TIMEOUT_S)?;
+    let corrected_at = clock::now();
     let source_id = full.source_id();
     tracing::info!(
         stream = %facts.name, source_id = %source_id, host = %full.hostname(),
@@ -85,6 +89,7 @@ pub(super) fn connect(info: &StreamInfo, target: &Target) -> Result<DataInlet, S
     Ok(DataInlet {
         inlet,
         correction,
+        corrected_at,
         dejitter: target.dejitter,
         scale: target.scale,
         channels,
@@ -142,10 +147,24 @@ impl DataInlet {
     }
 
     /// Takes liblsl's latest clock offset; keeps the old one on failure.
-    pub(super) fn refresh_correction(&mut self) {
+    /// Returns whether it was refreshed.
+    pub(super) fn refresh_correction(&mut self) -> bool {
         match self.inlet.time_correction(0.5) {
-            Ok(c) => self.correction = c,
-            Err(e) => tracing::debug!(error = %e, "time correction not refreshed"),
+            Ok(c) => {
+                self.correction = c;
+                self.corrected_at = clock::now();
+                true
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "time correction not refreshed");
+                false
+            }
         }
+    }
+
+    /// The clock offset the next pulls add (seconds; none with `dejitter`,
+    /// where liblsl corrects), and when it was measured.
+    pub(super) fn correction(&self) -> (f64, f64) {
+        (self.correction, self.corrected_at)
     }
 }

@@ -6,10 +6,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use neuroloop_core::clock_offsets::{ClockOffset, ClockOffsetReader, clock_offset_queue};
 use neuroloop_core::{StreamSpec, clock};
 use neuroloop_lsl::LslError;
 
 use super::LslSource;
+use crate::lsl::align::Aligner;
 use crate::lsl::markers::{MarkerInlet, connect_markers};
 use crate::lsl::outage::Outage;
 use crate::lsl::resolve::Reresolver;
@@ -18,6 +20,10 @@ use crate::lsl::stream::PULL_TIMEOUT_S;
 use crate::lsl::stream::{DataInlet, connect};
 use crate::{Source, SourceError, SourceIo, SourceReport};
 
+/// Time corrections waiting for the recorder (one every
+/// `time_correction_s` ≥ 0.5 s, drained every few milliseconds).
+const OFFSET_QUEUE: usize = 256;
+
 impl Source for LslSource {
     fn spec(&self) -> &StreamSpec {
         &self.spec
@@ -25,6 +31,17 @@ impl Source for LslSource {
 
     fn marker_labels(&self) -> &[String] {
         &self.classes
+    }
+
+    /// Every time correction added to the first stream's timestamps (none
+    /// with `dejitter`: liblsl's post-processing is more than an offset).
+    fn clock_offsets(&mut self) -> Option<ClockOffsetReader> {
+        if self.target.dejitter {
+            return None;
+        }
+        let (writer, reader) = clock_offset_queue(OFFSET_QUEUE);
+        self.offsets = Some(writer);
+        Some(reader)
     }
 
     fn run(&mut self, mut io: SourceIo, stop: &AtomicBool) -> Result<SourceReport, SourceError> {
@@ -85,6 +102,7 @@ impl LslSource {
         let mut marker_search: Option<Reresolver<MarkerInlet>> = None;
         // While stalled: a stream with our source id but another shape?
         let mut shape_probe: Option<Reresolver<String>> = None;
+        self.publish_offset(io);
         while !stop.load(Ordering::Relaxed) {
             if let Some(change) = shape_probe.as_mut().and_then(Reresolver::poll) {
                 tracing::error!(%change, "LSL stream changed its shape");
@@ -100,6 +118,7 @@ impl LslSource {
                 tracing::info!(source_id = %found.source_id, "LSL stream found again; resuming");
                 report.reresolutions += 1;
                 self.inlet = Some(found);
+                self.publish_offset(io);
                 reresolver = None;
             }
             let pulled = match &mut self.inlet {
@@ -138,10 +157,6 @@ impl LslSource {
             };
             let arrival = clock::now();
             if n > 0 {
-                if arrival >= next_correction {
-                    next_correction = arrival + self.correction_every_s;
-                    self.refresh_corrections();
-                }
                 if let Some(m) = &mut self.markers {
                     // Labels reach the pipeline before the samples they cover.
                     report.markers += m.drain(io)?;
@@ -149,6 +164,13 @@ impl LslSource {
                 report.samples += n as u64;
             }
             let pushed = self.push(io, &mut outage, n, arrival);
+            // After the push: a new offset applies from the next pull on.
+            if n > 0 && arrival >= next_correction {
+                next_correction = arrival + self.correction_every_s;
+                if self.refresh_corrections() {
+                    self.publish_offset(io);
+                }
+            }
             if pushed > 0 {
                 outage.pushed(arrival);
                 if let Some(probe) = shape_probe.take() {
@@ -244,12 +266,32 @@ impl LslSource {
     }
 
     /// Takes liblsl's latest clock offsets; keeps the old ones on failure.
-    fn refresh_corrections(&mut self) {
-        if let Some(inlet) = &mut self.inlet {
-            inlet.refresh_correction();
-        }
+    /// Returns whether the first stream's was refreshed.
+    fn refresh_corrections(&mut self) -> bool {
         if let Some(m) = &mut self.markers {
             m.refresh_correction();
         }
+        self.inlet
+            .as_mut()
+            .is_some_and(DataInlet::refresh_correction)
+    }
+
+    /// Hands the first stream's current time correction to the recorder
+    /// (if one asked), from the next sample the ring gets on. Never
+    /// allocates; a full queue drops it and counts.
+    fn publish_offset(&mut self, io: &SourceIo) {
+        let (Some(queue), Some(inlet)) = (&mut self.offsets, &self.inlet) else {
+            return;
+        };
+        let from_index = self
+            .aligner
+            .as_ref()
+            .map_or_else(|| io.samples.next_index(), Aligner::next_index);
+        let (offset, measured_at) = inlet.correction();
+        queue.push(ClockOffset {
+            from_index,
+            measured_at,
+            offset,
+        });
     }
 }
