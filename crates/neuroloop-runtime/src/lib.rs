@@ -25,6 +25,7 @@
 #![warn(clippy::too_many_lines)]
 
 mod artifacts;
+mod background;
 pub mod config;
 pub mod decoding;
 mod error;

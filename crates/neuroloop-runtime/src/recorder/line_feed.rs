@@ -34,6 +34,7 @@ pub(super) fn spawn(
 }
 
 fn feed(mut lines: broadcast::Receiver<Line>, queue: &Sender<Line>, dropped: &AtomicU64) {
+    crate::background::yield_to_real_time();
     loop {
         match lines.blocking_recv() {
             Ok(line) => {

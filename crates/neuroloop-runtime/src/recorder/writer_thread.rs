@@ -42,6 +42,7 @@ pub(super) struct Inputs {
 /// Records until the pipeline has hung up and the broadcast has closed;
 /// then writes the footers. A write error ends the recording early.
 pub(super) fn run(mut file: RecordFile, mut inputs: Inputs) -> RecordReport {
+    crate::background::yield_to_real_time();
     let mut report = RecordReport {
         path: file.path.clone(),
         ..RecordReport::default()

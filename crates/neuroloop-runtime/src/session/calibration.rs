@@ -60,7 +60,10 @@ impl CalibrationPart {
     pub fn spawn(self) -> Result<JoinHandle<Option<TrainingSummary>>, RuntimeError> {
         std::thread::Builder::new()
             .name("neuroloop-trainer".into())
-            .spawn(move || train_thread(&self.ends.sets, &self.ends.decoders, &self.config))
+            .spawn(move || {
+                crate::background::yield_to_real_time();
+                train_thread(&self.ends.sets, &self.ends.decoders, &self.config)
+            })
             .map_err(|_| RuntimeError::Thread("trainer"))
     }
 }
