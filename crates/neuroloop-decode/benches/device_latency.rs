@@ -106,8 +106,18 @@ fn main() -> Result<(), DecodeError> {
         for batch in BATCHES {
             let windows = &x[..batch * CHANS * TIMES];
             let mut p = vec![0.0; batch * CLASSES];
-            for _ in 0..a.calls / 10 + 3 {
-                net.decode_batch(windows, batch, &mut p)?;
+            // A size the device cannot take (a buffer above its limit) is
+            // recorded as such; the other sizes still run.
+            if let Err(e) =
+                (0..a.calls / 10 + 3).try_for_each(|_| net.decode_batch(windows, batch, &mut p))
+            {
+                let error = e.to_string();
+                let error = error.lines().last().unwrap_or_default().to_string();
+                eprintln!("{name} batch {batch}: {error}");
+                records.push(serde_json::json!({
+                    "model": name, "device": a.device.name(), "batch": batch, "error": error,
+                }));
+                continue;
             }
             let started = Instant::now();
             let mut ms: Vec<f64> = (0..a.calls)
