@@ -15,3 +15,4 @@ if ! compgen -G "/usr/share/vulkan/icd.d/*.json" > /dev/null \
     exit 1
 fi
 cargo test -p neuroloop-decode --features wgpu --test wgpu
+cargo test -p neuroloop-runtime --features wgpu --test wgpu_session

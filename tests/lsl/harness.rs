@@ -143,6 +143,7 @@ pub fn pipeline(
         n_classes: 2,
         filtered: None,
         record: None,
+        offload: None,
     };
     (pipeline, intents, Box::new((calib_rx, decoder_tx)))
 }

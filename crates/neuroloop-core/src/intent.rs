@@ -38,6 +38,9 @@ pub enum HoldReason {
     DecoderError,
     /// The decoder is being calibrated or trained.
     Calibrating,
+    /// The window's result did not come back from the GPU decoder within
+    /// its deadline (or found no free slot to go there).
+    Late,
     /// An operator paused the session's output (set by the publisher).
     Paused,
     /// An emergency stop is in force until an operator clears it (set by the

@@ -77,6 +77,44 @@ impl ComputeDevice {
             Self::Wgpu => wgpu_device(),
         }
     }
+
+    /// Runs one small tensor operation on the device, so that a missing
+    /// driver or adapter shows as an error now (a session checks this
+    /// before its first window) rather than as a panic later.
+    ///
+    /// # Errors
+    /// [`DecodeError::DeviceUnavailable`] if the device is not built in or
+    /// the operation fails (the backend's panic message, caught).
+    pub fn probe(self) -> Result<(), DecodeError> {
+        let device = self.burn_device()?;
+        let unavailable = |reason: String| DecodeError::DeviceUnavailable {
+            device: self.name().into(),
+            reason,
+        };
+        let sum = std::panic::catch_unwind(|| {
+            burn::tensor::Tensor::<1>::from_floats([1.0, 2.0], &device)
+                .sum()
+                .into_data()
+                .try_to_vec::<f32>()
+        })
+        .map_err(|panic| unavailable(panic_message(panic.as_ref())))?
+        .map_err(|e| unavailable(format!("{e:?}")))?;
+        if sum == [3.0] {
+            Ok(())
+        } else {
+            Err(unavailable(format!("1 + 2 gave {sum:?}")))
+        }
+    }
+}
+
+/// The message of a caught panic.
+#[must_use]
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_string()))
+        .unwrap_or_else(|| "the backend panicked".into())
 }
 
 impl std::fmt::Display for ComputeDevice {

@@ -71,7 +71,7 @@ pub mod synthetic;
 pub use bandpower::BandpowerDecoder;
 pub use config::{BandpowerConfig, Taper};
 pub use decoder::{Decoder, check_finite, check_probabilities, check_window};
-pub use device::ComputeDevice;
+pub use device::{ComputeDevice, panic_message};
 pub use error::DecodeError;
 pub use features::BandpowerFeatures;
 pub use model::{BandpowerModel, BandpowerModelConfig};

@@ -19,6 +19,9 @@
 //! * [`server`]: the actuator protocol over TCP, Unix sockets and
 //!   WebSocket, and the forwarder that feeds it.
 //! * [`recorder`]: the session written to XDF as it runs.
+//! * [`decode_worker`], [`offload`]: a network decoder on a GPU
+//!   (`[decoder] device = "wgpu"`, cargo feature `wgpu`): the worker thread
+//!   and the pipeline's lock-free hand-off to it, with `late` holds.
 //! * [`labels`], [`stats`]: the pipeline's label timeline and counters
 //!   (public for tests that drive a pipeline step by step).
 
@@ -27,6 +30,7 @@
 mod artifacts;
 mod background;
 pub mod config;
+pub mod decode_worker;
 pub mod decoding;
 mod error;
 mod filtered_outlet;
@@ -34,6 +38,7 @@ pub mod labels;
 mod latency;
 mod lsl_config;
 pub mod lsl_outlet;
+pub mod offload;
 pub mod pipeline;
 pub mod policy;
 pub mod profile;

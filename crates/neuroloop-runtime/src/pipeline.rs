@@ -34,6 +34,7 @@ use neuroloop_dsp::{ArtifactDetector, ArtifactReasons, FilterChain};
 
 use crate::decoding::{DecoderSlot, SlotAction};
 use crate::labels::LabelTimeline;
+use crate::offload::DeviceOffload;
 use crate::policy::{IntentPolicy, is_distribution};
 use crate::stats::PipelineStats;
 use crate::windowing::Windowing;
@@ -70,6 +71,9 @@ pub struct Pipeline {
     /// Where each raw block and marker is copied for the recording
     /// (`[record]`): lock-free rings that drop and count what does not fit.
     pub record: Option<crate::recorder::RecordTap>,
+    /// With `[decoder] device = "wgpu"`: the hand-off to the decode worker
+    /// (see [`crate::offload`]); `None` decodes on this thread.
+    pub offload: Option<DeviceOffload>,
 }
 
 /// What one [`Pipeline::step`] found.
@@ -87,6 +91,9 @@ impl Pipeline {
     /// Runs until the source ends and the ring is drained, sleeping (parked)
     /// while idle; sources unpark this thread after each push.
     pub fn run(&mut self) {
+        if let Some(offload) = &self.offload {
+            offload.wake_this_thread();
+        }
         loop {
             match self.step() {
                 Step::Worked(_) => {}
@@ -115,11 +122,15 @@ impl Pipeline {
             if self.reader.is_finished() {
                 self.windows.finish();
                 self.count_events();
+                if let Some(offload) = &mut self.offload {
+                    offload.drain(&mut self.policy, &self.intents, &self.stats, self.n_classes);
+                }
                 return Step::Finished;
             }
             if self.reader.new_stall() {
                 self.on_stall();
             }
+            self.flush_offload();
             return Step::Idle;
         }
         PipelineStats::add(&self.stats.samples, popped.samples as u64);
@@ -132,8 +143,16 @@ impl Pipeline {
             tap.push(self.block.data(), self.block.timestamps(), newest);
         }
         self.decide_windows();
+        self.flush_offload();
         self.count_events();
         Step::Worked(popped.samples)
+    }
+
+    /// Publishes the GPU decisions that are settled (no-op on the CPU).
+    fn flush_offload(&mut self) {
+        if let Some(offload) = &mut self.offload {
+            offload.flush(&mut self.policy, &self.intents, &self.stats, self.n_classes);
+        }
     }
 
     /// Artifact detection, then the filters in place; the filters restart
@@ -177,6 +196,7 @@ impl Pipeline {
             intents,
             stats,
             n_classes,
+            offload,
             ..
         } = self;
         windows.push_block(block, |window, cut| {
@@ -189,8 +209,32 @@ impl Pipeline {
             } else {
                 labels.label(window.oldest_time, window.newest_time)
             };
-            let intent = decide(window, touched, label, decoder, policy, stats, *n_classes);
-            send(intents, stats, intent);
+            let Some(offload) = offload.as_mut() else {
+                let intent = decide(window, touched, label, decoder, policy, stats, *n_classes);
+                send(intents, stats, intent);
+                return;
+            };
+            let (action, collected) = decoder.on_window(window, label);
+            let to_device = matches!(action, SlotAction::Decode(_)) && touched.is_empty();
+            let decision = if to_device && offload.usable() {
+                offload.submit(window, label, policy, intents, stats, *n_classes)
+            } else {
+                if to_device {
+                    // The device failed: the CPU form of the same weights.
+                    PipelineStats::add(&stats.device.cpu_fallbacks, 1);
+                }
+                let slot = (action, collected);
+                Some(decided(
+                    window, touched, label, slot, policy, stats, *n_classes,
+                ))
+            };
+            match decision {
+                Some(intent) if offload.is_busy() => {
+                    offload.queue(intent, policy, intents, stats, *n_classes);
+                }
+                Some(intent) => send(intents, stats, intent),
+                None => {}
+            }
         });
     }
 
@@ -229,7 +273,18 @@ impl Pipeline {
             .policy
             .hold(HoldReason::SignalLoss, self.windows.next_index(), now);
         intent.times.arrival = now;
-        send(&self.intents, &self.stats, intent);
+        match &mut self.offload {
+            Some(offload) if offload.is_busy() => {
+                offload.queue(
+                    intent,
+                    &mut self.policy,
+                    &self.intents,
+                    &self.stats,
+                    self.n_classes,
+                );
+            }
+            _ => send(&self.intents, &self.stats, intent),
+        }
     }
 }
 
@@ -244,10 +299,23 @@ fn decide(
     stats: &PipelineStats,
     n_classes: usize,
 ) -> Intent {
-    let clean = touched.is_empty();
     // The slot sees artifact windows (unlabelled) to keep its calibration
     // schedule.
-    let (action, collected) = decoder.on_window(window, label);
+    let slot = decoder.on_window(window, label);
+    decided(window, touched, label, slot, policy, stats, n_classes)
+}
+
+/// [`decide`] once the slot has said what to do with the window.
+fn decided(
+    window: &Window<'_>,
+    touched: ArtifactReasons,
+    label: Option<usize>,
+    (action, collected): (SlotAction<'_>, bool),
+    policy: &mut IntentPolicy,
+    stats: &PipelineStats,
+    n_classes: usize,
+) -> Intent {
+    let clean = touched.is_empty();
     if collected {
         PipelineStats::add(&stats.calibration_windows, 1);
     }
@@ -271,20 +339,14 @@ fn decide(
                     policy.reset();
                     policy.hold(HoldReason::DecoderError, window.index, window.newest_time)
                 }
-                Ok(()) => {
-                    PipelineStats::add(&stats.decoded, 1);
-                    if let Some(truth) = label {
-                        PipelineStats::add(&stats.labelled, 1);
-                        if argmax(&probabilities[..n_classes]) == truth {
-                            PipelineStats::add(&stats.correct, 1);
-                        }
-                    }
-                    policy.update(
-                        &probabilities[..n_classes],
-                        window.index,
-                        window.newest_time,
-                    )
-                }
+                Ok(()) => on_probabilities(
+                    &probabilities[..n_classes],
+                    window.index,
+                    window.newest_time,
+                    label,
+                    policy,
+                    stats,
+                ),
                 Err(e) if e.is_artifact() => {
                     PipelineStats::add(&stats.artifacts, 1);
                     policy.reset();
@@ -304,7 +366,29 @@ fn decide(
     intent
 }
 
-fn send(intents: &Sender<Intent>, stats: &PipelineStats, intent: Intent) {
+/// The intent of a window the decoder gave `probabilities` for (a
+/// distribution, checked), counting it decoded and, with a `label`,
+/// whether it was right.
+pub(crate) fn on_probabilities(
+    probabilities: &[f32],
+    index: u64,
+    newest_time: f64,
+    label: Option<usize>,
+    policy: &mut IntentPolicy,
+    stats: &PipelineStats,
+) -> Intent {
+    PipelineStats::add(&stats.decoded, 1);
+    if let Some(truth) = label {
+        PipelineStats::add(&stats.labelled, 1);
+        if argmax(probabilities) == truth {
+            PipelineStats::add(&stats.correct, 1);
+        }
+    }
+    policy.update(probabilities, index, newest_time)
+}
+
+/// Hands an intent to the forwarder; a full queue is counted.
+pub(crate) fn send(intents: &Sender<Intent>, stats: &PipelineStats, intent: Intent) {
     if intents.try_send(intent).is_ok() {
         PipelineStats::add(&stats.intents, 1);
     } else {

@@ -38,6 +38,50 @@ pub struct PipelineStats {
     pub artifact: crate::artifacts::ArtifactStats,
     /// Event-locked windows (`windows = "events"`).
     pub events: EventStats,
+    /// The GPU decoder's counters (`[decoder] device = "wgpu"`).
+    pub device: DeviceStats,
+}
+
+/// Counters of a decoder on a GPU, kept by the pipeline thread; all zero
+/// with `device = "cpu"`.
+#[derive(Debug, Default)]
+pub struct DeviceStats {
+    /// Windows handed to the decode worker.
+    pub offloaded: AtomicU64,
+    /// Windows held with reason `late`: the result missed its deadline, or
+    /// no slot was free for the window.
+    pub late: AtomicU64,
+    /// Of those, windows that found every slot taken.
+    pub no_slot: AtomicU64,
+    /// Windows decoded on the CPU because the worker had failed.
+    pub cpu_fallbacks: AtomicU64,
+}
+
+impl DeviceStats {
+    /// A copy of the counters.
+    #[must_use]
+    pub fn snapshot(&self) -> DeviceSnapshot {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        DeviceSnapshot {
+            offloaded: get(&self.offloaded),
+            late: get(&self.late),
+            no_slot: get(&self.no_slot),
+            cpu_fallbacks: get(&self.cpu_fallbacks),
+        }
+    }
+}
+
+/// [`DeviceStats`] at one moment (the report's `pipeline.device`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct DeviceSnapshot {
+    /// Windows handed to the decode worker.
+    pub offloaded: u64,
+    /// Windows held with reason `late`.
+    pub late: u64,
+    /// Of those, windows that found every slot taken.
+    pub no_slot: u64,
+    /// Windows decoded on the CPU because the worker had failed.
+    pub cpu_fallbacks: u64,
 }
 
 /// What became of the markers that lock windows (event mode; all 0 at a
@@ -115,6 +159,7 @@ impl PipelineStats {
             labelled: get(&self.labelled),
             correct: get(&self.correct),
             events: self.events.snapshot(),
+            device: self.device.snapshot(),
         }
     }
 }
@@ -150,6 +195,8 @@ pub struct StatsSnapshot {
     pub correct: u64,
     /// See [`PipelineStats::events`].
     pub events: EventSnapshot,
+    /// The GPU decoder's counters.
+    pub device: DeviceSnapshot,
 }
 
 impl StatsSnapshot {

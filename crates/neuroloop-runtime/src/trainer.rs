@@ -34,6 +34,9 @@ pub struct TrainerConfig {
     pub classes: Vec<String>,
     /// Where to save the decoder as a bundle, if asked.
     pub save: Option<(PathBuf, BundleMeta)>,
+    /// With a GPU `device`: the trained network goes there, warmed up,
+    /// before its CPU form goes to the pipeline.
+    pub device: Option<crate::session::DeviceEnd>,
 }
 
 /// Runs until one set was fitted, or the pipeline hung up (then returns
@@ -124,6 +127,14 @@ fn fit_set(
     };
     if let Some((dir, meta)) = &config.save {
         save_bundle(&model, dir, meta);
+    }
+    if let Some((device, worker)) = &config.device {
+        let mut network = model.batch_decoder(*device)?;
+        crate::decode_worker::warm_up(network.as_mut())?;
+        tracing::info!(device = %device, "decoder warmed up on the device");
+        // The worker takes it before any window reaches it: the pipeline
+        // sends windows only once the CPU form below has arrived.
+        let _ = worker.send(network);
     }
     Ok((model.into_decoder()?, summary))
 }

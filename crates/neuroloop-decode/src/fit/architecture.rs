@@ -9,9 +9,10 @@ use std::path::Path;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::device_net::BatchDecoder;
 use super::{EpochProgress, EpochSet, FitOptions, FitReport};
 use crate::align::AlignRecord;
-use crate::{DecodeError, Decoder};
+use crate::{ComputeDevice, DecodeError, Decoder};
 
 /// The data a model is fitted on or decodes: channels, samples per epoch,
 /// sample rate and classes.
@@ -96,6 +97,15 @@ pub trait Architecture: Send + Sync + 'static {
         weights: StoredWeights<'_>,
     ) -> Result<Box<dyn TrainedModel>, DecodeError>;
 
+    /// Whether a model of `spec` can decode on a GPU in a live session
+    /// ([`TrainedModel::batch_decoder`]); the default says it cannot.
+    ///
+    /// # Errors
+    /// Why not, in one sentence.
+    fn device_support(&self, _spec: &Self::Spec) -> Result<(), String> {
+        Err(format!("{} decodes on the CPU only", self.name()))
+    }
+
     /// Estimated bytes to train `spec` on epochs of `shape.channels ×
     /// shape.samples` (the rate and classes are not known here) in
     /// minibatches of `batch`, for models whose training memory grows with
@@ -123,6 +133,22 @@ pub trait TrainedModel: Send + Debug {
     /// # Errors
     /// The decoder's own construction errors.
     fn into_decoder(self: Box<Self>, shape: &DataShape) -> Result<Box<dyn Decoder>, DecodeError>;
+
+    /// The faithful forward of the model on `device`, for batches of
+    /// windows; the default refuses (the model decodes on the CPU only).
+    ///
+    /// # Errors
+    /// [`DecodeError::DeviceUnavailable`] if the model cannot run there.
+    fn batch_decoder(
+        &self,
+        _shape: &DataShape,
+        device: ComputeDevice,
+    ) -> Result<Box<dyn BatchDecoder>, DecodeError> {
+        Err(DecodeError::DeviceUnavailable {
+            device: device.name().into(),
+            reason: "this architecture decodes on the CPU only".into(),
+        })
+    }
 
     /// Writes the weights file into the bundle directory `dir` (which
     /// exists) and says what the manifest records of it.

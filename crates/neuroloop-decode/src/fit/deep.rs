@@ -9,12 +9,17 @@ use burn::tensor::Device;
 
 use super::arch::{Infer, Shape};
 use super::architecture::{Architecture, DataShape, SavedWeights, StoredWeights, TrainedModel};
+use super::device_net::{BatchDecoder, DeviceNet};
 use super::net::probabilities;
 use super::scaled::Scaled;
 use super::{EpochProgress, EpochSet, FitOptions, FitReport, Hyperparameters, train_loop};
 use crate::align::{AlignRecord, Aligned, RunningCovarianceMean, align_recordings, alignment_of};
 use crate::bundle::WEIGHTS_FILE;
-use crate::{DecodeError, Decoder};
+use crate::{ComputeDevice, DecodeError, Decoder};
+
+/// Why an aligned network is not decoded on a GPU.
+const ALIGNED_ON_CPU: &str = "a network with Euclidean alignment (align = true) decodes on the \
+                              CPU only; set align = false to decode on a GPU";
 
 /// A network's burn config built from hyperparameters and the data's shape.
 pub(crate) trait NetConfig: Sized {
@@ -98,6 +103,14 @@ impl<C: NetConfig + 'static> Architecture for Network<C> {
         }))
     }
 
+    fn device_support(&self, hp: &Hyperparameters) -> Result<(), String> {
+        match alignment_of(self.name, hp) {
+            Ok(None) => Ok(()),
+            Ok(Some(_)) => Err(ALIGNED_ON_CPU.into()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
     fn training_bytes(&self, hp: &Hyperparameters, shape: &DataShape, batch: usize) -> Option<f64> {
         let (activations, params) =
             (self.training_bytes)(hp, shape.channels as f64, shape.samples as f64);
@@ -143,6 +156,14 @@ pub(crate) trait DeepModel: Send + std::fmt::Debug {
     fn predict(&self, data: &EpochSet, scale: f32) -> Result<Vec<f32>, DecodeError>;
     /// Writes the weights as a burnpack record.
     fn save(&self, path: &Path) -> Result<(), DecodeError>;
+    /// The faithful forward with the weights on `device`.
+    fn batch_decoder(
+        &self,
+        classes: Vec<String>,
+        shape: (usize, usize),
+        scale: f32,
+        device: ComputeDevice,
+    ) -> Result<Box<dyn BatchDecoder>, DecodeError>;
     /// The real-time form.
     fn into_decoder(
         self: Box<Self>,
@@ -169,6 +190,18 @@ impl<M: Infer> DeepModel for DeepNet<M> {
                 path: path.display().to_string(),
                 message: e.to_string(),
             })
+    }
+
+    fn batch_decoder(
+        &self,
+        classes: Vec<String>,
+        shape: (usize, usize),
+        scale: f32,
+        device: ComputeDevice,
+    ) -> Result<Box<dyn BatchDecoder>, DecodeError> {
+        Ok(Box::new(DeviceNet::new(
+            &self.0, device, classes, shape, scale,
+        )?))
     }
 
     fn into_decoder(
@@ -204,6 +237,25 @@ impl TrainedModel for DeepTrained {
             Some(record) => Ok(Box::new(Aligned::new(decoder, &record)?)),
             None => Ok(decoder),
         }
+    }
+
+    fn batch_decoder(
+        &self,
+        shape: &DataShape,
+        device: ComputeDevice,
+    ) -> Result<Box<dyn BatchDecoder>, DecodeError> {
+        if self.alignment.is_some() {
+            return Err(DecodeError::DeviceUnavailable {
+                device: device.name().into(),
+                reason: ALIGNED_ON_CPU.into(),
+            });
+        }
+        self.net.batch_decoder(
+            shape.classes.clone(),
+            (shape.channels, shape.samples),
+            self.scale,
+            device,
+        )
     }
 
     fn save(&self, dir: &Path) -> Result<SavedWeights, DecodeError> {

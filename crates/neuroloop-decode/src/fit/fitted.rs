@@ -2,9 +2,10 @@
 //! prediction, conversion to a real-time [`Decoder`], and saving as a
 //! bundle.
 
+use super::BatchDecoder;
 use super::architecture::{DataShape, TrainedModel};
 use super::{EpochSet, FitReport, ModelSpec};
-use crate::{DecodeError, Decoder};
+use crate::{ComputeDevice, DecodeError, Decoder};
 
 /// A trained model with the shape it was trained for.
 #[derive(Debug)]
@@ -82,6 +83,19 @@ impl FittedModel {
             )));
         }
         self.trained.predict(data, &self.shape)
+    }
+
+    /// The faithful forward on `device`, for batches of windows (what a
+    /// live session runs on a GPU).
+    ///
+    /// # Errors
+    /// [`DecodeError::DeviceUnavailable`] if the architecture decodes on
+    /// the CPU only or this build lacks the device.
+    pub fn batch_decoder(
+        &self,
+        device: ComputeDevice,
+    ) -> Result<Box<dyn BatchDecoder>, DecodeError> {
+        self.trained.batch_decoder(&self.shape, device)
     }
 
     /// The real-time inference form.

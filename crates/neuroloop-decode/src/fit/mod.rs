@@ -31,6 +31,7 @@ mod bandpower;
 mod bandpower_train;
 pub(crate) mod covariance;
 mod deep;
+mod device_net;
 mod epochs;
 mod fitted;
 mod net;
@@ -45,6 +46,7 @@ pub use architecture::{
     Architecture, DataShape, SavedWeights, StoredWeights, TrainedModel, write_bundle_file,
 };
 pub use bandpower::BandpowerSpec;
+pub use device_net::{BatchDecoder, DeviceNetwork};
 pub use epochs::EpochSet;
 pub use fitted::FittedModel;
 pub use options::FitOptions;

@@ -30,6 +30,7 @@ pub(crate) trait DynSpec: Debug + Send + Sync {
     ) -> Result<(FitReport, Box<dyn TrainedModel>), DecodeError>;
     fn load(&self, weights: StoredWeights<'_>) -> Result<Box<dyn TrainedModel>, DecodeError>;
     fn training_bytes(&self, shape: &DataShape, batch: usize) -> Option<f64>;
+    fn device_support(&self) -> Result<(), String>;
 }
 
 /// An architecture and a spec of it.
@@ -80,6 +81,10 @@ impl<A: Architecture> DynSpec for Specified<A> {
     fn training_bytes(&self, shape: &DataShape, batch: usize) -> Option<f64> {
         self.arch.training_bytes(&self.spec, shape, batch)
     }
+
+    fn device_support(&self) -> Result<(), String> {
+        self.arch.device_support(&self.spec)
+    }
 }
 
 /// Which model to train: an architecture and its hyperparameters.
@@ -110,6 +115,15 @@ impl ModelSpec {
             arch: Arc::new(architecture),
             spec,
         }))
+    }
+
+    /// Whether a model of this spec can decode on a GPU in a live session
+    /// (the deep networks without alignment can).
+    ///
+    /// # Errors
+    /// Why not, in one sentence.
+    pub fn device_support(&self) -> Result<(), String> {
+        self.0.device_support()
     }
 
     /// The built-in `architecture` with default hyperparameters.

@@ -85,6 +85,7 @@ pub(super) fn check_decoding(
     path: &Path,
     errors: &mut Vec<ConfigError>,
 ) {
+    super::device::check_device(d, path, errors);
     let Some((_, filtered)) = &plan.filters else {
         return;
     };

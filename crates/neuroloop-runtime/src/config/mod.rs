@@ -44,6 +44,7 @@ mod bounds;
 mod bundle;
 mod checked_pipeline;
 mod defaults;
+mod device;
 mod keypath;
 mod memory;
 mod offline;
@@ -57,6 +58,7 @@ mod windows;
 
 pub use bounds::{MAX_CONFIG_BYTES, read_config_file};
 pub use defaults::{MAX_CALIBRATION_S, MAX_SMOOTHING};
+pub use device::{DEFAULT_GPU_DEADLINE_MS, GPU_DEADLINE_RANGE_MS};
 pub(crate) use keypath::{deserialize_at, key_at};
 pub use memory::{DEFAULT_MAX_MEMORY_MB, MAX_MEMORY_MB, MemoryEstimate};
 pub(crate) use memory::{STAMP as STAMP_BYTES, VALUE as VALUE_BYTES};

@@ -104,6 +104,19 @@ pub struct DecoderSection {
     /// Training seed.
     #[serde(default = "default_seed")]
     pub seed: u64,
+    /// Where a network decoder runs in the session: `"cpu"` (the default:
+    /// the plain-Rust inference forms on the pipeline thread) or `"wgpu"`
+    /// (the burn forward on a GPU, on a decode worker thread; needs a build
+    /// with the `wgpu` feature). `"cuda"` is refused: this build has no
+    /// CUDA backend.
+    #[serde(default)]
+    pub device: Option<String>,
+    /// Milliseconds a window's result may take on the GPU, from the hand-off
+    /// to the worker; a result later than this is a hold with reason
+    /// `late`. Only with a GPU `device`; default
+    /// [`DEFAULT_GPU_DEADLINE_MS`](crate::config::DEFAULT_GPU_DEADLINE_MS).
+    #[serde(default)]
+    pub gpu_deadline_ms: Option<f64>,
     /// The architectures `type` is looked up in: the built-in ones unless
     /// the config was parsed with others
     /// ([`parse_with`](crate::config::parse_with) and its [`Registries`](crate::config::Registries)).
@@ -114,6 +127,24 @@ pub struct DecoderSection {
 }
 
 impl DecoderSection {
+    /// The compute device the decoder runs on (validated: `cpu` unless
+    /// `device = "wgpu"`).
+    #[must_use]
+    pub fn compute_device(&self) -> neuroloop_decode::ComputeDevice {
+        match self.device.as_deref() {
+            Some("wgpu") => neuroloop_decode::ComputeDevice::Wgpu,
+            _ => neuroloop_decode::ComputeDevice::Cpu,
+        }
+    }
+
+    /// Seconds a GPU result may take (`gpu_deadline_ms`, or its default).
+    #[must_use]
+    pub fn gpu_deadline_s(&self) -> f64 {
+        self.gpu_deadline_ms
+            .unwrap_or(crate::config::DEFAULT_GPU_DEADLINE_MS)
+            / 1000.0
+    }
+
     /// Whether the decoder comes from a bundle instead of calibration.
     #[must_use]
     pub fn is_bundle(&self) -> bool {

@@ -49,6 +49,7 @@ impl CalibrationPart {
             sample_rate: spec.sample_rate,
             classes: cfg.classes.clone(),
             save: bundle_destination(cfg),
+            device: ends.device.clone(),
         };
         Ok(Self { config, ends })
     }

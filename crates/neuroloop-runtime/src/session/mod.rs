@@ -31,7 +31,7 @@ use neuroloop_sources::{SourceError, SourceReport};
 
 pub use calibration::CalibrationPart;
 pub use parts::{SessionParts, assemble};
-pub use pipeline_part::{CalibrationEnds, PIPELINE_BLOCK, PipelinePart};
+pub use pipeline_part::{CalibrationEnds, DeviceEnd, PIPELINE_BLOCK, PipelinePart};
 pub use publishers::Publishers;
 pub use source_part::SourcePart;
 

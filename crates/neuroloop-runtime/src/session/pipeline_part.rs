@@ -11,10 +11,16 @@ use neuroloop_core::ring::{RingStats, RingWriter, sample_ring};
 use neuroloop_core::{Intent, SampleBlock, StreamSpec};
 use neuroloop_dsp::NonFiniteCounter;
 
+use neuroloop_decode::bundle::Bundle;
+use neuroloop_decode::fit::BatchDecoder;
+use neuroloop_decode::{ComputeDevice, DecodeError};
+
 use crate::config::ValidatedSession;
+use crate::decode_worker::{Handoff, warm_up};
 use crate::decoding::{CalibrationSet, DecoderSlot, TrainingResult};
 use crate::error::RuntimeError;
 use crate::labels::LabelTimeline;
+use crate::offload::DeviceOffload;
 use crate::pipeline::Pipeline;
 use crate::policy::IntentPolicy;
 use crate::stats::PipelineStats;
@@ -54,7 +60,14 @@ pub struct CalibrationEnds {
     pub sets: Receiver<CalibrationSet>,
     /// Trained decoders to the pipeline.
     pub decoders: Sender<TrainingResult>,
+    /// With a GPU `device`: where the trained network goes, warmed up, to
+    /// the decode worker (before its CPU form goes to the pipeline).
+    pub device: Option<DeviceEnd>,
 }
+
+/// The device a calibrated network decodes on, and the decode worker's
+/// end of the hand-over.
+pub type DeviceEnd = (ComputeDevice, Sender<Box<dyn BatchDecoder>>);
 
 impl PipelinePart {
     /// Builds the pipeline for `spec` (the opened source's stream);
@@ -85,7 +98,9 @@ impl PipelinePart {
             .artifacts
             .build(spec, PIPELINE_BLOCK)
             .map_err(build_err("artifact detector"))?;
-        let (decoder, calibration) = decoder_slot(cfg, channels, live)?;
+        let (decoder, mut calibration) = decoder_slot(cfg, channels, live)?;
+        let window_len = channels * cfg.pipeline.windows.window_samples;
+        let offload = device_offload(cfg, window_len, live, calibration.as_mut())?;
         let (samples, reader) = sample_ring(channels, cfg.pipeline.ring_samples);
         let (markers, marker_reader) = marker_ring(MARKER_QUEUE);
         let (intent_tx, intents) = crossbeam_channel::bounded(INTENT_QUEUE);
@@ -108,6 +123,7 @@ impl PipelinePart {
             n_classes: cfg.classes.len(),
             filtered: None,
             record: None,
+            offload,
             chain,
         };
         Ok(Self {
@@ -145,5 +161,56 @@ fn decoder_slot(
         from_trainer,
         !live,
     );
-    Ok((slot, Some(CalibrationEnds { sets, decoders })))
+    let ends = CalibrationEnds {
+        sets,
+        decoders,
+        device: None,
+    };
+    Ok((slot, Some(ends)))
+}
+
+/// With `[decoder] device = "wgpu"`: checks the device, starts the decode
+/// worker and gives the pipeline its end. A bundle's network is put on the
+/// device and warmed up now, before the first window; a calibrated one by
+/// the trainer, before its decoder reaches the pipeline.
+///
+/// # Errors
+/// [`RuntimeError::Build`] if the device is missing or fails, or the
+/// network cannot run there; [`RuntimeError::Thread`] if the worker cannot
+/// start.
+fn device_offload(
+    cfg: &ValidatedSession,
+    window_len: usize,
+    live: bool,
+    calibration: Option<&mut CalibrationEnds>,
+) -> Result<Option<DeviceOffload>, RuntimeError> {
+    let device = cfg.decoder.compute_device();
+    if device == ComputeDevice::Cpu {
+        return Ok(None);
+    }
+    let failed = |e: DecodeError| RuntimeError::Build {
+        what: "decoder device",
+        message: e.to_string(),
+    };
+    device.probe().map_err(failed)?;
+    let handoff = match (calibration, cfg.decoder.bundle_dir(&cfg.path)) {
+        (Some(ends), _) => {
+            let (install, installed) = crossbeam_channel::bounded(1);
+            ends.device = Some((device, install));
+            Handoff::spawn(None, Some(installed), window_len)?
+        }
+        (None, Some(dir)) => {
+            let bundle = Bundle::load_with(&dir, &cfg.decoder.decoders)?;
+            let mut network = bundle.model().batch_decoder(device).map_err(failed)?;
+            warm_up(network.as_mut()).map_err(failed)?;
+            tracing::info!(device = %device, "decoder warmed up on the device");
+            Handoff::spawn(Some(network), None, window_len)?
+        }
+        (None, None) => return Ok(None),
+    };
+    Ok(Some(DeviceOffload::new(
+        handoff,
+        cfg.decoder.gpu_deadline_s(),
+        !live,
+    )))
 }
