@@ -178,10 +178,20 @@ fn cyton_samples_are_the_exact_microvolts_sent_with_steady_timestamps() {
         "s before the reset and s when the source ends"
     );
     // De-jittered stamps: one period apart within 0.5 ms after the fit
-    // settles, though reads deliver packets in bursts.
-    for pair in run.times[100..samples].windows(2) {
-        let step = pair[1] - pair[0];
-        assert!((step - 0.004).abs() < 5e-4, "step {step}");
+    // settles, though reads deliver packets in bursts. The period is the
+    // board's own (the emulator's pacing, which a loaded machine slows),
+    // so the steps are judged against their median, and the median
+    // against the nominal 4 ms within 20 %.
+    let mut steps: Vec<f64> = run.times[100..samples]
+        .windows(2)
+        .map(|pair| pair[1] - pair[0])
+        .collect();
+    let mut sorted = steps.clone();
+    sorted.sort_by(f64::total_cmp);
+    let period = sorted[sorted.len() / 2];
+    assert!((period - 0.004).abs() < 8e-4, "median step {period}");
+    for step in steps.drain(..) {
+        assert!((step - period).abs() < 5e-4, "step {step}, median {period}");
     }
 }
 
