@@ -6,11 +6,7 @@
 //! Offsets are rare (one every few seconds); a full queue drops the newest
 //! and counts it, so a stalled reader never blocks the source.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use ringbuf::HeapRb;
-use ringbuf::traits::{Consumer, Producer, Split};
+use crate::event_queue::{EventReader, EventWriter, event_queue};
 
 /// One measured clock offset, and the samples it was applied to.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -25,54 +21,16 @@ pub struct ClockOffset {
     pub offset: f64,
 }
 
+/// The source end.
+pub type ClockOffsetWriter = EventWriter<ClockOffset>;
+
+/// The recorder end.
+pub type ClockOffsetReader = EventReader<ClockOffset>;
+
 /// Creates a queue holding up to `capacity` offsets.
 #[must_use]
 pub fn clock_offset_queue(capacity: usize) -> (ClockOffsetWriter, ClockOffsetReader) {
-    let (tx, rx) = HeapRb::<ClockOffset>::new(capacity.max(1)).split();
-    let dropped = Arc::new(AtomicU64::new(0));
-    (
-        ClockOffsetWriter {
-            tx,
-            dropped: Arc::clone(&dropped),
-        },
-        ClockOffsetReader { rx, dropped },
-    )
-}
-
-/// The source end.
-pub struct ClockOffsetWriter {
-    tx: ringbuf::HeapProd<ClockOffset>,
-    dropped: Arc<AtomicU64>,
-}
-
-impl ClockOffsetWriter {
-    /// Pushes an offset; never blocks or allocates. Returns `false` (and
-    /// counts it) if the queue was full.
-    pub fn push(&mut self, offset: ClockOffset) -> bool {
-        let ok = self.tx.try_push(offset).is_ok();
-        if !ok {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
-        }
-        ok
-    }
-}
-
-/// The recorder end.
-pub struct ClockOffsetReader {
-    rx: ringbuf::HeapCons<ClockOffset>,
-    dropped: Arc<AtomicU64>,
-}
-
-impl ClockOffsetReader {
-    /// Pops the oldest offset, if any.
-    pub fn pop(&mut self) -> Option<ClockOffset> {
-        self.rx.try_pop()
-    }
-
-    /// Offsets dropped because the queue was full.
-    pub fn dropped(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
-    }
+    event_queue(capacity)
 }
 
 #[cfg(test)]

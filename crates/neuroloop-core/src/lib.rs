@@ -20,6 +20,7 @@ pub mod block;
 pub mod clock;
 pub mod clock_offsets;
 pub mod error;
+pub mod event_queue;
 pub mod intent;
 pub mod markers;
 pub mod ring;
