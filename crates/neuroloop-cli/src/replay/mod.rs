@@ -26,8 +26,9 @@ use std::process::ExitCode;
 use clap::Args;
 
 use crate::error::CommandError;
+use crate::score::session::option;
 use compare::{Comparison, Decision};
-use session::{Rerun, option};
+use session::Rerun;
 
 /// Options of `neuroloop replay`.
 #[derive(Debug, Args)]

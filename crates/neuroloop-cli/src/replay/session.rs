@@ -9,10 +9,11 @@ use std::path::{Path, PathBuf};
 
 use neuroloop_core::Intent;
 use neuroloop_offline::OfflineError;
-use neuroloop_runtime::{StartOptions, ValidatedSession};
+use neuroloop_runtime::ValidatedSession;
 
 use super::recorded::Recorded;
 use crate::error::CommandError;
+use crate::score::session::{option, play_to_end, to_toml};
 
 /// The session that was recorded: its config file (relative paths in it
 /// are its own) and its tables.
@@ -100,38 +101,5 @@ fn table(doc: &toml::Table, name: &str) -> toml::Table {
 /// The session's start error, a failed source, or intents or samples lost
 /// on the way (never expected: the replay waits for the pipeline).
 pub(super) fn play(cfg: ValidatedSession) -> Result<Vec<Intent>, CommandError> {
-    let (tap, intents) = crossbeam_channel::unbounded();
-    let options = StartOptions {
-        listen: Some(([127, 0, 0, 1], 0).into()),
-        intent_tap: Some(tap),
-        ..StartOptions::default()
-    };
-    let session = neuroloop_runtime::start(cfg, options)?;
-    while !session.source_finished() {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let report = session.finish()?;
-    if let Some(e) = &report.source_error {
-        return Err(option("recording", format!("the replay failed: {e}")).into());
-    }
-    if report.pipeline.intents_dropped > 0 || report.ring_dropped > 0 {
-        return Err(option(
-            "recording",
-            format!(
-                "{} intents and {} samples were lost on the way; the comparison would be \
-                 incomplete",
-                report.pipeline.intents_dropped, report.ring_dropped
-            ),
-        )
-        .into());
-    }
-    Ok(intents.try_iter().collect())
-}
-
-fn to_toml<T: serde::Serialize + ?Sized>(value: &T) -> Result<toml::Value, OfflineError> {
-    toml::Value::try_from(value).map_err(|e| option("config", e.to_string()))
-}
-
-pub(super) fn option(what: &'static str, message: String) -> OfflineError {
-    OfflineError::Option { what, message }
+    Ok(play_to_end(cfg, "comparison")?.0)
 }

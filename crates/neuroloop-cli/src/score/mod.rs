@@ -22,7 +22,7 @@
 
 mod metrics;
 mod print;
-mod session;
+pub(crate) mod session;
 mod windows;
 
 use std::path::{Path, PathBuf};

@@ -159,6 +159,31 @@ pub(super) fn play(cfg: ValidatedSession) -> Result<Played, CommandError> {
     );
     let sample_rate = cfg.pipeline.input.sample_rate;
     let label_delay_s = cfg.decoder.label_delay_s;
+    let (intents, report) = play_to_end(cfg, "score")?;
+    Ok(Played {
+        intents,
+        cues,
+        window,
+        hop,
+        sample_rate,
+        label_delay_s,
+        samples,
+        report,
+    })
+}
+
+/// Runs a validated in-process session (a replay that waits for the
+/// pipeline) to its end, every intent collected through the intent tap;
+/// returns them with the report. `result` names what would be incomplete
+/// if intents or samples were lost (the score, the comparison).
+///
+/// # Errors
+/// The session's start error, a failed source, or intents or samples lost
+/// on the way (never expected: the replay waits for the pipeline).
+pub(crate) fn play_to_end(
+    cfg: ValidatedSession,
+    result: &str,
+) -> Result<(Vec<Intent>, SessionReport), CommandError> {
     let (tap, intents) = crossbeam_channel::unbounded();
     let options = StartOptions {
         listen: Some(([127, 0, 0, 1], 0).into()),
@@ -177,23 +202,14 @@ pub(super) fn play(cfg: ValidatedSession) -> Result<Played, CommandError> {
         return Err(option(
             "recording",
             format!(
-                "{} intents and {} samples were lost on the way; the score would be incomplete",
+                "{} intents and {} samples were lost on the way; the {result} would be \
+                 incomplete",
                 report.pipeline.intents_dropped, report.ring_dropped
             ),
         )
         .into());
     }
-    let intents: Vec<Intent> = intents.try_iter().collect();
-    Ok(Played {
-        intents,
-        cues,
-        window,
-        hop,
-        sample_rate,
-        label_delay_s,
-        samples,
-        report,
-    })
+    Ok((intents.try_iter().collect(), report))
 }
 
 /// Whether `intent` carries decoder probabilities (a class intent, or a
@@ -206,10 +222,12 @@ pub(super) fn is_decoded(intent: &Intent) -> bool {
         ) && intent.confidence > 0.0
 }
 
-fn to_toml<T: serde::Serialize + ?Sized>(value: &T) -> Result<toml::Value, OfflineError> {
+pub(crate) fn to_toml<T: serde::Serialize + ?Sized>(
+    value: &T,
+) -> Result<toml::Value, OfflineError> {
     toml::Value::try_from(value).map_err(|e| option("config", e.to_string()))
 }
 
-pub(super) fn option(what: &'static str, message: String) -> OfflineError {
+pub(crate) fn option(what: &'static str, message: String) -> OfflineError {
     OfflineError::Option { what, message }
 }
