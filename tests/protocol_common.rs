@@ -40,13 +40,24 @@ pub(crate) fn session(
     listen: &str,
     wait_for_clients: usize,
 ) -> RunningSession {
+    session_of(fast.then_some(240.0), publish, listen, wait_for_clients)
+}
+
+/// As [`session`]; `fast_for_s`: run the simulated headset as fast as the
+/// pipeline goes for that many seconds of signal (real time if `None`).
+pub(crate) fn session_of(
+    fast_for_s: Option<f64>,
+    publish: &str,
+    listen: &str,
+    wait_for_clients: usize,
+) -> RunningSession {
     let (text, path) = shipped_config("demo.toml");
     let mut text = text;
-    if fast {
+    if let Some(duration_s) = fast_for_s {
         text = edit(
             &text,
             "realtime = true",
-            "realtime = false\nduration_s = 240.0",
+            &format!("realtime = false\nduration_s = {duration_s:?}"),
         );
     }
     let queue = if publish.contains("queue") {
