@@ -14,6 +14,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+mod common;
+
 const BIN: &str = env!("CARGO_BIN_EXE_neuroloop");
 
 /// Tests in this binary run in parallel, each with its own session; the
@@ -76,29 +78,33 @@ fn session_config(extra: &str) -> (PathBuf, u16) {
     (path, port)
 }
 
+/// Starts `run` on `config` and returns once it printed that it serves on
+/// `port` (a connection probe could be answered before that: a connect to
+/// a free port of the ephemeral range can, rarely, connect the probe to
+/// itself). The session's stderr is drained from then on.
 fn start_session(config: &Path, port: u16) -> (Child, String) {
-    let session = Command::new(BIN)
+    let mut session = Command::new(BIN)
         .args(["run", config.to_str().unwrap()])
         .env("NEUROLOOP_LOG", "warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let addr = format!("127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(&addr).is_err() {
-        assert!(Instant::now() < deadline, "session did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut stderr = common::Lines::of(session.stderr.take().unwrap());
+    stderr.wait_for(&format!("intents on {addr}"), Duration::from_secs(60));
+    std::thread::spawn(move || while stderr.next(Duration::from_secs(3600)).is_some() {});
     (session, addr)
 }
 
+/// The example actuator on `addr`; its stderr (why it exits, if it does)
+/// goes to the test's output.
 fn start_actuator(addr: &str) -> Child {
     Command::new(BIN)
         .args(["actuator", addr, "--device", "wheelchair"])
         .env("NEUROLOOP_LOG", "warn")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::inherit())
         .spawn()
         .unwrap()
 }
