@@ -349,24 +349,13 @@ fn intents_outlet_into_a_pylsl_inlet_is_exact() {
         )
     };
     // liblsl adds an inlet to the outlet's consumers on the outlet's own
-    // thread, after the inlet's open_stream returned: push a warm-up intent
-    // until one arrives, then the numbered ones (they follow it in order).
+    // thread, after the inlet's open_stream returned: intents pushed before
+    // that would not reach it.
+    assert!(
+        outlet.consumers.wait_for_consumers(20.0),
+        "the inlet never connected"
+    );
     let received = peer.lines_as_they_come();
-    let mut pushes = 0u64;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        assert!(Instant::now() < deadline, "no warm-up intent arrived");
-        tx.send(Line::new(
-            format!("{}\n", intent(0, "warm-up", 1.0)).as_bytes(),
-        ))
-        .expect("outlet listens");
-        pushes += 1;
-        if let Ok(line) = received.recv_timeout(Duration::from_millis(100)) {
-            assert!(line.contains("warm-up"), "{line}");
-            break;
-        }
-    }
-    eprintln!("{pushes} warm-up intent(s) pushed until one arrived");
     let mut sent = Vec::new();
     for i in 0..count {
         let t = 1000.0 + f64::from(i) * 0.1 + 1e-7;
@@ -383,13 +372,14 @@ fn intents_outlet_into_a_pylsl_inlet_is_exact() {
     ))
     .expect("outlet listens");
     drop(tx);
-    let pushed = outlet.join().expect("outlet thread");
-    assert_eq!(pushed, u64::from(count) + pushes + 1);
+    drop(outlet.consumers);
+    let pushed = outlet.thread.join().expect("outlet thread");
+    assert_eq!(pushed, u64::from(count) + 1);
     let mut got = Vec::new();
     for line in received.iter() {
         let v: serde_json::Value = serde_json::from_str(&line).expect("peer JSON");
         let value = v["v"][0].as_str().expect("string sample").to_string();
-        if !value.contains("\"class\":\"warm-up\"") && !value.contains("\"class\":\"end\"") {
+        if !value.contains("\"class\":\"end\"") {
             got.push((value, v["t"].as_f64().unwrap()));
         }
     }
@@ -460,10 +450,11 @@ fn lsl_cues_calibrate_a_session_that_then_decodes() {
     recorder.expect_line("ready");
     let recorded = recorder.read_rest();
     // liblsl adds the recorder to the session outlet's consumers on the
-    // outlet's thread after its open_stream returned; the session does not
-    // show that event, so this margin stays (the first intent needs one
-    // window of EEG after `go` besides).
-    std::thread::sleep(Duration::from_millis(200));
+    // outlet's thread after its open_stream returned.
+    assert!(
+        running.wait_for_lsl_intent_inlet(Duration::from_secs(20)),
+        "the recorder's inlet never connected"
+    );
     peer.send("go");
     peer.expect_line("done");
     peer.wait(Duration::from_secs(15));

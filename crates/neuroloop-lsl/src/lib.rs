@@ -22,4 +22,4 @@ pub use error::LslError;
 pub use info::{ChannelDesc, ChannelFormat, StreamInfo, xpath_literal};
 pub use inlet::Inlet;
 pub use library::{Lsl, Scope, Settings, load};
-pub use outlet::Outlet;
+pub use outlet::{ConsumerWatch, Outlet};

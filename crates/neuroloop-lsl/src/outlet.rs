@@ -1,27 +1,72 @@
 //! Sending a stream (`lsl_outlet`).
 
 use std::os::raw::{c_char, c_ulong};
+use std::sync::Arc;
 
 use crate::ffi::OutletPtr;
 use crate::info::ChannelFormat;
 use crate::{Lsl, LslError, StreamInfo};
 
-/// An open outlet, visible to peers until dropped.
+/// An open outlet, visible to peers until it and every
+/// [`ConsumerWatch`] of it are dropped.
 pub struct Outlet {
-    lsl: &'static Lsl,
-    ptr: OutletPtr,
+    raw: Arc<RawOutlet>,
     channels: usize,
     format: ChannelFormat,
     text: Vec<u8>,
 }
 
-// SAFETY: an outlet may be used from any one thread at a time (`&mut self`).
-unsafe impl Send for Outlet {}
+/// The liblsl outlet object, destroyed with its last owner.
+struct RawOutlet {
+    lsl: &'static Lsl,
+    ptr: OutletPtr,
+}
 
-impl Drop for Outlet {
+// SAFETY: liblsl's outlet functions may be called from several threads at
+// once (its send buffer and consumer list are locked inside liblsl); this
+// crate only shares the consumer queries (`ConsumerWatch`), while pushing
+// stays with the one `Outlet` (`&mut self`).
+unsafe impl Send for RawOutlet {}
+// SAFETY: as above.
+unsafe impl Sync for RawOutlet {}
+
+impl Drop for RawOutlet {
     fn drop(&mut self) {
         // SAFETY: `ptr` is owned by this value and not used after.
         unsafe { (self.lsl.api.destroy_outlet)(self.ptr) }
+    }
+}
+
+/// Asks, from any thread, whether inlets are connected to an outlet that
+/// another thread pushes to. Keeps the outlet open while held.
+#[derive(Clone)]
+pub struct ConsumerWatch(Arc<RawOutlet>);
+
+impl ConsumerWatch {
+    /// Whether an inlet is connected.
+    #[must_use]
+    pub fn have_consumers(&self) -> bool {
+        self.0.have_consumers()
+    }
+
+    /// Waits up to `timeout_s` for an inlet to connect (liblsl registers it
+    /// on the outlet's side after the inlet's `open_stream` returned); whether
+    /// one did.
+    #[must_use]
+    pub fn wait_for_consumers(&self, timeout_s: f64) -> bool {
+        self.0.wait_for_consumers(timeout_s)
+    }
+}
+
+impl RawOutlet {
+    fn have_consumers(&self) -> bool {
+        // SAFETY: valid outlet.
+        unsafe { (self.lsl.api.have_consumers)(self.ptr) != 0 }
+    }
+
+    fn wait_for_consumers(&self, timeout_s: f64) -> bool {
+        // SAFETY: valid outlet.
+        unsafe { (self.lsl.api.wait_for_consumers)(self.ptr, timeout_s) != 0 }
     }
 }
 
@@ -45,8 +90,7 @@ impl Outlet {
             });
         }
         Ok(Self {
-            lsl,
-            ptr,
+            raw: Arc::new(RawOutlet { lsl, ptr }),
             channels: info.channel_count(),
             format: info.format(),
             text: Vec::with_capacity(512),
@@ -59,7 +103,7 @@ impl Outlet {
         } else {
             Err(LslError::Internal {
                 what,
-                message: self.lsl.last_error(),
+                message: self.raw.lsl.last_error(),
             })
         }
     }
@@ -85,8 +129,8 @@ impl Outlet {
         }
         // SAFETY: `data` has `times.len() × channels` values.
         let ec = unsafe {
-            (self.lsl.api.push_chunk_ftnp)(
-                self.ptr,
+            (self.raw.lsl.api.push_chunk_ftnp)(
+                self.raw.ptr,
                 data.as_ptr(),
                 data.len() as c_ulong,
                 times.as_ptr(),
@@ -114,21 +158,28 @@ impl Outlet {
         self.text.push(0);
         let one: [*const c_char; 1] = [self.text.as_ptr().cast()];
         // SAFETY: one zero-terminated string for one channel; liblsl copies.
-        let ec = unsafe { (self.lsl.api.push_sample_strtp)(self.ptr, one.as_ptr(), time, 1) };
+        let ec =
+            unsafe { (self.raw.lsl.api.push_sample_strtp)(self.raw.ptr, one.as_ptr(), time, 1) };
         self.pushed(ec, "lsl_push_sample_strtp")
     }
 
     /// Whether an inlet is connected.
     #[must_use]
     pub fn have_consumers(&self) -> bool {
-        // SAFETY: valid outlet.
-        unsafe { (self.lsl.api.have_consumers)(self.ptr) != 0 }
+        self.raw.have_consumers()
     }
 
     /// Waits up to `timeout_s` for an inlet to connect; whether one did.
     #[must_use]
     pub fn wait_for_consumers(&self, timeout_s: f64) -> bool {
-        // SAFETY: valid outlet.
-        unsafe { (self.lsl.api.wait_for_consumers)(self.ptr, timeout_s) != 0 }
+        self.raw.wait_for_consumers(timeout_s)
+    }
+
+    /// A handle that answers [`Self::have_consumers`] and
+    /// [`Self::wait_for_consumers`] from another thread; the outlet stays
+    /// open until it and every watch are dropped.
+    #[must_use]
+    pub fn consumer_watch(&self) -> ConsumerWatch {
+        ConsumerWatch(Arc::clone(&self.raw))
     }
 }

@@ -11,7 +11,7 @@
 
 use std::thread::JoinHandle;
 
-use neuroloop_lsl::{ChannelFormat, LslError, Outlet, Settings, StreamInfo};
+use neuroloop_lsl::{ChannelFormat, ConsumerWatch, LslError, Outlet, Settings, StreamInfo};
 use serde::Deserialize;
 use tokio::sync::broadcast;
 
@@ -42,8 +42,16 @@ struct Times {
     sample: f64,
 }
 
+/// The intents outlet's thread and a watch on its consumers.
+pub struct IntentsOutlet {
+    /// Returns the number of intents pushed once the forwarder hangs up.
+    pub thread: JoinHandle<u64>,
+    /// Whether LSL inlets are connected; keeps the outlet open while held.
+    pub consumers: ConsumerWatch,
+}
+
 /// Opens the intents outlet and starts its thread, if `[lsl]
-/// intents_outlet` is set. The thread returns the number of intents pushed.
+/// intents_outlet` is set.
 ///
 /// # Errors
 /// [`RuntimeError::Lsl`] if liblsl is missing or the outlet cannot open;
@@ -51,7 +59,7 @@ struct Times {
 pub fn spawn(
     cfg: &ValidatedSession,
     lines: &broadcast::Sender<Line>,
-) -> Result<Option<JoinHandle<u64>>, RuntimeError> {
+) -> Result<Option<IntentsOutlet>, RuntimeError> {
     let Some(name) = &cfg.lsl.intents_outlet else {
         return Ok(None);
     };
@@ -60,8 +68,7 @@ pub fn spawn(
 }
 
 /// Opens an intents outlet named `name` and starts the thread that pushes
-/// every intent line `rx` receives, until its sender is gone. The thread
-/// returns the number of intents pushed.
+/// every intent line `rx` receives, until its sender is gone.
 ///
 /// # Errors
 /// [`RuntimeError::Lsl`] if liblsl is missing or the outlet cannot open;
@@ -71,7 +78,7 @@ pub fn spawn_outlet(
     name: &str,
     source_id: &str,
     rx: broadcast::Receiver<Line>,
-) -> Result<JoinHandle<u64>, RuntimeError> {
+) -> Result<IntentsOutlet, RuntimeError> {
     let lsl = neuroloop_lsl::load(settings)?;
     let info = StreamInfo::new(
         lsl,
@@ -83,12 +90,13 @@ pub fn spawn_outlet(
         source_id,
     )?;
     let outlet = Outlet::open(&info, OUTLET_BUFFER_S)?;
-    let handle = std::thread::Builder::new()
+    let consumers = outlet.consumer_watch();
+    let thread = std::thread::Builder::new()
         .name("neuroloop-lsl-outlet".into())
         .spawn(move || push_intents(outlet, rx))
         .map_err(|_| RuntimeError::Thread("lsl outlet"))?;
     tracing::info!(stream = %name, "LSL intents outlet open");
-    Ok(handle)
+    Ok(IntentsOutlet { thread, consumers })
 }
 
 fn push_intents(mut outlet: Outlet, mut rx: broadcast::Receiver<Line>) -> u64 {

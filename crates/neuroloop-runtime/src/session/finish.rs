@@ -60,7 +60,9 @@ impl RunningSession {
         let source = join(threads.source.take(), "source")?;
         join(threads.pipeline.take(), "pipeline")?;
         let histograms = join(threads.forwarder.take(), "forwarder")?.unwrap_or_default();
-        join(self.publishers.lsl_outlet.take(), "lsl outlet")?;
+        // The watch goes first: it would keep the outlet open.
+        let lsl_outlet = self.publishers.lsl_outlet.take().map(|o| o.thread);
+        join(lsl_outlet, "lsl outlet")?;
         let filtered_outlet = join(
             self.publishers.filtered_outlet.take(),
             "lsl filtered outlet",

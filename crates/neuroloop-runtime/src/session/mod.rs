@@ -126,6 +126,19 @@ impl RunningSession {
         Arc::clone(&self.publishers.hub)
     }
 
+    /// Waits up to `timeout` for an LSL inlet to connect to the intents
+    /// outlet (`[lsl] intents_outlet`): liblsl registers an inlet on the
+    /// outlet's side after the inlet's `open_stream` returned, and intents
+    /// pushed before that do not reach it. Whether one is connected (always
+    /// `false` without the outlet).
+    #[must_use]
+    pub fn wait_for_lsl_intent_inlet(&self, timeout: std::time::Duration) -> bool {
+        self.publishers
+            .lsl_outlet
+            .as_ref()
+            .is_some_and(|o| o.consumers.wait_for_consumers(timeout.as_secs_f64()))
+    }
+
     /// Asks the source to stop; the rest drains after it.
     pub fn stop(&self) {
         self.stop.store(true, Ordering::Relaxed);

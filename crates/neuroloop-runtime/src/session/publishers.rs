@@ -30,8 +30,10 @@ pub struct Publishers {
     pub(super) server: Arc<ServerStats>,
     /// Output state, acks and protocol counters.
     pub(super) hub: Arc<Hub>,
-    /// The intents LSL outlet's thread, if `[lsl] intents_outlet`.
-    pub(super) lsl_outlet: Option<JoinHandle<u64>>,
+    /// The intents LSL outlet's thread and consumer watch, if `[lsl]
+    /// intents_outlet` (the watch is dropped before the thread is joined:
+    /// it keeps the outlet open).
+    pub(super) lsl_outlet: Option<crate::lsl_outlet::IntentsOutlet>,
     /// The filtered-signal outlet's thread, if `[lsl] filtered_outlet`.
     pub(super) filtered_outlet: Option<JoinHandle<FilteredOutletReport>>,
     /// The pipeline's end of the filtered-signal ring.
