@@ -14,117 +14,37 @@
 //!   counted, and no result that comes back afterwards becomes an intent.
 
 mod counting;
+mod handoff_rig;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use counting::count;
-use crossbeam_channel::Receiver;
-use neuroloop_core::ring::{RingWriter, sample_ring};
-use neuroloop_core::{ChannelSpec, HoldReason, Intent, IntentKind, SampleBlock, StreamSpec, clock};
-use neuroloop_decode::bundle::{Bundle, BundleMeta};
-use neuroloop_decode::fit::{EpochSet, FitOptions, Hyperparameters, ModelSpec, fit};
-use neuroloop_decode::synthetic::MotorImagery;
-use neuroloop_decode::{ComputeDevice, Decoder};
-use neuroloop_dsp::{ArtifactConfig, FilterChain, WindowAssembler};
+use handoff_rig::Rig;
+use neuroloop_core::{HoldReason, Intent, IntentKind};
+use neuroloop_decode::ComputeDevice;
+use neuroloop_decode::bundle::Bundle;
 use neuroloop_runtime::decode_worker::{Handoff, SLOTS};
-use neuroloop_runtime::decoding::DecoderSlot;
-use neuroloop_runtime::labels::LabelTimeline;
 use neuroloop_runtime::offload::DeviceOffload;
 use neuroloop_runtime::pipeline::{Pipeline, Step};
-use neuroloop_runtime::policy::IntentPolicy;
-use neuroloop_runtime::stats::PipelineStats;
-use neuroloop_runtime::windowing::Windowing;
 
 const CH: usize = 4;
 const SAMPLES: usize = 250;
 const HOP: usize = 25;
-const FS: f64 = 250.0;
+const RIG: Rig = Rig {
+    channels: CH,
+    samples: SAMPLES,
+    hop: HOP,
+    fs: 250.0,
+};
 
-/// A small ShallowConvNet trained on synthetic motor imagery, saved as a
-/// bundle in `dir` (loaded twice: the CPU form and the burn forward).
-fn bundle(dir: &Path) -> Bundle {
-    let (x, y) = MotorImagery::new(CH, SAMPLES, FS).generate(48, 3);
-    let classes = vec!["left".to_string(), "right".to_string()];
-    let epochs = EpochSet::new(CH, SAMPLES, FS, classes, x, y).unwrap();
-    let spec = ModelSpec::with_spec(
-        "shallow_convnet",
-        &Hyperparameters::default()
-            .with("n_filters_time", 4)
-            .with("n_filters_spat", 4),
-    )
-    .unwrap();
-    let options = FitOptions {
-        seed: 1,
-        max_epochs: 3,
-        batch_size: 16,
-        ..FitOptions::default()
-    };
-    let model = fit(&spec, &epochs, &options, &mut |_| {}).unwrap();
-    let _ = std::fs::remove_dir_all(dir);
-    let meta = BundleMeta {
-        channels: (0..CH).map(|c| format!("C{c}")).collect(),
-        ..BundleMeta::default()
-    };
-    model.save_bundle(dir, &meta).unwrap();
-    Bundle::load(dir).unwrap()
-}
-
-/// A bare pipeline (no filters) decoding with `decoder`, on the device
-/// through `offload` if given; smoothing 1, so each intent is one window's.
-fn pipeline(
-    decoder: Box<dyn Decoder>,
-    offload: Option<DeviceOffload>,
-) -> (Pipeline, RingWriter, Receiver<Intent>) {
-    let (writer, reader) = sample_ring(CH, 4096);
-    let (intent_tx, intents) = crossbeam_channel::bounded(1024);
-    let spec = StreamSpec {
-        name: "t".into(),
-        channels: (0..CH).map(|c| ChannelSpec::eeg(format!("C{c}"))).collect(),
-        sample_rate: FS,
-        block_size: HOP,
-    };
-    let pipeline = Pipeline {
-        reader,
-        markers: None,
-        block: SampleBlock::with_capacity(CH, 256),
-        artifacts: ArtifactConfig::default().build(&spec, 256).unwrap(),
-        chain: FilterChain::new(Vec::new()),
-        windows: Windowing::Hop(WindowAssembler::new(CH, SAMPLES, HOP).unwrap()),
-        labels: LabelTimeline::new(16, 0.0),
-        decoder: DecoderSlot::Ready(decoder),
-        policy: IntentPolicy::new(2, 1, 0.55, 0.0),
-        intents: intent_tx,
-        stats: PipelineStats::default().into(),
-        n_classes: 2,
-        filtered: None,
-        record: None,
-        offload,
-    };
-    (pipeline, writer, intents)
-}
-
-/// A continuous signal: new synthetic motor-imagery trials (another seed
-/// than training) back to back, interleaved as a source pushes them.
+/// Twelve trials of another seed than training.
 fn signal() -> Vec<f32> {
-    let trials = 12;
-    let (x, _) = MotorImagery::new(CH, SAMPLES, FS).generate(trials, 9);
-    let mut out = vec![0f32; trials * SAMPLES * CH];
-    for (t, trial) in x.chunks_exact(CH * SAMPLES).enumerate() {
-        for c in 0..CH {
-            for s in 0..SAMPLES {
-                out[(t * SAMPLES + s) * CH + c] = trial[c * SAMPLES + s];
-            }
-        }
-    }
-    out
+    RIG.signal(12, 9)
 }
 
-/// Pushes hop `h` of `signal`.
-fn push_hop(writer: &mut RingWriter, signal: &[f32], h: usize) {
-    let data = &signal[h * HOP * CH..(h + 1) * HOP * CH];
-    let times: Vec<f64> = (h * HOP..(h + 1) * HOP).map(|n| n as f64 / FS).collect();
-    assert_eq!(writer.push(data, &times, clock::now()), 0);
+fn push_hop(writer: &mut neuroloop_core::ring::RingWriter, signal: &[f32], h: usize) {
+    RIG.push_hop(writer, signal, h);
 }
 
 /// Steps until `done` holds, counting the allocations of every step;
@@ -143,14 +63,14 @@ fn step_until(pipeline: &mut Pipeline, mut done: impl FnMut(&Pipeline) -> bool) 
 #[test]
 fn the_hand_off_allocates_nothing_and_gives_the_pipeline_threads_intents() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("device-handoff");
-    let loaded = bundle(&dir);
+    let loaded = RIG.bundle(&dir, 4);
     let network = loaded.model().batch_decoder(ComputeDevice::Cpu).unwrap();
     let handoff = Handoff::spawn(Some(network), None, CH * SAMPLES).unwrap();
     let offload = DeviceOffload::new(handoff, 10.0, false);
     let (mut on_worker, mut writer, intents) =
-        pipeline(loaded.into_decoder().unwrap(), Some(offload));
+        RIG.pipeline(loaded.into_decoder().unwrap(), Some(offload));
     let (mut on_thread, mut writer2, intents2) =
-        pipeline(Bundle::load(&dir).unwrap().into_decoder().unwrap(), None);
+        RIG.pipeline(Bundle::load(&dir).unwrap().into_decoder().unwrap(), None);
 
     let signal = signal();
     let busy = |p: &Pipeline| p.offload.as_ref().is_some_and(DeviceOffload::is_busy);
@@ -211,13 +131,13 @@ fn the_hand_off_allocates_nothing_and_gives_the_pipeline_threads_intents() {
 #[test]
 fn a_slow_worker_yields_late_holds_and_never_a_stale_intent() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("device-late");
-    let loaded = bundle(&dir);
+    let loaded = RIG.bundle(&dir, 4);
     let network = loaded.model().batch_decoder(ComputeDevice::Cpu).unwrap();
     // Every batch takes 300 ms longer than its forward; the deadline is 20 ms.
     let slow = Duration::from_millis(300);
     let handoff = Handoff::spawn_slowed(Some(network), None, CH * SAMPLES, slow).unwrap();
     let offload = DeviceOffload::new(handoff, 0.020, false);
-    let (mut p, mut writer, intents) = pipeline(loaded.into_decoder().unwrap(), Some(offload));
+    let (mut p, mut writer, intents) = RIG.pipeline(loaded.into_decoder().unwrap(), Some(offload));
 
     let signal = signal();
     let hops = 40;
