@@ -100,6 +100,43 @@ fn a_broken_config_reports_every_problem_with_its_path() {
     );
 }
 
+/// `[decoder] device` in a build without GPU backends (the default build):
+/// each GPU device is refused with the feature that brings it, an unknown
+/// one with the known names, and a GPU deadline on the CPU is pointless.
+#[test]
+fn gpu_devices_are_refused_by_a_build_without_them() {
+    let (text, path) = shipped_config("demo.toml");
+    let decoder = |extra: &str| {
+        let text = edit(
+            &text,
+            "type = \"bandpower\"\nbands_hz = [[8.0, 13.0], [13.0, 30.0]]",
+            &format!("type = \"eegnet\"\n{extra}"),
+        );
+        let text = edit(&text, "hyperparameters = { c = 0.01 }", "");
+        match neuroloop_runtime::parse(&text, &path) {
+            Ok(_) => String::new(),
+            Err(errors) => errors.iter().map(ToString::to_string).collect(),
+        }
+    };
+    assert_eq!(decoder(r#"device = "cpu""#), "");
+    for gpu in ["wgpu", "cuda"] {
+        let problems = decoder(&format!("device = {gpu:?}"));
+        assert!(
+            problems.starts_with("decoder.device")
+                && problems.contains(&format!("--features {gpu}")),
+            "{problems}"
+        );
+    }
+    let unknown = decoder(r#"device = "gpu""#);
+    assert!(unknown.contains("known: cpu, wgpu, cuda"), "{unknown}");
+    let deadline = decoder("gpu_deadline_ms = 50.0");
+    assert!(
+        deadline.starts_with("decoder.gpu_deadline_ms")
+            && deadline.contains("only to a decoder on a GPU"),
+        "{deadline}"
+    );
+}
+
 #[test]
 fn a_missing_hardware_profile_names_the_file() {
     let (text, path) = shipped_config("demo.toml");

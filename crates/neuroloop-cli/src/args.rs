@@ -204,7 +204,7 @@ pub struct ValidationArgs {
     /// Share of each class held out for early stopping.
     #[arg(long, default_value_t = FitOptions::default().validation_fraction, value_parser = bounds::fraction)]
     pub validation_fraction: f64,
-    /// Where the deep models train: cpu, or wgpu (a build with the `wgpu` feature).
+    /// Where the deep models train: cpu, wgpu or cuda (a build with that feature).
     #[arg(long, default_value = "cpu", value_parser = crate::parse_device)]
     pub device: ComputeDevice,
 }

@@ -6,8 +6,14 @@
 //!
 //! * `cpu` (the default): burn's pure-Rust `flex` backend, always built.
 //! * `wgpu`: the GPU through wgpu (Vulkan, Metal or DX12), built only with
-//!   the crate's `wgpu` cargo feature. A build without it refuses
-//!   `device = "wgpu"` with an error that says how to get it.
+//!   the crate's `wgpu` cargo feature.
+//! * `cuda`: an NVIDIA GPU through burn's CUDA backend, built only with the
+//!   crate's `cuda` cargo feature. The CUDA driver library is loaded when
+//!   the device is first used (no CUDA toolkit is needed to build); a
+//!   machine without it gets an error from [`ComputeDevice::probe`].
+//!
+//! A build without a device's feature refuses it with an error that says
+//! how to get it.
 
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
@@ -15,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::DecodeError;
 
 /// The compute device of burn tensors, as written in configs
-/// (`device = "cpu"` or `device = "wgpu"`).
+/// (`device = "cpu"`, `"wgpu"` or `"cuda"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ComputeDevice {
@@ -25,11 +31,14 @@ pub enum ComputeDevice {
     /// The default wgpu adapter (a high-power GPU where one exists; the
     /// `CUBECL_WGPU_DEFAULT_DEVICE` environment variable overrides it).
     Wgpu,
+    /// The CUDA backend's default GPU (index 0; `CUDA_VISIBLE_DEVICES`
+    /// chooses which GPU that is).
+    Cuda,
 }
 
 impl ComputeDevice {
     /// Every device name, for help texts and errors.
-    pub const NAMES: [&'static str; 2] = ["cpu", "wgpu"];
+    pub const NAMES: [&'static str; 3] = ["cpu", "wgpu", "cuda"];
 
     /// Parses a device name as written in configs and on the command line.
     ///
@@ -39,6 +48,7 @@ impl ComputeDevice {
         match name {
             "cpu" => Ok(Self::Cpu),
             "wgpu" => Ok(Self::Wgpu),
+            "cuda" => Ok(Self::Cuda),
             other => Err(DecodeError::DeviceUnavailable {
                 device: other.to_string(),
                 reason: format!("unknown device; known: {}", Self::NAMES.join(", ")),
@@ -52,6 +62,7 @@ impl ComputeDevice {
         match self {
             Self::Cpu => "cpu",
             Self::Wgpu => "wgpu",
+            Self::Cuda => "cuda",
         }
     }
 
@@ -61,20 +72,23 @@ impl ComputeDevice {
         match self {
             Self::Cpu => true,
             Self::Wgpu => cfg!(feature = "wgpu"),
+            Self::Cuda => cfg!(feature = "cuda"),
         }
     }
 
     /// The burn device (not autodiff; call `.autodiff()` to train on it).
     ///
-    /// The wgpu device is lazy: the adapter is chosen on first use.
+    /// The GPU devices are lazy: the adapter or driver is found on first
+    /// use.
     ///
     /// # Errors
-    /// [`DecodeError::DeviceUnavailable`] for `wgpu` in a build without
-    /// the `wgpu` feature.
+    /// [`DecodeError::DeviceUnavailable`] for `wgpu` or `cuda` in a build
+    /// without that feature.
     pub fn burn_device(self) -> Result<Device, DecodeError> {
         match self {
             Self::Cpu => Ok(Device::flex()),
             Self::Wgpu => wgpu_device(),
+            Self::Cuda => cuda_device(),
         }
     }
 
@@ -138,6 +152,22 @@ fn wgpu_device() -> Result<Device, DecodeError> {
     })
 }
 
+#[cfg(feature = "cuda")]
+fn cuda_device() -> Result<Device, DecodeError> {
+    Ok(Device::cuda(burn::tensor::DeviceIndex::Default))
+}
+
+#[cfg(not(feature = "cuda"))]
+fn cuda_device() -> Result<Device, DecodeError> {
+    Err(DecodeError::DeviceUnavailable {
+        device: "cuda".into(),
+        reason: "this build has no CUDA backend; rebuild with `--features cuda` \
+                 (e.g. `cargo build --release -p neuroloop-cli --features cuda`), \
+                 or use \"wgpu\" (NVIDIA GPUs work through Vulkan)"
+            .into(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,8 +177,8 @@ mod tests {
         for name in ComputeDevice::NAMES {
             assert_eq!(ComputeDevice::parse(name).unwrap().name(), name);
         }
-        let err = ComputeDevice::parse("cuda").unwrap_err();
-        assert!(err.to_string().contains("known: cpu, wgpu"), "{err}");
+        let err = ComputeDevice::parse("gpu").unwrap_err();
+        assert!(err.to_string().contains("known: cpu, wgpu, cuda"), "{err}");
         assert!(!err.is_retryable());
         let parsed: ComputeDevice = serde_json::from_str("\"wgpu\"").unwrap();
         assert_eq!(parsed, ComputeDevice::Wgpu);
@@ -176,5 +206,29 @@ mod tests {
         let err = ComputeDevice::Wgpu.burn_device().unwrap_err();
         assert!(err.to_string().contains("--features wgpu"), "{err}");
         assert!(!err.is_retryable());
+    }
+
+    #[cfg(not(feature = "cuda"))]
+    #[test]
+    fn cuda_without_the_feature_says_how_to_get_it() {
+        assert!(!ComputeDevice::Cuda.is_built());
+        let err = ComputeDevice::Cuda.burn_device().unwrap_err();
+        assert!(err.to_string().contains("--features cuda"), "{err}");
+        assert!(!err.is_retryable());
+        assert!(ComputeDevice::Cuda.probe().is_err());
+    }
+
+    /// A build with the CUDA backend on a machine without an NVIDIA driver
+    /// (as in CI): the device is refused with an error, no panic escapes.
+    #[cfg(feature = "cuda")]
+    #[test]
+    fn cuda_without_a_driver_is_an_error_not_a_panic() {
+        if std::path::Path::new("/proc/driver/nvidia").exists() {
+            // A machine with the driver: the probe must succeed.
+            ComputeDevice::Cuda.probe().unwrap();
+            return;
+        }
+        let err = ComputeDevice::Cuda.probe().unwrap_err();
+        assert!(err.to_string().contains("cuda"), "{err}");
     }
 }

@@ -43,7 +43,8 @@
 //!   burn autodiff; [`EEGNetInference`] and [`ShallowConvNetInference`] are
 //!   their folded, allocation-free real-time decoders.
 //! * [`ComputeDevice`] says where burn tensors run (training, the faithful
-//!   forward): `cpu` (flex) by default, `wgpu` with the `wgpu` feature.
+//!   forward): `cpu` (flex) by default, `wgpu` and `cuda` with the cargo
+//!   features of those names.
 //! * [`synthetic`] generates labelled motor-imagery-like windows for tests,
 //!   benchmarks and demos.
 //!

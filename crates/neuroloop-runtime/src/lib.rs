@@ -20,7 +20,7 @@
 //!   WebSocket, and the forwarder that feeds it.
 //! * [`recorder`]: the session written to XDF as it runs.
 //! * [`decode_worker`], [`offload`]: a network decoder on a GPU
-//!   (`[decoder] device = "wgpu"`, cargo feature `wgpu`): the worker thread
+//!   (`[decoder] device = "wgpu"` or `"cuda"`, cargo feature of that name): the worker thread
 //!   and the pipeline's lock-free hand-off to it, with `late` holds.
 //! * [`labels`], [`stats`]: the pipeline's label timeline and counters
 //!   (public for tests that drive a pipeline step by step).

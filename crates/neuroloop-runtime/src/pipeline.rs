@@ -71,7 +71,7 @@ pub struct Pipeline {
     /// Where each raw block and marker is copied for the recording
     /// (`[record]`): lock-free rings that drop and count what does not fit.
     pub record: Option<crate::recorder::RecordTap>,
-    /// With `[decoder] device = "wgpu"`: the hand-off to the decode worker
+    /// With a GPU `[decoder] device` (`"wgpu"`, `"cuda"`): the hand-off to the decode worker
     /// (see [`crate::offload`]); `None` decodes on this thread.
     pub offload: Option<DeviceOffload>,
 }

@@ -38,7 +38,7 @@ pub struct PipelineStats {
     pub artifact: crate::artifacts::ArtifactStats,
     /// Event-locked windows (`windows = "events"`).
     pub events: EventStats,
-    /// The GPU decoder's counters (`[decoder] device = "wgpu"`).
+    /// The GPU decoder's counters (`[decoder] device = "wgpu"` or `"cuda"`).
     pub device: DeviceStats,
 }
 

@@ -1,6 +1,6 @@
 //! [`BatchDecoder`]: a trained network's faithful burn forward on a compute
 //! device, for batches of windows — what a live session runs on a GPU
-//! (`[decoder] device = "wgpu"`), off the pipeline thread.
+//! (`[decoder] device = "wgpu"` or `"cuda"`), off the pipeline thread.
 //!
 //! Unlike [`Decoder`](crate::Decoder), a batch decoder may allocate: it runs
 //! on a worker thread, never on the pipeline thread.

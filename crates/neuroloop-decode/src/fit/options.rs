@@ -38,8 +38,8 @@ pub struct FitOptions {
     /// statistics not yet settled) is often the lowest, so without this the
     /// checkpoint is an untrained network. Bandpower ignores it.
     pub min_epochs: usize,
-    /// Where the deep models train (`"cpu"`, the default, or `"wgpu"` in a
-    /// build with the `wgpu` feature). The trained weights come back to the
+    /// Where the deep models train (`"cpu"`, the default, or `"wgpu"` /
+    /// `"cuda"` in a build with that feature). The trained weights come back to the
     /// CPU: prediction, bundles and the real-time forms run there.
     /// Bandpower always trains on the CPU.
     pub device: ComputeDevice,

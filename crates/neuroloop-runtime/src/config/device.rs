@@ -2,11 +2,10 @@
 //! in the session, and how long a window may wait for the GPU.
 //!
 //! `cpu` (the default) keeps the plain-Rust inference forms on the
-//! pipeline thread. `wgpu` runs the network's burn forward on a decode
-//! worker thread (`crate::decode_worker`) in a build with the `wgpu`
-//! feature, for the deep networks without alignment (a bundle's or one
-//! calibrated in the session). `cuda` is known but refused: this build has
-//! no CUDA backend.
+//! pipeline thread. `wgpu` and `cuda` run the network's burn forward on a
+//! decode worker thread (`crate::decode_worker`) in a build with the
+//! matching cargo feature, for the deep networks without alignment (a
+//! bundle's or one calibrated in the session).
 
 use std::path::Path;
 
@@ -25,34 +24,39 @@ pub const GPU_DEADLINE_RANGE_MS: (f64, f64) = (1.0, 10_000.0);
 /// Checks `device` and `gpu_deadline_ms` of `d`.
 pub(super) fn check_device(d: &DecoderSection, config_path: &Path, errors: &mut Vec<ConfigError>) {
     let name = d.device.as_deref().unwrap_or("cpu");
-    match name {
-        "cpu" => {
+    match ComputeDevice::parse(name) {
+        Ok(ComputeDevice::Cpu) => {
             if d.gpu_deadline_ms.is_some() {
                 errors.push(ConfigError::new(
                     "decoder.gpu_deadline_ms",
-                    "applies only to a decoder on a GPU (device = \"wgpu\")",
+                    "applies only to a decoder on a GPU (device = \"wgpu\" or \"cuda\")",
                 ));
             }
             return;
         }
-        "wgpu" if !ComputeDevice::Wgpu.is_built() => errors.push(ConfigError::new(
+        Ok(gpu) if !gpu.is_built() => errors.push(ConfigError::new(
             "decoder.device",
-            "\"wgpu\" needs a build with GPU support \
-             (`cargo build --release -p neuroloop-cli --features wgpu`)",
+            format!(
+                "\"{gpu}\" needs a build with that GPU backend \
+                 (`cargo build --release -p neuroloop-cli --features {gpu}`){}",
+                if gpu == ComputeDevice::Cuda {
+                    "; NVIDIA GPUs also work through Vulkan with \"wgpu\""
+                } else {
+                    ""
+                }
+            ),
         )),
-        "wgpu" => {
+        Ok(_) => {
             if let Err(why) = device_support(d, config_path) {
                 errors.push(ConfigError::new("decoder.device", why));
             }
         }
-        "cuda" => errors.push(ConfigError::new(
+        Err(_) => errors.push(ConfigError::new(
             "decoder.device",
-            "\"cuda\" needs burn's CUDA backend, which this build does not include; \
-             use \"wgpu\" (NVIDIA GPUs work through Vulkan)",
-        )),
-        other => errors.push(ConfigError::new(
-            "decoder.device",
-            format!("unknown device {other:?} (known: cpu, wgpu, cuda)"),
+            format!(
+                "unknown device {name:?} (known: {})",
+                ComputeDevice::NAMES.join(", ")
+            ),
         )),
     }
     if let Some(ms) = d.gpu_deadline_ms {

@@ -105,10 +105,9 @@ pub struct DecoderSection {
     #[serde(default = "default_seed")]
     pub seed: u64,
     /// Where a network decoder runs in the session: `"cpu"` (the default:
-    /// the plain-Rust inference forms on the pipeline thread) or `"wgpu"`
-    /// (the burn forward on a GPU, on a decode worker thread; needs a build
-    /// with the `wgpu` feature). `"cuda"` is refused: this build has no
-    /// CUDA backend.
+    /// the plain-Rust inference forms on the pipeline thread), `"wgpu"` or
+    /// `"cuda"` (the burn forward on a GPU, on a decode worker thread; needs
+    /// a build with the `wgpu` or `cuda` feature).
     #[serde(default)]
     pub device: Option<String>,
     /// Milliseconds a window's result may take on the GPU, from the hand-off
@@ -127,14 +126,14 @@ pub struct DecoderSection {
 }
 
 impl DecoderSection {
-    /// The compute device the decoder runs on (validated: `cpu` unless
-    /// `device = "wgpu"`).
+    /// The compute device the decoder runs on (validated; `cpu` when
+    /// unset).
     #[must_use]
     pub fn compute_device(&self) -> neuroloop_decode::ComputeDevice {
-        match self.device.as_deref() {
-            Some("wgpu") => neuroloop_decode::ComputeDevice::Wgpu,
-            _ => neuroloop_decode::ComputeDevice::Cpu,
-        }
+        self.device
+            .as_deref()
+            .and_then(|name| neuroloop_decode::ComputeDevice::parse(name).ok())
+            .unwrap_or_default()
     }
 
     /// Seconds a GPU result may take (`gpu_deadline_ms`, or its default).

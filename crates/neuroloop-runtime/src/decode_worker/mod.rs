@@ -1,5 +1,5 @@
 //! The decode worker: a network's burn forward on a GPU, on its own thread
-//! (`[decoder] device = "wgpu"`), so that the pipeline thread never waits
+//! (`[decoder] device = "wgpu"` or `"cuda"`), so that the pipeline thread never waits
 //! on the device.
 //!
 //! The hand-off is preallocated and lock-free: [`SLOTS`] window slots

@@ -2,7 +2,7 @@
 //! worker ([`Handoff`]), and their intents are published, in window
 //! order, as the results come back.
 //!
-//! Every decision of a session with `device = "wgpu"` goes through a queue
+//! Every decision of a session with a GPU `device` goes through a queue
 //! of pending decisions (preallocated): a window handed to the worker waits
 //! there for its result, and any intent decided meanwhile (a hold for an
 //! artifact, calibration, signal loss) waits behind it, so intents leave in

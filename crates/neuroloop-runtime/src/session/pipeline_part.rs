@@ -169,7 +169,7 @@ fn decoder_slot(
     Ok((slot, Some(ends)))
 }
 
-/// With `[decoder] device = "wgpu"`: checks the device, starts the decode
+/// With a GPU `[decoder] device` (`"wgpu"`, `"cuda"`): checks the device, starts the decode
 /// worker and gives the pipeline its end. A bundle's network is put on the
 /// device and warmed up now, before the first window; a calibrated one by
 /// the trainer, before its decoder reaches the pipeline.
