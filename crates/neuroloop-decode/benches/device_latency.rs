@@ -14,7 +14,7 @@
 //! `tools/gpu/torch_latency.py`), so both sides run the same weights.
 //!
 //! `cargo bench -p neuroloop-decode --features wgpu --bench device_latency --
-//! [--device wgpu|cpu] [--calls N] [--weights DIR] [--json]`
+//! [--device wgpu|cuda|cpu] [--calls N] [--weights DIR] [--json]`
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -100,6 +100,8 @@ fn networks(a: &Args) -> Result<Networks, DecodeError> {
 
 fn main() -> Result<(), DecodeError> {
     let a = args();
+    // A missing driver is an error here, not a panic in the first forward.
+    a.device.probe()?;
     let (x, _) = MotorImagery::new(CHANS, TIMES, 250.0).generate(64, 1);
     let mut records = Vec::new();
     for (name, mut net) in networks(&a)? {
