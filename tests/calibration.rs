@@ -10,11 +10,16 @@ use neuroloop_tests::{edit, shipped_config};
 /// The demo session with `decoder` as its `[decoder] type` line(s), 240 s
 /// of signal as fast as the pipeline goes.
 fn run_demo(decoder: &str, calibration_s: &str) -> SessionReport {
+    run_demo_for(240.0, decoder, calibration_s)
+}
+
+/// As [`run_demo`], with `duration_s` seconds of signal.
+fn run_demo_for(duration_s: f64, decoder: &str, calibration_s: &str) -> SessionReport {
     let (text, path) = shipped_config("demo.toml");
     let text = edit(
         &text,
         "realtime = true",
-        "realtime = false\nduration_s = 240.0",
+        &format!("realtime = false\nduration_s = {duration_s:?}"),
     );
     let text = edit(
         &text,
@@ -78,4 +83,27 @@ fn a_calibration_without_one_class_is_reported_and_retried_and_decoding_follows(
         report.online_accuracy.is_some(),
         "windows were decoded after the retry"
     );
+}
+
+#[test]
+fn a_calibration_that_never_succeeds_is_reported_and_the_session_holds_to_its_end() {
+    // 8 s of signal: the first 5 s hold one cued trial (a class without
+    // windows), and the session ends before the extended calibration does.
+    let report = run_demo_for(8.0, "type = \"tangent_space\"", "calibration_s = 5.0");
+    let training = report.training.as_ref().expect("training ran");
+    assert_eq!(training.attempts, 1, "{training:?}");
+    let error = training.error.as_deref().unwrap_or_default();
+    assert!(error.contains("class"), "the report says why: {training:?}");
+    let p = &report.pipeline;
+    assert!(p.windows > 50, "{p:?}");
+    assert_eq!(p.decoded, 0, "no decoder ever came: {p:?}");
+    assert!(
+        p.calibration_windows > 0,
+        "cued windows were collected: {p:?}"
+    );
+    assert_eq!(
+        p.intents, p.windows,
+        "every window was a hold, published: {p:?}"
+    );
+    assert_eq!(report.online_accuracy, None);
 }

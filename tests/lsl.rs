@@ -494,7 +494,24 @@ fn lsl_cues_calibrate_a_session_that_then_decodes() {
             end_to_end.push((publish - sample, received - sample));
         }
     }
-    if !end_to_end.is_empty() {
+    // Every stage time is on the one LSL clock of this machine: the peer
+    // pushes a sample after its timestamp, the session publishes after
+    // the newest sample of the window, and the inlet receives after the
+    // publish. A stamp from another clock (or the pipeline's own instead
+    // of the sample's) breaks this order or lands seconds away. (How long
+    // each step takes is a benchmark's business: tools/lsl/e2e_latency.py.)
+    assert!(!end_to_end.is_empty(), "intents carry their publish time");
+    for &(to_publish, to_inlet) in &end_to_end {
+        assert!(
+            to_publish > 0.0 && to_publish < 5.0,
+            "sample → publish {to_publish} s"
+        );
+        assert!(
+            to_inlet >= to_publish && to_inlet < 5.0,
+            "sample → inlet {to_inlet} s before or long after the publish ({to_publish} s)"
+        );
+    }
+    {
         // From the newest sample's pylsl timestamp to the intent's publish
         // and to its arrival at a pylsl inlet (EEG chunked by 5 samples).
         let pct = |f: fn(&(f64, f64)) -> f64, p: f64| {

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -50,15 +51,26 @@ class Session:
             f.write(text)
         self.proc = subprocess.Popen([binary, "run", path, "--duration", "60"],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                break
-            except OSError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("session did not start: %s" % self.proc.stderr.read().decode())
-                time.sleep(0.05)
+        # Ready when it says it serves on the port (a connection probe to a
+        # free port can, rarely, connect to itself before the session
+        # listens); its stderr is drained from then on.
+        ready = "intents on %s:%d" % (host, self.port)
+        self.log = []
+        seen = threading.Event()
+
+        def drain():
+            for line in self.proc.stderr:
+                text = line.decode(errors="replace")
+                self.log.append(text)
+                if ready in text:
+                    seen.set()
+
+        self.drainer = threading.Thread(target=drain, daemon=True)
+        self.drainer.start()
+        deadline = time.monotonic() + 60
+        while not seen.wait(0.1):
+            if not self.drainer.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("session did not start: %s" % "".join(self.log))
 
     def client(self, **kw):
         return Client("127.0.0.1", self.port, **kw)
@@ -72,6 +84,7 @@ class Session:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self.drainer.join(10)
         self.proc.stderr.close()
 
 
@@ -111,18 +124,18 @@ class LoopbackSession(unittest.TestCase):
             self.assertEqual((h["heartbeat_ms"], h["deadman_missed"]), (50, 3))
             self.assertEqual(c.deadman_ms, 150)
             self.assertEqual(c.role, "observer")
+            # 41 heartbeats (2 s of them at 50 ms), judged by the server's
+            # own stamps, not by how fast this client got to read them.
             seqs, beats = [], []
-            start = time.monotonic()
-            while time.monotonic() - start < 2.0:
+            while len(beats) < 41:
                 m = c.recv(timeout=1.0)
                 self.assertIsNotNone(m)
                 if m["type"] in ("intent", "hold"):
                     seqs.append(m["seq"])
                 elif m["type"] == "heartbeat":
                     beats.append(m)
-            self.assertGreaterEqual(len(seqs), 15)
+            self.assertGreaterEqual(len(seqs), 15, "10 windows a second for 2 s")
             self.assertEqual(seqs, list(range(seqs[0], seqs[0] + len(seqs))), "consecutive")
-            self.assertTrue(32 <= len(beats) <= 42, "about 40 heartbeats in 2 s: %d" % len(beats))
             span = beats[-1]["t"] - beats[0]["t"]
             rate = (len(beats) - 1) / span
             self.assertTrue(18.0 <= rate <= 22.0, "heartbeat rate %.1f/s" % rate)

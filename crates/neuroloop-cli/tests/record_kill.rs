@@ -46,11 +46,22 @@ fn a_recording_killed_with_sigkill_reads_up_to_the_kill() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !xdf.exists() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
+    // Killed once the file, read as it is being written, holds three
+    // seconds of input (the recorder flushes every 0.5 s).
+    let recorded = |xdf: &Path| {
+        read_xdf(xdf, &XdfOptions::raw())
+            .ok()
+            .and_then(|f| f.streams.first().map(|s| s.samples.time_stamps.len()))
+            .unwrap_or(0)
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while (recorded(&xdf) as f64) < 3.0 * FS {
+        assert!(
+            Instant::now() < deadline,
+            "3 s of input never reached the file"
+        );
+        std::thread::sleep(Duration::from_millis(50));
     }
-    std::thread::sleep(Duration::from_secs(3));
     let killed_at = clock::now();
     child.kill().unwrap(); // SIGKILL
     let status = child.wait().unwrap();

@@ -254,9 +254,22 @@ fn run(name: &str, profile: &str, daisy: bool, board: Board) {
     )
     .unwrap();
     emulator.wait_sent();
-    std::thread::sleep(Duration::from_millis(300));
+    // Every packet sent is a sample (a Daisy sample is two packets): stop
+    // once the pipeline has taken them all.
+    let expected = if signal.daisy { PACKETS / 2 } else { PACKETS };
+    let stats = running.stats();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while stats.samples.load(Ordering::Relaxed) < expected && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     running.stop();
     let report = running.finish().unwrap();
+    // (The in-process board streams on until the session stops it.)
+    assert!(
+        report.samples_produced >= expected,
+        "{} samples, {expected} sent",
+        report.samples_produced
+    );
     let intents: Vec<Intent> = intents.try_iter().collect();
     drop(emulator);
 
