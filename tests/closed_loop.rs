@@ -17,6 +17,16 @@ fn fast_demo() -> (neuroloop_runtime::ValidatedSession, SimConfig) {
         "realtime = true",
         "realtime = false\nduration_s = 240.0",
     );
+    // The client must see enough class intents to judge them: a queue for
+    // every line of the session, lag bounds and intent age at their maxima,
+    // so that on a loaded machine a reader slower than this session (which
+    // runs faster than real time) loses none and finds none expired (lag
+    // and expiry: protocol_load.rs, protocol_safety.rs).
+    let text = edit(
+        &text,
+        "queue = 64",
+        "queue = 8192\nmax_lag_ms = 60000\nstall_timeout_ms = 600000\nintent_max_age_ms = 10000",
+    );
     let session = neuroloop_runtime::parse(&text, &path).expect("demo config is valid");
     let Some(sim) = session
         .source
