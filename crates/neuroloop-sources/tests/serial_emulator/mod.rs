@@ -217,6 +217,40 @@ impl Emulator {
     }
 }
 
+/// Writes all of `bytes` to the non-blocking master, waiting while the
+/// pty is full (a reader held up by a loaded machine), so that the board
+/// loses nothing the test did not script. It stops waiting (the rest is
+/// not sent) when the host has written something (a command such as `s`,
+/// which the caller's loop reads), when the emulator stops, or when the
+/// slave side is gone.
+fn write_patiently(master: &mut File, stop: &AtomicBool, mut bytes: &[u8]) {
+    use std::os::fd::AsRawFd;
+    while !bytes.is_empty() && !stop.load(Ordering::Relaxed) {
+        match master.write(bytes) {
+            Ok(0) => return,
+            Ok(n) => bytes = &bytes[n..],
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+                ) =>
+            {
+                let mut fd = libc::pollfd {
+                    fd: master.as_raw_fd(),
+                    events: libc::POLLIN | libc::POLLOUT,
+                    revents: 0,
+                };
+                // SAFETY: one valid pollfd for the duration of the call.
+                unsafe { libc::poll(&raw mut fd, 1, 1) };
+                if fd.revents & libc::POLLIN != 0 {
+                    return;
+                }
+            }
+            Err(_) => return,
+        }
+    }
+}
+
 fn banner(daisy: bool) -> Vec<u8> {
     let mut b = b"OpenBCI V3 8-16 channel\nOn Board ADS1299 Device ID: 0x3E\n".to_vec();
     if daisy {
@@ -252,7 +286,9 @@ fn run(
                 if !command.is_empty() {
                     command.push(c);
                     if c == b'X' {
-                        let _ = master.write_all(
+                        write_patiently(
+                            &mut master,
+                            stop,
                             format!("Success: Channel set for {}$$$", command[1] as char)
                                 .as_bytes(),
                         );
@@ -263,11 +299,11 @@ fn run(
                 match c {
                     b'v' => {
                         streaming = false;
-                        let _ = master.write_all(&banner(daisy));
+                        write_patiently(&mut master, stop, &banner(daisy));
                     }
                     b'c' => {
                         daisy = false;
-                        let _ = master.write_all(b"daisy removed$$$");
+                        write_patiently(&mut master, stop, b"daisy removed$$$");
                     }
                     b'x' => command.push(c),
                     b'b' => (streaming, k, t0) = (true, 0, Instant::now()),
@@ -286,7 +322,7 @@ fn run(
                 if let Some(t) = write_times.get(total as usize) {
                     t.store(neuroloop_core::clock::now().to_bits(), Ordering::Release);
                 }
-                let _ = master.write_all(&script.packet(k));
+                write_patiently(&mut master, stop, &script.packet(k));
                 sent.fetch_add(1, Ordering::Relaxed);
             }
             if script.junk_every.is_some_and(|e| total % e == e - 1) {
@@ -299,8 +335,8 @@ fn run(
                 }
                 let mut fake = packet(k + 100);
                 fake[1] = fake[1].wrapping_add(3);
-                let _ = master.write_all(&bytes);
-                let _ = master.write_all(&fake);
+                write_patiently(&mut master, stop, &bytes);
+                write_patiently(&mut master, stop, &fake);
             }
             k += 1;
             total += 1;
