@@ -1,5 +1,6 @@
 """Merges the JSON records of tools/gpu/bench.sh into one JSON file and a
-markdown table (model, batch, then p50 / p99 / windows/s per side).
+markdown table (model, batch, then p50 / p99 / windows/s per side, and the
+first call of each size: kernel compilation and tuning).
 
     python3 tools/gpu/report.py OUT_DIR GPU_NAME burn.json [torch.json]
 """
@@ -30,7 +31,10 @@ def main():
             elif "error" in r:
                 cells.append(f"failed: {r['error']}")
             else:
-                cells.append(f"{r['p50_ms']:.3f} / {r['p99_ms']:.3f}, {r['windows_per_s']:.0f}")
+                cell = f"{r['p50_ms']:.3f} / {r['p99_ms']:.3f}, {r['windows_per_s']:.0f}"
+                if "first_call_ms" in r:
+                    cell += f" (first call {r['first_call_ms']:.0f} ms)"
+                cells.append(cell)
         lines.append(f"| {model} | {batch} | " + " | ".join(cells) + " |")
     with open(f"{out}/bench.md", "w") as f:
         f.write("\n".join(lines) + "\n")

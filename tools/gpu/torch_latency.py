@@ -1,7 +1,7 @@
 """PyTorch (braindecode) side of tools/gpu/bench.sh: EEGNet and
 ShallowFBCSPNet at 22 x 1000, 4 classes, eval mode, on the GPU (CUDA),
 latency of one forward + softmax + copy back to the host at batch 1, 8
-and 64 (p50, p99, windows/s), and the state dicts it ran, saved for the
+and 64 (the first call on its own, then p50, p99, windows/s), and the state dicts it ran, saved for the
 Rust side (``--weights``) so both run the same weights.
 
     python3 tools/gpu/torch_latency.py OUT_DIR [--calls 200]
@@ -45,6 +45,9 @@ def main():
         for batch in BATCHES:
             xb = x[:batch].contiguous()
             with torch.inference_mode():
+                t0 = time.perf_counter()
+                torch.softmax(model(xb.to(device)), 1).cpu()
+                first_ms = (time.perf_counter() - t0) * 1e3
                 for _ in range(args.calls // 10 + 3):
                     torch.softmax(model(xb.to(device)), 1).cpu()
                 torch.cuda.synchronize()
@@ -59,7 +62,7 @@ def main():
             at = lambda q: ms[round((len(ms) - 1) * q)]  # noqa: E731
             records.append({
                 "model": name, "device": "cuda (PyTorch " + torch.__version__ + ")",
-                "batch": batch, "calls": args.calls, "p50_ms": at(0.5), "p99_ms": at(0.99),
+                "batch": batch, "calls": args.calls, "first_call_ms": first_ms, "p50_ms": at(0.5), "p99_ms": at(0.99),
                 "windows_per_s": batch * args.calls / total,
             })
     print(json.dumps(records))

@@ -95,12 +95,12 @@ fn session(dir: &Path, name: &str, decoder: &str) -> PathBuf {
 /// One published decision: kind, class index, probabilities.
 type Decision = (String, u8, Option<Vec<f32>>);
 
-/// Runs `config` for [`SECONDS`] with one observer from the first sample.
-fn run_observed(config: &Path) -> (SessionReport, BTreeMap<u64, Decision>) {
+/// Runs `config` for `seconds` with one observer from the first sample.
+fn run_observed(config: &Path, seconds: f64) -> (SessionReport, BTreeMap<u64, Decision>) {
     let cfg = neuroloop_runtime::load(config).unwrap();
     let options = StartOptions {
         listen: Some("127.0.0.1:0".parse().unwrap()),
-        sample_limit: Some((SECONDS * FS) as u64),
+        sample_limit: Some((seconds * FS) as u64),
         wait_for_clients: 1,
         intent_tap: None,
     };
@@ -137,9 +137,9 @@ fn same_intents_on_cpu_and_wgpu(architecture: &str, hp: Hyperparameters) {
     std::fs::create_dir_all(&dir).unwrap();
     train_bundle(&dir.join("bundle"), architecture, hp);
     let bundle = "[decoder]\ntype = \"bundle\"\npath = \"bundle\"\n";
-    let (cpu_report, cpu) = run_observed(&session(&dir, "cpu", bundle));
+    let (cpu_report, cpu) = run_observed(&session(&dir, "cpu", bundle), SECONDS);
     let gpu_decoder = format!("{bundle}device = \"wgpu\"\ngpu_deadline_ms = 10000\n");
-    let (gpu_report, gpu) = run_observed(&session(&dir, "wgpu", &gpu_decoder));
+    let (gpu_report, gpu) = run_observed(&session(&dir, "wgpu", &gpu_decoder), SECONDS);
 
     // 1 s windows every 0.1 s over 20 s: (20 - 1) / 0.1 + 1.
     assert_eq!(
@@ -208,6 +208,79 @@ fn a_transformer_session_on_wgpu_gives_the_cpu_sessions_intents() {
         "transformer",
         Hyperparameters::default().with("patch_len", 25),
     );
+}
+
+/// A network calibrated in the session (fitted on the CPU from the first
+/// 30 s) and then decoded on wgpu gives the decisions of the same session
+/// decoding on the CPU, window by window, calibration holds included.
+#[test]
+fn a_network_calibrated_in_the_session_decodes_on_wgpu_like_on_the_cpu() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wgpu-session-calibrated");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let decoder = "[decoder]\ntype = \"shallow_convnet\"\n\
+                   hyperparameters = { n_filters_time = 8, n_filters_spat = 8 }\n\
+                   calibration_s = 30.0\nlabel_delay_s = 0.5\n";
+    let seconds = 60.0;
+    let (cpu_report, cpu) = run_observed(&session(&dir, "cpu", decoder), seconds);
+    let gpu_decoder = format!("{decoder}device = \"wgpu\"\ngpu_deadline_ms = 10000\n");
+    let (gpu_report, gpu) = run_observed(&session(&dir, "wgpu", &gpu_decoder), seconds);
+
+    for report in [&cpu_report, &gpu_report] {
+        let training = report.training.as_ref().expect("calibrated");
+        assert!(training.error.is_none(), "{training:?}");
+    }
+    let (c, g) = (&cpu_report.pipeline, &gpu_report.pipeline);
+    assert!(g.calibration_windows > 0 && g.decoded > 200, "{g:?}");
+    assert_eq!(
+        (g.windows, g.calibration_windows, g.decoded),
+        (c.windows, c.calibration_windows, c.decoded),
+        "cpu {c:?}\nwgpu {g:?}"
+    );
+    assert_eq!(
+        g.device.offloaded, g.decoded,
+        "every decoded window went to the GPU: {g:?}"
+    );
+    assert_eq!((g.device.late, g.device.cpu_fallbacks), (0, 0), "{g:?}");
+    assert_eq!(c.device.offloaded, 0, "the CPU session stays on the CPU");
+
+    // Every window's decision reaches the observer, or the session counts
+    // why it did not (an intent expired before it could be written, or the
+    // observer fell behind); decisions are compared where both saw them.
+    for (name, report, seen) in [("cpu", &cpu_report, &cpu), ("wgpu", &gpu_report, &gpu)] {
+        let dropped = report.protocol.stale_intents_dropped + report.lagged_lines;
+        assert!(
+            seen.len() as u64 + dropped >= report.pipeline.windows,
+            "{name}: {} decisions seen, {dropped} counted as dropped, of {} windows",
+            seen.len(),
+            report.pipeline.windows
+        );
+    }
+    let mut largest = 0f32;
+    let mut compared = 0;
+    for (window, (kind, class, p)) in &cpu {
+        let Some((g_kind, g_class, g_p)) = gpu.get(window) else {
+            continue;
+        };
+        compared += 1;
+        assert_eq!((kind, class), (g_kind, g_class), "window {window}");
+        if let (Some(p), Some(g_p)) = (p, g_p) {
+            for (a, b) in p.iter().zip(g_p) {
+                largest = largest.max((a - b).abs());
+            }
+        }
+    }
+    assert!(compared > 500, "only {compared} windows seen by both");
+    let accuracy = gpu_report.online_accuracy.expect("online accuracy");
+    eprintln!(
+        "calibrated shallow_convnet: {compared} windows compared, {} decoded, online accuracy \
+         {accuracy:.3}, max |cpu - wgpu| probability {largest:e}",
+        g.decoded
+    );
+    assert!(largest < 1e-3, "probabilities differ by {largest}");
+    assert_eq!(cpu_report.online_accuracy, gpu_report.online_accuracy);
+    // Two classes: a network that had not learned would sit near 0.5.
+    assert!(accuracy >= 0.7, "online accuracy {accuracy}");
 }
 
 #[test]

@@ -269,6 +269,19 @@ fn token_tail<const F: bool>(
     }
 }
 
+impl TransformerInference {
+    /// Class logits of one window (no softmax), for comparisons.
+    ///
+    /// # Errors
+    /// As [`Decoder::decode`], without the probability-length check.
+    pub fn logits(&mut self, window: &Window<'_>) -> Result<&[f32], DecodeError> {
+        check_window(window, self.w.n_chans, self.w.n_times)?;
+        check_finite(window.data, self.w.n_times)?;
+        self.run(window.data);
+        Ok(&self.logits)
+    }
+}
+
 impl Decoder for TransformerInference {
     fn classes(&self) -> &[String] {
         &self.classes
@@ -283,10 +296,8 @@ impl Decoder for TransformerInference {
         window: &Window<'_>,
         probabilities: &mut [f32],
     ) -> Result<(), DecodeError> {
-        check_window(window, self.w.n_chans, self.w.n_times)?;
-        check_finite(window.data, self.w.n_times)?;
         check_probabilities(probabilities, self.classes.len())?;
-        self.run(window.data);
+        self.logits(window)?;
         softmax(&self.logits, probabilities);
         Ok(())
     }
