@@ -129,6 +129,19 @@ fn run_observed(config: &Path, seconds: f64) -> (SessionReport, BTreeMap<u64, De
     (report, reader.join().unwrap())
 }
 
+/// Probabilities of two classes closer than this are a tie that float
+/// rounding decides (the CPU and wgpu forwards differ by about 1e-6).
+const TIE: f32 = 1e-4;
+
+/// The same decision kind, and the same class unless the two classes'
+/// probabilities tie (a `low_confidence` hold near 0.5 names whichever
+/// rounding put on top).
+fn assert_same_decision(window: u64, cpu: (&String, u8, &[f32]), gpu: (&String, u8, &[f32])) {
+    assert_eq!(cpu.0, gpu.0, "window {window}: {cpu:?} vs {gpu:?}");
+    let tie = (gpu.2[0] - gpu.2[1]).abs() < TIE;
+    assert!(cpu.1 == gpu.1 || tie, "window {window}: {cpu:?} vs {gpu:?}");
+}
+
 /// Trains `architecture`, runs the same samples with the bundle on the CPU
 /// and on wgpu, and compares the decisions window by window.
 fn same_intents_on_cpu_and_wgpu(architecture: &str, hp: Hyperparameters) {
@@ -165,8 +178,8 @@ fn same_intents_on_cpu_and_wgpu(architecture: &str, hp: Hyperparameters) {
     let (mut lowest, mut highest) = (1f32, 0f32);
     for (window, (kind, class, p)) in &cpu {
         let (g_kind, g_class, g_p) = &gpu[window];
-        assert_eq!((kind, class), (g_kind, g_class), "window {window}");
         let (p, g_p) = (p.as_ref().unwrap(), g_p.as_ref().unwrap());
+        assert_same_decision(*window, (kind, *class, p), (g_kind, *g_class, g_p));
         for (a, b) in p.iter().zip(g_p) {
             largest = largest.max((a - b).abs());
         }
@@ -263,11 +276,13 @@ fn a_network_calibrated_in_the_session_decodes_on_wgpu_like_on_the_cpu() {
             continue;
         };
         compared += 1;
-        assert_eq!((kind, class), (g_kind, g_class), "window {window}");
         if let (Some(p), Some(g_p)) = (p, g_p) {
+            assert_same_decision(*window, (kind, *class, p), (g_kind, *g_class, g_p));
             for (a, b) in p.iter().zip(g_p) {
                 largest = largest.max((a - b).abs());
             }
+        } else {
+            assert_eq!((kind, class), (g_kind, g_class), "window {window}");
         }
     }
     assert!(compared > 500, "only {compared} windows seen by both");
