@@ -13,6 +13,10 @@ use neuroloop_decode::{
     ShallowConvNetConfig, ShallowConvNetInference,
 };
 
+mod torch_fixture;
+
+use torch_fixture::cpu_has_avx2_fma;
+
 const SHAPES: [(usize, usize); 2] = [(22, 1000), (64, 256)];
 const CLASSES: usize = 4;
 const BATCH: usize = 3;
@@ -131,18 +135,6 @@ fn compare(
         assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-5);
     }
     (dp, dl)
-}
-
-/// Whether this CPU can run the AVX2 + FMA kernels.
-fn cpu_has_avx2_fma() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
 }
 
 #[test]

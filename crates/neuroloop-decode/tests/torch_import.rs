@@ -2,9 +2,8 @@
 //! PyTorch fixtures (tools/decode/make_fixtures.py) reproduce PyTorch's
 //! eval-mode logits, and broken files give their specific errors.
 
-use std::path::PathBuf;
+mod torch_fixture;
 
-use burn::store::{ModuleStore, SafetensorsStore, bridge};
 use burn::tensor::{Device, Tensor, TensorData};
 use neuroloop_core::Window;
 use neuroloop_decode::import::{TorchImport, load_pytorch};
@@ -18,18 +17,11 @@ const TIMES: usize = 1000;
 const OUTPUTS: usize = 4;
 const TOLERANCE: f32 = 1e-4;
 
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/torch")
-        .join(name)
-}
+use torch_fixture::{fixture, kernel_paths, max_abs_diff};
 
 /// One tensor of reference.safetensors as (shape, values).
 fn reference(name: &str) -> (Vec<usize>, Vec<f32>) {
-    let mut store = SafetensorsStore::from_file(fixture("reference.safetensors"));
-    let tensor = store.get_tensor(name).unwrap().expect(name);
-    let data = bridge::to_data(tensor).unwrap();
-    (data.shape().to_vec(), data.try_into_vec::<f32>().unwrap())
+    torch_fixture::tensor("reference.safetensors", name)
 }
 
 fn inputs(device: &Device) -> (usize, Tensor<3>) {
@@ -39,14 +31,6 @@ fn inputs(device: &Device) -> (usize, Tensor<3>) {
         shape[0],
         Tensor::from_data(TensorData::new(values, shape.clone()), device),
     )
-}
-
-fn max_abs_diff(got: &[f32], want: &[f32]) -> f32 {
-    assert_eq!(got.len(), want.len());
-    got.iter()
-        .zip(want)
-        .map(|(g, w)| (g - w).abs())
-        .fold(0.0, f32::max)
 }
 
 fn eegnet(device: &Device) -> EEGNet {
@@ -116,30 +100,6 @@ fn check_inference(
         diff <= TOLERANCE,
         "{file}: {path} inference max |burn - torch| = {diff}"
     );
-}
-
-/// Whether this CPU can run the AVX2 + FMA kernels.
-fn cpu_has_avx2_fma() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
-
-/// The kernel paths to check: the portable one on every CPU, the AVX2 one
-/// where the CPU has it; each as (name, whether to force the portable one).
-fn kernel_paths() -> Vec<(&'static str, bool)> {
-    let mut paths = vec![("portable", true)];
-    if cpu_has_avx2_fma() {
-        paths.push(("avx2", false));
-    } else {
-        eprintln!("this CPU has no AVX2 + FMA: only the portable kernels run here");
-    }
-    paths
 }
 
 fn check_eegnet(file: &str) {

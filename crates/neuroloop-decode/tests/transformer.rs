@@ -13,8 +13,10 @@ use neuroloop_decode::{
 };
 
 mod counting;
+mod torch_fixture;
 
 use counting::allocations;
+use torch_fixture::cpu_has_avx2_fma;
 
 fn window(data: &[f32], channels: usize, samples: usize) -> Window<'_> {
     Window {
@@ -104,18 +106,6 @@ fn check_against_burn(config: &TransformerConfig, seed: u64) {
         }
         // The comparison means something only if the classes are told apart.
         assert!(spread > 0.05, "probabilities are all near uniform");
-    }
-}
-
-/// Whether this CPU can run the AVX2 + FMA kernels.
-fn cpu_has_avx2_fma() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
     }
 }
 

@@ -4,9 +4,8 @@
 //! and its real-time form — portable and AVX2 kernels — reproduce PyTorch's
 //! eval-mode logits.
 
-use std::path::PathBuf;
+mod torch_fixture;
 
-use burn::store::{ModuleStore, SafetensorsStore, bridge};
 use burn::tensor::{Device, Tensor, TensorData};
 use neuroloop_core::Window;
 use neuroloop_decode::import::load_pytorch;
@@ -19,18 +18,11 @@ const OUTPUTS: usize = 4;
 /// PyTorch's by a few 1e-6.
 const TOLERANCE: f32 = 2e-5;
 
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/torch")
-        .join(name)
-}
+use torch_fixture::{fixture, kernel_paths, max_abs_diff};
 
 /// One tensor of transformer_reference.safetensors as (shape, values).
 fn reference(name: &str) -> (Vec<usize>, Vec<f32>) {
-    let mut store = SafetensorsStore::from_file(fixture("transformer_reference.safetensors"));
-    let tensor = store.get_tensor(name).unwrap().expect(name);
-    let data = bridge::to_data(tensor).unwrap();
-    (data.shape().to_vec(), data.try_into_vec::<f32>().unwrap())
+    torch_fixture::tensor("transformer_reference.safetensors", name)
 }
 
 fn untrained() -> EegTransformer {
@@ -41,14 +33,6 @@ fn untrained() -> EegTransformer {
 
 fn loaded() -> EegTransformer {
     load_pytorch(fixture("transformer.safetensors"), untrained()).unwrap()
-}
-
-fn max_abs_diff(got: &[f32], want: &[f32]) -> f32 {
-    assert_eq!(got.len(), want.len());
-    got.iter()
-        .zip(want)
-        .map(|(g, w)| (g - w).abs())
-        .fold(0.0, f32::max)
 }
 
 fn burn_logits(model: &EegTransformer) -> Vec<f32> {
@@ -85,18 +69,6 @@ fn inference_logits(model: &EegTransformer, portable: bool) -> Vec<f32> {
     got
 }
 
-/// Whether this CPU can run the AVX2 + FMA kernels.
-fn cpu_has_avx2_fma() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
-
 #[test]
 fn the_burn_forward_reproduces_pytorch_logits() {
     let (_, want) = reference("logits");
@@ -109,13 +81,7 @@ fn the_burn_forward_reproduces_pytorch_logits() {
 fn the_real_time_form_reproduces_pytorch_logits_on_both_kernel_paths() {
     let model = loaded();
     let (_, want) = reference("logits");
-    let mut paths = vec![("portable", true)];
-    if cpu_has_avx2_fma() {
-        paths.push(("avx2", false));
-    } else {
-        eprintln!("this CPU has no AVX2 + FMA: only the portable kernels run here");
-    }
-    for (path, portable) in paths {
+    for (path, portable) in kernel_paths() {
         let diff = max_abs_diff(&inference_logits(&model, portable), &want);
         eprintln!("{path}: max |inference - torch| = {diff:e}");
         assert!(
