@@ -131,6 +131,10 @@ enum Command {
         /// Look on the lab network, not only this machine.
         #[arg(long)]
         lab: bool,
+        /// Directory of hardware profiles to match the streams against
+        /// (default: `hardware-profiles/` here or beside the executable).
+        #[arg(long, value_name = "DIR")]
+        profiles: Option<std::path::PathBuf>,
     },
     /// Cross-validate a decoder architecture on labelled epochs of recorded
     /// sessions (within-session, stratified k-fold).
@@ -185,7 +189,11 @@ fn main() -> ExitCode {
             token,
             device,
         } => actuator::actuator(&addr, token, device),
-        Command::List { wait, lab } => list::list(wait, lab),
+        Command::List {
+            wait,
+            lab,
+            profiles,
+        } => list::list(wait, lab, profiles.as_deref()),
         Command::Evaluate(args) => evaluate::evaluate(&args),
         Command::Train(args) => train::train(&args),
         Command::Score(args) => score::score(&args),

@@ -102,5 +102,6 @@ fn list_shows_a_pylsl_stream() {
         [name.as_str(), "EEG", "3", "250", "list-src"],
         "{line}"
     );
-    assert!(fields.len() == 6, "host shown: {line}");
+    assert!(fields.len() == 7, "host and profile shown: {line}");
+    assert_eq!(fields[6], "-", "no profile has this stream's name: {line}");
 }

@@ -42,6 +42,7 @@ pub mod offload;
 pub mod pipeline;
 pub mod policy;
 pub mod profile;
+pub mod profile_lsl;
 pub mod recorder;
 pub mod report;
 pub mod server;

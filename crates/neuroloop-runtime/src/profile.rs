@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use neuroloop_core::{ChannelSpec, ConfigError, StreamSpec};
 use serde::Deserialize;
 
+use crate::profile_lsl::LslIdentity;
+
 /// Highest sample rate a profile may declare, Hz.
 pub const MAX_SAMPLE_RATE: f64 = 1_000_000.0;
 /// Largest device block, samples.
@@ -54,6 +56,10 @@ pub struct HardwareProfile {
     /// Highest value the amplifier can represent, in `unit`.
     #[serde(default)]
     pub physical_max_uv: Option<f64>,
+    /// How the device's LSL application names its stream (`[lsl]`), so
+    /// that `neuroloop list` can say which profile a stream belongs to.
+    #[serde(default)]
+    pub lsl: Option<LslIdentity>,
 }
 
 /// Serial-port settings of a profile.
@@ -156,6 +162,9 @@ impl HardwareProfile {
         self.check_channels(&mut err);
         self.check_physical_range(&mut err);
         self.check_transport(&mut err);
+        for (field, message) in self.lsl.iter().flat_map(LslIdentity::problems) {
+            err(field, message);
+        }
         if errors.is_empty() {
             Ok(())
         } else {

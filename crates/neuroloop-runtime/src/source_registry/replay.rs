@@ -73,6 +73,7 @@ impl ReplaySection {
             serial: None,
             physical_min_uv: finite.then_some(low),
             physical_max_uv: finite.then_some(high),
+            lsl: None,
         }
     }
 

@@ -153,6 +153,7 @@ mod tests {
             }),
             physical_min_uv: None,
             physical_max_uv: None,
+            lsl: None,
         }
     }
 
