@@ -14,7 +14,7 @@ use hdrhistogram::Histogram;
 use neuroloop_core::{HoldReason, Intent, IntentKind, IntentTimes, MAX_CLASSES, clock};
 use neuroloop_protocol::{Client, ClientOptions, ProtocolError, Role, ServerMessage};
 use neuroloop_runtime::config::PublishSection;
-use neuroloop_runtime::server::{ProtocolServer, forward};
+use neuroloop_runtime::server::{ProtocolServer, Taps, forward};
 
 struct Outcome {
     latency_us: Histogram<u64>,
@@ -72,7 +72,7 @@ fn run(subscribers: usize, count: u64, rate: f64, queue: usize) -> Outcome {
     let (stats, hub) = (server.stats(), server.hub());
     let lines = server.into_lines();
     let (tx, rx) = crossbeam_channel::bounded(4096);
-    let forwarder = std::thread::spawn(move || forward(rx, lines, classes, hub, None));
+    let forwarder = std::thread::spawn(move || forward(rx, lines, classes, hub, Taps::default()));
 
     let clients: Vec<_> = (0..subscribers)
         .map(|_| {

@@ -170,19 +170,11 @@ fn drive_recorder(dir: &Path, seconds: f64, paced: bool) -> (RecordReport, f64) 
         flush_s: 1.0,
         session: None,
     };
-    let (lines_tx, lines) = tokio::sync::broadcast::channel(16);
     let classes = ["left".to_string(), "right".to_string()];
     let ring = (FS * 0.5) as usize;
-    let mut recorder = Recorder::start(
-        &plan,
-        &spec,
-        &classes,
-        ring,
-        !paced,
-        lines,
-        SourceFeeds::default(),
-    )
-    .expect("recorder");
+    let mut recorder =
+        Recorder::start(&plan, &spec, &classes, ring, !paced, SourceFeeds::default())
+            .expect("recorder");
     let mut tap = recorder.tap.take().expect("tap");
     let mut block = SampleBlock::with_capacity(CHANNELS, BLOCK);
     let start = clock::now();
@@ -206,7 +198,7 @@ fn drive_recorder(dir: &Path, seconds: f64, paced: bool) -> (RecordReport, f64) 
         index += BLOCK as u64;
     }
     drop(tap);
-    drop(lines_tx);
+    drop(recorder.lines.take());
     let report = recorder.thread.join().expect("recorder thread");
     let elapsed = began.elapsed().as_secs_f64();
     let _ = std::fs::remove_file(&plan.path);

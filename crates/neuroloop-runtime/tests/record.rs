@@ -183,6 +183,24 @@ fn a_session_records_its_input_markers_intents_and_outputs() {
 }
 
 #[test]
+fn the_recorder_gets_every_intent_where_a_broadcast_receiver_would_lag() {
+    // A one-line broadcast: a receiver that is not waiting when the next
+    // line is published loses one. The recorder has its own queue.
+    let dir = scratch("queue");
+    let text = std::fs::read_to_string(repo().join("configs/demo.toml")).unwrap();
+    assert!(text.contains("queue = 64"), "the demo sets publish.queue");
+    let mut cfg = session(&dir, "demo.xdf", false);
+    cfg.publish.queue = 1;
+    let report = run(cfg);
+    let record = report.record.clone().expect("recorded");
+    assert_eq!(record.error, None);
+    assert!(report.pipeline.intents > 500, "{:?}", report.pipeline);
+    assert_eq!(record.intents_dropped, 0, "{record:?}");
+    assert_eq!(record.intents, report.pipeline.intents, "{record:?}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
 fn a_full_disk_ends_the_recording_not_the_session() {
     let dir = scratch("full");
     let with = run(session(&dir, "/dev/full", true));
@@ -280,14 +298,12 @@ fn each_input_sample_is_recorded_without_the_offset_its_source_added_across_gaps
         block_size: 4,
     };
     let (mut offsets, reader) = clock_offset_queue(8);
-    let (lines_tx, lines) = tokio::sync::broadcast::channel(4);
     let mut recorder = Recorder::start(
         &plan,
         &spec,
         &[],
         64,
         true,
-        lines,
         SourceFeeds {
             offsets: Some(reader),
             aux: None,
@@ -318,7 +334,7 @@ fn each_input_sample_is_recorded_without_the_offset_its_source_added_across_gaps
         tap.push_block(&block, first);
     }
     drop(tap);
-    drop(lines_tx);
+    drop(recorder.lines.take());
     let report = recorder.thread.join().unwrap();
     assert_eq!((report.samples, report.clock_offsets), (6, 3), "{report:?}");
     let file = read_xdf(&plan.path, &XdfOptions::raw()).unwrap();

@@ -9,7 +9,8 @@
 //!
 //! The pipeline thread only copies each block into a preallocated SPSC
 //! ring and each marker into a marker ring (a full ring drops and counts,
-//! never waits); the intents come from the publishers' broadcast. A
+//! never waits); the intents come from the forwarder through a queue of
+//! their own ([`LineFeed`]). A
 //! thread of its own writes the file, flushing and syncing it at least
 //! every `flush_s`, so a session killed or cut off keeps all but its last
 //! second, and the reader recovers every whole chunk. A write error (disk
@@ -22,6 +23,8 @@
 mod aux_stream;
 mod input_clock;
 mod line_feed;
+
+pub use line_feed::LineFeed;
 mod streams;
 mod writer_thread;
 
@@ -35,11 +38,9 @@ use neuroloop_core::markers::{MarkerWriter, marker_ring};
 use neuroloop_core::ring::{RingWriter, sample_ring};
 use neuroloop_sources::AuxStream;
 use serde::Serialize;
-use tokio::sync::broadcast;
 
 use crate::config::RecordPlan;
 use crate::error::RuntimeError;
-use crate::server::Line;
 
 /// Markers the record tap holds between two writes.
 const MARKER_QUEUE: usize = 1024;
@@ -117,7 +118,8 @@ pub struct RecordReport {
     pub markers_dropped: u64,
     /// Intents and holds written.
     pub intents: u64,
-    /// Intents and holds the recorder fell too far behind to receive.
+    /// Intents and holds the recorder's queue could not take (the writer
+    /// more than 65536 lines behind, or stopped).
     pub intents_dropped: u64,
     /// Samples of the source's aux stream (accelerometer readings)
     /// written.
@@ -150,6 +152,8 @@ pub struct SourceFeeds {
 pub struct Recorder {
     /// For the pipeline (`Pipeline::record`).
     pub tap: Option<RecordTap>,
+    /// For the forwarder: the intents and holds it publishes.
+    pub lines: Option<LineFeed>,
     /// Joined at the end of the session.
     pub thread: JoinHandle<RecordReport>,
 }
@@ -157,7 +161,7 @@ pub struct Recorder {
 impl Recorder {
     /// Creates the file and starts the writing thread: the `input` stream
     /// with `classes` for its markers and decoder outputs, intents from
-    /// `lines`, and what the source hands over (`from_source`); the tap
+    /// the forwarder ([`Recorder::lines`]), and what the source hands over (`from_source`); the tap
     /// holds `ring_samples` samples and, if `lossless`, waits for room
     /// rather than drop.
     ///
@@ -170,7 +174,6 @@ impl Recorder {
         classes: &[String],
         ring_samples: usize,
         lossless: bool,
-        lines: broadcast::Receiver<Line>,
         from_source: SourceFeeds,
     ) -> Result<Self, RuntimeError> {
         let SourceFeeds { offsets, aux } = from_source;
@@ -187,7 +190,7 @@ impl Recorder {
         let (samples, sample_reader) = sample_ring(input.channel_count(), ring_samples.max(1));
         let (markers, marker_reader) = marker_ring(MARKER_QUEUE);
         let stopped = Arc::new(AtomicBool::new(false));
-        let (lines, lines_dropped) = line_feed::spawn(lines)?;
+        let (feed, lines, lines_dropped) = LineFeed::new();
         let inputs = writer_thread::Inputs {
             samples: sample_reader,
             markers: marker_reader,
@@ -212,6 +215,7 @@ impl Recorder {
         };
         Ok(Self {
             tap: Some(tap),
+            lines: Some(feed),
             thread,
         })
     }

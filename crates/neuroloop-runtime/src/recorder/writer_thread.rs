@@ -1,4 +1,4 @@
-//! The recorder's thread: drains the taps, the intent broadcast and the
+//! The recorder's thread: drains the taps, the forwarder's intent queue and the
 //! source's aux stream into the file every few milliseconds, flushes and
 //! syncs it every `flush_s`, and writes the footers when the session has
 //! drained.
@@ -30,7 +30,7 @@ pub(super) struct Inputs {
     /// The input's clock offsets.
     pub(super) clock: InputClock,
     pub(super) lines: crossbeam_channel::Receiver<Line>,
-    /// Lines the intake could not queue.
+    /// Lines the forwarder could not queue.
     pub(super) lines_dropped: Arc<AtomicU64>,
     pub(super) flush_s: f64,
     /// Set when the thread stops writing (a lossless tap stops waiting).
@@ -39,7 +39,7 @@ pub(super) struct Inputs {
     pub(super) aux: Option<AuxFeed>,
 }
 
-/// Records until the pipeline has hung up and the broadcast has closed;
+/// Records until the pipeline has hung up and the forwarder has ended;
 /// then writes the footers. A write error ends the recording early.
 pub(super) fn run(mut file: RecordFile, mut inputs: Inputs) -> RecordReport {
     crate::background::yield_to_real_time();

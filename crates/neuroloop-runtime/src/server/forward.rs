@@ -18,17 +18,27 @@ use tokio::sync::broadcast;
 use super::Hub;
 use super::line::{Line, LineKind};
 use crate::latency::LatencyHistograms;
+use crate::recorder::LineFeed;
+
+/// Who gets each published intent besides the broadcast.
+#[derive(Debug, Default)]
+pub struct Taps {
+    /// Every intent as published (an unbounded channel: in-process
+    /// consumers such as `neuroloop score` see every intent).
+    pub intents: Option<Sender<Intent>>,
+    /// The recorder's queue: every intent and hold line as broadcast.
+    pub record: Option<LineFeed>,
+}
 
 /// Forwards intents until the pipeline hangs up, then broadcasts `bye`.
-/// Each intent, as published, is also sent to `tap` if there is one (an
-/// unbounded channel: in-process consumers such as `neuroloop score` see
-/// every intent). Returns the latency histograms of everything forwarded.
+/// Each intent, as published, also goes to the [`Taps`]. Returns the
+/// latency histograms of everything forwarded.
 pub fn forward(
     intents: Receiver<Intent>,
     lines: broadcast::Sender<Line>,
     classes: Vec<String>,
     hub: Arc<Hub>,
-    tap: Option<Sender<Intent>>,
+    taps: Taps,
 ) -> LatencyHistograms {
     let mut histograms = LatencyHistograms::new();
     let mut seq = 0u64;
@@ -38,14 +48,18 @@ pub fn forward(
         seq += 1;
         hub.gate(&mut intent, seq);
         histograms.record(&intent);
-        if let Some(tap) = &tap {
+        if let Some(tap) = &taps.intents {
             // A consumer that hung up only stops receiving.
             let _ = tap.send(intent);
         }
         buffer.clear();
         let kind = intent_line(&intent, seq, &classes, hub.intent_max_age_s(), &mut buffer);
+        let line = Line::output(&buffer, kind, intent.times.publish, seq);
+        if let Some(record) = &taps.record {
+            record.offer(&line);
+        }
         // No receivers is fine: intents are not stored for later clients.
-        let _ = lines.send(Line::output(&buffer, kind, intent.times.publish, seq));
+        let _ = lines.send(line);
     }
     buffer.clear();
     ServerMessage::Bye {
@@ -118,8 +132,9 @@ mod tests {
         let (tx, intents) = crossbeam_channel::unbounded();
         let classes = vec!["left".to_string(), "right".to_string()];
         let forward_hub = Arc::clone(&hub);
-        let forwarder =
-            std::thread::spawn(move || forward(intents, lines, classes, forward_hub, None));
+        let forwarder = std::thread::spawn(move || {
+            forward(intents, lines, classes, forward_hub, Taps::default())
+        });
 
         tx.send(intent(IntentKind::Class, HoldReason::None, 10.0))
             .unwrap();

@@ -52,7 +52,7 @@ mod settings;
 mod start;
 mod websocket;
 
-pub use forward::forward;
+pub use forward::{Taps, forward};
 pub use line::Line;
 pub use output::Hub;
 pub use start::ProtocolServer;

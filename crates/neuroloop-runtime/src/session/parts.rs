@@ -56,8 +56,8 @@ pub fn assemble(
     };
     let mut publishers = Publishers::start(cfg, options.listen)?;
     pipeline.pipeline.filtered = publishers.filtered_tap.take();
-    let recorder = match (&cfg.record, publishers.subscribe()) {
-        (Some(plan), Some(lines)) => {
+    let recorder = match &cfg.record {
+        Some(plan) => {
             let aux = source.take_aux_stream();
             let offsets = source.clock_offsets();
             let mut recorder = Recorder::start(
@@ -66,13 +66,13 @@ pub fn assemble(
                 &cfg.classes,
                 cfg.pipeline.ring_samples,
                 !source.live(),
-                lines,
                 SourceFeeds { offsets, aux },
             )?;
             pipeline.pipeline.record = recorder.tap.take();
+            publishers.record_lines = recorder.lines.take();
             Some(recorder.thread)
         }
-        _ => None,
+        None => None,
     };
     Ok(SessionParts {
         source,

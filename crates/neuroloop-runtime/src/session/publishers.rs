@@ -16,7 +16,8 @@ use crate::config::ValidatedSession;
 use crate::error::RuntimeError;
 use crate::filtered_outlet::FilteredOutletReport;
 use crate::latency::LatencyHistograms;
-use crate::server::{Hub, Line, ProtocolServer, ServerStats, forward};
+use crate::recorder::LineFeed;
+use crate::server::{Hub, Line, ProtocolServer, ServerStats, Taps, forward};
 
 /// The running servers and outlets, and the lines they all read.
 pub struct Publishers {
@@ -40,6 +41,8 @@ pub struct Publishers {
     pub(super) filtered_tap: Option<RingWriter>,
     /// The lines' only sender, until the forwarder takes it.
     lines: Option<broadcast::Sender<Line>>,
+    /// The recorder's intake, if recording (the forwarder takes it).
+    pub(super) record_lines: Option<LineFeed>,
     classes: Vec<String>,
 }
 
@@ -81,18 +84,14 @@ impl Publishers {
             filtered_outlet,
             filtered_tap,
             lines: Some(lines),
+            record_lines: None,
             classes: cfg.classes.clone(),
         })
     }
 
-    /// A receiver of every line published from now on (`None` once the
-    /// forwarder has started).
-    pub(super) fn subscribe(&self) -> Option<broadcast::Receiver<Line>> {
-        self.lines.as_ref().map(broadcast::Sender::subscribe)
-    }
-
     /// Starts the forwarder on `intents`; `tap` also receives every
-    /// published intent. The lines close when it ends.
+    /// published intent, and the recorder (if recording) every published
+    /// line. The lines close when it ends.
     ///
     /// # Errors
     /// [`RuntimeError::Thread`] if the thread cannot start or was started
@@ -106,9 +105,21 @@ impl Publishers {
         let lines = self.lines.take().ok_or(RuntimeError::Thread("forwarder"))?;
         let classes = std::mem::take(&mut self.classes);
         let hub = Arc::clone(&self.hub);
+        let record = self.record_lines.take();
         std::thread::Builder::new()
             .name("neuroloop-forwarder".into())
-            .spawn(move || forward(intents, lines, classes, hub, tap))
+            .spawn(move || {
+                forward(
+                    intents,
+                    lines,
+                    classes,
+                    hub,
+                    Taps {
+                        intents: tap,
+                        record,
+                    },
+                )
+            })
             .map_err(|_| RuntimeError::Thread("forwarder"))
     }
 }
