@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use neuroloop_lsl::{Scope, Settings};
 use neuroloop_runtime::profile::HardwareProfile;
-use neuroloop_runtime::profile_lsl::{StreamFacts, load_profiles, wildcard_match};
+use neuroloop_runtime::profile_lsl::{StreamFacts, load_profiles};
 
 /// Prints every serial port (name, USB vendor:product and names where
 /// known), then every visible LSL stream (name, type, channels, rate,
@@ -73,11 +73,10 @@ pub fn list(wait_s: f64, lab: bool, profiles: Option<&Path>) -> ExitCode {
         if matched.is_empty() {
             near_misses.extend(near_miss(&profiles, &facts));
         }
-        let rate = s.nominal_rate();
-        let rate = if rate == 0.0 {
+        let rate = if facts.rate == 0.0 {
             "irregular".to_string()
         } else {
-            format!("{rate}")
+            format!("{}", facts.rate)
         };
         let profile = if matched.is_empty() {
             "-".to_string()
@@ -88,7 +87,7 @@ pub fn list(wait_s: f64, lab: bool, profiles: Option<&Path>) -> ExitCode {
             "{:<28} {:<10} {:>8} {:>10}  {:<24} {:<20} {profile}",
             name,
             kind,
-            s.channel_count(),
+            facts.channels,
             rate,
             s.source_id(),
             s.hostname()
@@ -121,11 +120,7 @@ fn profile_dir(given: Option<&Path>) -> Option<PathBuf> {
 fn near_miss(profiles: &[HardwareProfile], s: &StreamFacts<'_>) -> Vec<String> {
     profiles
         .iter()
-        .filter(|p| {
-            p.lsl
-                .as_ref()
-                .is_some_and(|id| wildcard_match(&id.name, s.name) && id.kind == s.kind)
-        })
+        .filter(|p| p.names_stream(s))
         .map(|p| {
             format!(
                 "{}: named like profile {}, but {} channels at {} Hz (the profile has {} at {} Hz)",

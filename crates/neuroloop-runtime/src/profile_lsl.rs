@@ -54,15 +54,24 @@ impl LslIdentity {
 }
 
 impl HardwareProfile {
+    /// Whether `stream` has the name (with `*` wildcards) and type of this
+    /// headset's stream, whatever its shape; false for a profile without an
+    /// `[lsl]` table.
+    #[must_use]
+    pub fn names_stream(&self, stream: &StreamFacts<'_>) -> bool {
+        self.lsl
+            .as_ref()
+            .is_some_and(|id| wildcard_match(&id.name, stream.name) && id.kind == stream.kind)
+    }
+
     /// Whether `stream` is this headset's: same name (with `*` wildcards),
     /// type, channel count and nominal rate. `None` for a profile without an
     /// `[lsl]` table.
     #[must_use]
     pub fn matches_stream(&self, stream: &StreamFacts<'_>) -> Option<bool> {
-        let id = self.lsl.as_ref()?;
+        self.lsl.as_ref()?;
         Some(
-            wildcard_match(&id.name, stream.name)
-                && id.kind == stream.kind
+            self.names_stream(stream)
                 && self.channels.len() == stream.channels
                 && (self.sample_rate - stream.rate).abs() <= 1e-6 * self.sample_rate,
         )
@@ -88,7 +97,7 @@ pub fn wildcard_match(pattern: &str, text: &str) -> bool {
             None => return false,
         }
     }
-    rest.len() >= last.len() && rest.ends_with(last)
+    rest.ends_with(last)
 }
 
 /// Every profile in `dir` (files ending in `.toml`, sorted by name) that

@@ -10,12 +10,11 @@
 //! The pipeline thread only copies each block into a preallocated SPSC
 //! ring and each marker into a marker ring (a full ring drops and counts,
 //! never waits); the intents come from the forwarder through a queue of
-//! their own ([`LineFeed`]). A
-//! thread of its own writes the file, flushing and syncing it at least
-//! every `flush_s`, so a session killed or cut off keeps all but its last
-//! second, and the reader recovers every whole chunk. A write error (disk
-//! full) ends the recording, not the session: the report says why.
-//! A clean stop writes each stream's footer (first and last timestamp,
+//! their own ([`LineFeed`]). A thread of its own writes the file, flushing
+//! and syncing it at least every `flush_s`, so a session killed or cut off
+//! keeps all but its last second, and the reader recovers every whole
+//! chunk. A write error (disk full) ends the recording, not the session:
+//! the report says why. A clean stop writes each stream's footer (first and last timestamp,
 //! sample count). The file header stores the session config
 //! ([`crate::config::StoredConfig`]), so the file alone can rerun the
 //! session.
@@ -23,10 +22,10 @@
 mod aux_stream;
 mod input_clock;
 mod line_feed;
-
-pub use line_feed::LineFeed;
 mod streams;
 mod writer_thread;
+
+pub use line_feed::LineFeed;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -161,8 +160,8 @@ pub struct Recorder {
 impl Recorder {
     /// Creates the file and starts the writing thread: the `input` stream
     /// with `classes` for its markers and decoder outputs, intents from
-    /// the forwarder ([`Recorder::lines`]), and what the source hands over (`from_source`); the tap
-    /// holds `ring_samples` samples and, if `lossless`, waits for room
+    /// the forwarder ([`Recorder::lines`]), and what the source hands over
+    /// (`from_source`); the tap holds `ring_samples` samples and, if `lossless`, waits for room
     /// rather than drop.
     ///
     /// # Errors
