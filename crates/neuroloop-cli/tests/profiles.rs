@@ -4,18 +4,15 @@
 //! LSL application publishes it (name, type, channel count, rate), and says
 //! why a stream named like a profile but shaped differently matches none.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
+use common::{BIN, repo};
 use neuroloop_runtime::profile::HardwareProfile;
 use neuroloop_runtime::profile_lsl::load_profiles;
-
-const BIN: &str = env!("CARGO_BIN_EXE_neuroloop");
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn shipped() -> Vec<HardwareProfile> {
     let (profiles, problems) = load_profiles(&repo().join("hardware-profiles"));
