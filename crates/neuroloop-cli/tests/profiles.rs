@@ -192,3 +192,55 @@ fn list_names_the_profile_of_a_headset_stream() {
         "{text}"
     );
 }
+
+#[test]
+fn list_names_a_missing_profile_directory_and_skips_a_broken_profile() {
+    // A directory that is not there: exit 1, naming it.
+    let missing =
+        std::env::temp_dir().join(format!("neuroloop-no-profiles-{}", std::process::id()));
+    let out = Command::new(BIN)
+        .args(["list", "--wait", "0.2", "--profiles"])
+        .arg(&missing)
+        .output()
+        .expect("run neuroloop list");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.contains(&missing.display().to_string()), "{stderr}");
+
+    // Beside the shipped profiles: one that is not a profile at all, and one
+    // whose [lsl] name would match every stream. Each is skipped with its
+    // problem; the listing goes on.
+    let dir = common::scratch("profiles-broken");
+    let profiles = dir.join("hardware-profiles");
+    std::fs::write(profiles.join("broken.toml"), "name = \"broken\"\n[lsl\n").unwrap();
+    let muse = std::fs::read_to_string(profiles.join("muse-2.toml")).unwrap();
+    let greedy = muse
+        .replace("name = \"muse-2\"", "name = \"greedy\"")
+        .replace("name = \"Muse\"", "name = \"*\"");
+    assert_ne!(greedy, muse);
+    std::fs::write(profiles.join("greedy.toml"), greedy).unwrap();
+    let out = Command::new(BIN)
+        .args(["list", "--wait", "0.2", "--profiles"])
+        .arg(&profiles)
+        .output()
+        .expect("run neuroloop list");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let skipped: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("profile skipped"))
+        .collect();
+    assert_eq!(skipped.len(), 2, "{stderr}");
+    assert!(
+        skipped.iter().any(|l| l.contains("broken.toml")),
+        "{stderr}"
+    );
+    assert!(
+        skipped
+            .iter()
+            .any(|l| l.contains("greedy.toml") && l.contains("lsl.name")),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
