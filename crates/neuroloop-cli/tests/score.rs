@@ -65,6 +65,11 @@ label_delay_s = 0.0
 
 [publish]
 tcp = "127.0.0.1:{port}"
+# The stream plays at 4× real time: on a busy machine an intent may wait
+# longer than the default age (one hop + 100 ms) for its client, and it
+# would be dropped as stale. Every window must reach the client here.
+intent_max_age_ms = 10000
+max_lag_ms = 60000
 "#
     );
     let path = dir.join("live.toml");
@@ -360,6 +365,8 @@ fn score_equals_a_live_lsl_session_window_by_window_and_beats_chance() {
     let (lines, report) = live_session(&dir, &config, &stream, port, scored.len() as u64);
     assert_eq!(report["ring_overflows"], 0, "the live ring dropped samples");
     assert_eq!(report["pipeline"]["gaps"], 0);
+    assert_eq!(report["protocol"]["stale_intents_dropped"], 0);
+    assert_eq!(report["lagged_lines"], 0);
     let live = live_windows(&lines);
     assert_eq!(live.len(), scored.len(), "windows published live vs scored");
     let mut differing = Vec::new();
