@@ -65,6 +65,50 @@ fn true_labels(
         .collect()
 }
 
+/// The report's per-stage latencies cover every decided window, their
+/// means add up to the end-to-end mean within the histograms' resolution,
+/// and the one client's socket got `lines_received` lines written.
+fn check_stages(report: &neuroloop_runtime::SessionReport, lines_received: u64) {
+    let l = &report.latency;
+    let e2e = &l.decoded_publish_minus_arrival;
+    assert!(e2e.count > 0, "{l:?}");
+    let mut sum = 0.0;
+    for (name, s) in l.stages.named() {
+        assert_eq!(
+            s.count, e2e.count,
+            "stage {name} covers every decided window"
+        );
+        assert!(s.mean_ms >= 0.0 && s.max_ms >= s.p50_ms, "{name}: {s:?}");
+        sum += s.mean_ms;
+    }
+    let resolution_ms = 6.0 * 0.5e-3 + 1e-3 * e2e.mean_ms;
+    assert!(
+        (sum - e2e.mean_ms).abs() <= resolution_ms,
+        "stage means add up to {sum} ms, end to end {} ms: {:?}",
+        e2e.mean_ms,
+        l.stages
+    );
+    assert!(
+        l.stages.decode.mean_ms > 0.0,
+        "the decoder takes time: {:?}",
+        l.stages
+    );
+    assert_eq!(
+        l.socket_write.count, lines_received,
+        "one socket write per intent line the client received"
+    );
+    assert_eq!(
+        l.transport.delay.count + l.transport.out_of_range,
+        e2e.count,
+        "every decided window has a transport delay or is counted out of range"
+    );
+    assert!(
+        report.summary().contains("stages (mean)"),
+        "{}",
+        report.summary()
+    );
+}
+
 #[test]
 fn intents_reach_a_tcp_client_in_order_and_mostly_correct() {
     let (session, sim) = fast_demo();
@@ -135,6 +179,7 @@ fn intents_reach_a_tcp_client_in_order_and_mostly_correct() {
     );
     assert_eq!(report.pipeline.gaps, 0);
     assert_eq!(report.samples_produced, 60_000);
+    check_stages(&report, intents.len() as u64);
     for i in &intents {
         let t = &i.t;
         // Sample times of a session faster than real time run ahead of the

@@ -475,6 +475,32 @@ fn lsl_cues_calibrate_a_session_that_then_decodes() {
     let accuracy = report.online_accuracy.expect("labelled decoded windows");
     assert!(report.pipeline.labelled > 50, "{:?}", report.pipeline);
     assert!(accuracy >= 0.8, "decodes the cued classes: {accuracy}");
+    // The transport from the pylsl peer on this machine: the sample times
+    // after time correction are on this machine's clock, so the delays are
+    // real ones (under a second), and the clock offset is about zero and
+    // does not drift.
+    let transport = &report.latency.transport;
+    let decided = report.latency.decoded_publish_minus_arrival.count;
+    assert!(
+        transport.delay.count as f64 >= 0.99 * decided as f64
+            && transport.delay.count + transport.out_of_range == decided,
+        "{transport:?} of {decided} decided windows"
+    );
+    assert!(
+        transport.delay.p50_ms > 0.0 && transport.delay.max_ms < 1000.0,
+        "{transport:?}"
+    );
+    let clock = transport
+        .clock
+        .expect("a live LSL stream's time corrections");
+    assert_eq!(report.source.clock, Some(clock));
+    assert!(clock.corrections >= 2, "{clock:?}");
+    assert!(
+        clock.first_offset_s.abs() < 0.01,
+        "one machine, one clock: {clock:?}"
+    );
+    let drift = clock.drift_ppm.expect("corrections seconds apart");
+    assert!(drift.abs() < 100.0, "{clock:?}");
     // Every intent went out on LSL too, in order, stamped with its sample time.
     let mut seqs = Vec::new();
     let mut end_to_end = Vec::new();

@@ -49,18 +49,54 @@ pub enum HoldReason {
 }
 
 /// Timestamps carried by every intent, all on the process clock (seconds).
+///
+/// From `arrival` on they follow the intent through the stages of the data
+/// path in order, so consecutive differences are the time each stage took
+/// and they add up to `publish − arrival` (see the runtime's latency
+/// histograms). Holds the pipeline makes without a sample (signal loss)
+/// carry the same instant in every stage.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct IntentTimes {
-    /// Source timestamp of the newest sample in the decoded window.
+    /// Source timestamp of the newest sample in the decoded window (a live
+    /// LSL stream's after time correction).
     pub sample_time: f64,
     /// When that newest sample arrived in neuroloop.
     pub arrival: f64,
+    /// When the pipeline thread took the block holding that sample out of
+    /// the ring.
+    #[serde(default)]
+    pub wake: f64,
+    /// When artifact detection and the filters were done with that block.
+    #[serde(default)]
+    pub filtered: f64,
     /// When the decoder started on the window.
     pub decode_start: f64,
     /// When the decoder finished.
     pub decode_end: f64,
+    /// When the intent policy had turned the decoder's output into this
+    /// intent or hold.
+    #[serde(default)]
+    pub decided: f64,
     /// When the intent was handed to the transport (set by the publisher).
     pub publish: f64,
+}
+
+impl IntentTimes {
+    /// Every stage stamped with the same instant `t` (a hold with no
+    /// sample behind it).
+    #[must_use]
+    pub fn all_at(t: f64) -> Self {
+        Self {
+            sample_time: t,
+            arrival: t,
+            wake: t,
+            filtered: t,
+            decode_start: t,
+            decode_end: t,
+            decided: t,
+            publish: t,
+        }
+    }
 }
 
 /// A decoded intent.

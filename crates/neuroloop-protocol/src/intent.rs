@@ -140,8 +140,11 @@ mod tests {
             times: IntentTimes {
                 sample_time: 1.0,
                 arrival: 1.001,
+                wake: 1.0012,
+                filtered: 1.0015,
                 decode_start: 1.002,
                 decode_end: 1.003,
+                decided: 1.0035,
                 publish: 1.004,
             },
         }

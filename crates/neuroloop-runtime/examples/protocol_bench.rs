@@ -37,11 +37,8 @@ fn intent(window: u64) -> Intent {
         probabilities,
         n_classes: 2,
         times: IntentTimes {
-            sample_time: now,
-            arrival: now,
-            decode_start: now,
-            decode_end: now,
             publish: 0.0,
+            ..IntentTimes::all_at(now)
         },
     }
 }

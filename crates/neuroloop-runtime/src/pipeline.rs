@@ -29,7 +29,9 @@ use std::time::Duration;
 use crossbeam_channel::Sender;
 use neuroloop_core::markers::MarkerReader;
 use neuroloop_core::ring::{Gap, RingReader, RingWriter};
-use neuroloop_core::{BlockMut, HoldReason, Intent, MAX_CLASSES, SampleBlock, Window, clock};
+use neuroloop_core::{
+    BlockMut, HoldReason, Intent, IntentTimes, MAX_CLASSES, SampleBlock, Window, clock,
+};
 use neuroloop_dsp::{ArtifactDetector, ArtifactReasons, FilterChain};
 
 use crate::decoding::{DecoderSlot, SlotAction};
@@ -115,6 +117,7 @@ impl Pipeline {
         }
         let expected = self.reader.expected_index();
         let popped = self.reader.pop_into(&mut self.block);
+        let wake = clock::now();
         if let Some(gap) = popped.gap {
             self.on_gap(gap);
         }
@@ -138,11 +141,18 @@ impl Pipeline {
             record.push_block(&self.block, popped.first_index(expected));
         }
         self.clean_and_filter();
+        let stamps = BlockTimes {
+            wake,
+            filtered: clock::now(),
+        };
         if let Some(tap) = &mut self.filtered {
             let newest = self.block.arrivals()[popped.samples - 1];
             tap.push(self.block.data(), self.block.timestamps(), newest);
         }
-        self.decide_windows();
+        if let Some(offload) = &mut self.offload {
+            offload.on_block(stamps);
+        }
+        self.decide_windows(stamps);
         self.flush_offload();
         self.count_events();
         Step::Worked(popped.samples)
@@ -184,8 +194,10 @@ impl Pipeline {
     }
 
     /// Cuts the windows the filtered block completes, labels each (never
-    /// an artifact window), decides it and sends the intent.
-    fn decide_windows(&mut self) {
+    /// an artifact window), decides it and sends the intent. Every window
+    /// the block completes has its newest sample in the block, so the
+    /// block's `stamps` are its `wake` and `filtered` times.
+    fn decide_windows(&mut self, stamps: BlockTimes) {
         let Self {
             block,
             artifacts,
@@ -210,8 +222,9 @@ impl Pipeline {
                 labels.label(window.oldest_time, window.newest_time)
             };
             let Some(offload) = offload.as_mut() else {
-                let intent = decide(window, touched, label, decoder, policy, stats, *n_classes);
-                send(intents, stats, intent);
+                let slot = decoder.on_window(window, label);
+                let intent = decided(window, touched, label, slot, policy, stats, *n_classes);
+                send(intents, stats, stamps.stamp(intent));
                 return;
             };
             let (action, collected) = decoder.on_window(window, label);
@@ -227,7 +240,8 @@ impl Pipeline {
                 Some(decided(
                     window, touched, label, slot, policy, stats, *n_classes,
                 ))
-            };
+            }
+            .map(|intent| stamps.stamp(intent));
             match decision {
                 Some(intent) if offload.is_busy() => {
                     offload.queue(intent, policy, intents, stats, *n_classes);
@@ -272,7 +286,7 @@ impl Pipeline {
         let mut intent = self
             .policy
             .hold(HoldReason::SignalLoss, self.windows.next_index(), now);
-        intent.times.arrival = now;
+        intent.times = IntentTimes::all_at(now);
         match &mut self.offload {
             Some(offload) if offload.is_busy() => {
                 offload.queue(
@@ -288,24 +302,40 @@ impl Pipeline {
     }
 }
 
-/// Turns one window into an intent; `touched` are the artifacts the window
-/// touches, `label` its true class if known (never for artifact windows).
-fn decide(
-    window: &Window<'_>,
-    touched: ArtifactReasons,
-    label: Option<usize>,
-    decoder: &mut DecoderSlot,
-    policy: &mut IntentPolicy,
-    stats: &PipelineStats,
-    n_classes: usize,
-) -> Intent {
-    // The slot sees artifact windows (unlabelled) to keep its calibration
-    // schedule.
-    let slot = decoder.on_window(window, label);
-    decided(window, touched, label, slot, policy, stats, n_classes)
+/// When the pipeline thread took a block out of the ring (`wake`) and when
+/// artifact detection and the filters were done with it (`filtered`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct BlockTimes {
+    /// When the block was taken out of the ring.
+    pub wake: f64,
+    /// When the filters were done with it.
+    pub filtered: f64,
 }
 
-/// [`decide`] once the slot has said what to do with the window.
+impl BlockTimes {
+    /// Writes the block's stamps into the intent of a window it completed.
+    #[must_use]
+    pub(crate) fn stamp(self, mut intent: Intent) -> Intent {
+        intent.times.wake = self.wake;
+        intent.times.filtered = self.filtered;
+        intent
+    }
+}
+
+/// What became of a window before the policy saw it.
+enum Outcome {
+    Artifact,
+    Calibrating,
+    NoDecoder,
+    Decoded(Result<(), neuroloop_decode::DecodeError>),
+}
+
+/// Turns one window into an intent, once the slot has said what to do with
+/// it (the slot also sees artifact windows, unlabelled, to keep its
+/// calibration schedule); `touched` are the artifacts the window touches,
+/// `label` its true class if known (never for artifact windows). Stamps
+/// the arrival and the times from `decode_start` to `decided`; the caller
+/// adds the block's ([`BlockTimes::stamp`]).
 fn decided(
     window: &Window<'_>,
     touched: ArtifactReasons,
@@ -320,49 +350,50 @@ fn decided(
         PipelineStats::add(&stats.calibration_windows, 1);
     }
     let decode_start = clock::now();
-    if !clean {
-        stats.artifact.count_window(touched);
-        PipelineStats::add(&stats.artifacts, 1);
-        policy.reset();
-    }
-    let mut intent = match action {
-        _ if !clean => policy.hold(HoldReason::Artifact, window.index, window.newest_time),
-        SlotAction::Wait => policy.hold(HoldReason::Calibrating, window.index, window.newest_time),
-        SlotAction::Failed => {
-            policy.hold(HoldReason::LowConfidence, window.index, window.newest_time)
-        }
+    let mut probabilities = [0.0f32; MAX_CLASSES];
+    let outcome = match action {
+        _ if !clean => Outcome::Artifact,
+        SlotAction::Wait => Outcome::Calibrating,
+        SlotAction::Failed => Outcome::NoDecoder,
         SlotAction::Decode(d) => {
-            let mut probabilities = [0.0f32; MAX_CLASSES];
-            match d.decode(window, &mut probabilities[..n_classes]) {
-                Ok(()) if !is_distribution(&probabilities[..n_classes]) => {
-                    PipelineStats::add(&stats.artifact.decoder_rejections, 1);
-                    policy.reset();
-                    policy.hold(HoldReason::DecoderError, window.index, window.newest_time)
-                }
-                Ok(()) => on_probabilities(
-                    &probabilities[..n_classes],
-                    window.index,
-                    window.newest_time,
-                    label,
-                    policy,
-                    stats,
-                ),
-                Err(e) if e.is_artifact() => {
-                    PipelineStats::add(&stats.artifacts, 1);
-                    policy.reset();
-                    policy.hold(HoldReason::Artifact, window.index, window.newest_time)
-                }
-                Err(_) => {
-                    PipelineStats::add(&stats.decode_errors, 1);
-                    policy.reset();
-                    policy.hold(HoldReason::DecoderError, window.index, window.newest_time)
-                }
-            }
+            Outcome::Decoded(d.decode(window, &mut probabilities[..n_classes]))
+        }
+    };
+    let decode_end = clock::now();
+    let (index, time) = (window.index, window.newest_time);
+    let mut intent = match outcome {
+        Outcome::Artifact => {
+            stats.artifact.count_window(touched);
+            PipelineStats::add(&stats.artifacts, 1);
+            policy.reset();
+            policy.hold(HoldReason::Artifact, index, time)
+        }
+        Outcome::Calibrating => policy.hold(HoldReason::Calibrating, index, time),
+        Outcome::NoDecoder => policy.hold(HoldReason::LowConfidence, index, time),
+        Outcome::Decoded(Ok(())) if !is_distribution(&probabilities[..n_classes]) => {
+            PipelineStats::add(&stats.artifact.decoder_rejections, 1);
+            policy.reset();
+            policy.hold(HoldReason::DecoderError, index, time)
+        }
+        Outcome::Decoded(Ok(())) => {
+            let p = &probabilities[..n_classes];
+            on_probabilities(p, index, time, label, policy, stats)
+        }
+        Outcome::Decoded(Err(e)) if e.is_artifact() => {
+            PipelineStats::add(&stats.artifacts, 1);
+            policy.reset();
+            policy.hold(HoldReason::Artifact, index, time)
+        }
+        Outcome::Decoded(Err(_)) => {
+            PipelineStats::add(&stats.decode_errors, 1);
+            policy.reset();
+            policy.hold(HoldReason::DecoderError, index, time)
         }
     };
     intent.times.arrival = window.newest_arrival;
     intent.times.decode_start = decode_start;
-    intent.times.decode_end = clock::now();
+    intent.times.decode_end = decode_end;
+    intent.times.decided = clock::now();
     intent
 }
 

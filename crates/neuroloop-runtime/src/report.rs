@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use crate::filtered_outlet::FilteredOutletReport;
 use crate::latency::LatencySummary;
+pub use crate::latency_report::{LatencyReport, StageLatency, TransportLatency};
 use crate::stats::StatsSnapshot;
 
 /// How calibration training went.
@@ -26,21 +27,6 @@ pub struct TrainingSummary {
     pub attempts: usize,
     /// Why the last failed fit failed, when a later one succeeded.
     pub last_failure: Option<String>,
-}
-
-/// Latency figures of the session.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct LatencyReport {
-    /// publish − arrival of the newest sample in the window.
-    pub publish_minus_arrival: LatencySummary,
-    /// The same without calibration and signal-loss holds: every decided
-    /// window (intents, and holds for low confidence, dwell, artifacts,
-    /// decoder errors).
-    pub decoded_publish_minus_arrival: LatencySummary,
-    /// decode_end − decode_start.
-    pub decode: LatencySummary,
-    /// decode_end − arrival.
-    pub pipeline: LatencySummary,
 }
 
 /// Actuator protocol figures of the session.
@@ -246,6 +232,7 @@ impl SessionReport {
         out.push_str(&format!(
             "latency         publish−arrival (decoded windows) p50 {:.3} ms  p99 {:.3} ms  p99.9 {:.3} ms  max {:.3} ms  (n={})\n\
              decode          p50 {:.3} ms  p99 {:.3} ms  max {:.3} ms\n\
+             {}\n\
              actuator acks   round trip p50 {:.3} ms  p99 {:.3} ms  (n={}); {} e-stops, {} error replies",
             l.p50_ms,
             l.p99_ms,
@@ -255,6 +242,7 @@ impl SessionReport {
             d.p50_ms,
             d.p99_ms,
             d.max_ms,
+            self.latency.stage_lines(),
             a.p50_ms,
             a.p99_ms,
             a.count,

@@ -118,7 +118,24 @@ fn the_hand_off_allocates_nothing_and_gives_the_pipeline_threads_intents() {
             .map(|(a, b)| (a - b).abs())
             .fold(0f32, f32::max);
         assert!(diff < 1e-4, "window {}: {pw:?} vs {pt:?}", w.window);
-        assert!(w.times.decode_end >= w.times.decode_start);
+        // Every stage stamped, in data-path order, on both paths (a stamp
+        // left at 0 or taken out of order breaks the chain).
+        for i in [w, t] {
+            let s = &i.times;
+            let chain = [
+                s.arrival,
+                s.wake,
+                s.filtered,
+                s.decode_start,
+                s.decode_end,
+                s.decided,
+            ];
+            assert!(
+                s.arrival > 0.0 && chain.windows(2).all(|p| p[0] <= p[1]),
+                "window {}: {s:?}",
+                i.window
+            );
+        }
         classes[usize::from(w.class)] += 1;
     }
     eprintln!("classes decoded on the worker: {classes:?}");

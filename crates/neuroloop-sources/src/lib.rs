@@ -21,6 +21,7 @@
 //!   serial dongle, framed and de-jittered on the source thread, with
 //!   lost packets as gaps and reconnection when the port comes back.
 
+pub mod clock_drift;
 pub mod error;
 pub mod lsl;
 pub mod replay;
@@ -28,5 +29,6 @@ pub mod serial;
 pub mod sim;
 pub mod source;
 
+pub use clock_drift::ClockDrift;
 pub use error::SourceError;
 pub use source::{AuxStream, Source, SourceIo, SourceReport, StreamRate};

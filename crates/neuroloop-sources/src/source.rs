@@ -53,6 +53,9 @@ pub struct SourceReport {
     /// a serial board's accelerometer readings), whether or not anyone
     /// took the stream.
     pub aux_samples: u64,
+    /// The time corrections applied to a live stream's timestamps (`None`
+    /// for sources whose timestamps need none).
+    pub clock: Option<crate::ClockDrift>,
 }
 
 /// A further stream a source produces beside its samples (a serial

@@ -287,13 +287,7 @@ mod tests {
             confidence: probabilities[0],
             probabilities,
             n_classes: 2,
-            times: IntentTimes {
-                sample_time: time,
-                arrival: time,
-                decode_start: time,
-                decode_end: time,
-                publish: time,
-            },
+            times: IntentTimes::all_at(time),
         };
         let mut line = Vec::new();
         IntentMessage::from_intent(&intent, 1, &classes, 0.1).write_line(&mut line);

@@ -23,6 +23,7 @@ use crossbeam_channel::Sender;
 use neuroloop_core::{HoldReason, Intent, Window, clock};
 
 use crate::decode_worker::Handoff;
+use crate::pipeline::BlockTimes;
 use crate::policy::IntentPolicy;
 use crate::stats::PipelineStats;
 
@@ -41,6 +42,8 @@ pub struct DeviceOffload {
     deadline_s: f64,
     wait: bool,
     next_seq: u64,
+    /// The stamps of the block whose windows are being submitted.
+    block: BlockTimes,
 }
 
 impl DeviceOffload {
@@ -54,7 +57,14 @@ impl DeviceOffload {
             deadline_s,
             wait,
             next_seq: 0,
+            block: BlockTimes::default(),
         }
+    }
+
+    /// The pipeline took a new block: windows submitted from now on carry
+    /// its stamps.
+    pub fn on_block(&mut self, stamps: BlockTimes) {
+        self.block = stamps;
     }
 
     /// Whether windows go to the device (`false` once it failed: they are
@@ -95,7 +105,12 @@ impl DeviceOffload {
                 PipelineStats::add(&stats.device.late, 1);
                 PipelineStats::add(&stats.device.no_slot, 1);
                 policy.reset();
-                return Some(policy.hold(HoldReason::Late, window.index, window.newest_time));
+                let mut hold = policy.hold(HoldReason::Late, window.index, window.newest_time);
+                hold.times.arrival = window.newest_arrival;
+                let now = clock::now();
+                (hold.times.decode_start, hold.times.decode_end) = (now, now);
+                hold.times.decided = now;
+                return Some(hold);
             }
         };
         self.next_seq += 1;
@@ -106,6 +121,7 @@ impl DeviceOffload {
             index: window.index,
             newest_time: window.newest_time,
             arrival: window.newest_arrival,
+            stamps: self.block,
             label,
             what: What::Device {
                 seq: job.seq,
@@ -145,6 +161,10 @@ impl DeviceOffload {
             index: intent.window,
             newest_time: intent.times.sample_time,
             arrival: intent.times.arrival,
+            stamps: BlockTimes {
+                wake: intent.times.wake,
+                filtered: intent.times.filtered,
+            },
             label: None,
             what: What::Ready(intent),
         });

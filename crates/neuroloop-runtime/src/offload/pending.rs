@@ -3,6 +3,7 @@
 
 use neuroloop_core::{HoldReason, Intent, MAX_CLASSES, clock};
 
+use crate::pipeline::BlockTimes;
 use crate::policy::{IntentPolicy, is_distribution};
 use crate::stats::PipelineStats;
 
@@ -11,6 +12,7 @@ pub(super) struct Pending {
     pub(super) index: u64,
     pub(super) newest_time: f64,
     pub(super) arrival: f64,
+    pub(super) stamps: BlockTimes,
     pub(super) label: Option<usize>,
     pub(super) what: What,
 }
@@ -82,6 +84,7 @@ impl Pending {
         intent.times.arrival = self.arrival;
         intent.times.decode_start = submitted;
         intent.times.decode_end = done_at;
-        intent
+        intent.times.decided = clock::now();
+        self.stamps.stamp(intent)
     }
 }

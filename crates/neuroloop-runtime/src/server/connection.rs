@@ -277,6 +277,9 @@ impl<W: AsyncWrite + Unpin + Abort> Connection<W> {
         .await;
         match result {
             Ok(true) => {
+                if seq != 0 {
+                    self.hub.record_written(clock::now() - published);
+                }
                 self.backlog.wrote(bytes.len(), published, seq);
                 true
             }

@@ -112,11 +112,8 @@ mod tests {
             probabilities,
             n_classes: 2,
             times: IntentTimes {
-                sample_time: arrival,
-                arrival,
-                decode_start: arrival,
-                decode_end: arrival,
                 publish: 0.0,
+                ..IntentTimes::all_at(arrival)
             },
         }
     }

@@ -26,6 +26,7 @@ pub struct Hub {
     publish_bits: Box<[AtomicU64]>,
     last_seq: AtomicU64,
     rtt_us: Mutex<Histogram<u64>>,
+    written_us: Mutex<Histogram<u64>>,
     /// Error replies sent.
     pub errors_sent: AtomicU64,
     /// Connections closed because they accepted no bytes.
@@ -81,7 +82,8 @@ impl Hub {
             seqs: (0..PUBLISH_RING).map(|_| AtomicU64::new(0)).collect(),
             publish_bits: (0..PUBLISH_RING).map(|_| AtomicU64::new(0)).collect(),
             last_seq: AtomicU64::new(0),
-            rtt_us: Mutex::new(Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid bounds")),
+            rtt_us: Mutex::new(crate::latency::histogram()),
+            written_us: Mutex::new(crate::latency::histogram()),
             errors_sent: AtomicU64::new(0),
             stalled: AtomicU64::new(0),
             refused: AtomicU64::new(0),
@@ -176,18 +178,37 @@ impl Hub {
 
     /// Records an ack's round trip (publish → client → ack received).
     pub(crate) fn record_rtt(&self, seconds: f64) {
-        let us = (seconds * 1e6).round().max(1.0) as u64;
-        if let Ok(mut h) = self.rtt_us.lock() {
-            h.saturating_record(us);
-        }
+        record(&self.rtt_us, seconds);
     }
 
     /// Round trips of every ack so far.
     #[must_use]
     pub(crate) fn rtt_summary(&self) -> LatencySummary {
-        self.rtt_us
-            .lock()
-            .map(|h| crate::latency::LatencyHistograms::summary(&h))
-            .unwrap_or_default()
+        summary(&self.rtt_us)
     }
+
+    /// Records how long after its publication an intent or hold line was
+    /// fully written to a client's socket.
+    pub(crate) fn record_written(&self, seconds: f64) {
+        record(&self.written_us, seconds);
+    }
+
+    /// Publish → written, over every intent line of every connection.
+    #[must_use]
+    pub(crate) fn written_summary(&self) -> LatencySummary {
+        summary(&self.written_us)
+    }
+}
+
+fn record(histogram: &Mutex<Histogram<u64>>, seconds: f64) {
+    if let Ok(mut h) = histogram.lock() {
+        h.saturating_record(crate::latency::micros(seconds));
+    }
+}
+
+fn summary(histogram: &Mutex<Histogram<u64>>) -> LatencySummary {
+    histogram
+        .lock()
+        .map(|h| crate::latency::LatencyHistograms::summary(&h))
+        .unwrap_or_default()
 }

@@ -111,7 +111,6 @@ impl RunningSession {
         streams.extend(source.streams.iter().cloned());
         let pipeline = self.stats.snapshot();
         let artifacts = self.stats.artifact.snapshot();
-        let summary = |h| LatencyHistograms::summary(h);
         SessionReport {
             session: self.name.clone(),
             duration_s: self.started.elapsed().as_secs_f64(),
@@ -148,12 +147,7 @@ impl RunningSession {
                 stale_intents_dropped: hub.stale_intents_dropped.load(Ordering::Relaxed),
                 lag_episodes: server.lag_episodes.load(Ordering::Relaxed),
             },
-            latency: LatencyReport {
-                publish_minus_arrival: summary(&histograms.end_to_end),
-                decoded_publish_minus_arrival: summary(&histograms.decoded_end_to_end),
-                decode: summary(&histograms.decode),
-                pipeline: summary(&histograms.pipeline),
-            },
+            latency: LatencyReport::new(&histograms, hub.written_summary(), source.clock),
             artifacts,
         }
     }

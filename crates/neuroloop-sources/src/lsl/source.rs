@@ -33,6 +33,8 @@ pub struct LslSource {
     /// Where each time correction applied to the first stream goes, once
     /// a recording asked for them ([`crate::Source::clock_offsets`]).
     offsets: Option<ClockOffsetWriter>,
+    /// Every time correction of the first stream, for the report.
+    drift: crate::ClockDrift,
 }
 
 /// The profile's channels `from..from + count` as a stream of their own.
@@ -147,6 +149,7 @@ impl LslSource {
             marker_query,
             spec,
             offsets: None,
+            drift: crate::ClockDrift::default(),
         })
     }
 }

@@ -75,6 +75,7 @@ impl Source for LslSource {
         }
         report.refused = refused.load(Ordering::Relaxed);
         report.unaligned = self.aligner.as_ref().map_or(0, |a| a.unaligned);
+        report.clock = self.drift.measured();
         Ok(report)
     }
 }
@@ -276,10 +277,14 @@ impl LslSource {
             .is_some_and(DataInlet::refresh_correction)
     }
 
-    /// Hands the first stream's current time correction to the recorder
-    /// (if one asked), from the next sample the ring gets on. Never
-    /// allocates; a full queue drops it and counts.
+    /// Hands the first stream's current time correction to the report's
+    /// drift and to the recorder (if one asked), from the next sample the
+    /// ring gets on. Never allocates; a full queue drops it and counts.
     fn publish_offset(&mut self, io: &SourceIo) {
+        if let Some(inlet) = &self.inlet {
+            let (offset, measured_at) = inlet.correction();
+            self.drift.observe(offset, measured_at);
+        }
         let (Some(queue), Some(inlet)) = (&mut self.offsets, &self.inlet) else {
             return;
         };
