@@ -20,6 +20,18 @@ use super::settings::SUPPORTED_VERSIONS;
 
 impl<W: AsyncWrite + Unpin + Abort> Connection<W> {
     /// One line from the client (or a line too long to keep).
+    /// An ack read after the connection stopped serving: its round trip
+    /// is recorded; any other line is ignored.
+    pub(super) fn late_ack(&mut self, line: &[u8]) {
+        if let Ok(message @ ClientMessage::Ack { seq }) = ClientMessage::parse(line)
+            && self.admitted
+            && self.role.may_send(&message)
+            && let Some(t) = self.hub.publish_time(seq)
+        {
+            self.hub.record_rtt(clock::now() - t);
+        }
+    }
+
     pub(super) async fn client_line(&mut self, item: Split) -> Next {
         if !self.admitted {
             return self.first_line(&item).await;

@@ -29,19 +29,6 @@ const CLOSE_DRAIN: Duration = Duration::from_millis(100);
 /// At most this much of it.
 const CLOSE_DRAIN_BYTES: usize = 64 * 1024;
 
-/// Reads and discards until the end of stream, an error or
-/// [`CLOSE_DRAIN_BYTES`].
-async fn drain<R: AsyncRead + Unpin>(read: &mut R) {
-    let mut buffer = [0u8; 4096];
-    let mut total = 0;
-    while total < CLOSE_DRAIN_BYTES {
-        match read.read(&mut buffer).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => total += n,
-        }
-    }
-}
-
 /// What to do after a client line.
 pub(super) enum Next {
     Go,
@@ -112,7 +99,7 @@ impl<W: AsyncWrite + Unpin + Abort> Connection<W> {
             // Closing with unread input would reset the connection and could
             // discard the last lines on the client's side: read a little of
             // what it still sends first.
-            let _ = tokio::time::timeout(CLOSE_DRAIN, drain(&mut read)).await;
+            let _ = tokio::time::timeout(CLOSE_DRAIN, self.drain(&mut read)).await;
         }
         drop(read);
         tracing::info!(peer = %self.peer, client = self.id, "client disconnected");
@@ -242,6 +229,29 @@ impl<W: AsyncWrite + Unpin + Abort> Connection<W> {
             return true;
         }
         self.write_line(&line, line.published, line.seq).await
+    }
+
+    /// Reads until the end of stream, an error or [`CLOSE_DRAIN_BYTES`];
+    /// the acks in it still count (the last intents' round trips, acked
+    /// while the `bye` was on its way), nothing else is answered.
+    async fn drain<R: AsyncRead + Unpin>(&mut self, read: &mut R) {
+        let mut splitter = neuroloop_protocol::LineSplitter::new(self.config.max_line_bytes);
+        let mut buffer = [0u8; 4096];
+        let mut total = 0;
+        while total < CLOSE_DRAIN_BYTES {
+            match read.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    total += n;
+                    splitter.push(&buffer[..n]);
+                    while let Some(item) = splitter.pop() {
+                        if let neuroloop_protocol::Split::Line(line) = item {
+                            self.late_ack(&line);
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// Heartbeat number `n`, after judging the client's lag; false when
