@@ -13,6 +13,9 @@
 //!   --architecture A --out DIR`: train a decoder and write a model bundle.
 //! * `neuroloop score BUNDLE --recording F ... --events T1=a,T2=b`: play
 //!   recordings through the online path and score the intents.
+//! * `neuroloop bench latency CONFIG [--duration S] [--out DIR]`: run a
+//!   session and write its latency report (JSON, HTML); `neuroloop bench
+//!   compare A.json B.json` puts two side by side.
 //! * `neuroloop replay FILE [--config SESSION] [--bundle DIR]`: rerun a
 //!   session from its XDF recording and compare the intents with the
 //!   recorded ones.
@@ -48,6 +51,7 @@ macro_rules! errln {
 
 mod actuator;
 mod args;
+mod bench;
 mod bounds;
 mod check;
 mod error;
@@ -153,6 +157,11 @@ enum Command {
     /// bit with the recorded one. Exit status 0 identical, 1 different, 2
     /// error.
     Replay(replay::ReplayArgs),
+    /// Benchmarks: `bench latency CONFIG` runs a session with an acking
+    /// actuator and writes a latency report (per-stage percentiles, machine,
+    /// hashes; JSON and a self-contained HTML page with plots); `bench
+    /// compare A.json B.json` puts two reports side by side.
+    Bench(bench::BenchArgs),
 }
 
 /// Parses `--device`: a known device that this build has.
@@ -198,5 +207,6 @@ fn main() -> ExitCode {
         Command::Train(args) => train::train(&args),
         Command::Score(args) => score::score(&args),
         Command::Replay(args) => replay::replay(&args),
+        Command::Bench(args) => bench::bench(&args),
     }
 }

@@ -91,7 +91,7 @@ pub fn run(config: &Path, duration: Option<f64>, report_path: Option<&Path>) -> 
 
 /// The signals that end a session, and SIGUSR1 (ignored). A signal whose
 /// handler cannot be installed is logged and left at its default.
-struct Signals {
+pub(crate) struct Signals {
     int: Option<Signal>,
     term: Option<Signal>,
     hup: Option<Signal>,
@@ -99,7 +99,7 @@ struct Signals {
 }
 
 impl Signals {
-    fn install() -> Self {
+    pub(crate) fn install() -> Self {
         let one = |kind: SignalKind, name: &str| match signal(kind) {
             Ok(s) => Some(s),
             Err(e) => {
@@ -129,7 +129,7 @@ async fn next(s: &mut Option<Signal>) {
 /// Blocks on `waiter` (the runtime `signals` were installed in) until the
 /// duration passes, a signal arrives (also one that arrived while the
 /// session started) or the source ends.
-fn wait_for_end(
+pub(crate) fn wait_for_end(
     waiter: &tokio::runtime::Runtime,
     mut signals: Signals,
     session: &RunningSession,

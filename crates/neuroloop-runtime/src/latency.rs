@@ -14,10 +14,10 @@
 
 use hdrhistogram::Histogram;
 use neuroloop_core::{HoldReason, Intent, IntentTimes};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Percentiles of one latency, in milliseconds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct LatencySummary {
     /// Number of values.
     pub count: u64,

@@ -2,7 +2,7 @@
 //! socket writes and the transport from the amplifier.
 
 use neuroloop_sources::ClockDrift;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::latency::{LatencyHistograms, LatencySummary, Stage};
 
@@ -62,7 +62,7 @@ impl StageLatency {
 }
 
 /// arrival − sample time of the decided windows' newest samples.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TransportLatency {
     /// The delay; its `stdev_ms` is the jitter.
     pub delay: LatencySummary,

@@ -8,10 +8,10 @@
 //! trusted: a drift the corrections do not keep up with shows there as a
 //! delay that grows through the session.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The time corrections a source applied, summarised.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct ClockDrift {
     /// Corrections measured (one at connection, then one every
     /// `time_correction_s`).
