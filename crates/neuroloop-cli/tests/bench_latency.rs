@@ -256,6 +256,21 @@ fn bench_latency_writes_a_report_that_adds_up_passes_its_schema_and_renders() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `neuroloop bench compare ARGS…`.
+fn compare(args: &[&str]) -> std::process::Output {
+    let mut all = vec!["bench", "compare"];
+    all.extend_from_slice(args);
+    run_for(&all, Duration::from_secs(30))
+}
+
+/// The table row of the comparison page whose first cell is `name`.
+fn row<'a>(html: &'a str, name: &str) -> &'a str {
+    let first = format!("<td>{name}</td>");
+    html.split("<tr>")
+        .find(|r| r.starts_with(&first))
+        .unwrap_or_else(|| panic!("no {name} row"))
+}
+
 #[test]
 fn bench_compare_puts_two_reports_side_by_side_and_refuses_what_is_not_one() {
     let dir = scratch("bench-compare");
@@ -268,69 +283,42 @@ fn bench_compare_puts_two_reports_side_by_side_and_refuses_what_is_not_one() {
     std::fs::write(&pa, a.to_string()).unwrap();
     std::fs::write(&pb, b.to_string()).unwrap();
     let out = dir.join("cmp");
-    let run = run_for(
-        &[
-            "bench",
-            "compare",
-            pa.to_str().unwrap(),
-            pb.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        Duration::from_secs(30),
-    );
+    let (a_path, b_path) = (pa.to_str().unwrap(), pb.to_str().unwrap());
+    let run = compare(&[a_path, b_path, "--out", out.to_str().unwrap()]);
     assert!(
         run.status.success(),
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
     let html = std::fs::read_to_string(out.join("compare.html")).unwrap();
-    let row = html
-        .split("<tr>")
-        .find(|r| r.starts_with("<td>decode</td>"))
-        .expect("a decode row");
+    let decode = row(&html, "decode");
     assert!(
-        row.contains("<td>2.00</td>"),
-        "B/A of the decode p50: {row}"
+        decode.contains("<td>2.00</td>"),
+        "B/A of the decode p50: {decode}"
     );
-    let end_to_end = html
-        .split("<tr>")
-        .find(|r| r.starts_with("<td>end to end</td>"))
-        .expect("an end-to-end row");
+    let end_to_end = row(&html, "end to end");
     assert!(end_to_end.contains("<td>1.00</td>"), "{end_to_end}");
     assert!(!html.contains("<script"), "self-contained, no script");
 
     // Not a report, another schema version, a missing file.
     let not = dir.join("not.json");
     std::fs::write(&not, "{\"session\": 1}").unwrap();
-    let run = run_for(
-        &[
-            "bench",
-            "compare",
-            pa.to_str().unwrap(),
-            not.to_str().unwrap(),
-        ],
-        Duration::from_secs(30),
+    let not_path = not.to_str().unwrap();
+    assert_clear_error(
+        &compare(&[a_path, not_path]),
+        &["not.json is not a latency report"],
     );
-    assert_clear_error(&run, &["not.json is not a latency report"]);
     let mut v2 = a.clone();
     v2["schema"] = Value::from("neuroloop-latency-report/2");
     std::fs::write(&not, v2.to_string()).unwrap();
-    let run = run_for(
-        &[
-            "bench",
-            "compare",
-            pa.to_str().unwrap(),
-            not.to_str().unwrap(),
-        ],
-        Duration::from_secs(30),
+    assert_clear_error(
+        &compare(&[a_path, not_path]),
+        &["schema \"neuroloop-latency-report/2\""],
     );
-    assert_clear_error(&run, &["schema \"neuroloop-latency-report/2\""]);
-    let run = run_for(
-        &["bench", "compare", "missing.json", pa.to_str().unwrap()],
-        Duration::from_secs(30),
+    assert_clear_error(
+        &compare(&["missing.json", a_path]),
+        &["cannot read missing.json"],
     );
-    assert_clear_error(&run, &["cannot read missing.json"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
