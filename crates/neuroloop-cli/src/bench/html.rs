@@ -194,96 +194,71 @@ fn percentile_table(p: &mut String, doc: &LatencyDoc) {
     p.push_str("</p>");
 }
 
-/// The facts table, one column per report.
-fn facts(p: &mut String, docs: &[&LatencyDoc]) {
+/// The facts of one report, named, in table order (escaped).
+fn fact_rows(d: &LatencyDoc, with_bundle: bool) -> Vec<(&'static str, String)> {
     let hash = |h: &super::machine::Hashed| {
-        format!(
-            "{} ({})",
-            escape(&h.path),
-            h.sha256
-                .as_deref()
-                .map_or("unreadable", |s| &s[..12.min(s.len())])
-        )
+        let short = h
+            .sha256
+            .as_deref()
+            .map_or("unreadable", |s| &s[..12.min(s.len())]);
+        format!("{} ({short})", escape(&h.path))
     };
-    let mut rows: Vec<(&str, Vec<String>)> = vec![
-        (
-            "session",
-            docs.iter().map(|d| escape(&d.session.name)).collect(),
-        ),
+    let (s, c, m) = (&d.session, &d.counts, &d.machine);
+    let mut rows = vec![
+        ("session", escape(&s.name)),
         (
             "source",
-            docs.iter()
-                .map(|d| {
-                    format!(
-                        "{}: {} ch @ {} Hz, hop {} ms",
-                        escape(&d.session.source),
-                        d.session.channels,
-                        d.session.rate_hz,
-                        d.session.hop_s * 1e3
-                    )
-                })
-                .collect(),
+            format!(
+                "{}: {} ch @ {} Hz, hop {} ms",
+                escape(&s.source),
+                s.channels,
+                s.rate_hz,
+                s.hop_s * 1e3
+            ),
         ),
         (
             "duration",
-            docs.iter()
-                .map(|d| {
-                    format!(
-                        "{:.1} s, actuator {}",
-                        d.session.duration_s, d.session.client
-                    )
-                })
-                .collect(),
+            format!("{:.1} s, actuator {}", s.duration_s, s.client),
         ),
         (
             "counts",
-            docs.iter()
-                .map(|d| {
-                    format!(
-                        "{} samples, {} windows, {} decided, {} gaps, {} overruns, {} acks",
-                        d.counts.samples,
-                        d.counts.windows,
-                        d.counts.decided,
-                        d.counts.signal_loss_holds,
-                        d.counts.overruns,
-                        d.counts.acks
-                    )
-                })
-                .collect(),
+            format!(
+                "{} samples, {} windows, {} decided, {} gaps, {} overruns, {} acks",
+                c.samples, c.windows, c.decided, c.signal_loss_holds, c.overruns, c.acks
+            ),
         ),
         (
             "machine",
-            docs.iter()
-                .map(|d| {
-                    escape(&format!(
-                        "{}; {} threads; {}; kernel {}",
-                        d.machine.cpu, d.machine.threads, d.machine.os, d.machine.kernel
-                    ))
-                })
-                .collect(),
+            escape(&format!(
+                "{}; {} threads; {}; kernel {}",
+                m.cpu, m.threads, m.os, m.kernel
+            )),
         ),
-        (
-            "neuroloop",
-            docs.iter().map(|d| escape(&d.neuroloop_version)).collect(),
-        ),
-        ("config", docs.iter().map(|d| hash(&d.config)).collect()),
+        ("neuroloop", escape(&d.neuroloop_version)),
+        ("config", hash(&d.config)),
     ];
-    if docs.iter().any(|d| d.bundle.is_some()) {
-        rows.push((
-            "bundle",
-            docs.iter()
-                .map(|d| d.bundle.as_ref().map_or_else(|| "–".into(), hash))
-                .collect(),
-        ));
+    if with_bundle {
+        let bundle = d.bundle.as_ref().map_or_else(|| "–".into(), hash);
+        rows.push(("bundle", bundle));
     }
+    rows
+}
+
+/// The facts table, one column per report.
+fn facts(p: &mut String, docs: &[&LatencyDoc]) {
+    let with_bundle = docs.iter().any(|d| d.bundle.is_some());
+    let columns: Vec<_> = docs.iter().map(|d| fact_rows(d, with_bundle)).collect();
     p.push_str("<table>");
     if docs.len() > 1 {
         p.push_str("<tr><th></th><th>A</th><th>B</th></tr>");
     }
-    for (name, values) in rows {
+    let names: Vec<&str> = columns
+        .first()
+        .map_or_else(Vec::new, |c| c.iter().map(|(n, _)| *n).collect());
+    for (i, name) in names.iter().enumerate() {
         let _ = write!(p, "<tr><td>{name}</td>");
-        for v in values {
-            let _ = write!(p, "<td style=\"text-align:left\">{v}</td>");
+        for column in &columns {
+            let _ = write!(p, "<td style=\"text-align:left\">{}</td>", column[i].1);
         }
         p.push_str("</tr>");
     }
