@@ -1,5 +1,5 @@
 //! `neuroloop actuator [ADDR]`: an example actuator, a simulated cursor or
-//! wheelchair that follows the protocol's safety rules (docs/protocol.md,
+//! wheelchair, or audio feedback ([`crate::actuator_sound`]), that follows the protocol's safety rules (docs/protocol.md,
 //! section 4): it moves only on a current `intent` (before its
 //! `valid_until`), stops on every `hold`, on a stale intent, on an e-stop,
 //! when no fresh heartbeat arrived for the deadman time, when the last
@@ -17,7 +17,10 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use neuroloop_audio::Cue;
 use neuroloop_protocol::{Client, ClientOptions, OutputState, ProtocolError, Role, ServerMessage};
+
+use crate::actuator_sound::Sound;
 
 /// The simulated device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -26,6 +29,9 @@ pub enum Device {
     Cursor,
     /// A wheelchair turning left/right (forward on any other class).
     Wheelchair,
+    /// Audio feedback: a tone per intent class, silence on stops, a siren
+    /// on e-stop and beeps on deadman (`--audio-device`).
+    Audio,
 }
 
 /// What must arrive before the device may move again.
@@ -41,6 +47,7 @@ struct Motion {
     confirmed: Instant,
     position: f64,
     updated: Instant,
+    sound: Option<Sound>,
 }
 
 impl Motion {
@@ -50,6 +57,7 @@ impl Motion {
         let speed = match device {
             Device::Cursor => 200.0,   // px/s
             Device::Wheelchair => 0.5, // m/s
+            Device::Audio => 0.0,
         };
         match self.class.as_deref() {
             Some("left") => self.position -= speed * dt,
@@ -63,12 +71,37 @@ impl Motion {
         if self.class.take().is_some() {
             println!("stop {why} position={:.2}", self.position);
         }
+        if let Some(sound) = &mut self.sound {
+            sound.stop(why);
+        }
+    }
+
+    /// The sound's summary line, if it has one.
+    fn finish(&mut self) {
+        if let Some(sound) = &mut self.sound {
+            println!("{}", sound.summary());
+        }
     }
 }
 
 /// Runs the actuator until the server closes (exit 0) or the connection
 /// fails (exit 1).
-pub fn actuator(addr: &str, token: Option<String>, device: Device) -> ExitCode {
+pub fn actuator(
+    addr: &str,
+    token: Option<String>,
+    device: Device,
+    audio_device: Option<String>,
+) -> ExitCode {
+    let sound = match device {
+        Device::Audio => match Sound::open(audio_device) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                eprintln!("cannot open the audio output: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        _ => None,
+    };
     let options = ClientOptions {
         role: Some(Role::Actuator),
         token,
@@ -98,6 +131,7 @@ pub fn actuator(addr: &str, token: Option<String>, device: Device) -> ExitCode {
         confirmed: Instant::now(),
         position: 0.0,
         updated: Instant::now(),
+        sound,
     };
     // No motion before a fresh heartbeat (the server clock is unknown until
     // then), and after a heartbeat gap, e-stop or pause none before a new
@@ -138,6 +172,9 @@ pub fn actuator(addr: &str, token: Option<String>, device: Device) -> ExitCode {
                 }
                 motion.advance(device);
                 motion.confirmed = Instant::now();
+                if let Some(sound) = &mut motion.sound {
+                    sound.cue(Cue::Class(i.class_index));
+                }
                 if motion.class.as_deref() != Some(i.class.as_str()) {
                     println!("move {} seq={} age_ms={age_ms:.0}", i.class, i.seq);
                     motion.class = Some(i.class);
@@ -186,6 +223,7 @@ pub fn actuator(addr: &str, token: Option<String>, device: Device) -> ExitCode {
             Ok(ServerMessage::Bye { reason }) => {
                 motion.stop(device, "bye");
                 println!("stop bye reason={reason:?}");
+                motion.finish();
                 return ExitCode::SUCCESS;
             }
             Ok(ServerMessage::Welcome { .. } | ServerMessage::Hello(_)) => {}
@@ -211,6 +249,7 @@ pub fn actuator(addr: &str, token: Option<String>, device: Device) -> ExitCode {
             Err(e) => {
                 motion.stop(device, "link");
                 println!("link lost: {e}");
+                motion.finish();
                 return if matches!(e, ProtocolError::Closed) {
                     ExitCode::SUCCESS
                 } else {

@@ -50,6 +50,7 @@ macro_rules! errln {
 }
 
 mod actuator;
+mod actuator_sound;
 mod args;
 mod bench;
 mod bounds;
@@ -125,6 +126,10 @@ enum Command {
         /// The simulated device.
         #[arg(long, value_enum, default_value = "cursor")]
         device: actuator::Device,
+        /// With `--device audio`: the output device whose name is this (or
+        /// contains it); default: the system's default output.
+        #[arg(long, value_name = "NAME")]
+        audio_device: Option<String>,
     },
     /// List the LSL streams visible from this machine (needs liblsl:
     /// pylsl installed, or LSL_LIB).
@@ -197,7 +202,8 @@ fn main() -> ExitCode {
             addr,
             token,
             device,
-        } => actuator::actuator(&addr, token, device),
+            audio_device,
+        } => actuator::actuator(&addr, token, device, audio_device),
         Command::List {
             wait,
             lab,

@@ -5,7 +5,9 @@
 //! under load, it does not move on its backlog after SIGCONT until a fresh
 //! heartbeat and a fresh intent arrive, while independent observers
 //! (clients/python/intent_age_check.py, written from docs/protocol.md)
-//! check that no intent is written after its `valid_until`.
+//! check that no intent is written after its `valid_until`. With `--device
+//! audio` on a private PulseAudio daemon's null sink, the tones recorded
+//! from its monitor are the cued ones, in order, and the deadman beeps.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -411,5 +413,143 @@ fn check_refuses_a_heartbeat_that_would_disable_the_deadman() {
             "publish.heartbeat_ms: 9223372036854775807 is out of range: allowed 1 to 10000 ms"
         ),
         "{all}"
+    );
+}
+
+#[path = "../../neuroloop-audio/tests/support/pulse.rs"]
+mod pulse;
+
+/// 20 ms windows of `x` with sound, each named by its strongest frequency
+/// among the class tones and alarms.
+fn sounding_windows(x: &[f32]) -> Vec<f64> {
+    use neuroloop_audio::voice::{DEADMAN_HZ, ESTOP_HZ, class_hz};
+    let candidates = [
+        class_hz(0),
+        class_hz(1),
+        class_hz(2),
+        DEADMAN_HZ,
+        ESTOP_HZ[0],
+        ESTOP_HZ[1],
+    ];
+    x.chunks_exact((0.02 * pulse::RATE) as usize)
+        .filter(|w| w.iter().map(|v| v * v).sum::<f32>() / w.len() as f32 > 0.05 * 0.05)
+        .map(|w| pulse::dominant(w, &candidates))
+        .collect()
+}
+
+/// The frequencies of `lines` (`sound class=… hz=…`, `sound deadman`) in
+/// order, silences left out, repeats merged.
+fn cued(lines: &[String]) -> Vec<f64> {
+    let mut out: Vec<f64> = Vec::new();
+    for l in lines {
+        let hz = if l.starts_with("sound deadman") {
+            neuroloop_audio::voice::DEADMAN_HZ
+        } else if let Some(i) = l.strip_prefix("sound class=") {
+            let class: u8 = i.split_whitespace().next().unwrap().parse().unwrap();
+            neuroloop_audio::voice::class_hz(class)
+        } else {
+            continue;
+        };
+        if out.last() != Some(&hz) {
+            out.push(hz);
+        }
+    }
+    out
+}
+
+#[test]
+fn the_audio_actuator_sounds_each_intent_in_order_and_beeps_on_deadman() {
+    use neuroloop_audio::voice::DEADMAN_HZ;
+    let _turn = alongside_others();
+    let server = pulse::Server::start();
+    let file = server.dir.join("monitor.f32");
+    let mut parec = pulse::record(&server, &file);
+    // Real time, so that tones last as long as the intents, after 13 s of
+    // calibration.
+    let (config, port) = session_config("");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replacen(
+            "realtime = false\nduration_s = 3000.0",
+            "realtime = true",
+            1,
+        )
+        .replacen("calibration_s = 60.0", "calibration_s = 13.0", 1)
+        // Class intents on any majority: this tests the sound, not the
+        // decoder.
+        .replacen("threshold = 0.7", "threshold = 0.5", 1)
+        .replacen("dwell_s = 0.3", "dwell_s = 0.0", 1);
+    std::fs::write(&config, text).unwrap();
+    let (mut session, addr) = start_session(&config, port);
+    let mut actuator = Command::new(BIN)
+        .args(["actuator", &addr, "--device", "audio"])
+        .env("NEUROLOOP_LOG", "warn")
+        .env("PULSE_SERVER", server.address())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let _reap = KillOnDrop(vec![session.id(), actuator.id(), parec.id()]);
+    let rx = lines_of(&mut actuator);
+    let mut seen = Vec::new();
+    wait_for(&rx, Duration::from_secs(10), "audio device=", &mut seen);
+    for _ in 0..3 {
+        wait_for(&rx, Duration::from_secs(90), "sound class=", &mut seen);
+    }
+    // Frozen, the session sends no heartbeats: the deadman beeps.
+    signal(&session, "STOP");
+    wait_for(&rx, Duration::from_secs(5), "sound deadman", &mut seen);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let x = pulse::read_f32(&file);
+        let recent = &x[x.len().saturating_sub((0.6 * pulse::RATE) as usize)..];
+        if sounding_windows(recent)
+            .iter()
+            .filter(|&&f| f == DEADMAN_HZ)
+            .count()
+            >= 5
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no deadman beeps recorded; lines {seen:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    signal(&session, "CONT");
+    session.kill().unwrap();
+    let _ = session.wait();
+    wait_for(&rx, Duration::from_secs(10), "audio cues=", &mut seen);
+    let summary = seen.last().unwrap().clone();
+    let _ = parec.kill();
+    let _ = parec.wait();
+    // The recorded tones, in order (runs of 40 ms or more; shorter ones are
+    // the windows across a change), are the cued ones in the cued order:
+    // a tone never cued, or two out of order, fail.
+    let windows = sounding_windows(&pulse::read_f32(&file));
+    let mut recorded: Vec<(f64, usize)> = Vec::new();
+    for hz in windows {
+        match recorded.last_mut() {
+            Some((last, n)) if *last == hz => *n += 1,
+            _ => recorded.push((hz, 1)),
+        }
+    }
+    let recorded: Vec<f64> = recorded
+        .iter()
+        .filter(|(_, n)| *n >= 2)
+        .map(|(hz, _)| *hz)
+        .collect();
+    let cued = cued(&seen);
+    eprintln!("{summary}\ncued {cued:?}\nrecorded {recorded:?}");
+    let mut rest = cued.iter();
+    assert!(
+        recorded.iter().all(|hz| rest.any(|c| c == hz)),
+        "recorded {recorded:?} is not the cued {cued:?} in order"
+    );
+    let beeps = recorded.iter().position(|hz| *hz == DEADMAN_HZ);
+    assert!(
+        beeps.is_some_and(|i| i > 0),
+        "class tones, then the deadman beeps: {recorded:?}"
     );
 }
