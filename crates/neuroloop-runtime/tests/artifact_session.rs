@@ -56,7 +56,14 @@ duration_s = 4.0
             "realtime = false\nduration_s = 100.0".into(),
         ),
         ("calibration_s = 60.0".into(), "calibration_s = 40.0".into()),
-        ("queue = 64".into(), "queue = 8192".into()),
+        // The test thread reads every line; on a loaded machine it may
+        // not run for seconds, which must not make the server skip, expire
+        // or disconnect it (each is tested elsewhere).
+        (
+            "queue = 64".into(),
+            "queue = 8192\nmax_lag_ms = 60000\nstall_timeout_ms = 60000\nintent_max_age_ms = 10000"
+                .into(),
+        ),
         ("\n[pipeline]".into(), faults.into()),
     ];
     let text = edits.iter().fold(text, |t, (from, to)| {
@@ -105,11 +112,13 @@ fn railed_saturated_and_flat_channels_hold_with_reason_artifact_then_intents_res
         .set_read_timeout(Some(Duration::from_secs(60)))
         .unwrap();
     let mut lines = Vec::new();
+    let mut bye = false;
     for line in BufReader::new(stream).lines() {
         let line = line.expect("the server keeps talking until bye");
         let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
         let kind = v["type"].as_str().unwrap_or_default().to_owned();
         if kind == "bye" {
+            bye = true;
             break;
         }
         if kind == "intent" || kind == "hold" {
@@ -117,11 +126,21 @@ fn railed_saturated_and_flat_channels_hold_with_reason_artifact_then_intents_res
         }
     }
     let report = session.finish().unwrap();
+    assert!(
+        bye,
+        "the connection ended before bye (stalled clients: {})",
+        report.protocol.stalled_clients
+    );
     assert_eq!(report.pipeline.gaps, 0);
     assert_eq!(
-        lines.len() as u64 + report.lagged_lines + report.protocol.stale_intents_dropped,
+        (report.lagged_lines, report.protocol.stale_intents_dropped),
+        (0, 0),
+        "no line skipped or expired for this client"
+    );
+    assert_eq!(
+        lines.len() as u64,
         report.pipeline.intents,
-        "every line was received or counted as dropped for this client"
+        "every line was received"
     );
 
     let mut resumed_classes = 0;
@@ -167,10 +186,9 @@ fn railed_saturated_and_flat_channels_hold_with_reason_artifact_then_intents_res
         .map(|v| v["window"].as_u64().unwrap())
         .collect();
     // Windows 591 (the first reaching 60 s) to 664 (the last beginning
-    // within 0.5 s after 66 s): 74 holds, all of which the client saw unless
-    // it lagged.
+    // within 0.5 s after 66 s): 74 holds, all of which the client saw.
     assert!(held.iter().all(|k| (591..=664).contains(k)), "{held:?}");
-    assert!(held.len() as u64 + report.lagged_lines >= 74, "{held:?}");
+    assert_eq!(held.len(), 74, "{held:?}");
     assert!(
         resumed_classes >= 20,
         "class intents after the bad span: {resumed_classes}"
