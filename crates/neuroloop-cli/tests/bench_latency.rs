@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{assert_clear_error, config, repo, run_for, scratch, wait_output};
+use common::{assert_clear_error, config, repo, run_for, scratch, venv_python, wait_output};
 use serde_json::Value;
 
 /// The stage colours of the report's plots (src/bench/svg.rs), in stage
@@ -23,16 +23,6 @@ const STAGE_COLORS: [[u8; 3]; 6] = [
     [0x59, 0xa1, 0x4f],
     [0xb0, 0x7a, 0xa1],
 ];
-
-fn python() -> PathBuf {
-    let python = repo().join(".venv/bin/python");
-    assert!(
-        python.exists(),
-        "{} with jsonschema is needed: run scripts/setup-python.sh",
-        python.display()
-    );
-    python
-}
 
 /// The demo session calibrating for 13 s, on a free port.
 fn demo(dir: &Path) -> PathBuf {
@@ -76,7 +66,7 @@ fn schema_check(dir: &Path, name: &str, doc: &Value) -> Result<(), String> {
         schema = json.load(open(sys.argv[1]))\n\
         jsonschema.Draft202012Validator.check_schema(schema)\n\
         jsonschema.validate(json.load(open(sys.argv[2])), schema, cls=jsonschema.Draft202012Validator)\n";
-    let out = Command::new(python())
+    let out = Command::new(venv_python("jsonschema"))
         .args(["-c", script])
         .arg(repo().join("docs/latency-report.schema.json"))
         .arg(&file)

@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use common::{BIN, repo};
+use common::{BIN, repo, venv_python};
 use neuroloop_runtime::profile::HardwareProfile;
 use neuroloop_runtime::profile_lsl::load_profiles;
 
@@ -111,12 +111,7 @@ fn every_headset_profile_passes_check_in_a_session_that_uses_it() {
 /// the outlet exists.
 fn outlet(name: &str, source_id: &str, labels: &str, rate: &str) -> Child {
     let root = repo();
-    let python = root.join(".venv/bin/python");
-    assert!(
-        python.exists(),
-        "{} with pylsl is needed: run scripts/setup-python.sh",
-        python.display()
-    );
+    let python = venv_python("pylsl");
     let times = std::env::temp_dir().join(format!("{source_id}.times"));
     let mut child = Command::new(&python)
         .arg(root.join("tests/lsl_peers/outlet.py"))

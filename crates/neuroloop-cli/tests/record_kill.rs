@@ -21,7 +21,7 @@ const FS: f64 = 250.0;
 
 #[test]
 fn a_recording_killed_with_sigkill_reads_up_to_the_kill() {
-    let python = repo().join(".venv/bin/python");
+    let python = common::venv_python("pyxdf");
     let has_pyxdf = Command::new(&python)
         .args(["-c", "import pyxdf"])
         .stderr(Stdio::null())

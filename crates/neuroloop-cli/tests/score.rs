@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{BIN, assert_clear_error, free_port, repo, run_for, signal};
+use common::{BIN, assert_clear_error, free_port, repo, run_for, signal, venv_python};
 use serde_json::Value;
 
 /// The sensorimotor channels of the PhysioNet montage (labels as in the file).
@@ -197,12 +197,7 @@ fn live_session(
     port: u16,
     windows: u64,
 ) -> (Vec<String>, Value) {
-    let python = repo().join(".venv/bin/python");
-    assert!(
-        python.exists(),
-        "{} with pylsl is needed: run scripts/setup-python.sh",
-        python.display()
-    );
+    let python = venv_python("pylsl");
     let samples = dir.join("r08.f32");
     let n = write_samples(&samples);
     assert_eq!(n, 20000);

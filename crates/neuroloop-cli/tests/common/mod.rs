@@ -17,6 +17,19 @@ pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The test venv's Python (scripts/setup-python.sh makes it); the test
+/// fails saying so when it is missing. `with` names what the test needs
+/// from it.
+pub fn venv_python(with: &str) -> PathBuf {
+    let python = repo().join(".venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} with {with} is needed: run scripts/setup-python.sh",
+        python.display()
+    );
+    python
+}
+
 /// A scratch directory with `configs/` and a copy of `hardware-profiles/`.
 pub fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("neuroloop-robust-{name}-{}", std::process::id()));
