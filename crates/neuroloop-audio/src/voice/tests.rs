@@ -1,6 +1,8 @@
 use super::*;
 
-const RATE: f64 = 48_000.0;
+#[path = "../../tests/support/pulse.rs"]
+mod pulse;
+use pulse::{RATE, dominant};
 const CALLBACK: usize = 480;
 
 /// Renders `seconds` of mono in callbacks of [`CALLBACK`] frames.
@@ -11,27 +13,6 @@ fn render(voice: &mut Voice, seconds: f64) -> Vec<f32> {
         voice.render(chunk, 1);
     }
     out
-}
-
-/// Power of `x` at `hz` (Goertzel), per sample.
-fn power(x: &[f32], hz: f64) -> f64 {
-    let w = std::f64::consts::TAU * hz / RATE;
-    let (mut s1, mut s2) = (0.0, 0.0);
-    for &v in x {
-        let s = f64::from(v) + 2.0 * w.cos() * s1 - s2;
-        s2 = s1;
-        s1 = s;
-    }
-    (s1 * s1 + s2 * s2 - 2.0 * w.cos() * s1 * s2) / (x.len() as f64).powi(2)
-}
-
-/// The strongest of `candidates` in `x`.
-fn dominant(x: &[f32], candidates: &[f64]) -> f64 {
-    candidates
-        .iter()
-        .copied()
-        .max_by(|a, b| power(x, *a).total_cmp(&power(x, *b)))
-        .unwrap()
 }
 
 fn rms(x: &[f32]) -> f64 {
