@@ -14,6 +14,7 @@
 //! default configuration, and starts the stream.
 
 pub mod error;
+pub mod loopback;
 pub mod output;
 pub mod voice;
 

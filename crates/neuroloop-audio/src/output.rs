@@ -60,7 +60,7 @@ pub fn output_device_names() -> Result<Vec<String>, AudioError> {
 /// [`AudioError::Stream`] (the stream did not start; retryable).
 pub fn open(options: &OutputOptions) -> Result<(AudioOutput, CueSender), AudioError> {
     let host = cpal::default_host();
-    let device = pick(&host, options.device.as_deref())?;
+    let device = pick(&host, options.device.as_deref(), Direction::Output)?;
     let name = name_of(&device);
     let supported = device
         .default_output_config()
@@ -69,14 +69,11 @@ pub fn open(options: &OutputOptions) -> Result<(AudioOutput, CueSender), AudioEr
             message: format!("no default output configuration: {e}"),
         })?;
     let mut config: StreamConfig = supported.config();
-    let wanted = options
-        .buffer_frames
-        .unwrap_or(config.sample_rate / 100)
-        .max(1);
-    let frames = match *supported.buffer_size() {
-        cpal::SupportedBufferSize::Range { min, max } => wanted.clamp(min, max.max(min)),
-        cpal::SupportedBufferSize::Unknown => wanted,
-    };
+    let frames = period_frames(
+        supported.buffer_size(),
+        options.buffer_frames,
+        config.sample_rate,
+    );
     config.buffer_size = cpal::BufferSize::Fixed(frames);
     if config.channels == 0 || config.sample_rate == 0 {
         return Err(AudioError::Config {
@@ -116,28 +113,42 @@ pub fn open(options: &OutputOptions) -> Result<(AudioOutput, CueSender), AudioEr
     ))
 }
 
-fn name_of(device: &cpal::Device) -> String {
+pub(crate) fn name_of(device: &cpal::Device) -> String {
     device
         .description()
         .map_or_else(|_| "(unnamed)".into(), |d| d.name().to_string())
 }
 
-/// The device called `wanted` (exactly, else the first whose name contains
-/// it, case aside), or the default output device.
-fn pick(host: &cpal::Host, wanted: Option<&str>) -> Result<cpal::Device, AudioError> {
-    let names = || output_device_names().unwrap_or_default();
+/// Which side of a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Direction {
+    Output,
+    Input,
+}
+
+/// The `direction` device called `wanted` (exactly, else the first whose
+/// name contains it, case aside), or the default one.
+pub(crate) fn pick(
+    host: &cpal::Host,
+    wanted: Option<&str>,
+    direction: Direction,
+) -> Result<cpal::Device, AudioError> {
+    let devices: Vec<cpal::Device> = match direction {
+        Direction::Output => host.output_devices().map(Iterator::collect),
+        Direction::Input => host.input_devices().map(Iterator::collect),
+    }
+    .unwrap_or_default();
+    let names = || devices.iter().map(name_of).collect::<Vec<_>>();
     let Some(wanted) = wanted else {
-        return host
-            .default_output_device()
-            .ok_or_else(|| AudioError::NoDevice {
-                wanted: "(default)".into(),
-                available: names(),
-            });
+        let default = match direction {
+            Direction::Output => host.default_output_device(),
+            Direction::Input => host.default_input_device(),
+        };
+        return default.ok_or_else(|| AudioError::NoDevice {
+            wanted: format!("(default {direction:?})").to_lowercase(),
+            available: names(),
+        });
     };
-    let devices: Vec<cpal::Device> = host
-        .output_devices()
-        .map(Iterator::collect)
-        .unwrap_or_default();
     let lower = wanted.to_lowercase();
     let exact = devices.iter().position(|d| name_of(d) == wanted);
     let partial = || {
@@ -149,8 +160,22 @@ fn pick(host: &cpal::Host, wanted: Option<&str>) -> Result<cpal::Device, AudioEr
         Some(i) => Ok(devices[i].clone()),
         None => Err(AudioError::NoDevice {
             wanted: format!("{wanted:?}"),
-            available: devices.iter().map(name_of).collect(),
+            available: names(),
         }),
+    }
+}
+
+/// `wanted` frames per period (default 10 ms) within what `supported`
+/// allows.
+pub(crate) fn period_frames(
+    supported: &cpal::SupportedBufferSize,
+    wanted: Option<u32>,
+    rate: u32,
+) -> u32 {
+    let wanted = wanted.unwrap_or(rate / 100).max(1);
+    match *supported {
+        cpal::SupportedBufferSize::Range { min, max } => wanted.clamp(min, max.max(min)),
+        cpal::SupportedBufferSize::Unknown => wanted,
     }
 }
 

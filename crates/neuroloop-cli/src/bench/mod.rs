@@ -7,7 +7,9 @@
 //! to `DIR`: `latency.json` (percentiles per stage, counts, machine,
 //! versions, config and bundle hashes, the per-window series) and
 //! `latency.html`, one self-contained page with SVG plots (no script, no
-//! network). `compare` puts two such reports side by side.
+//! network). `compare` puts two such reports side by side. `loopback`
+//! measures the audio path from a scheduled click to its capture
+//! (neuroloop-audio's loopback).
 
 mod doc;
 mod html;
@@ -35,6 +37,46 @@ enum BenchCommand {
     Latency(LatencyArgs),
     /// Put two latency reports side by side (HTML).
     Compare(CompareArgs),
+    /// Play clicks on an audio output and find them in an input (a cable,
+    /// a microphone at the speaker, or a sound server's monitor): the delay
+    /// from a scheduled click to its onset, the rig's stimulus latency.
+    Loopback(LoopbackArgs),
+}
+
+/// `neuroloop bench loopback`.
+#[derive(Debug, Args)]
+pub struct LoopbackArgs {
+    /// Output device whose name is this (or contains it); default: the
+    /// system's default output.
+    #[arg(long, value_name = "NAME")]
+    output: Option<String>,
+    /// Input device whose name is this (or contains it); default: the
+    /// system's default input.
+    #[arg(long, value_name = "NAME")]
+    input: Option<String>,
+    /// Clicks to play (1 to 10000).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    clicks: u64,
+    /// Seconds between clicks (0.05 to 10); longer than the delay.
+    #[arg(long, default_value_t = 0.2, value_parser = interval_s)]
+    interval: f64,
+    /// Frames per period on both streams (16 to 65536; default 10 ms).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(16..=65_536))]
+    buffer_frames: Option<u32>,
+    /// Also write the result as JSON here.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+}
+
+fn interval_s(text: &str) -> Result<f64, String> {
+    let v: f64 = text
+        .parse()
+        .map_err(|e| format!("{text:?} is not a number: {e}"))?;
+    if (0.05..=10.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} s is outside 0.05 to 10 s"))
+    }
 }
 
 /// `neuroloop bench latency`.
@@ -81,6 +123,7 @@ pub fn bench(args: &BenchArgs) -> ExitCode {
     let result = match &args.what {
         BenchCommand::Latency(a) => latency(a),
         BenchCommand::Compare(a) => compare(a),
+        BenchCommand::Loopback(a) => loopback(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -116,6 +159,51 @@ fn compare(args: &CompareArgs) -> Result<(), String> {
         "comparison written to {}",
         args.out.join("compare.html").display()
     );
+    Ok(())
+}
+
+fn loopback(args: &LoopbackArgs) -> Result<(), String> {
+    let options = neuroloop_audio::loopback::LoopbackOptions {
+        output: args.output.clone(),
+        input: args.input.clone(),
+        clicks: usize::try_from(args.clicks).unwrap_or(usize::MAX),
+        interval_s: args.interval,
+        buffer_frames: args.buffer_frames,
+    };
+    let r = neuroloop_audio::loopback::measure(&options).map_err(|e| e.to_string())?;
+    let (min, max) = r
+        .delays_ms
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), d| {
+            (lo.min(*d), hi.max(*d))
+        });
+    outln!(
+        "loopback: {} of {} clicks found; delay median {:.2} ms, IQR {:.2} ms, min {:.2} ms, max {:.2} ms; {} frames per period at {} Hz",
+        r.found,
+        r.clicks,
+        r.median_ms,
+        r.spread_ms,
+        min,
+        max,
+        r.buffer_frames,
+        r.sample_rate
+    );
+    if let Some(path) = &args.json {
+        let json = serde_json::json!({
+            "clicks": r.clicks,
+            "found": r.found,
+            "median_ms": r.median_ms,
+            "iqr_ms": r.spread_ms,
+            "delays_ms": r.delays_ms,
+            "buffer_frames": r.buffer_frames,
+            "sample_rate": r.sample_rate,
+        });
+        std::fs::write(path, json.to_string() + "\n")
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    if r.found == 0 {
+        return Err("no click came back: is the input connected to the output?".into());
+    }
     Ok(())
 }
 
