@@ -7,8 +7,10 @@ use thiserror::Error;
 pub enum AudioError {
     /// No output device matches the requested name (the names there are
     /// listed), or the host has no output device at all.
-    #[error("no audio output device {wanted}; available: {}", list(.available))]
+    #[error("no audio {direction} device {wanted}; available: {}", list(.available))]
     NoDevice {
+        /// `output` or `input`.
+        direction: &'static str,
         /// The name asked for (`"(default)"` for the default device).
         wanted: String,
         /// The output devices the host has.

@@ -89,6 +89,12 @@ pub fn measure(options: &LoopbackOptions) -> Result<LoopbackReport, AudioError> 
     let input = pick(&host, options.input.as_deref(), Direction::Input)?;
     let (out_cfg, out_format) = config(&output, Direction::Output, options.buffer_frames)?;
     let (in_cfg, in_format) = config(&input, Direction::Input, options.buffer_frames)?;
+    if out_cfg.sample_rate == 0 {
+        return Err(AudioError::Config {
+            device: name_of(&output),
+            message: "a rate of 0 Hz".into(),
+        });
+    }
     if out_cfg.sample_rate != in_cfg.sample_rate {
         return Err(AudioError::Config {
             device: name_of(&input),
@@ -102,7 +108,7 @@ pub fn measure(options: &LoopbackOptions) -> Result<LoopbackReport, AudioError> 
     let interval = (options.interval_s.max(0.05) * rate) as u64;
     let clicks = options.clicks.max(1);
     let (sched_tx, mut sched_rx) = HeapRb::<f64>::new(clicks).split();
-    let (onset_tx, mut onset_rx) = HeapRb::<f64>::new(clicks * 4).split();
+    let (onset_tx, mut onset_rx) = HeapRb::<f64>::new(clicks.saturating_mul(4)).split();
     let rendered = Arc::new(AtomicU64::new(0));
     let train = ClickTrain {
         rate,

@@ -46,6 +46,7 @@ pub struct AudioOutput {
 pub fn output_device_names() -> Result<Vec<String>, AudioError> {
     let host = cpal::default_host();
     let devices = host.output_devices().map_err(|e| AudioError::NoDevice {
+        direction: "output",
         wanted: "(any)".into(),
         available: vec![format!("(cannot list: {e})")],
     })?;
@@ -126,6 +127,15 @@ pub(crate) enum Direction {
     Input,
 }
 
+impl Direction {
+    fn name(self) -> &'static str {
+        match self {
+            Direction::Output => "output",
+            Direction::Input => "input",
+        }
+    }
+}
+
 /// The `direction` device called `wanted` (exactly, else the first whose
 /// name contains it, case aside), or the default one.
 pub(crate) fn pick(
@@ -145,7 +155,8 @@ pub(crate) fn pick(
             Direction::Input => host.default_input_device(),
         };
         return default.ok_or_else(|| AudioError::NoDevice {
-            wanted: format!("(default {direction:?})").to_lowercase(),
+            direction: direction.name(),
+            wanted: "(default)".into(),
             available: names(),
         });
     };
@@ -159,6 +170,7 @@ pub(crate) fn pick(
     match exact.or_else(partial) {
         Some(i) => Ok(devices[i].clone()),
         None => Err(AudioError::NoDevice {
+            direction: direction.name(),
             wanted: format!("{wanted:?}"),
             available: names(),
         }),

@@ -9,8 +9,9 @@
 //! * [`Cue::Estop`]: a siren alternating 880 and 660 Hz every 125 ms;
 //! * [`Cue::Deadman`]: 1 kHz beeps, 100 ms on, 100 ms off.
 //!
-//! Every change fades over [`FADE_S`] and the phase runs on across
-//! frequency changes, so nothing clicks.
+//! Sound starts and stops with a fade over [`FADE_S`]; from one sound to
+//! another the phase runs on (the frequency changes, the waveform does
+//! not jump), so nothing clicks.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -92,6 +92,10 @@ pub fn actuator(
     device: Device,
     audio_device: Option<String>,
 ) -> ExitCode {
+    if audio_device.is_some() && device != Device::Audio {
+        eprintln!("--audio-device needs --device audio");
+        return ExitCode::FAILURE;
+    }
     let sound = match device {
         Device::Audio => match Sound::open(audio_device) {
             Ok(s) => Some(s),

@@ -49,12 +49,13 @@ impl Sound {
         }
     }
 
-    /// The cue for a stop: an alarm for the deadman rule and the e-stop,
+    /// The cue for a stop: an alarm for the deadman rule and the e-stop
+    /// (its status, and every hold the server sends while it lasts),
     /// silence for every other reason.
     pub fn stop(&mut self, why: &str) {
         let cue = if why.starts_with("deadman") || why.starts_with("stale heartbeat") {
             Cue::Deadman
-        } else if why.starts_with("estop") {
+        } else if why.starts_with("estop") || why.starts_with("hold:estop") {
             Cue::Estop
         } else {
             Cue::Silence

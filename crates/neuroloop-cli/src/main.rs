@@ -15,7 +15,8 @@
 //!   recordings through the online path and score the intents.
 //! * `neuroloop bench latency CONFIG [--duration S] [--out DIR]`: run a
 //!   session and write its latency report (JSON, HTML); `neuroloop bench
-//!   compare A.json B.json` puts two side by side.
+//!   compare A.json B.json` puts two side by side; `neuroloop bench
+//!   loopback` measures an audio path from a scheduled click to its capture.
 //! * `neuroloop replay FILE [--config SESSION] [--bundle DIR]`: rerun a
 //!   session from its XDF recording and compare the intents with the
 //!   recorded ones.
@@ -165,7 +166,9 @@ enum Command {
     /// Benchmarks: `bench latency CONFIG` runs a session with an acking
     /// actuator and writes a latency report (per-stage percentiles, machine,
     /// hashes; JSON and a self-contained HTML page with plots); `bench
-    /// compare A.json B.json` puts two reports side by side.
+    /// compare A.json B.json` puts two reports side by side; `bench
+    /// loopback` measures the audio path from a scheduled click to its
+    /// capture.
     Bench(bench::BenchArgs),
 }
 

@@ -54,7 +54,8 @@ pub enum Stage {
     /// `decided − decode_end`: the intent policy (on a GPU, also the wait
     /// for earlier windows' results).
     Policy,
-    /// `publish − decided`: the queue to the publisher thread.
+    /// `publish − decided`: the queue to the publisher thread (and, for a
+    /// window decided on the CPU behind GPU windows, the wait for those).
     Handoff,
 }
 

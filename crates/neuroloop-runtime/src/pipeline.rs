@@ -194,9 +194,10 @@ impl Pipeline {
     }
 
     /// Cuts the windows the filtered block completes, labels each (never
-    /// an artifact window), decides it and sends the intent. Every window
-    /// the block completes has its newest sample in the block, so the
-    /// block's `stamps` are its `wake` and `filtered` times.
+    /// an artifact window), decides it and sends the intent. The block's
+    /// `stamps` are the `wake` and `filtered` times of every window it
+    /// completes (its newest sample is in the block, except an event
+    /// window that a late marker completes from samples already there).
     fn decide_windows(&mut self, stamps: BlockTimes) {
         let Self {
             block,

@@ -201,6 +201,14 @@ impl LatencyDoc {
                 doc.schema
             ));
         }
+        let names: Vec<&str> = doc.stages.iter().map(|s| s.name.as_str()).collect();
+        if names != STAGE_NAMES || doc.series.stage_ms.len() != STAGE_NAMES.len() {
+            return Err(format!(
+                "{}: stages {names:?} with {} series columns, expected {STAGE_NAMES:?}",
+                path.display(),
+                doc.series.stage_ms.len()
+            ));
+        }
         Ok(doc)
     }
 }

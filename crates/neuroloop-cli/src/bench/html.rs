@@ -154,7 +154,7 @@ fn means(doc: &LatencyDoc) -> Vec<f64> {
 /// End to end, the stages, the socket write, the ack and the transport.
 fn rows(doc: &LatencyDoc) -> Vec<(String, LatencySummary)> {
     let mut rows = vec![("end to end".to_string(), doc.end_to_end)];
-    rows.extend(doc.stages.iter().map(|s| (s.name.clone(), s.summary)));
+    rows.extend(doc.stages.iter().map(|s| (escape(&s.name), s.summary)));
     rows.push(("socket write".into(), doc.socket_write));
     rows.push(("actuator ack".into(), doc.ack_rtt));
     rows.push(("transport".into(), doc.transport.delay));
@@ -197,11 +197,11 @@ fn percentile_table(p: &mut String, doc: &LatencyDoc) {
 /// The facts of one report, named, in table order (escaped).
 fn fact_rows(d: &LatencyDoc, with_bundle: bool) -> Vec<(&'static str, String)> {
     let hash = |h: &super::machine::Hashed| {
-        let short = h
+        let short: String = h
             .sha256
             .as_deref()
-            .map_or("unreadable", |s| &s[..12.min(s.len())]);
-        format!("{} ({short})", escape(&h.path))
+            .map_or_else(|| "unreadable".into(), |s| s.chars().take(12).collect());
+        format!("{} ({})", escape(&h.path), escape(&short))
     };
     let (s, c, m) = (&d.session, &d.counts, &d.machine);
     let mut rows = vec![
@@ -218,7 +218,7 @@ fn fact_rows(d: &LatencyDoc, with_bundle: bool) -> Vec<(&'static str, String)> {
         ),
         (
             "duration",
-            format!("{:.1} s, actuator {}", s.duration_s, s.client),
+            format!("{:.1} s, actuator {}", s.duration_s, escape(&s.client)),
         ),
         (
             "counts",

@@ -171,6 +171,12 @@ fn loopback(args: &LoopbackArgs) -> Result<(), String> {
         buffer_frames: args.buffer_frames,
     };
     let r = neuroloop_audio::loopback::measure(&options).map_err(|e| e.to_string())?;
+    if r.found == 0 {
+        return Err(format!(
+            "no click of {} came back: is the input connected to the output?",
+            r.clicks
+        ));
+    }
     let (min, max) = r
         .delays_ms
         .iter()
@@ -200,9 +206,6 @@ fn loopback(args: &LoopbackArgs) -> Result<(), String> {
         });
         std::fs::write(path, json.to_string() + "\n")
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    }
-    if r.found == 0 {
-        return Err("no click came back: is the input connected to the output?".into());
     }
     Ok(())
 }

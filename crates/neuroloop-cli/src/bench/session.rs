@@ -83,7 +83,22 @@ pub fn run(config: &Path, duration_s: f64, client: ClientKind) -> Result<BenchRu
         .map_err(|e| format!("cannot start session: {e}"))?;
     let started = clock::now();
     let acker = match client {
-        ClientKind::InProcess => Some(spawn_acker(session.local_addr(), token)),
+        ClientKind::InProcess => {
+            let (thread, connected) = spawn_acker(session.local_addr(), token);
+            // The source waits for this client: a client that cannot
+            // connect ends the benchmark now, not after the duration.
+            let failure = match connected.recv_timeout(Duration::from_secs(30)) {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(e),
+                Err(_) => Some("the in-process client did not connect within 30 s".into()),
+            };
+            if let Some(e) = failure {
+                session.stop();
+                let _ = session.finish();
+                return Err(e);
+            }
+            Some(thread)
+        }
         ClientKind::External => {
             errln!("intents on {}: connect the actuator", session.local_addr());
             None
@@ -113,10 +128,17 @@ pub fn run(config: &Path, duration_s: f64, client: ClientKind) -> Result<BenchRu
     })
 }
 
+/// The in-process client's thread: its acks, or why it failed.
+type Acker = JoinHandle<Result<u64, String>>;
+/// Whether the in-process client connected.
+type Connected = std::sync::mpsc::Receiver<Result<(), String>>;
+
 /// An actuator that acks every intent and hold until the session says
-/// `bye`; returns the number of acks.
-fn spawn_acker(addr: SocketAddr, token: Option<String>) -> JoinHandle<Result<u64, String>> {
-    std::thread::spawn(move || {
+/// `bye`; returns the number of acks. The channel says whether it
+/// connected.
+fn spawn_acker(addr: SocketAddr, token: Option<String>) -> (Acker, Connected) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
         let options = ClientOptions {
             role: Some(Role::Actuator),
             token,
@@ -124,8 +146,15 @@ fn spawn_acker(addr: SocketAddr, token: Option<String>) -> JoinHandle<Result<u64
             timeout: Duration::from_secs(10),
             ..ClientOptions::default()
         };
-        let mut client = Client::connect_with(addr, &options)
-            .map_err(|e| format!("the in-process client cannot connect to {addr}: {e}"))?;
+        let mut client = match Client::connect_with(addr, &options) {
+            Ok(c) => c,
+            Err(e) => {
+                let message = format!("the in-process client cannot connect to {addr}: {e}");
+                let _ = tx.send(Err(message.clone()));
+                return Err(message);
+            }
+        };
+        let _ = tx.send(Ok(()));
         let mut acks = 0;
         loop {
             match client.next_message() {
@@ -140,5 +169,6 @@ fn spawn_acker(addr: SocketAddr, token: Option<String>) -> JoinHandle<Result<u64
             }
         }
         Ok(acks)
-    })
+    });
+    (thread, rx)
 }

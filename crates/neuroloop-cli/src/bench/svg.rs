@@ -97,7 +97,10 @@ pub struct CdfLine<'a> {
 pub fn cdf(lines: &[CdfLine<'_>]) -> String {
     let (left, top, plot_w, plot_h) = (60.0, 10.0, WIDTH - 230.0, 260.0);
     let floor = 1e-3;
-    let all = lines.iter().flat_map(|l| l.values.iter().copied());
+    let all = lines
+        .iter()
+        .flat_map(|l| l.values.iter().copied())
+        .filter(|v| v.is_finite());
     let (lo, hi) = all.fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
         (lo.min(v.max(floor)), hi.max(v))
     });
@@ -106,7 +109,12 @@ pub fn cdf(lines: &[CdfLine<'_>]) -> String {
     } else {
         -3.0
     };
-    let hi_dec = hi.max(floor).log10().ceil().max(lo_dec + 1.0);
+    // At most 12 decades (1 µs to 1000 s).
+    let hi_dec = hi
+        .max(floor)
+        .log10()
+        .ceil()
+        .clamp(lo_dec + 1.0, lo_dec + 12.0);
     let x_of = |v: f64| left + (v.max(floor).log10() - lo_dec) / (hi_dec - lo_dec) * plot_w;
     let y_of = |p: f64| top + (1.0 - p) * plot_h;
     let mut s = svg_open(top + plot_h + 50.0, "cumulative distributions");
@@ -138,7 +146,12 @@ pub fn cdf(lines: &[CdfLine<'_>]) -> String {
         top + plot_h + 36.0
     );
     for (n, line) in lines.iter().enumerate() {
-        let mut v: Vec<f64> = line.values.to_vec();
+        let mut v: Vec<f64> = line
+            .values
+            .iter()
+            .copied()
+            .filter(|x| x.is_finite())
+            .collect();
         v.sort_by(f64::total_cmp);
         if v.is_empty() {
             continue;

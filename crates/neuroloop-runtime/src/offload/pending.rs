@@ -82,7 +82,13 @@ impl Pending {
             None => (late_hold(policy), clock::now()),
         };
         intent.times.arrival = self.arrival;
-        intent.times.decode_start = submitted;
+        // A head settled early to make room has no submission time left
+        // (made −∞ to force it late): its decode stage is then empty.
+        intent.times.decode_start = if submitted.is_finite() {
+            submitted
+        } else {
+            done_at
+        };
         intent.times.decode_end = done_at;
         intent.times.decided = clock::now();
         self.stamps.stamp(intent)
