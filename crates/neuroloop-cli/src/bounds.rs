@@ -49,6 +49,11 @@ pub fn duration_s(text: &str) -> Result<f64, String> {
     positive(text, MAX_DURATION_S, " s")
 }
 
+/// `bench loopback --interval`: seconds between clicks.
+pub fn click_interval_s(text: &str) -> Result<f64, String> {
+    float_in(text, 0.05, 10.0, " s")
+}
+
 /// `list --wait`.
 pub fn wait_s(text: &str) -> Result<f64, String> {
     positive(text, 600.0, " s")

@@ -58,7 +58,7 @@ pub struct LoopbackArgs {
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     clicks: u64,
     /// Seconds between clicks (0.05 to 10); longer than the delay.
-    #[arg(long, default_value_t = 0.2, value_parser = interval_s)]
+    #[arg(long, default_value_t = 0.2, value_parser = crate::bounds::click_interval_s)]
     interval: f64,
     /// Frames per period on both streams (16 to 65536; default 10 ms).
     #[arg(long, value_parser = clap::value_parser!(u32).range(16..=65_536))]
@@ -66,17 +66,6 @@ pub struct LoopbackArgs {
     /// Also write the result as JSON here.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
-}
-
-fn interval_s(text: &str) -> Result<f64, String> {
-    let v: f64 = text
-        .parse()
-        .map_err(|e| format!("{text:?} is not a number: {e}"))?;
-    if (0.05..=10.0).contains(&v) {
-        Ok(v)
-    } else {
-        Err(format!("{v} s is outside 0.05 to 10 s"))
-    }
 }
 
 /// `neuroloop bench latency`.
