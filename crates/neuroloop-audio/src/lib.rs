@@ -16,6 +16,7 @@
 pub mod error;
 pub mod loopback;
 pub mod output;
+pub mod stats;
 pub mod voice;
 
 pub use error::AudioError;

@@ -157,12 +157,7 @@ pub fn measure(options: &LoopbackOptions) -> Result<LoopbackReport, AudioError> 
     let delays_ms = pair(&scheduled, &onsets, options.interval_s.max(0.05));
     let mut sorted = delays_ms.clone();
     sorted.sort_by(f64::total_cmp);
-    let at = |q: f64| {
-        sorted
-            .get(((sorted.len().max(1) - 1) as f64 * q).round() as usize)
-            .copied()
-            .unwrap_or(f64::NAN)
-    };
+    let at = |q: f64| crate::stats::quantile(&sorted, q).unwrap_or(f64::NAN);
     Ok(LoopbackReport {
         clicks,
         found: delays_ms.len(),

@@ -76,11 +76,7 @@ impl Sound {
         self.collect();
         let mut v = self.latencies_ms.clone();
         v.sort_by(f64::total_cmp);
-        let at = |q: f64| {
-            v.get(((v.len() as f64 - 1.0) * q).round() as usize)
-                .copied()
-                .unwrap_or(0.0)
-        };
+        let at = |q: f64| neuroloop_audio::stats::quantile(&v, q).unwrap_or(0.0);
         format!(
             "audio cues={} on {:?}: intent → audio callback p50 {:.2} ms p99 {:.2} ms max {:.2} ms; {} dropped",
             v.len(),
