@@ -84,6 +84,17 @@ impl Stage {
     }
 }
 
+/// Whether `intent` is a decided window: every intent and hold but the
+/// calibration holds and the signal-loss holds (no window was decided).
+/// The stage, transport and `decoded_end_to_end` figures cover these.
+#[must_use]
+pub fn is_decided(intent: &Intent) -> bool {
+    !matches!(
+        intent.hold_reason,
+        HoldReason::Calibrating | HoldReason::SignalLoss
+    )
+}
+
 /// Transport delays above this are not delays but timestamps on another
 /// clock (a replayed file's), seconds.
 pub const MAX_TRANSPORT_S: f64 = 10.0;
@@ -154,10 +165,7 @@ impl LatencyHistograms {
             .saturating_record(micros(t.decode_end - t.decode_start));
         self.pipeline
             .saturating_record(micros(t.decode_end - t.arrival));
-        if matches!(
-            intent.hold_reason,
-            HoldReason::Calibrating | HoldReason::SignalLoss
-        ) {
+        if !is_decided(intent) {
             return;
         }
         self.decoded_end_to_end.saturating_record(end_to_end);

@@ -222,20 +222,20 @@ fn series(intents: &[Intent], started: f64, hop_s: f64) -> Series {
     for i in intents {
         let t = &i.times;
         let at = t.publish - started;
-        match i.hold_reason {
-            HoldReason::SignalLoss => s.gaps_s.push(at),
-            HoldReason::Calibrating => {}
-            _ => {
-                let e2e = t.publish - t.arrival;
-                s.t_s.push(at);
-                s.end_to_end_ms.push(e2e * 1e3);
-                for (column, stage) in s.stage_ms.iter_mut().zip(Stage::ALL) {
-                    column.push(stage.of(t) * 1e3);
-                }
-                if e2e > hop_s {
-                    s.overruns_s.push(at);
-                }
-            }
+        if i.hold_reason == HoldReason::SignalLoss {
+            s.gaps_s.push(at);
+        }
+        if !neuroloop_runtime::is_decided(i) {
+            continue;
+        }
+        let e2e = t.publish - t.arrival;
+        s.t_s.push(at);
+        s.end_to_end_ms.push(e2e * 1e3);
+        for (column, stage) in s.stage_ms.iter_mut().zip(Stage::ALL) {
+            column.push(stage.of(t) * 1e3);
+        }
+        if e2e > hop_s {
+            s.overruns_s.push(at);
         }
     }
     s
