@@ -71,6 +71,10 @@ pub struct LoopbackReport {
     pub median_ms: f64,
     /// Interquartile range of the delays, ms.
     pub spread_ms: f64,
+    /// Underruns and overruns the two streams reported: each can move the
+    /// delays after it (the server refills its buffer), so a measurement
+    /// with any is a measurement of a disturbed rig.
+    pub xruns: u64,
     /// Frames per period of the output stream.
     pub buffer_frames: u32,
     /// Output frames per second.
@@ -110,6 +114,7 @@ pub fn measure(options: &LoopbackOptions) -> Result<LoopbackReport, AudioError> 
     let (sched_tx, mut sched_rx) = HeapRb::<f64>::new(clicks).split();
     let (onset_tx, mut onset_rx) = HeapRb::<f64>::new(clicks.saturating_mul(4)).split();
     let rendered = Arc::new(AtomicU64::new(0));
+    let xruns = Arc::new(AtomicU64::new(0));
     let train = ClickTrain {
         rate,
         first: (LEAD_S * rate) as u64,
@@ -130,15 +135,15 @@ pub fn measure(options: &LoopbackOptions) -> Result<LoopbackReport, AudioError> 
         message: e.to_string(),
     };
     let in_stream = match in_format {
-        SampleFormat::F32 => build_input::<f32>(&input, &in_cfg, detector),
-        SampleFormat::I16 => build_input::<i16>(&input, &in_cfg, detector),
+        SampleFormat::F32 => build_input::<f32>(&input, &in_cfg, detector, &xruns),
+        SampleFormat::I16 => build_input::<i16>(&input, &in_cfg, detector, &xruns),
         other => return Err(unsupported(&input, other)),
     }
     .and_then(|s| s.play().map(|()| s))
     .map_err(|e| stream_error(&input, e))?;
     let out_stream = match out_format {
-        SampleFormat::F32 => build_output::<f32>(&output, &out_cfg, train),
-        SampleFormat::I16 => build_output::<i16>(&output, &out_cfg, train),
+        SampleFormat::F32 => build_output::<f32>(&output, &out_cfg, train, &xruns),
+        SampleFormat::I16 => build_output::<i16>(&output, &out_cfg, train, &xruns),
         other => return Err(unsupported(&output, other)),
     }
     .and_then(|s| s.play().map(|()| s))
@@ -164,6 +169,7 @@ pub fn measure(options: &LoopbackOptions) -> Result<LoopbackReport, AudioError> 
         median_ms: at(0.5),
         spread_ms: at(0.75) - at(0.25),
         delays_ms,
+        xruns: xruns.load(Ordering::Relaxed),
         buffer_frames: match out_cfg.buffer_size {
             cpal::BufferSize::Fixed(f) => f,
             cpal::BufferSize::Default => 0,

@@ -51,6 +51,7 @@ fn bench_loopback_finds_every_click_and_names_a_missing_device() {
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(v["found"], 12);
+    assert!(v["xruns"].is_u64(), "{v}");
     assert_eq!(v["delays_ms"].as_array().unwrap().len(), 12);
     let median = v["median_ms"].as_f64().unwrap();
     // Positive, and below the interval (each click is paired within it).

@@ -61,10 +61,27 @@ pub(super) struct Detector {
     pub(super) onsets: HeapProd<f64>,
 }
 
+/// A stream's error callback: counts the underruns and overruns the
+/// stream reports into `xruns` (they shift the delays that follow them)
+/// and logs every error.
+fn on_error(
+    xruns: &Arc<AtomicU64>,
+    side: &'static str,
+) -> impl FnMut(cpal::Error) + Send + 'static {
+    let xruns = Arc::clone(xruns);
+    move |e| {
+        if matches!(e.kind(), cpal::ErrorKind::Xrun) {
+            xruns.fetch_add(1, Ordering::Relaxed);
+        }
+        tracing::warn!(error = %e, side, "loopback stream error");
+    }
+}
+
 pub(super) fn build_output<T>(
     device: &cpal::Device,
     config: &StreamConfig,
     mut train: ClickTrain,
+    xruns: &Arc<AtomicU64>,
 ) -> Result<cpal::Stream, cpal::Error>
 where
     T: SizedSample + FromSample<f32>,
@@ -81,7 +98,7 @@ where
             }
             train.rendered.store(train.frame, Ordering::Release);
         },
-        |e| tracing::warn!(error = %e, "loopback output error"),
+        on_error(xruns, "output"),
         None,
     )
 }
@@ -90,6 +107,7 @@ pub(super) fn build_input<T>(
     device: &cpal::Device,
     config: &StreamConfig,
     mut detector: Detector,
+    xruns: &Arc<AtomicU64>,
 ) -> Result<cpal::Stream, cpal::Error>
 where
     T: SizedSample,
@@ -114,7 +132,7 @@ where
                 }
             }
         },
-        |e| tracing::warn!(error = %e, "loopback input error"),
+        on_error(xruns, "input"),
         None,
     )
 }

@@ -173,7 +173,7 @@ fn loopback(args: &LoopbackArgs) -> Result<(), String> {
             (lo.min(*d), hi.max(*d))
         });
     outln!(
-        "loopback: {} of {} clicks found; delay median {:.2} ms, IQR {:.2} ms, min {:.2} ms, max {:.2} ms; {} frames per period at {} Hz",
+        "loopback: {} of {} clicks found; delay median {:.2} ms, IQR {:.2} ms, min {:.2} ms, max {:.2} ms; {} frames per period at {} Hz; {} underruns/overruns",
         r.found,
         r.clicks,
         r.median_ms,
@@ -181,8 +181,16 @@ fn loopback(args: &LoopbackArgs) -> Result<(), String> {
         min,
         max,
         r.buffer_frames,
-        r.sample_rate
+        r.sample_rate,
+        r.xruns
     );
+    if r.xruns > 0 {
+        errln!(
+            "loopback: the streams reported {} underruns/overruns; the delays after each may \
+             include the buffer the server refilled: measure again on a quieter machine",
+            r.xruns
+        );
+    }
     if let Some(path) = &args.json {
         let json = serde_json::json!({
             "clicks": r.clicks,
@@ -192,6 +200,7 @@ fn loopback(args: &LoopbackArgs) -> Result<(), String> {
             "delays_ms": r.delays_ms,
             "buffer_frames": r.buffer_frames,
             "sample_rate": r.sample_rate,
+            "xruns": r.xruns,
         });
         std::fs::write(path, json.to_string() + "\n")
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
