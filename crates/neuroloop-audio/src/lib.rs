@@ -17,8 +17,10 @@ pub mod error;
 pub mod loopback;
 pub mod output;
 pub mod stats;
+pub mod stream_errors;
 pub mod voice;
 
 pub use error::AudioError;
 pub use output::{AudioOutput, OutputOptions, output_device_names};
+pub use stream_errors::StreamErrors;
 pub use voice::{Applied, Cue, CueSender, Voice, cue_channel};

@@ -22,8 +22,8 @@ use cpal::{SampleFormat, StreamConfig};
 use ringbuf::HeapRb;
 use ringbuf::traits::{Consumer, Split};
 
-use crate::AudioError;
 use crate::output::{Direction, name_of, period_frames, pick};
+use crate::{AudioError, StreamErrors};
 
 mod streams;
 use streams::{ClickTrain, Detector, build_input, build_output};
@@ -75,6 +75,10 @@ pub struct LoopbackReport {
     /// delays after it (the server refills its buffer), so a measurement
     /// with any is a measurement of a disturbed rig.
     pub xruns: u64,
+    /// Other errors the streams reported.
+    pub stream_errors: u64,
+    /// The text of the first error reported, if any.
+    pub first_error: Option<String>,
     /// Frames per period of the output stream.
     pub buffer_frames: u32,
     /// Output frames per second.
@@ -114,7 +118,7 @@ pub fn measure(options: &LoopbackOptions) -> Result<LoopbackReport, AudioError> 
     let (sched_tx, mut sched_rx) = HeapRb::<f64>::new(clicks).split();
     let (onset_tx, mut onset_rx) = HeapRb::<f64>::new(clicks.saturating_mul(4)).split();
     let rendered = Arc::new(AtomicU64::new(0));
-    let xruns = Arc::new(AtomicU64::new(0));
+    let errors = StreamErrors::new();
     let train = ClickTrain {
         rate,
         first: (LEAD_S * rate) as u64,
@@ -135,15 +139,15 @@ pub fn measure(options: &LoopbackOptions) -> Result<LoopbackReport, AudioError> 
         message: e.to_string(),
     };
     let in_stream = match in_format {
-        SampleFormat::F32 => build_input::<f32>(&input, &in_cfg, detector, &xruns),
-        SampleFormat::I16 => build_input::<i16>(&input, &in_cfg, detector, &xruns),
+        SampleFormat::F32 => build_input::<f32>(&input, &in_cfg, detector, &errors),
+        SampleFormat::I16 => build_input::<i16>(&input, &in_cfg, detector, &errors),
         other => return Err(unsupported(&input, other)),
     }
     .and_then(|s| s.play().map(|()| s))
     .map_err(|e| stream_error(&input, e))?;
     let out_stream = match out_format {
-        SampleFormat::F32 => build_output::<f32>(&output, &out_cfg, train, &xruns),
-        SampleFormat::I16 => build_output::<i16>(&output, &out_cfg, train, &xruns),
+        SampleFormat::F32 => build_output::<f32>(&output, &out_cfg, train, &errors),
+        SampleFormat::I16 => build_output::<i16>(&output, &out_cfg, train, &errors),
         other => return Err(unsupported(&output, other)),
     }
     .and_then(|s| s.play().map(|()| s))
@@ -169,7 +173,9 @@ pub fn measure(options: &LoopbackOptions) -> Result<LoopbackReport, AudioError> 
         median_ms: at(0.5),
         spread_ms: at(0.75) - at(0.25),
         delays_ms,
-        xruns: xruns.load(Ordering::Relaxed),
+        xruns: errors.xruns(),
+        stream_errors: errors.others(),
+        first_error: errors.first().map(str::to_owned),
         buffer_frames: match out_cfg.buffer_size {
             cpal::BufferSize::Fixed(f) => f,
             cpal::BufferSize::Default => 0,

@@ -2,11 +2,13 @@
 //! host; a device chosen by name or the host's default; its default
 //! configuration).
 
+use std::sync::Arc;
+
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use cpal::{FromSample, SampleFormat, SizedSample, StreamConfig};
 
-use crate::AudioError;
 use crate::voice::{CueSender, Voice, cue_channel};
+use crate::{AudioError, StreamErrors};
 
 /// Frames rendered per pass inside a callback whose samples are not `f32`
 /// (converted from a scratch buffer allocated once).
@@ -37,6 +39,8 @@ pub struct AudioOutput {
     pub channels: u16,
     /// Frames per callback buffer.
     pub buffer_frames: u32,
+    /// What the stream's error callback reported.
+    pub errors: Arc<StreamErrors>,
 }
 
 /// The names of the default host's output devices.
@@ -83,12 +87,13 @@ pub fn open(options: &OutputOptions) -> Result<(AudioOutput, CueSender), AudioEr
         });
     }
     let (sender, voice) = cue_channel(options.queue.unwrap_or(64), f64::from(config.sample_rate));
+    let errors = StreamErrors::new();
     let stream = match supported.sample_format() {
-        SampleFormat::F32 => build::<f32>(&device, &config, voice),
-        SampleFormat::I16 => build::<i16>(&device, &config, voice),
-        SampleFormat::I32 => build::<i32>(&device, &config, voice),
-        SampleFormat::U16 => build::<u16>(&device, &config, voice),
-        SampleFormat::F64 => build::<f64>(&device, &config, voice),
+        SampleFormat::F32 => build::<f32>(&device, &config, voice, &errors),
+        SampleFormat::I16 => build::<i16>(&device, &config, voice, &errors),
+        SampleFormat::I32 => build::<i32>(&device, &config, voice, &errors),
+        SampleFormat::U16 => build::<u16>(&device, &config, voice, &errors),
+        SampleFormat::F64 => build::<f64>(&device, &config, voice, &errors),
         other => {
             return Err(AudioError::Config {
                 device: name,
@@ -109,6 +114,7 @@ pub fn open(options: &OutputOptions) -> Result<(AudioOutput, CueSender), AudioEr
             sample_rate: config.sample_rate,
             channels: config.channels,
             buffer_frames: frames,
+            errors,
         },
         sender,
     ))
@@ -196,6 +202,7 @@ fn build<T>(
     device: &cpal::Device,
     config: &StreamConfig,
     mut voice: Voice,
+    errors: &Arc<StreamErrors>,
 ) -> Result<cpal::Stream, cpal::Error>
 where
     T: SizedSample + FromSample<f32>,
@@ -213,7 +220,7 @@ where
                 }
             }
         },
-        |e| tracing::warn!(error = %e, "audio stream error"),
+        errors.callback(),
         None,
     )
 }

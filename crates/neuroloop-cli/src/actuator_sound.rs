@@ -78,13 +78,20 @@ impl Sound {
         v.sort_by(f64::total_cmp);
         let at = |q: f64| neuroloop_audio::stats::quantile(&v, q).unwrap_or(0.0);
         format!(
-            "audio cues={} on {:?}: intent → audio callback p50 {:.2} ms p99 {:.2} ms max {:.2} ms; {} dropped",
+            "audio cues={} on {:?}: intent → audio callback p50 {:.2} ms p99 {:.2} ms max {:.2} ms; {} dropped; stream underruns/overruns {}, other errors {}{}",
             v.len(),
             self.output.device,
             at(0.5),
             at(0.99),
             v.last().copied().unwrap_or(0.0),
-            self.cues.dropped()
+            self.cues.dropped(),
+            self.output.errors.xruns(),
+            self.output.errors.others(),
+            self.output
+                .errors
+                .first()
+                .map(|e| format!(" (first: {e})"))
+                .unwrap_or_default()
         )
     }
 }

@@ -11,6 +11,8 @@ use neuroloop_core::clock;
 use ringbuf::HeapProd;
 use ringbuf::traits::Producer;
 
+use crate::StreamErrors;
+
 /// Click length, seconds, and its frequency.
 const CLICK_S: f64 = 0.001;
 const CLICK_HZ: f64 = 4000.0;
@@ -61,27 +63,11 @@ pub(super) struct Detector {
     pub(super) onsets: HeapProd<f64>,
 }
 
-/// A stream's error callback: counts the underruns and overruns the
-/// stream reports into `xruns` (they shift the delays that follow them)
-/// and logs every error.
-fn on_error(
-    xruns: &Arc<AtomicU64>,
-    side: &'static str,
-) -> impl FnMut(cpal::Error) + Send + 'static {
-    let xruns = Arc::clone(xruns);
-    move |e| {
-        if matches!(e.kind(), cpal::ErrorKind::Xrun) {
-            xruns.fetch_add(1, Ordering::Relaxed);
-        }
-        tracing::warn!(error = %e, side, "loopback stream error");
-    }
-}
-
 pub(super) fn build_output<T>(
     device: &cpal::Device,
     config: &StreamConfig,
     mut train: ClickTrain,
-    xruns: &Arc<AtomicU64>,
+    errors: &Arc<StreamErrors>,
 ) -> Result<cpal::Stream, cpal::Error>
 where
     T: SizedSample + FromSample<f32>,
@@ -98,7 +84,7 @@ where
             }
             train.rendered.store(train.frame, Ordering::Release);
         },
-        on_error(xruns, "output"),
+        errors.callback(),
         None,
     )
 }
@@ -107,7 +93,7 @@ pub(super) fn build_input<T>(
     device: &cpal::Device,
     config: &StreamConfig,
     mut detector: Detector,
-    xruns: &Arc<AtomicU64>,
+    errors: &Arc<StreamErrors>,
 ) -> Result<cpal::Stream, cpal::Error>
 where
     T: SizedSample,
@@ -132,7 +118,7 @@ where
                 }
             }
         },
-        on_error(xruns, "input"),
+        errors.callback(),
         None,
     )
 }

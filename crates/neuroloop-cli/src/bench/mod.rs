@@ -191,6 +191,14 @@ fn loopback(args: &LoopbackArgs) -> Result<(), String> {
             r.xruns
         );
     }
+    if r.stream_errors > 0 {
+        errln!(
+            "loopback: the streams reported {} errors besides underruns/overruns (the first \
+             error of all: {})",
+            r.stream_errors,
+            r.first_error.as_deref().unwrap_or("?")
+        );
+    }
     if let Some(path) = &args.json {
         let json = serde_json::json!({
             "clicks": r.clicks,
@@ -201,6 +209,8 @@ fn loopback(args: &LoopbackArgs) -> Result<(), String> {
             "buffer_frames": r.buffer_frames,
             "sample_rate": r.sample_rate,
             "xruns": r.xruns,
+            "stream_errors": r.stream_errors,
+            "first_error": r.first_error,
         });
         std::fs::write(path, json.to_string() + "\n")
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;

@@ -93,15 +93,41 @@ pub fn run_for(args: &[&str], limit: Duration) -> Output {
 }
 
 pub fn wait_output(mut child: Child, limit: Duration, what: &str) -> Output {
+    // The pipes are read while the child runs: a child that writes more
+    // than a pipe holds would otherwise block on the write and never end.
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
     let deadline = Instant::now() + limit;
-    while child.try_wait().unwrap().is_none() {
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
         if Instant::now() > deadline {
             child.kill().unwrap();
-            panic!("{what} still running after {limit:?}");
+            let _ = child.wait();
+            let stderr = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
+            let from = stderr.len().saturating_sub(4000);
+            let tail = &stderr[(from..=stderr.len())
+                .find(|&i| stderr.is_char_boundary(i))
+                .unwrap_or(0)..];
+            panic!("{what} still running after {limit:?}; its stderr ends:\n{tail}");
         }
         std::thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
     }
-    child.wait_with_output().unwrap()
 }
 
 /// A clear error: exit status 1 or 2 (clap), no panic, every `expected`
