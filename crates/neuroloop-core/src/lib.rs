@@ -17,6 +17,7 @@
 //! * [`Error`] / [`ErrorKind`] say what went wrong and whether a retry can help.
 
 pub mod block;
+pub mod channel_pick;
 pub mod clock;
 pub mod clock_offsets;
 pub mod error;

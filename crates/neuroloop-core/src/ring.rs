@@ -15,6 +15,10 @@
 //! ([`RingWriter::set_stalled`]); the reader notices the new stall with one
 //! atomic load ([`RingReader::new_stall`]) while the ring is empty, so the
 //! pipeline can act during the outage rather than when data returns.
+//!
+//! A writer made with a [`ChannelPick`] ([`sample_ring_picking`]) takes
+//! samples as wide as the source's stream and stores only the picked
+//! channels.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -25,6 +29,7 @@ pub use crate::ring_timing::{OVERRUN_LAG_S, PushTiming};
 use ringbuf::traits::{Consumer, Observer, Producer, Split};
 
 use crate::SampleBlock;
+use crate::channel_pick::ChannelPick;
 
 /// Per-sample metadata carried beside the values.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -96,16 +101,25 @@ impl RingStats {
 /// If `channels` or `capacity` is zero.
 #[must_use]
 pub fn sample_ring(channels: usize, capacity: usize) -> (RingWriter, RingReader) {
-    assert!(
-        channels > 0 && capacity > 0,
-        "ring needs channels and capacity"
-    );
+    sample_ring_picking(ChannelPick::all(channels), capacity)
+}
+
+/// Creates a ring holding `capacity` samples of the channels `pick`
+/// keeps; its writer takes samples of `pick.source_channels()` values.
+///
+/// # Panics
+/// If `capacity` is zero.
+#[must_use]
+pub fn sample_ring_picking(pick: ChannelPick, capacity: usize) -> (RingWriter, RingReader) {
+    let channels = pick.kept().len();
+    assert!(capacity > 0, "ring needs capacity");
     let (data_tx, data_rx) = HeapRb::<f32>::new(channels * capacity).split();
     let (stamp_tx, stamp_rx) = HeapRb::<Stamp>::new(capacity).split();
     let stats = Arc::new(RingStats::default());
     (
         RingWriter {
             channels,
+            pick: (!pick.is_all()).then_some(pick),
             next_index: 0,
             stalled: false,
             data: data_tx,
@@ -126,7 +140,10 @@ pub fn sample_ring(channels: usize, capacity: usize) -> (RingWriter, RingReader)
 
 /// The source end.
 pub struct RingWriter {
+    /// Channels stored per sample.
     channels: usize,
+    /// The stored channels of wider pushed samples (`None`: all, as pushed).
+    pick: Option<ChannelPick>,
     next_index: u64,
     /// Local copy of the shared stall flag (no atomic store per push).
     stalled: bool,
@@ -139,18 +156,27 @@ impl RingWriter {
     /// Pushes `timestamps.len()` samples whose interleaved values are `data`,
     /// all arrived at `arrival`. Returns how many samples were dropped.
     ///
-    /// Never blocks and never allocates. If `data.len()` is not
-    /// `timestamps.len() * channels`, only whole samples covered by both are
-    /// pushed.
+    /// Never blocks and never allocates. A sample is
+    /// [`Self::source_channels`] values wide (only the picked channels are
+    /// stored); if `data.len()` is not `timestamps.len()` samples, only
+    /// whole samples covered by both are pushed.
     ///
     /// Samples end a stall: pushing any clears the stalled flag.
     pub fn push(&mut self, data: &[f32], timestamps: &[f64], arrival: f64) -> usize {
-        let n = timestamps.len().min(data.len() / self.channels);
+        let width = self.source_channels();
+        let n = timestamps.len().min(data.len() / width);
         if n > 0 && self.stalled {
             self.set_stalled(false);
         }
         let accepted = n.min(self.room());
-        let pushed_values = self.data.push_slice(&data[..accepted * self.channels]);
+        let values = &data[..accepted * width];
+        let pushed_values = match &self.pick {
+            None => self.data.push_slice(values),
+            Some(pick) => values
+                .chunks_exact(width)
+                .map(|sample| self.data.push_iter(pick.values(sample)))
+                .sum(),
+        };
         debug_assert_eq!(pushed_values, accepted * self.channels);
         for (i, &time) in timestamps[..accepted].iter().enumerate() {
             let stamp = Stamp {
@@ -222,9 +248,16 @@ impl RingWriter {
             .min(self.data.vacant_len() / self.channels)
     }
 
-    /// Channels per sample.
+    /// Channels stored per sample.
     pub fn channels(&self) -> usize {
         self.channels
+    }
+
+    /// Values per pushed sample: the source stream's channels.
+    pub fn source_channels(&self) -> usize {
+        self.pick
+            .as_ref()
+            .map_or(self.channels, ChannelPick::source_channels)
     }
 }
 

@@ -13,7 +13,21 @@ pub struct ChannelSpec {
     pub unit: String,
 }
 
+/// Kinds of channels that carry a biosignal (in volts, whatever the
+/// prefix); a stream's other channels (triggers, counters, motion) have
+/// units of their own.
+pub const BIOSIGNAL_KINDS: [&str; 5] = ["EEG", "EOG", "EMG", "ECG", "ExG"];
+
 impl ChannelSpec {
+    /// Whether the channel carries a biosignal ([`BIOSIGNAL_KINDS`],
+    /// case-insensitive).
+    #[must_use]
+    pub fn is_biosignal(&self) -> bool {
+        BIOSIGNAL_KINDS
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(&self.kind))
+    }
+
     /// An EEG channel in microvolts.
     pub fn eeg(label: impl Into<String>) -> Self {
         Self {

@@ -142,3 +142,27 @@ fn the_first_index_of_a_pop_skips_the_gap_in_front_of_it() {
     pop_all(&mut r, &mut firsts);
     assert_eq!(firsts, [(0, 0.0), (5, 5.0), (11, 11.0)]);
 }
+
+#[test]
+fn a_picking_ring_stores_only_the_picked_channels_in_their_order() {
+    use neuroloop_core::channel_pick::ChannelPick;
+    // Four channels per pushed sample: counter, C3, trigger, C4.
+    let pick = ChannelPick::new(4, vec![3, 1]).unwrap();
+    let (mut w, mut r) = sample_ring_picking(pick, 3);
+    assert_eq!((w.channels(), w.source_channels(), r.channels()), (2, 4, 2));
+    let sample = |i: f32| [i, 100.0 + i, -1.0, 200.0 + i];
+    let data: Vec<f32> = (0..4).flat_map(|i| sample(i as f32)).collect();
+    // Four samples (and a stray half sample) into room for three.
+    let mut with_stray = data.clone();
+    with_stray.extend([9.0, 9.0]);
+    assert_eq!(w.push(&with_stray, &[0.0, 1.0, 2.0, 3.0, 4.0], 7.0), 1);
+    let mut block = SampleBlock::with_capacity(2, 8);
+    assert_eq!(r.pop_into(&mut block).samples, 3);
+    assert_eq!(
+        block.data(),
+        &[200.0, 100.0, 201.0, 101.0, 202.0, 102.0],
+        "C4 then C3 of each sample, nothing of the counter or trigger"
+    );
+    assert_eq!(block.timestamps(), &[0.0, 1.0, 2.0]);
+    assert_eq!(w.stats().dropped(), 1);
+}

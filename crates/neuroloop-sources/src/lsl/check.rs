@@ -70,7 +70,9 @@ pub fn check_stream(facts: &StreamFacts, spec: &StreamSpec) -> Vec<String> {
                     d.label, s.label
                 ));
             }
-            if !d.unit.is_empty() && unit_key(&d.unit) != unit_key(&s.unit) {
+            // A trigger word, a counter or a motion channel has a unit of
+            // its own; the biosignals' must be the profile's.
+            if s.is_biosignal() && !d.unit.is_empty() && unit_key(&d.unit) != unit_key(&s.unit) {
                 problems.push(format!(
                     "stream {name:?} channel {i} ({}) is in {:?}; the profile expects {:?}",
                     s.label, d.unit, s.unit
@@ -119,6 +121,22 @@ mod tests {
             desc: vec![desc("c3", "uV"), desc("C4", "microvolts")],
         };
         assert!(check_stream(&facts, &spec()).is_empty());
+    }
+
+    #[test]
+    fn only_biosignal_channels_must_be_in_the_profiles_unit() {
+        let mut profile = spec();
+        profile.channels[1].kind = "Accelerometer".into();
+        let facts = StreamFacts {
+            name: "s".into(),
+            channels: 2,
+            rate: 250.0,
+            format: ChannelFormat::Float32,
+            desc: vec![desc("C3", "volts"), desc("C4", "milliGs")],
+        };
+        let problems = check_stream(&facts, &profile);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("(C3) is in \"volts\""), "{problems:?}");
     }
 
     #[test]
