@@ -31,6 +31,8 @@ mod filtered;
 mod harness;
 #[path = "lsl/markers.rs"]
 mod markers;
+#[path = "lsl/picked.rs"]
+mod picked;
 #[path = "lsl/record.rs"]
 mod record;
 #[path = "lsl/recovery.rs"]

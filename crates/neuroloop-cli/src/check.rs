@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
+use neuroloop_core::StreamSpec;
 use neuroloop_runtime::config::WindowMode;
 
 /// Validates `config`; prints every problem (exit 1) or a short summary.
@@ -20,11 +21,12 @@ pub fn check(config: &Path) -> ExitCode {
                 ),
             };
             outln!(
-                "{}: ok — profile {} ({} channels @ {} Hz), {} filter stage(s), {windows}, classes {:?}, intents on {}, preallocates {:.0} MB of {} MB allowed",
+                "{}: ok — profile {} ({} channels @ {} Hz){}, {} filter stage(s), {windows}, classes {:?}, intents on {}, preallocates {:.0} MB of {} MB allowed",
                 config.display(),
                 s.profile.name,
-                s.pipeline.input.channel_count(),
-                s.pipeline.input.sample_rate,
+                s.pipeline.source.channel_count(),
+                s.pipeline.source.sample_rate,
+                decoded(&s.pipeline.source, &s.pipeline.input),
                 s.pipeline.filters.chain.stages().len(),
                 s.classes,
                 s.publish_addr,
@@ -41,4 +43,23 @@ pub fn check(config: &Path) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `, decoding N of them (left out: ...)` when the pipeline reads fewer
+/// channels than the source's stream has; nothing when it reads them all.
+fn decoded(source: &StreamSpec, input: &StreamSpec) -> String {
+    if input.channel_count() == source.channel_count() {
+        return String::new();
+    }
+    let left_out: Vec<String> = source
+        .channels
+        .iter()
+        .filter(|c| input.channel_index(&c.label).is_none())
+        .map(|c| format!("{} ({})", c.label, c.kind))
+        .collect();
+    format!(
+        ", decoding {} of them (left out: {})",
+        input.channel_count(),
+        left_out.join(", ")
+    )
 }

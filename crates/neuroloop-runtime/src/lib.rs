@@ -29,6 +29,7 @@
 
 mod artifacts;
 mod background;
+pub mod channel_kinds;
 pub mod config;
 pub mod decode_worker;
 pub mod decoding;

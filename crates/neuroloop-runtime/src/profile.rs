@@ -1,5 +1,6 @@
 //! Hardware profiles: one TOML file per headset in `hardware-profiles/`.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use neuroloop_core::{ChannelSpec, ConfigError, StreamSpec};
@@ -36,9 +37,15 @@ pub struct HardwareProfile {
     pub montage: String,
     /// Channel labels, in stream order.
     pub channels: Vec<String>,
-    /// Signal type of every channel (LSL vocabulary).
+    /// Kind of every channel not in `channel_kinds` (see
+    /// [`crate::channel_kinds`]; default `EEG`): the channels a session
+    /// decodes unless `[pipeline] channels` names others.
     #[serde(default = "default_kind")]
     pub channel_kind: String,
+    /// `[channel_kinds]`: the kind of each channel, by label, that is not
+    /// `channel_kind` (a trigger, counter or motion channel in the stream).
+    #[serde(default)]
+    pub channel_kinds: BTreeMap<String, String>,
     /// Unit after scaling.
     #[serde(default = "default_unit")]
     pub unit: String,
@@ -160,6 +167,7 @@ impl HardwareProfile {
             );
         }
         self.check_channels(&mut err);
+        self.check_kinds(&mut err);
         self.check_physical_range(&mut err);
         self.check_transport(&mut err);
         for (field, message) in self.lsl.iter().flat_map(LslIdentity::problems) {
@@ -206,6 +214,38 @@ impl HardwareProfile {
                 );
             }
         }
+    }
+
+    /// Known kinds, each `[channel_kinds]` label one of the channels, and
+    /// at least one channel of a biosignal kind.
+    fn check_kinds(&self, err: &mut impl FnMut(&str, String)) {
+        if let Err(e) = crate::channel_kinds::canonical_kind(&self.channel_kind) {
+            err("channel_kind", e);
+        }
+        for (label, kind) in &self.channel_kinds {
+            let key = format!("channel_kinds.{label}");
+            if !self.channels.iter().any(|c| c.eq_ignore_ascii_case(label)) {
+                err(
+                    &key,
+                    format!("{label:?} is not one of the profile's channels"),
+                );
+            }
+            if let Err(e) = crate::channel_kinds::canonical_kind(kind) {
+                err(&key, e);
+            }
+        }
+    }
+
+    /// The kind of channel `label` (its `[channel_kinds]` entry, else
+    /// `channel_kind`), in the vocabulary's spelling where it is known.
+    #[must_use]
+    pub fn kind_of(&self, label: &str) -> String {
+        let kind = self
+            .channel_kinds
+            .iter()
+            .find(|(l, _)| l.eq_ignore_ascii_case(label))
+            .map_or(self.channel_kind.as_str(), |(_, kind)| kind.as_str());
+        crate::channel_kinds::canonical_kind(kind).map_or_else(|_| kind.to_owned(), str::to_owned)
     }
 
     /// A known transport, and `serial` with its `[serial]` table.
@@ -264,7 +304,7 @@ impl HardwareProfile {
                 .iter()
                 .map(|label| ChannelSpec {
                     label: label.clone(),
-                    kind: self.channel_kind.clone(),
+                    kind: self.kind_of(label),
                     unit: self.unit.clone(),
                 })
                 .collect(),
@@ -335,6 +375,40 @@ mod tests {
         assert_eq!(text.len(), 3, "{text:?}");
         assert!(text[0].starts_with("t.toml: sample_rate: -1"));
         assert!(text[2].contains("channels[1]") && text[2].contains("duplicate"));
+    }
+
+    #[test]
+    fn gives_each_channel_its_kind() {
+        let p = HardwareProfile::parse(
+            &format!("{OK}\n[channel_kinds]\nc4 = \"counter\""),
+            "t.toml",
+        )
+        .unwrap();
+        let kinds: Vec<String> = p
+            .stream_spec()
+            .channels
+            .into_iter()
+            .map(|c| c.kind)
+            .collect();
+        assert_eq!(kinds, ["EEG", "Counter"]);
+        let bad = HardwareProfile::parse(
+            &format!(
+                "{OK}\nchannel_kind = \"brain\"\n[channel_kinds]\nO1 = \"Trigger\"\nC3 = \"Stim\""
+            ),
+            "t.toml",
+        )
+        .unwrap_err();
+        let text: Vec<String> = bad.iter().map(ToString::to_string).collect();
+        assert_eq!(text.len(), 3, "{text:?}");
+        assert!(text[0].starts_with("t.toml: channel_kind: unknown channel kind \"brain\""));
+        assert!(
+            text.iter()
+                .any(|e| e.contains("channel_kinds.O1") && e.contains("not one of"))
+        );
+        assert!(
+            text.iter()
+                .any(|e| e.contains("channel_kinds.C3") && e.contains("\"Stim\""))
+        );
     }
 
     #[test]

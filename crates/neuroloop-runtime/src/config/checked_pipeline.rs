@@ -4,9 +4,11 @@
 
 use std::path::Path;
 
+use neuroloop_core::channel_pick::ChannelPick;
 use neuroloop_core::{ConfigError, StreamSpec};
 
 use super::bundle::{SessionShape, check_bundle};
+use super::channels::ChannelSelection;
 use super::sections::{DecoderSection, PipelineSection, SessionSection};
 use super::validate::{check_decoder, check_filters};
 use super::windows::{WindowPlan, check_windows};
@@ -17,13 +19,17 @@ use crate::profile::HardwareProfile;
 pub(super) struct PipelineContext<'a> {
     pub(super) section: &'a PipelineSection,
     pub(super) profile: &'a HardwareProfile,
-    pub(super) input: &'a StreamSpec,
+    /// The source's stream and the channels of it the pipeline reads.
+    pub(super) input: &'a ChannelSelection,
+    pub(super) source: &'a StreamSpec,
     pub(super) classes: &'a [String],
     pub(super) bundle: Option<(neuroloop_decode::bundle::WindowDescription, usize)>,
 }
 
 /// `[pipeline]` checked, each part `None` where it failed.
 pub(super) struct CheckedPipeline {
+    source: StreamSpec,
+    pick: ChannelPick,
     pub(super) input: StreamSpec,
     artifacts: Option<neuroloop_dsp::ArtifactConfig>,
     filters: Option<(neuroloop_dsp::ChainConfig, StreamSpec)>,
@@ -39,16 +45,15 @@ impl PipelineContext<'_> {
         errors: &mut Vec<ConfigError>,
     ) -> CheckedPipeline {
         let p = self.section;
-        let artifacts = crate::artifacts::artifact_config(
-            p.artifacts.as_ref(),
-            self.profile,
-            self.input,
-            errors,
-        );
-        let (chain, output) = check_filters(&registries.stages, &p.filters, self.input, errors);
-        let windows = check_windows(p, self.input, self.classes, self.bundle, errors);
+        let input = &self.input.spec;
+        let artifacts =
+            crate::artifacts::artifact_config(p.artifacts.as_ref(), self.profile, input, errors);
+        let (chain, output) = check_filters(&registries.stages, &p.filters, input, errors);
+        let windows = check_windows(p, input, self.classes, self.bundle, errors);
         CheckedPipeline {
-            input: self.input.clone(),
+            source: self.source.clone(),
+            pick: self.input.pick.clone(),
+            input: input.clone(),
             artifacts,
             filters: chain.zip(output),
             tables: p.filters.clone(),
@@ -63,6 +68,8 @@ impl CheckedPipeline {
         let (chain, output) = self.filters?;
         Some(PipelinePlan {
             ring_samples: (session.ring_s * self.input.sample_rate).ceil() as usize,
+            source: self.source,
+            pick: self.pick,
             input: self.input,
             artifacts: self.artifacts.unwrap_or_default(),
             filters: FilterPlan {

@@ -49,7 +49,7 @@ impl MemoryEstimate {
             let windows = cfg.calibration_capacity() as f64;
             parts.push(("calibration set", windows * (ch * window * VALUE + 8.0)));
         }
-        parts.extend(cfg.source.memory(&cfg.pipeline.input));
+        parts.extend(cfg.source.memory(&cfg.pipeline.source));
         if cfg.lsl.filtered_outlet.is_some() {
             let out = cfg.pipeline.filters.output.channel_count() as f64;
             parts.push((

@@ -42,6 +42,7 @@ use crate::source_registry::{SourcePlan, SourceRegistry};
 
 mod bounds;
 mod bundle;
+mod channels;
 mod checked_pipeline;
 mod defaults;
 mod device;
@@ -57,6 +58,7 @@ mod validate;
 mod windows;
 
 pub use bounds::{MAX_CONFIG_BYTES, read_config_file};
+pub use channels::{ChannelSelection, select_channels};
 pub use defaults::{MAX_CALIBRATION_S, MAX_SMOOTHING};
 pub use device::{DEFAULT_GPU_DEADLINE_MS, GPU_DEADLINE_RANGE_MS};
 pub(crate) use keypath::{deserialize_at, key_at};

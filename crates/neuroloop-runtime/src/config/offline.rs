@@ -4,9 +4,10 @@
 //!
 //! `[session]` and `[pipeline]` are deserialised as [`SessionSection`] and
 //! [`PipelineSection`] (unknown keys refused, each error at its key), the
-//! hardware profile is found and loaded as a session finds it, and the
-//! filters are built by the stage registry and preflighted against the
-//! profile's stream, as [`parse`](super::parse) does. The other sections
+//! hardware profile is found and loaded as a session finds it, its
+//! channels are selected by `[pipeline] channels`, and the filters are
+//! built by the stage registry and preflighted against the selected
+//! channels, as [`parse`](super::parse) does. The other sections
 //! are not required: a config given to `neuroloop train` may name the
 //! bundle that training is about to write (`[decoder] type = "bundle"`),
 //! which a whole-session [`load`](super::load) refuses until it exists, and
@@ -19,6 +20,7 @@ use neuroloop_core::ConfigError;
 use neuroloop_dsp::{ChainConfig, StageRegistry};
 use serde::de::DeserializeOwned;
 
+use super::channels::select_channels;
 use super::sections::{PipelineSection, SessionSection};
 use super::validate::check_filters;
 use super::{keypath, read_config_file};
@@ -33,8 +35,9 @@ pub struct OfflineInputs {
     pub filters: ChainConfig,
     /// `[pipeline] filters` as written (a bundle records them).
     pub filter_tables: Vec<toml::Value>,
-    /// The hardware profile's channel labels, in order; `None` without
-    /// `[session] hardware_profile`.
+    /// The labels of the hardware profile's channels the pipeline reads
+    /// (`[pipeline] channels`, by default its biosignal channels), in
+    /// order; `None` without `[session] hardware_profile`.
     pub channels: Option<Vec<String>>,
     /// Every section of the file as written.
     pub tables: toml::Table,
@@ -62,18 +65,24 @@ pub fn offline_inputs(path: &Path) -> Result<OfflineInputs, Vec<ConfigError>> {
     let profile = session
         .and_then(|s| s.hardware_profile)
         .and_then(|name| load_profile(&name, path, &mut errors));
-    let filter_tables = pipeline.map(|p| p.filters).unwrap_or_default();
-    let filters = match &profile {
-        Some(p) => {
+    let (named, filter_tables) = pipeline.map_or((None, Vec::new()), |p| (p.channels, p.filters));
+    let selection = profile.as_ref().and_then(|p| {
+        select_channels(named.as_deref(), &p.stream_spec(), &p.channel_kind)
+            .map_err(|e| errors.extend(e))
+            .ok()
+    });
+    let filters = match (&profile, &selection) {
+        (Some(_), None) => None,
+        (Some(_), Some(selection)) => {
             check_filters(
                 &StageRegistry::builtin(),
                 &filter_tables,
-                &p.stream_spec(),
+                &selection.spec,
                 &mut errors,
             )
             .0
         }
-        None => ChainConfig::from_toml(
+        (None, _) => ChainConfig::from_toml(
             &StageRegistry::builtin(),
             &filter_tables,
             "pipeline.filters",
@@ -85,7 +94,7 @@ pub fn offline_inputs(path: &Path) -> Result<OfflineInputs, Vec<ConfigError>> {
         Some(filters) if errors.is_empty() => Ok(OfflineInputs {
             filters,
             filter_tables,
-            channels: profile.map(|p| p.channels),
+            channels: selection.map(|s| s.spec.labels().map(str::to_owned).collect()),
             tables,
         }),
         _ => Err(errors),

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use neuroloop_core::ConfigError;
 use serde::de::DeserializeOwned;
 
+use super::channels::select_channels;
 use super::checked_pipeline::{CheckedPipeline, PipelineContext, check_decoding};
 use super::memory::{MAX_MEMORY_MB, MemoryEstimate};
 use super::record::{RecordSection, check_record};
@@ -52,20 +53,29 @@ pub fn parse_with(
         .session
         .as_ref()
         .and_then(|session| session_profile(session, s.source.as_deref(), path, &mut errors));
-    let input = profile.as_ref().map(HardwareProfile::stream_spec);
+    let stream = profile.as_ref().map(HardwareProfile::stream_spec);
     if let Some(session) = &s.session {
         check_session(session, &mut errors);
     }
-    if let (Some(source), Some(profile), Some(spec)) = (&s.source, &profile, &input) {
+    if let (Some(source), Some(profile), Some(spec)) = (&s.source, &profile, &stream) {
         source.check(profile, spec, &mut errors);
     }
     let classes = s.source.as_ref().map(|s| s.classes()).unwrap_or_default();
-    let pipeline = match (&s.pipeline, &profile, &input) {
-        (Some(section), Some(profile), Some(input)) => Some(
+    let selection = match (&s.pipeline, &stream, &profile) {
+        (Some(section), Some(stream), Some(profile)) => {
+            select_channels(section.channels.as_deref(), stream, &profile.channel_kind)
+                .map_err(|e| errors.extend(e))
+                .ok()
+        }
+        _ => None,
+    };
+    let pipeline = match (&s.pipeline, &profile, &stream, &selection) {
+        (Some(section), Some(profile), Some(source), Some(input)) => Some(
             PipelineContext {
                 section,
                 profile,
                 input,
+                source,
                 classes: &classes,
                 bundle: s.decoder.as_ref().and_then(|d| bundle_windows(d, path)),
             }

@@ -3,6 +3,7 @@
 //! chain, windows, ring) and the filter chain's own.
 
 use neuroloop_core::StreamSpec;
+use neuroloop_core::channel_pick::ChannelPick;
 use neuroloop_dsp::{ArtifactConfig, ChainConfig};
 
 use super::windows::WindowPlan;
@@ -12,6 +13,11 @@ use super::windows::WindowPlan;
 pub struct PipelinePlan {
     /// The stream the source produces (from the hardware profile, or a
     /// replayed recording).
+    pub source: StreamSpec,
+    /// Which of its channels the ring keeps (`[pipeline] channels`).
+    pub pick: ChannelPick,
+    /// The stream the pipeline reads: the source's channels that
+    /// `[pipeline] channels` selects.
     pub input: StreamSpec,
     /// `[pipeline.artifacts]` over the profile's physical range.
     pub artifacts: ArtifactConfig,

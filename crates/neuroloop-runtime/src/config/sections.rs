@@ -33,6 +33,11 @@ pub struct SessionSection {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PipelineSection {
+    /// Labels of the stream's channels the pipeline reads, in that order
+    /// (default: every channel of a biosignal kind; see
+    /// [`crate::channel_kinds`]).
+    #[serde(default)]
+    pub channels: Option<Vec<String>>,
     /// Filter stages in order, each a table with a `type`.
     #[serde(default)]
     pub filters: Vec<toml::Value>,

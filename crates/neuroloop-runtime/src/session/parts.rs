@@ -49,9 +49,12 @@ pub fn assemble(
     options: StartOptions,
 ) -> Result<SessionParts, RuntimeError> {
     let mut source = SourcePart::open(cfg, options.sample_limit)?;
-    let mut pipeline = PipelinePart::build(cfg, source.spec(), source.live())?;
+    // The source's channels that `[pipeline] channels` selects: what the
+    // ring keeps, the pipeline reads, calibration fits and the recorder writes.
+    let input = &cfg.pipeline.input;
+    let mut pipeline = PipelinePart::build(cfg, input, source.live())?;
     let calibration = match pipeline.calibration.take() {
-        Some(ends) => Some(CalibrationPart::new(cfg, source.spec(), ends)?),
+        Some(ends) => Some(CalibrationPart::new(cfg, input, ends)?),
         None => None,
     };
     let mut publishers = Publishers::start(cfg, options.listen)?;
@@ -62,7 +65,7 @@ pub fn assemble(
             let offsets = source.clock_offsets();
             let mut recorder = Recorder::start(
                 plan,
-                source.spec(),
+                input,
                 &cfg.classes,
                 cfg.pipeline.ring_samples,
                 !source.live(),

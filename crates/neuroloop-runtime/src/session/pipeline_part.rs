@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crossbeam_channel::{Receiver, Sender};
 use neuroloop_core::markers::{MarkerWriter, marker_ring};
-use neuroloop_core::ring::{RingStats, RingWriter, sample_ring};
+use neuroloop_core::ring::{RingStats, RingWriter, sample_ring_picking};
 use neuroloop_core::{Intent, SampleBlock, StreamSpec};
 use neuroloop_dsp::NonFiniteCounter;
 
@@ -70,7 +70,8 @@ pub struct CalibrationEnds {
 pub type DeviceEnd = (ComputeDevice, Sender<Box<dyn BatchDecoder>>);
 
 impl PipelinePart {
-    /// Builds the pipeline for `spec` (the opened source's stream);
+    /// Builds the pipeline for `spec` (the channels of the source's stream
+    /// that `[pipeline] channels` selects, which its ring keeps);
     /// `live`: whether the source runs in real time (a pipeline fed by a
     /// source that is not live waits for its trainer).
     ///
@@ -89,6 +90,15 @@ impl PipelinePart {
         };
         let channels = spec.channel_count();
         let plan = &cfg.pipeline;
+        if plan.pick.kept().len() != channels {
+            return Err(RuntimeError::Build {
+                what: "pipeline",
+                message: format!(
+                    "a stream of {channels} channels, but the session selects {} of its source",
+                    plan.pick.kept().len()
+                ),
+            });
+        }
         let chain = plan
             .filters
             .chain
@@ -101,7 +111,7 @@ impl PipelinePart {
         let (decoder, mut calibration) = decoder_slot(cfg, channels, live)?;
         let window_len = channels * cfg.pipeline.windows.window_samples;
         let offload = device_offload(cfg, window_len, live, calibration.as_mut())?;
-        let (samples, reader) = sample_ring(channels, cfg.pipeline.ring_samples);
+        let (samples, reader) = sample_ring_picking(plan.pick.clone(), plan.ring_samples);
         let (markers, marker_reader) = marker_ring(MARKER_QUEUE);
         let (intent_tx, intents) = crossbeam_channel::bounded(INTENT_QUEUE);
         let pipeline = Pipeline {

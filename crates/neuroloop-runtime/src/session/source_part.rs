@@ -34,14 +34,14 @@ impl SourcePart {
     /// classes.
     pub fn open(cfg: &ValidatedSession, sample_limit: Option<u64>) -> Result<Self, RuntimeError> {
         let context = OpenContext {
-            spec: cfg.pipeline.input.clone(),
+            spec: cfg.pipeline.source.clone(),
             profile: &cfg.profile,
             lsl: &cfg.lsl,
             classes: &cfg.classes,
             sample_limit,
         };
         let source = cfg.source.open(&context)?;
-        let (opened, validated) = (source.spec(), &cfg.pipeline.input);
+        let (opened, validated) = (source.spec(), &cfg.pipeline.source);
         if opened.channel_count() != validated.channel_count()
             || opened.sample_rate != validated.sample_rate
         {

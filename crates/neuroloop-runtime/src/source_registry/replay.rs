@@ -68,6 +68,7 @@ impl ReplaySection {
             montage: "recording".into(),
             channels: spec.channels.iter().map(|c| c.label.clone()).collect(),
             channel_kind: "EEG".into(),
+            channel_kinds: std::collections::BTreeMap::new(),
             unit,
             expected_latency_ms: None,
             serial: None,

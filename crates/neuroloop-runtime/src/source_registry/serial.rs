@@ -145,6 +145,7 @@ mod tests {
             montage: "10-20".into(),
             channels: (1..=8).map(|c| format!("E{c}")).collect(),
             channel_kind: "EEG".into(),
+            channel_kinds: std::collections::BTreeMap::new(),
             unit: "microvolts".into(),
             expected_latency_ms: None,
             serial: Some(SerialSettings {
