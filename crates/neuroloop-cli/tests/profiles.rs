@@ -72,6 +72,10 @@ fn every_headset_profile_passes_check_in_a_session_that_uses_it() {
         "unicorn",
         "openbci-gui-cyton",
         "openbci-gui-cyton-daisy",
+        "emotiv-epoc-x",
+        "biosemi-activetwo-32",
+        "actichamp-32",
+        "dsi-24",
     ] {
         assert!(names.contains(&expected), "{expected} missing: {names:?}");
     }
@@ -103,6 +107,35 @@ fn every_headset_profile_passes_check_in_a_session_that_uses_it() {
             profile.sample_rate
         );
         assert!(stdout.contains(&summary), "{summary} not in {stdout}");
+        // A stream with counters, triggers or motion channels: the session
+        // decodes the profile's main kind only, and says which it leaves out.
+        let spec = profile.stream_spec();
+        let decoded = spec
+            .channels
+            .iter()
+            .filter(|c| c.kind.eq_ignore_ascii_case(&profile.channel_kind))
+            .count();
+        let expected = match profile.name.as_str() {
+            "emotiv-epoc-x" => 14,
+            "biosemi-activetwo-32" => 32,
+            "dsi-24" => 20,
+            _ => spec.channel_count(),
+        };
+        assert_eq!(decoded, expected, "{}", profile.name);
+        if decoded < spec.channel_count() {
+            let left_out = spec
+                .channels
+                .iter()
+                .find(|c| !c.kind.eq_ignore_ascii_case(&profile.channel_kind))
+                .unwrap();
+            let words = format!(
+                "decoding {decoded} of them (left out: {} ({})",
+                left_out.label, left_out.kind
+            );
+            assert!(stdout.contains(&words), "{words} not in {stdout}");
+        } else {
+            assert!(!stdout.contains("decoding"), "{stdout}");
+        }
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
