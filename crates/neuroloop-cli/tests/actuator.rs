@@ -67,9 +67,13 @@ fn session_config(extra: &str) -> (PathBuf, u16) {
             r#"hardware_profile = "simulated""#.to_string(),
             format!("hardware_profile = {:?}", profile.display().to_string()),
         ),
+        // As fast as the machine goes, and for as long as a test needs:
+        // every test ends its session itself. (3000 s of signal lasted
+        // 15 to 50 s, which a loaded run of the freeze test outlived: the
+        // session ended while the thawed actuator waited to move.)
         (
             "realtime = true".to_string(),
-            "realtime = false\nduration_s = 3000.0".to_string(),
+            "realtime = false\nduration_s = 1e7".to_string(),
         ),
     ] {
         assert!(text.contains(&from), "demo config has no {from:?}");
@@ -467,13 +471,13 @@ fn the_audio_actuator_sounds_each_intent_in_order_and_beeps_on_deadman() {
     // Real time, so that tones last as long as the intents, after 13 s of
     // calibration.
     let (config, port) = session_config("");
-    let text = std::fs::read_to_string(&config)
-        .unwrap()
-        .replacen(
-            "realtime = false\nduration_s = 3000.0",
-            "realtime = true",
-            1,
-        )
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(
+        text.contains("realtime = false\nduration_s = 1e7"),
+        "{text}"
+    );
+    let text = text
+        .replacen("realtime = false\nduration_s = 1e7", "realtime = true", 1)
         .replacen("calibration_s = 60.0", "calibration_s = 13.0", 1)
         // Class intents on any majority: this tests the sound, not the
         // decoder.
