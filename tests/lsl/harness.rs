@@ -144,6 +144,7 @@ pub fn pipeline(
         filtered: None,
         record: None,
         offload: None,
+        stage_timing: true,
     };
     (pipeline, intents, Box::new((calib_rx, decoder_tx)))
 }

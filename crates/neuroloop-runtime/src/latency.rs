@@ -169,8 +169,11 @@ impl LatencyHistograms {
             return;
         }
         self.decoded_end_to_end.saturating_record(end_to_end);
-        for (h, stage) in self.stages.iter_mut().zip(Stage::ALL) {
-            h.saturating_record(micros(stage.of(t)));
+        // Without stage timing the pipeline leaves the stage stamps NaN.
+        if t.wake.is_finite() {
+            for (h, stage) in self.stages.iter_mut().zip(Stage::ALL) {
+                h.saturating_record(micros(stage.of(t)));
+            }
         }
         let transport = t.arrival - t.sample_time;
         if (0.0..=MAX_TRANSPORT_S).contains(&transport) {

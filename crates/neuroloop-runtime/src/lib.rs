@@ -58,7 +58,7 @@ pub use artifacts::{ArtifactReport, ArtifactStats, ReasonCounts};
 pub use config::{ValidatedSession, load, parse};
 pub use error::RuntimeError;
 pub use filtered_outlet::FilteredOutletReport;
-pub use latency::{LatencySummary, Stage, is_decided};
+pub use latency::{LatencyHistograms, LatencySummary, Stage, is_decided};
 pub use lsl_config::LslSection;
 pub use report::SessionReport;
 pub use session::{RunningSession, StartOptions, start};

@@ -76,6 +76,10 @@ pub struct Pipeline {
     /// With a GPU `[decoder] device` (`"wgpu"`, `"cuda"`): the hand-off to the decode worker
     /// (see [`crate::offload`]); `None` decodes on this thread.
     pub offload: Option<DeviceOffload>,
+    /// Whether each window's per-stage times are stamped (`wake`,
+    /// `filtered`, `decided`: three clock reads per window); on in every
+    /// session, off only to measure what the stamps cost.
+    pub stage_timing: bool,
 }
 
 /// What one [`Pipeline::step`] found.
@@ -117,7 +121,7 @@ impl Pipeline {
         }
         let expected = self.reader.expected_index();
         let popped = self.reader.pop_into(&mut self.block);
-        let wake = clock::now();
+        let woken = BlockTimes::woken(self.stage_timing);
         if let Some(gap) = popped.gap {
             self.on_gap(gap);
         }
@@ -141,10 +145,7 @@ impl Pipeline {
             record.push_block(&self.block, popped.first_index(expected));
         }
         self.clean_and_filter();
-        let stamps = BlockTimes {
-            wake,
-            filtered: clock::now(),
-        };
+        let stamps = woken.filtered();
         if let Some(tap) = &mut self.filtered {
             let newest = self.block.arrivals()[popped.samples - 1];
             tap.push(self.block.data(), self.block.timestamps(), newest);
@@ -304,21 +305,45 @@ impl Pipeline {
 }
 
 /// When the pipeline thread took a block out of the ring (`wake`) and when
-/// artifact detection and the filters were done with it (`filtered`).
+/// artifact detection and the filters were done with it (`filtered`);
+/// NaN, and no clock read, without stage timing.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct BlockTimes {
     /// When the block was taken out of the ring.
     pub wake: f64,
     /// When the filters were done with it.
     pub filtered: f64,
+    /// Whether the stages are timed (see [`Pipeline::stage_timing`]).
+    pub timing: bool,
 }
 
 impl BlockTimes {
-    /// Writes the block's stamps into the intent of a window it completed.
+    /// A block just taken out of the ring.
+    #[must_use]
+    pub(crate) fn woken(timing: bool) -> Self {
+        Self {
+            wake: if timing { clock::now() } else { f64::NAN },
+            filtered: f64::NAN,
+            timing,
+        }
+    }
+
+    /// The block once the filters are done with it.
+    #[must_use]
+    pub(crate) fn filtered(mut self) -> Self {
+        if self.timing {
+            self.filtered = clock::now();
+        }
+        self
+    }
+
+    /// Writes the block's stamps into the intent of a window it completed,
+    /// and the time the window was decided (now).
     #[must_use]
     pub(crate) fn stamp(self, mut intent: Intent) -> Intent {
         intent.times.wake = self.wake;
         intent.times.filtered = self.filtered;
+        intent.times.decided = if self.timing { clock::now() } else { f64::NAN };
         intent
     }
 }
@@ -335,8 +360,8 @@ enum Outcome {
 /// it (the slot also sees artifact windows, unlabelled, to keep its
 /// calibration schedule); `touched` are the artifacts the window touches,
 /// `label` its true class if known (never for artifact windows). Stamps
-/// the arrival and the times from `decode_start` to `decided`; the caller
-/// adds the block's ([`BlockTimes::stamp`]).
+/// the arrival and the decode's start and end; the caller adds the block's
+/// times and the decision's ([`BlockTimes::stamp`]).
 fn decided(
     window: &Window<'_>,
     touched: ArtifactReasons,
@@ -394,7 +419,6 @@ fn decided(
     intent.times.arrival = window.newest_arrival;
     intent.times.decode_start = decode_start;
     intent.times.decode_end = decode_end;
-    intent.times.decided = clock::now();
     intent
 }
 

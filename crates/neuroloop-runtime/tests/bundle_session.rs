@@ -170,6 +170,7 @@ fn run_observed(
             sample_limit: Some((seconds * FS) as u64),
             wait_for_clients: 1,
             intent_tap: None,
+            ..StartOptions::default()
         },
     )
     .unwrap();

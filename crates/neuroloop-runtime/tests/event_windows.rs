@@ -53,6 +53,7 @@ fn run(config: &Path, seconds: f64) -> (Vec<Value>, neuroloop_runtime::SessionRe
             sample_limit: Some((seconds * FS) as u64),
             wait_for_clients: 1,
             intent_tap: None,
+            ..StartOptions::default()
         },
     )
     .unwrap();

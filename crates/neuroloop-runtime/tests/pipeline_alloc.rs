@@ -254,6 +254,7 @@ fn a_stalled_source_on_an_empty_ring_sends_one_signal_loss_hold_without_allocati
         filtered: None,
         record: None,
         offload: None,
+        stage_timing: true,
     };
     let push = |writer: &mut neuroloop_core::ring::RingWriter, first: u64, n: usize| {
         let data = vec![0.5f32; n * channels];

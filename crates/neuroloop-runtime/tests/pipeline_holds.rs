@@ -59,6 +59,7 @@ fn artifact_windows_are_held_and_never_collected() {
         filtered: None,
         record: None,
         offload: None,
+        stage_timing: true,
     };
     // Class 1 from the start; samples 100..110 of C3 railed.
     markers.push(Marker { time: 0.0, code: 1 });
@@ -168,6 +169,7 @@ fn a_decoder_output_that_is_not_a_distribution_is_a_decoder_error_hold() {
         filtered: None,
         record: None,
         offload: None,
+        stage_timing: true,
     };
     let data: Vec<f32> = (0..200).map(|v| (v as f32 * 0.7).sin()).collect();
     let times: Vec<f64> = (0..100).map(|s| s as f64 / FS).collect();
@@ -233,6 +235,7 @@ fn run_ready(
         filtered: None,
         record: None,
         offload: None,
+        stage_timing: true,
     };
     let data: Vec<f32> = (0..200).map(|v| (v as f32 * 0.7).sin()).collect();
     let times: Vec<f64> = (0..100).map(|s| s as f64 / FS).collect();

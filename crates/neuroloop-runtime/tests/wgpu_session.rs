@@ -103,6 +103,7 @@ fn run_observed(config: &Path, seconds: f64) -> (SessionReport, BTreeMap<u64, De
         sample_limit: Some((seconds * FS) as u64),
         wait_for_clients: 1,
         intent_tap: None,
+        ..StartOptions::default()
     };
     let session = start(cfg, options).unwrap_or_else(|e| panic!("the session starts: {e}"));
     let port = session.local_addr().port();

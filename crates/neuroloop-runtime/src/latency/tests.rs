@@ -133,3 +133,23 @@ fn calibration_and_signal_loss_holds_are_not_stages_and_foreign_clocks_are_count
     assert_eq!(h.transport_out_of_range, 1);
     assert!(h.transport.equivalent(h.transport.max(), 500_000), "0.5 s");
 }
+
+#[test]
+fn without_stage_timing_only_the_stages_are_left_out() {
+    let mut h = LatencyHistograms::new();
+    let mut t = staged(
+        10.0,
+        10.001,
+        [0.0001, 0.0002, 0.0001, 0.0003, 0.0001, 0.0002],
+    );
+    (t.wake, t.filtered, t.decided) = (f64::NAN, f64::NAN, f64::NAN);
+    h.record(&intent(HoldReason::Dwell, t));
+    assert_eq!((h.end_to_end.len(), h.decoded_end_to_end.len()), (1, 1));
+    assert_eq!((h.decode.len(), h.transport.len()), (1, 1));
+    for stage in Stage::ALL {
+        assert!(
+            h.stage(stage).is_empty(),
+            "{stage:?} recorded without stamps"
+        );
+    }
+}

@@ -109,7 +109,7 @@ impl DeviceOffload {
                 hold.times.arrival = window.newest_arrival;
                 let now = clock::now();
                 (hold.times.decode_start, hold.times.decode_end) = (now, now);
-                hold.times.decided = now;
+                // The caller stamps the block's times and `decided`.
                 return Some(hold);
             }
         };
@@ -161,9 +161,11 @@ impl DeviceOffload {
             index: intent.window,
             newest_time: intent.times.sample_time,
             arrival: intent.times.arrival,
+            // Unused: a ready intent is stamped already.
             stamps: BlockTimes {
                 wake: intent.times.wake,
                 filtered: intent.times.filtered,
+                timing: false,
             },
             label: None,
             what: What::Ready(intent),

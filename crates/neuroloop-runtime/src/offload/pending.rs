@@ -90,7 +90,6 @@ impl Pending {
             done_at
         };
         intent.times.decode_end = done_at;
-        intent.times.decided = clock::now();
         self.stamps.stamp(intent)
     }
 }

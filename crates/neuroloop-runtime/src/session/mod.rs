@@ -54,6 +54,10 @@ pub struct StartOptions {
     /// Also send every published intent here (in-process consumers; see
     /// [`crate::server::forward`]).
     pub intent_tap: Option<crossbeam_channel::Sender<neuroloop_core::Intent>>,
+    /// Leave out the per-stage times (three clock reads per window on the
+    /// pipeline thread, six histogram records per intent on the
+    /// forwarder): only to measure what they cost.
+    pub without_stage_timing: bool,
 }
 
 /// A session whose threads are running.

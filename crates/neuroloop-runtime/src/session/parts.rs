@@ -59,6 +59,7 @@ pub fn assemble(
     };
     let mut publishers = Publishers::start(cfg, options.listen)?;
     pipeline.pipeline.filtered = publishers.filtered_tap.take();
+    pipeline.pipeline.stage_timing = !options.without_stage_timing;
     let recorder = match &cfg.record {
         Some(plan) => {
             let aux = source.take_aux_stream();

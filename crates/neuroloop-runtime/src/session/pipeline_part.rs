@@ -135,6 +135,7 @@ impl PipelinePart {
             record: None,
             offload,
             chain,
+            stage_timing: true,
         };
         Ok(Self {
             non_finite: pipeline.chain.non_finite_counter(),

@@ -104,6 +104,7 @@ impl Rig {
             filtered: None,
             record: None,
             offload,
+            stage_timing: true,
         };
         (pipeline, writer, intents)
     }
