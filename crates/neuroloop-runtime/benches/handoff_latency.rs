@@ -25,9 +25,8 @@ mod handoff_rig;
 use std::time::{Duration, Instant};
 
 use handoff_rig::Rig;
-use neuroloop_core::Window;
 use neuroloop_decode::bundle::Bundle;
-use neuroloop_decode::{ComputeDevice, DecodeError, Decoder};
+use neuroloop_decode::{ComputeDevice, Decoder};
 use neuroloop_runtime::decode_worker::Handoff;
 use neuroloop_runtime::offload::DeviceOffload;
 use neuroloop_runtime::pipeline::Step;
@@ -39,37 +38,11 @@ const RIG: Rig = Rig {
     fs: 250.0,
 };
 
-/// Decodes nothing: equal probabilities.
-struct Constant {
-    classes: Vec<String>,
-}
-
-impl Decoder for Constant {
-    fn classes(&self) -> &[String] {
-        &self.classes
-    }
-
-    fn input_shape(&self) -> (usize, usize) {
-        (RIG.channels, RIG.samples)
-    }
-
-    fn decode(&mut self, _: &Window<'_>, probabilities: &mut [f32]) -> Result<(), DecodeError> {
-        probabilities.fill(0.5);
-        Ok(())
-    }
-}
-
 /// The calling thread's CPU time in microseconds: a step's CPU time leaves
 /// out the time the thread was preempted (on 2 cores, by the worker's own
 /// forward when it runs on the CPU).
 fn thread_cpu_us() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: a valid clock id and a valid out-pointer.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &raw mut ts) };
-    ts.tv_sec as f64 * 1e6 + ts.tv_nsec as f64 / 1e3
+    handoff_rig::thread_cpu_ns() / 1e3
 }
 
 /// Step times of one row, in microseconds.
@@ -181,16 +154,9 @@ fn main() {
     let bundle = RIG.bundle(&dir, 8);
     let trials = (RIG.samples + windows * RIG.hop) / RIG.samples + 2;
     let signal = RIG.signal(trials, 9);
-    let classes = vec!["left".to_string(), "right".to_string()];
 
     let mut rows = vec![
-        run(
-            "constant",
-            Box::new(Constant { classes }),
-            None,
-            &signal,
-            windows,
-        ),
+        run("constant", RIG.constant(), None, &signal, windows),
         run(
             "on thread",
             Bundle::load(&dir).unwrap().into_decoder().unwrap(),

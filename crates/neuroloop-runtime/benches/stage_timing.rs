@@ -19,9 +19,8 @@ mod handoff_rig;
 
 use std::time::Instant;
 
-use handoff_rig::Rig;
-use neuroloop_core::{Intent, Window, clock};
-use neuroloop_decode::{DecodeError, Decoder};
+use handoff_rig::{Rig, thread_cpu_ns};
+use neuroloop_core::{Intent, clock};
 use neuroloop_runtime::LatencyHistograms;
 use neuroloop_runtime::pipeline::Step;
 
@@ -31,37 +30,6 @@ const RIG: Rig = Rig {
     hop: 100,
     fs: 1000.0,
 };
-
-/// Decodes nothing: equal probabilities.
-struct Constant {
-    classes: Vec<String>,
-}
-
-impl Decoder for Constant {
-    fn classes(&self) -> &[String] {
-        &self.classes
-    }
-
-    fn input_shape(&self) -> (usize, usize) {
-        (RIG.channels, RIG.samples)
-    }
-
-    fn decode(&mut self, _: &Window<'_>, probabilities: &mut [f32]) -> Result<(), DecodeError> {
-        probabilities.fill(0.5);
-        Ok(())
-    }
-}
-
-/// The calling thread's CPU time in nanoseconds.
-fn thread_cpu_ns() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: a valid clock id and a valid out-pointer.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &raw mut ts) };
-    ts.tv_sec as f64 * 1e9 + ts.tv_nsec as f64
-}
 
 /// Mean and median of `values`.
 fn mean_median(values: &[f64]) -> (f64, f64) {
@@ -91,12 +59,8 @@ fn main() {
     let signal = RIG.signal(trials, 9);
     let first_window_hop = RIG.samples / RIG.hop - 1;
     let hops = (first_window_hop + windows).min(RIG.hops(&signal));
-    let classes = vec!["left".to_string(), "right".to_string()];
     let mut sides = [true, false].map(|timing| {
-        let decoder = Box::new(Constant {
-            classes: classes.clone(),
-        });
-        let (mut pipeline, writer, intents) = RIG.pipeline(decoder, None);
+        let (mut pipeline, writer, intents) = RIG.pipeline(RIG.constant(), None);
         pipeline.stage_timing = timing;
         let side = Side {
             wall_ns: Vec::with_capacity(windows),

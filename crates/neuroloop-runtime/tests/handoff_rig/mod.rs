@@ -11,11 +11,11 @@ use std::path::Path;
 
 use crossbeam_channel::Receiver;
 use neuroloop_core::ring::{RingWriter, sample_ring};
-use neuroloop_core::{ChannelSpec, Intent, SampleBlock, StreamSpec, clock};
-use neuroloop_decode::Decoder;
+use neuroloop_core::{ChannelSpec, Intent, SampleBlock, StreamSpec, Window, clock};
 use neuroloop_decode::bundle::{Bundle, BundleMeta};
 use neuroloop_decode::fit::{EpochSet, FitOptions, Hyperparameters, ModelSpec, fit};
 use neuroloop_decode::synthetic::MotorImagery;
+use neuroloop_decode::{DecodeError, Decoder};
 use neuroloop_dsp::{ArtifactConfig, FilterChain, WindowAssembler};
 use neuroloop_runtime::decoding::DecoderSlot;
 use neuroloop_runtime::labels::LabelTimeline;
@@ -139,4 +139,48 @@ impl Rig {
             .collect();
         assert_eq!(writer.push(data, &times, clock::now()), 0, "ring full");
     }
+}
+
+impl Rig {
+    /// A decoder that costs nothing (equal probabilities for two classes):
+    /// what the pipeline's own work costs.
+    pub fn constant(&self) -> Box<dyn Decoder> {
+        Box::new(Constant {
+            classes: vec!["left".into(), "right".into()],
+            shape: (self.channels, self.samples),
+        })
+    }
+}
+
+/// Decodes nothing: equal probabilities.
+struct Constant {
+    classes: Vec<String>,
+    shape: (usize, usize),
+}
+
+impl Decoder for Constant {
+    fn classes(&self) -> &[String] {
+        &self.classes
+    }
+
+    fn input_shape(&self) -> (usize, usize) {
+        self.shape
+    }
+
+    fn decode(&mut self, _: &Window<'_>, probabilities: &mut [f32]) -> Result<(), DecodeError> {
+        probabilities.fill(0.5);
+        Ok(())
+    }
+}
+
+/// The calling thread's CPU time in nanoseconds: a step's CPU time leaves
+/// out the time the thread was preempted.
+pub fn thread_cpu_ns() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: a valid clock id and a valid out-pointer.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &raw mut ts) };
+    ts.tv_sec as f64 * 1e9 + ts.tv_nsec as f64
 }

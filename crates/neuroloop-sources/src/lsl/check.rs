@@ -103,6 +103,17 @@ mod tests {
         }
     }
 
+    /// A 2-channel stream at `rate` with `desc`.
+    fn facts(rate: f64, format: ChannelFormat, desc: Vec<ChannelDesc>) -> StreamFacts {
+        StreamFacts {
+            name: "s".into(),
+            channels: 2,
+            rate,
+            format,
+            desc,
+        }
+    }
+
     fn desc(label: &str, unit: &str) -> ChannelDesc {
         ChannelDesc {
             label: label.into(),
@@ -113,13 +124,11 @@ mod tests {
 
     #[test]
     fn matching_stream_passes_and_units_are_canonical() {
-        let facts = StreamFacts {
-            name: "s".into(),
-            channels: 2,
-            rate: 250.0,
-            format: ChannelFormat::Float32,
-            desc: vec![desc("c3", "uV"), desc("C4", "microvolts")],
-        };
+        let facts = facts(
+            250.0,
+            ChannelFormat::Float32,
+            vec![desc("c3", "uV"), desc("C4", "microvolts")],
+        );
         assert!(check_stream(&facts, &spec()).is_empty());
     }
 
@@ -127,13 +136,11 @@ mod tests {
     fn only_biosignal_channels_must_be_in_the_profiles_unit() {
         let mut profile = spec();
         profile.channels[1].kind = "Accelerometer".into();
-        let facts = StreamFacts {
-            name: "s".into(),
-            channels: 2,
-            rate: 250.0,
-            format: ChannelFormat::Float32,
-            desc: vec![desc("C3", "volts"), desc("C4", "milliGs")],
-        };
+        let facts = facts(
+            250.0,
+            ChannelFormat::Float32,
+            vec![desc("C3", "volts"), desc("C4", "milliGs")],
+        );
         let problems = check_stream(&facts, &profile);
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].contains("(C3) is in \"volts\""), "{problems:?}");
@@ -141,13 +148,11 @@ mod tests {
 
     #[test]
     fn every_mismatch_is_reported() {
-        let facts = StreamFacts {
-            name: "s".into(),
-            channels: 2,
-            rate: 500.0,
-            format: ChannelFormat::String,
-            desc: vec![desc("Fz", "uV"), desc("C4", "volts")],
-        };
+        let facts = facts(
+            500.0,
+            ChannelFormat::String,
+            vec![desc("Fz", "uV"), desc("C4", "volts")],
+        );
         let problems = check_stream(&facts, &spec());
         assert_eq!(problems.len(), 4, "{problems:?}");
         assert!(problems[0].contains("500 Hz"));
