@@ -173,10 +173,29 @@ fn list_names_the_profile_of_a_headset_stream() {
         format!("muse4-{pid}"),
         format!("obci-{pid}"),
     );
+    let (biosemi, emotiv) = (format!("biosemi-{pid}"), format!("emotiv-{pid}"));
+    let shipped = shipped();
+    let labels_of = |name: &str| {
+        let profile = shipped.iter().find(|p| p.name == name).unwrap();
+        profile.channels.join(",")
+    };
     let mut peers = [
         outlet("Muse", &muse, "TP9,AF7,AF8,TP10,Right AUX", "256"),
         outlet("Muse", &muse_short, "TP9,AF7,AF8,TP10", "256"),
         outlet("obci_eeg1", &obci, "1,2,3,4,5,6,7,8", "250"),
+        // Streams with trigger, counter and motion channels beside the EEG.
+        outlet(
+            "BioSemi",
+            &biosemi,
+            &labels_of("biosemi-activetwo-32"),
+            "2048",
+        ),
+        outlet(
+            "EmotivDataStream-EEG",
+            &emotiv,
+            &labels_of("emotiv-epoc-x"),
+            "128",
+        ),
     ];
     let profiles = repo().join("hardware-profiles");
     let mut text = String::new();
@@ -192,7 +211,7 @@ fn list_names_the_profile_of_a_headset_stream() {
             String::from_utf8_lossy(&out.stderr)
         );
         text = String::from_utf8_lossy(&out.stdout).into_owned();
-        if [&muse, &muse_short, &obci]
+        if [&muse, &muse_short, &obci, &biosemi, &emotiv]
             .iter()
             .all(|id| text.contains(id.as_str()))
         {
@@ -212,6 +231,8 @@ fn list_names_the_profile_of_a_headset_stream() {
     };
     assert_eq!(profile_of(&muse), "muse-2", "{text}");
     assert_eq!(profile_of(&obci), "openbci-gui-cyton", "{text}");
+    assert_eq!(profile_of(&biosemi), "biosemi-activetwo-32", "{text}");
+    assert_eq!(profile_of(&emotiv), "emotiv-epoc-x", "{text}");
     assert_eq!(profile_of(&muse_short), "-", "{text}");
     assert!(
         text.contains(
