@@ -343,3 +343,50 @@ fn out_of_range_timing_is_refused_with_the_allowed_range() {
         );
     }
 }
+
+#[test]
+fn an_ack_cut_in_two_by_the_end_of_the_session_still_counts() {
+    let _turn = common::alongside_others();
+    let running = session(false, "");
+    let stream = TcpStream::connect(local(&running)).unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    writer
+        .write_all(b"{\"type\":\"hello\",\"versions\":[1],\"role\":\"actuator\"}\n")
+        .unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut reader = BufReader::new(stream);
+    let seq = loop {
+        let m: Value = serde_json::from_str(&read_line(&mut reader)).unwrap();
+        if let Some(seq) = m["seq"].as_u64() {
+            break seq;
+        }
+    };
+    // The first half of the ack, then the session ends; the second half
+    // goes out once the client has read the bye.
+    let ack = format!("{{\"type\":\"ack\",\"seq\":{seq}}}\n");
+    let (head, tail) = ack.as_bytes().split_at(12);
+    writer.write_all(head).unwrap();
+    // A heartbeat sent after that: the server reads before it sends (its
+    // loop polls the socket first), so the half line is in its hands.
+    let written = clock::now();
+    loop {
+        let m: Value = serde_json::from_str(&read_line(&mut reader)).unwrap();
+        if m["type"] == "heartbeat" && m["t"].as_f64().is_some_and(|t| t > written) {
+            break;
+        }
+    }
+    let finishing = std::thread::spawn(move || running.finish().expect("the session ends"));
+    loop {
+        let m: Value = serde_json::from_str(&read_line(&mut reader)).unwrap();
+        if m["type"] == "bye" {
+            break;
+        }
+    }
+    writer.write_all(tail).unwrap();
+    drop(writer);
+    let report = finishing.join().unwrap();
+    // The only ack this client sent: counted with its round trip.
+    assert_eq!(report.protocol.ack_rtt.count, 1, "{:?}", report.protocol);
+}

@@ -88,8 +88,11 @@ impl<W: AsyncWrite + Unpin + Abort> Connection<W> {
         mut lines: broadcast::Receiver<Line>,
     ) {
         tracing::info!(peer = %self.peer, client = self.id, "client connected");
+        // What the client sent that is not handled yet: the rest of a read
+        // after the line that ended the connection, and a line cut in two.
+        let mut unread = neuroloop_protocol::LineSplitter::new(self.config.max_line_bytes);
         if self.write_line(&hello, hello.published, 0).await {
-            self.serve(&mut read, &mut lines).await;
+            self.serve(&mut read, &mut lines, &mut unread).await;
         }
         if self.cut {
             self.backlog.probe.reset_on_close();
@@ -99,7 +102,7 @@ impl<W: AsyncWrite + Unpin + Abort> Connection<W> {
             // Closing with unread input would reset the connection and could
             // discard the last lines on the client's side: read a little of
             // what it still sends first.
-            let _ = tokio::time::timeout(CLOSE_DRAIN, self.drain(&mut read)).await;
+            let _ = tokio::time::timeout(CLOSE_DRAIN, self.drain(&mut read, &mut unread)).await;
         }
         drop(read);
         tracing::info!(peer = %self.peer, client = self.id, "client disconnected");
@@ -109,6 +112,7 @@ impl<W: AsyncWrite + Unpin + Abort> Connection<W> {
         &mut self,
         read: &mut R,
         lines: &mut broadcast::Receiver<Line>,
+        splitter: &mut neuroloop_protocol::LineSplitter,
     ) {
         let mut status = self.hub.status.subscribe();
         status.mark_unchanged();
@@ -119,7 +123,6 @@ impl<W: AsyncWrite + Unpin + Abort> Connection<W> {
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let hello_deadline = tokio::time::sleep(self.config.hello_timeout);
         tokio::pin!(hello_deadline);
-        let mut splitter = neuroloop_protocol::LineSplitter::new(self.config.max_line_bytes);
         let mut buffer = vec![0u8; 4096];
         let mut beats = 0u64;
         let mut dropped = 0u64;
@@ -231,11 +234,17 @@ impl<W: AsyncWrite + Unpin + Abort> Connection<W> {
         self.write_line(&line, line.published, line.seq).await
     }
 
-    /// Reads until the end of stream, an error or [`CLOSE_DRAIN_BYTES`];
-    /// the acks in it still count (the last intents' round trips, acked
-    /// while the `bye` was on its way), nothing else is answered.
-    async fn drain<R: AsyncRead + Unpin>(&mut self, read: &mut R) {
-        let mut splitter = neuroloop_protocol::LineSplitter::new(self.config.max_line_bytes);
+    /// Reads until the end of stream, an error or [`CLOSE_DRAIN_BYTES`],
+    /// after what `unread` holds of the earlier reads; the acks in it still
+    /// count (the last intents' round trips, acked while the `bye` was on
+    /// its way, and an ack whose line the close cut in two), nothing else
+    /// is answered.
+    async fn drain<R: AsyncRead + Unpin>(
+        &mut self,
+        read: &mut R,
+        unread: &mut neuroloop_protocol::LineSplitter,
+    ) {
+        self.late_acks(unread);
         let mut buffer = [0u8; 4096];
         let mut total = 0;
         while total < CLOSE_DRAIN_BYTES {
@@ -243,13 +252,18 @@ impl<W: AsyncWrite + Unpin + Abort> Connection<W> {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
                     total += n;
-                    splitter.push(&buffer[..n]);
-                    while let Some(item) = splitter.pop() {
-                        if let neuroloop_protocol::Split::Line(line) = item {
-                            self.late_ack(&line);
-                        }
-                    }
+                    unread.push(&buffer[..n]);
+                    self.late_acks(unread);
                 }
+            }
+        }
+    }
+
+    /// Counts the acks among the whole lines `splitter` holds.
+    fn late_acks(&mut self, splitter: &mut neuroloop_protocol::LineSplitter) {
+        while let Some(item) = splitter.pop() {
+            if let neuroloop_protocol::Split::Line(line) = item {
+                self.late_ack(&line);
             }
         }
     }
