@@ -186,19 +186,12 @@ pub fn actuator(
             }
             Ok(ServerMessage::Hold(h)) => {
                 let _ = client.ack(h.seq);
-                let why = serde_json::to_value(h.hold_reason)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default();
-                motion.stop(device, &format!("hold:{why} seq={}", h.seq));
+                motion.stop(device, &hold_stop(h.hold_reason, h.seq));
             }
             Ok(ServerMessage::Status { state, by, reason }) => {
                 if state != OutputState::Running {
                     gate.need_intent = true;
-                    motion.stop(
-                        device,
-                        &format!("{state:?} by={by:?} reason={reason:?}").to_lowercase(),
-                    );
+                    motion.stop(device, &status_stop(state, by.as_ref(), reason.as_ref()));
                     println!("state {state:?}");
                 } else {
                     println!("state Running");
@@ -262,4 +255,23 @@ pub fn actuator(
             }
         }
     }
+}
+
+/// Why the device stops on a hold: `hold:<reason> seq=<seq>`.
+pub(crate) fn hold_stop(reason: neuroloop_core::HoldReason, seq: u64) -> String {
+    let why = serde_json::to_value(reason)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    format!("hold:{why} seq={seq}")
+}
+
+/// Why the device stops when the output leaves `running`: the state, who
+/// changed it and why, in lower case.
+pub(crate) fn status_stop(
+    state: OutputState,
+    by: Option<&impl std::fmt::Debug>,
+    reason: Option<&impl std::fmt::Debug>,
+) -> String {
+    format!("{state:?} by={by:?} reason={reason:?}").to_lowercase()
 }

@@ -53,14 +53,7 @@ impl Sound {
     /// (its status, and every hold the server sends while it lasts),
     /// silence for every other reason.
     pub fn stop(&mut self, why: &str) {
-        let cue = if why.starts_with("deadman") || why.starts_with("stale heartbeat") {
-            Cue::Deadman
-        } else if why.starts_with("estop") || why.starts_with("hold:estop") {
-            Cue::Estop
-        } else {
-            Cue::Silence
-        };
-        self.cue(cue);
+        self.cue(stop_cue(why));
     }
 
     fn collect(&mut self) {
@@ -102,5 +95,44 @@ fn describe(cue: Cue) -> String {
         Cue::Class(i) => format!("class={i} hz={:.1}", neuroloop_audio::voice::class_hz(i)),
         Cue::Estop => "estop".into(),
         Cue::Deadman => "deadman".into(),
+    }
+}
+
+/// The cue of a stop whose reason is `why` (as the actuator words it).
+fn stop_cue(why: &str) -> Cue {
+    if why.starts_with("deadman") || why.starts_with("stale heartbeat") {
+        Cue::Deadman
+    } else if why.starts_with("estop") || why.starts_with("hold:estop") {
+        Cue::Estop
+    } else {
+        Cue::Silence
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use neuroloop_core::HoldReason;
+    use neuroloop_protocol::OutputState;
+
+    use super::*;
+    use crate::actuator::{hold_stop, status_stop};
+
+    #[test]
+    fn the_estop_siren_lasts_through_its_holds_and_other_stops_are_silent() {
+        let none: Option<&String> = None;
+        let estopped = status_stop(OutputState::Estop, Some(&"operator".to_string()), none);
+        assert_eq!(stop_cue(&estopped), Cue::Estop, "{estopped}");
+        assert_eq!(stop_cue(&hold_stop(HoldReason::Estop, 7)), Cue::Estop);
+        assert_eq!(stop_cue("deadman silent_ms=400 limit_ms=300"), Cue::Deadman);
+        assert_eq!(stop_cue("stale heartbeat"), Cue::Deadman);
+        let paused = status_stop(OutputState::Paused, none, none);
+        for why in [
+            paused,
+            hold_stop(HoldReason::LowConfidence, 8),
+            hold_stop(HoldReason::Paused, 9),
+            "bye".into(),
+        ] {
+            assert_eq!(stop_cue(&why), Cue::Silence, "{why}");
+        }
     }
 }
