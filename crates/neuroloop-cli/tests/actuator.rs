@@ -87,7 +87,7 @@ fn session_config(extra: &str) -> (PathBuf, u16) {
 /// Starts `run` on `config` and returns once it printed that it serves on
 /// `port` (a connection probe could be answered before that: a connect to
 /// a free port of the ephemeral range can, rarely, connect the probe to
-/// itself). The session's stderr is drained from then on.
+/// itself). The session's stderr goes to the test's output from then on.
 fn start_session(config: &Path, port: u16) -> (Child, String) {
     let mut session = Command::new(BIN)
         .args(["run", config.to_str().unwrap()])
@@ -99,7 +99,13 @@ fn start_session(config: &Path, port: u16) -> (Child, String) {
     let addr = format!("127.0.0.1:{port}");
     let mut stderr = common::Lines::of(session.stderr.take().unwrap());
     stderr.wait_for(&format!("intents on {addr}"), Duration::from_secs(60));
-    std::thread::spawn(move || while stderr.next(Duration::from_secs(3600)).is_some() {});
+    // Shown with a failing test's output: why the session closed a
+    // connection (a stalled or lagging client) is only in its log.
+    std::thread::spawn(move || {
+        while let Some(line) = stderr.next(Duration::from_secs(3600)) {
+            eprintln!("session: {line}");
+        }
+    });
     (session, addr)
 }
 
