@@ -42,6 +42,18 @@ fn local(running: &RunningSession) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], running.local_addr().port()))
 }
 
+/// A raw TCP actuator on `running`: its hello sent, the write half, and
+/// the read half with reads timing out after `timeout`.
+fn actuator(running: &RunningSession, timeout: Duration) -> (TcpStream, TcpStream) {
+    let stream = TcpStream::connect(local(running)).unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    writer
+        .write_all(b"{\"type\":\"hello\",\"versions\":[1],\"role\":\"actuator\"}\n")
+        .unwrap();
+    stream.set_read_timeout(Some(timeout)).unwrap();
+    (writer, stream)
+}
+
 /// Every line until the server closes; panics after `timeout`.
 fn lines_until_closed(stream: TcpStream, timeout: Duration) -> Vec<String> {
     stream.set_read_timeout(Some(timeout)).unwrap();
@@ -59,14 +71,7 @@ fn a_slow_reader_with_default_buffers_is_told_it_lags_within_the_bound() {
     // actuator that acks every intent and hold it reads (docs/protocol.md,
     // 4.6), takes one line every 100 ms; its kernel buffers are the defaults.
     let running = session(false, "");
-    let stream = TcpStream::connect(local(&running)).unwrap();
-    let mut writer = stream.try_clone().unwrap();
-    writer
-        .write_all(b"{\"type\":\"hello\",\"versions\":[1],\"role\":\"actuator\"}\n")
-        .unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
+    let (mut writer, stream) = actuator(&running, Duration::from_secs(5));
     let mut reader = BufReader::with_capacity(256, stream);
     let hello: Value = serde_json::from_str(&read_line(&mut reader)).unwrap();
     let bound_s = hello["limits"]["max_lag_ms"].as_f64().unwrap() / 1e3;
@@ -348,14 +353,7 @@ fn out_of_range_timing_is_refused_with_the_allowed_range() {
 fn an_ack_cut_in_two_by_the_end_of_the_session_still_counts() {
     let _turn = common::alongside_others();
     let running = session(false, "");
-    let stream = TcpStream::connect(local(&running)).unwrap();
-    let mut writer = stream.try_clone().unwrap();
-    writer
-        .write_all(b"{\"type\":\"hello\",\"versions\":[1],\"role\":\"actuator\"}\n")
-        .unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    let (mut writer, stream) = actuator(&running, Duration::from_secs(10));
     let mut reader = BufReader::new(stream);
     let seq = loop {
         let m: Value = serde_json::from_str(&read_line(&mut reader)).unwrap();
