@@ -259,11 +259,10 @@ pub fn actuator(
 
 /// Why the device stops on a hold: `hold:<reason> seq=<seq>`.
 pub(crate) fn hold_stop(reason: neuroloop_core::HoldReason, seq: u64) -> String {
-    let why = serde_json::to_value(reason)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
-    format!("hold:{why} seq={seq}")
+    format!(
+        "hold:{} seq={seq}",
+        neuroloop_protocol::hold_reason_name(reason)
+    )
 }
 
 /// Why the device stops when the output leaves `running`: the state, who

@@ -121,6 +121,15 @@ impl IntentMessage {
     }
 }
 
+/// A hold reason as the protocol writes it (`"low_confidence"`, `"estop"`).
+#[must_use]
+pub fn hold_reason_name(reason: HoldReason) -> String {
+    serde_json::to_value(reason)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| format!("{reason:?}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,5 +232,19 @@ mod tests {
     fn null_probabilities_are_refused_by_the_parser() {
         let text = r#"{"type":"intent","seq":1,"kind":"class","class":"left","class_index":0,"confidence":null,"probabilities":[null,null],"hold_reason":"none","window":1,"t":{"sample":1,"arrival":1,"decode_start":1,"decode_end":1,"publish":1}}"#;
         assert!(serde_json::from_str::<ServerMessage>(text).is_err());
+    }
+}
+
+#[cfg(test)]
+mod hold_reason_names {
+    use super::*;
+
+    #[test]
+    fn names_are_the_wire_names() {
+        assert_eq!(
+            hold_reason_name(HoldReason::LowConfidence),
+            "low_confidence"
+        );
+        assert_eq!(hold_reason_name(HoldReason::Estop), "estop");
     }
 }

@@ -26,7 +26,7 @@ pub mod server_clock;
 
 pub use client::{Client, ClientOptions};
 pub use framing::{LineReader, LineSplitter, MAX_LINE_BYTES, Split};
-pub use intent::{IntentMessage, IntentTimestamps};
+pub use intent::{IntentMessage, IntentTimestamps, hold_reason_name};
 pub use message::{
     Actor, Auth, ClientHello, ClientMessage, ErrorCode, Hello, Limits, OutputState, PROTOCOL_NAME,
     PROTOCOL_VERSION, ParseError, Role, ServerMessage, constant_time_eq,

@@ -14,15 +14,12 @@
 //! exceptions (trigger words, counters, timestamps, motion, auxiliary
 //! inputs, external electrodes) only when `[pipeline] channels` names them.
 
-/// The known kinds, in their canonical spelling: the biosignals
+use neuroloop_core::spec::BIOSIGNAL_KINDS;
+
+/// The kinds besides the biosignals
 /// ([`neuroloop_core::spec::BIOSIGNAL_KINDS`], whose unit a stream must
-/// share with the profile) first.
-pub const KINDS: &[&str] = &[
-    "EEG",
-    "EOG",
-    "EMG",
-    "ECG",
-    "ExG",
+/// share with the profile), in their canonical spelling.
+pub const OTHER_KINDS: &[&str] = &[
     "AUX",
     "Trigger",
     "Counter",
@@ -35,20 +32,23 @@ pub const KINDS: &[&str] = &[
     "Misc",
 ];
 
+/// Every known kind: the biosignals, then the others.
+fn known() -> impl Iterator<Item = &'static str> {
+    BIOSIGNAL_KINDS.iter().chain(OTHER_KINDS).copied()
+}
+
 /// The known kind `kind` names (case-insensitive), in its canonical
 /// spelling.
 ///
 /// # Errors
 /// A message listing the known kinds.
 pub fn canonical_kind(kind: &str) -> Result<&'static str, String> {
-    KINDS
-        .iter()
+    known()
         .find(|known| known.eq_ignore_ascii_case(kind))
-        .copied()
         .ok_or_else(|| {
             format!(
                 "unknown channel kind {kind:?} (known: {})",
-                KINDS.join(", ")
+                known().collect::<Vec<_>>().join(", ")
             )
         })
 }

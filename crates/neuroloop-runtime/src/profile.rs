@@ -216,8 +216,8 @@ impl HardwareProfile {
         }
     }
 
-    /// Known kinds, each `[channel_kinds]` label one of the channels, and
-    /// at least one channel of a biosignal kind.
+    /// Known kinds, and each `[channel_kinds]` label one of the channels
+    /// (a session refuses a stream with no channel of its main kind).
     fn check_kinds(&self, err: &mut impl FnMut(&str, String)) {
         if let Err(e) = crate::channel_kinds::canonical_kind(&self.channel_kind) {
             err("channel_kind", e);

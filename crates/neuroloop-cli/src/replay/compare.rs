@@ -60,7 +60,10 @@ impl Decision {
                 .get(usize::from(self.class_index))
                 .cloned()
                 .unwrap_or_else(|| format!("class {}", self.class_index)),
-            IntentKind::Hold => format!("hold ({})", reason(self.hold_reason)),
+            IntentKind::Hold => format!(
+                "hold ({})",
+                neuroloop_protocol::hold_reason_name(self.hold_reason)
+            ),
         }
     }
 
@@ -82,14 +85,6 @@ impl Decision {
         }
         out
     }
-}
-
-/// A hold reason as the protocol writes it.
-fn reason(r: HoldReason) -> String {
-    serde_json::to_value(r)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_else(|| format!("{r:?}"))
 }
 
 /// One window both sides decided, differently.

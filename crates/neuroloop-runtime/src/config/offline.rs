@@ -36,7 +36,7 @@ pub struct OfflineInputs {
     /// `[pipeline] filters` as written (a bundle records them).
     pub filter_tables: Vec<toml::Value>,
     /// The labels of the hardware profile's channels the pipeline reads
-    /// (`[pipeline] channels`, by default its biosignal channels), in
+    /// (`[pipeline] channels`, by default those of its `channel_kind`), in
     /// order; `None` without `[session] hardware_profile`.
     pub channels: Option<Vec<String>>,
     /// Every section of the file as written.

@@ -34,7 +34,7 @@ pub struct SessionSection {
 #[serde(deny_unknown_fields)]
 pub struct PipelineSection {
     /// Labels of the stream's channels the pipeline reads, in that order
-    /// (default: every channel of a biosignal kind; see
+    /// (default: every channel of the profile's `channel_kind`; see
     /// [`crate::channel_kinds`]).
     #[serde(default)]
     pub channels: Option<Vec<String>>,
